@@ -32,8 +32,13 @@ struct NodeStatus
     QString fingerprint;     // pinned SHA-256 of the agent's certificate (hex)
 
     // Reachability
+    bool probing = false;   // a probe is on its way (discovery)
     bool reachable = false;
     QString unreachableReason; // a sentence, e.g. "no answer after 5 s"
+    // First contact: the agent answered with a certificate nobody has trusted yet.
+    // presentedFingerprint is what it showed, for the administrator to confirm.
+    bool untrusted = false;
+    QString presentedFingerprint;
 
     // From the agent
     QString hostname;

@@ -1,0 +1,41 @@
+#pragma once
+
+#include "expected.h"
+#include "upgradesession.h"
+
+#include <QCommandLineParser>
+#include <QJsonObject>
+
+#include <functional>
+
+namespace ft::cli {
+
+// Exit codes, as the README documents them.
+enum ExitCode {
+    ExitOk = 0,
+    ExitFailed = 1,       // could not do it, or checks block it, or a step failed
+    ExitBadInput = 2,     // bad arguments or files; nothing was done
+    ExitRebootNeeded = 3, // done, but a node needs a reboot
+};
+
+// What every command shares: how to reach the cluster, and the session built from it.
+class CliContext
+{
+public:
+    // Adds --sandbox, --portal, --fingerprint, --token-file.
+    static void addConnectionOptions(QCommandLineParser &parser);
+    // Adds --server-package, --nbi-package, --webui-package.
+    static void addPackageOptions(QCommandLineParser &parser);
+
+    // Configures the session's portal from the options. The token comes from
+    // --token-file, then $FTUPGRADE_TOKEN, then (for --sandbox) the cluster file;
+    // never from the command line, where other users could read it.
+    static Result configure(const QCommandLineParser &parser, UpgradeSession &session);
+};
+
+// Prints a JSON document on stdout.
+void printJson(const QJsonObject &object);
+// Prints a sentence on stderr.
+void printError(const QString &sentence);
+
+} // namespace ft::cli

@@ -1,0 +1,218 @@
+#include "commands.h"
+
+#include "packageinspection.h"
+#include "planexport.h"
+
+#include <QCoreApplication>
+#include <QDateTime>
+#include <QJsonArray>
+#include <QTimer>
+
+namespace ft::cli {
+
+namespace {
+
+QString tr(const char *text) { return QCoreApplication::translate("ftupgrade-cli", text); }
+
+Result parseWith(QCommandLineParser &parser, const QStringList &arguments)
+{
+    if (!parser.parse(arguments))
+        return makeError(parser.errorText());
+    if (!parser.positionalArguments().isEmpty())
+        return makeError(tr("Unexpected argument \"%1\".").arg(parser.positionalArguments().first()));
+    return {};
+}
+
+} // namespace
+
+void Command::finishLater(int exitCode)
+{
+    QTimer::singleShot(0, this, [this, exitCode] { Q_EMIT finished(exitCode); });
+}
+
+Result DiscoverCommand::parse(const QStringList &arguments)
+{
+    m_parser.setApplicationDescription(tr("Lists the cluster's nodes with their versions, "
+                                          "service state and flow rate."));
+    CliContext::addConnectionOptions(m_parser);
+    m_parser.addOption({QStringLiteral("timeout"), tr("Seconds to wait for each node (default 5)."),
+                        tr("seconds"), QStringLiteral("5")});
+    return parseWith(m_parser, arguments);
+}
+
+void DiscoverCommand::start()
+{
+    if (Result configured = CliContext::configure(m_parser, m_session); !configured) {
+        printError(configured.error());
+        finishLater(ExitBadInput);
+        return;
+    }
+    bool ok = false;
+    const int seconds = m_parser.value(QStringLiteral("timeout")).toInt(&ok);
+    if (!ok || seconds < 1 || seconds > 600) {
+        printError(tr("--timeout takes a number of seconds from 1 to 600."));
+        finishLater(ExitBadInput);
+        return;
+    }
+    ClusterDiscovery *discovery = m_session.discovery();
+    discovery->setProbeTimeout(std::chrono::seconds(seconds));
+    connect(discovery, &ClusterDiscovery::finished, this, &DiscoverCommand::discovered);
+    discovery->start();
+}
+
+QJsonObject DiscoverCommand::discoveryJson() const
+{
+    QJsonArray nodes;
+    for (const NodeStatus &node : m_session.nodes()) {
+        QJsonObject object = node.toJson();
+        if (node.untrusted)
+            object.insert(QStringLiteral("presented_fingerprint"), node.presentedFingerprint);
+        nodes.append(object);
+    }
+    QJsonObject json{{QStringLiteral("nodes"), nodes},
+                     {QStringLiteral("elapsed_ms"), m_session.discovery()->elapsedMilliseconds()}};
+    if (!m_session.discovery()->memberListError().isEmpty())
+        json.insert(QStringLiteral("member_list_error"), m_session.discovery()->memberListError());
+    return json;
+}
+
+int DiscoverCommand::discoveryExitCode() const
+{
+    // Without the portal there is no cluster to talk about.
+    const QList<NodeStatus> &nodes = m_session.nodes();
+    return !nodes.isEmpty() && nodes.first().reachable ? ExitOk : ExitFailed;
+}
+
+void DiscoverCommand::discovered()
+{
+    printJson(discoveryJson());
+    for (const NodeStatus &node : m_session.nodes()) {
+        if (!node.reachable)
+            printError(tr("%1: %2").arg(node.name, node.unreachableReason));
+    }
+    Q_EMIT finished(discoveryExitCode());
+}
+
+Result PlanCommand::parse(const QStringList &arguments)
+{
+    m_parser.setApplicationDescription(tr("Discovers the cluster, checks it and the packages, "
+                                          "and prints the rolling upgrade plan."));
+    CliContext::addConnectionOptions(m_parser);
+    CliContext::addPackageOptions(m_parser);
+    m_parser.addOption({QStringLiteral("timeout"), tr("Seconds to wait for each node (default 5)."),
+                        tr("seconds"), QStringLiteral("5")});
+    m_parser.addOption({QStringLiteral("max-workers-down"),
+                        tr("Workers upgraded at the same time (default 1)."), tr("n"),
+                        QStringLiteral("1")});
+    m_parser.addOption({QStringLiteral("start"),
+                        tr("When the upgrade is to start (ISO 8601, default now)."), tr("time")});
+    m_parser.addOption({QStringLiteral("export"),
+                        tr("Also write the plan to a file (.json, .csv or .html)."), tr("file")});
+    if (Result parsed = parseWith(m_parser, arguments); !parsed)
+        return parsed;
+
+    const std::pair<const char *, Component> slots[] = {{"server-package", Component::Server},
+                                                        {"nbi-package", Component::Nbi},
+                                                        {"webui-package", Component::WebUi}};
+    for (const auto &[option, component] : slots) {
+        if (m_parser.isSet(QLatin1String(option)))
+            m_packagePaths.insert(component, m_parser.value(QLatin1String(option)));
+    }
+    if (m_packagePaths.isEmpty())
+        return makeError(tr("Name at least the new server package (--server-package FILE)."));
+
+    PlanOptions options;
+    bool ok = false;
+    options.maxWorkersDown = m_parser.value(QStringLiteral("max-workers-down")).toInt(&ok);
+    if (!ok || options.maxWorkersDown < 1)
+        return makeError(tr("--max-workers-down takes a whole number of at least 1."));
+    if (m_parser.isSet(QStringLiteral("start"))) {
+        options.startTime = QDateTime::fromString(m_parser.value(QStringLiteral("start")), Qt::ISODate);
+        if (!options.startTime.isValid())
+            return makeError(tr("--start takes an ISO 8601 time such as 2026-12-06T03:00:00Z."));
+        options.startTime = options.startTime.toUTC();
+    }
+    if (m_parser.isSet(QStringLiteral("export"))) {
+        if (const auto format = planFormatForPath(m_parser.value(QStringLiteral("export"))); !format)
+            return makeError(format.error());
+    }
+    m_session.setPlanOptions(options);
+    return {};
+}
+
+void PlanCommand::discovered()
+{
+    if (discoveryExitCode() != ExitOk) {
+        printJson(discoveryJson());
+        printError(tr("The portal could not be reached: %1")
+                       .arg(m_session.nodes().value(0).unreachableReason));
+        Q_EMIT finished(ExitFailed);
+        return;
+    }
+    for (auto it = m_packagePaths.cbegin(); it != m_packagePaths.cend(); ++it) {
+        auto *job = new PackageInspectJob(this);
+        job->setPath(it.value());
+        job->setSlot(it.key());
+        ++m_pendingInspections;
+        connect(job, &PackageInspectJob::finished, this, [this](PackageInspectJob *done) {
+            done->deleteLater();
+            if (done->hasError())
+                m_packageErrors.append(done->errorString());
+            else
+                m_session.setPackage(done->slot(), done->choice());
+            if (--m_pendingInspections == 0)
+                packagesRead();
+        });
+        job->start();
+    }
+}
+
+void PlanCommand::packagesRead()
+{
+    if (!m_packageErrors.isEmpty()) {
+        for (const QString &error : std::as_const(m_packageErrors))
+            printError(error);
+        Q_EMIT finished(ExitBadInput);
+        return;
+    }
+    (void)m_session.openHistory();
+    const PreCheckReport report = m_session.preChecks();
+    const UpgradePlan plan = m_session.plan();
+
+    QJsonObject json = discoveryJson();
+    json.insert(QStringLiteral("prechecks"), report.toJson());
+    json.insert(QStringLiteral("plan"), planToJson(plan));
+    printJson(json);
+
+    if (m_parser.isSet(QStringLiteral("export"))) {
+        if (Result written = exportPlan(plan, m_parser.value(QStringLiteral("export"))); !written) {
+            printError(written.error());
+            Q_EMIT finished(ExitFailed);
+            return;
+        }
+    }
+    for (const PreCheckFinding &finding : report.findings) {
+        if (finding.severity != PreCheckSeverity::Notice)
+            printError(QStringLiteral("%1: %2%3")
+                           .arg(toString(finding.severity),
+                                finding.node.isEmpty() ? QString() : finding.node + QStringLiteral(": "),
+                                finding.message));
+    }
+    Q_EMIT finished(report.hasErrors() ? ExitFailed : ExitOk);
+}
+
+Command *createCommand(const QString &name, QObject *parent)
+{
+    if (name == QLatin1String("discover"))
+        return new DiscoverCommand(parent);
+    if (name == QLatin1String("plan"))
+        return new PlanCommand(parent);
+    return nullptr;
+}
+
+QStringList commandNames()
+{
+    return {QStringLiteral("discover"), QStringLiteral("plan")};
+}
+
+} // namespace ft::cli

@@ -1,0 +1,81 @@
+#pragma once
+
+#include "clicontext.h"
+#include "domain.h"
+
+#include <QCommandLineParser>
+#include <QHash>
+#include <QObject>
+
+namespace ft {
+class PackageInspectJob;
+}
+
+namespace ft::cli {
+
+// One subcommand: parses its options, runs on the event loop, and says how it ended
+// with finished(exitCode), never inside start().
+class Command : public QObject
+{
+    Q_OBJECT
+
+public:
+    explicit Command(QObject *parent = nullptr) : QObject(parent) {}
+
+    // Parses the arguments (the subcommand's name first). Bad input: a sentence.
+    virtual Result parse(const QStringList &arguments) = 0;
+    virtual void start() = 0;
+    QString helpText() const { return m_parser.helpText(); }
+
+Q_SIGNALS:
+    void finished(int exitCode);
+
+protected:
+    void finishLater(int exitCode);
+
+    QCommandLineParser m_parser;
+    UpgradeSession m_session;
+};
+
+// discover: the nodes as the portal lists them, each probed.
+class DiscoverCommand : public Command
+{
+    Q_OBJECT
+
+public:
+    using Command::Command;
+    Result parse(const QStringList &arguments) override;
+    void start() override;
+
+protected:
+    // Called when discovery is over; the default prints the nodes.
+    virtual void discovered();
+    QJsonObject discoveryJson() const;
+    int discoveryExitCode() const;
+};
+
+// plan: discover, read the packages, run the pre-checks and print the plan.
+class PlanCommand : public DiscoverCommand
+{
+    Q_OBJECT
+
+public:
+    using DiscoverCommand::DiscoverCommand;
+    Result parse(const QStringList &arguments) override;
+
+protected:
+    void discovered() override;
+
+private:
+    void packagesRead();
+
+    QHash<Component, QString> m_packagePaths;
+    int m_pendingInspections = 0;
+    QStringList m_packageErrors;
+};
+
+// The command for a name, or nullptr.
+Command *createCommand(const QString &name, QObject *parent);
+QStringList commandNames();
+
+} // namespace ft::cli

@@ -1,0 +1,72 @@
+#include "commands.h"
+#include "logging.h"
+
+#include <QCoreApplication>
+
+#include <cstdio>
+
+using namespace ft::cli;
+
+namespace {
+
+QString usage()
+{
+    return QCoreApplication::translate(
+               "ftupgrade-cli",
+               "Usage: ftupgrade-cli COMMAND [options]\n"
+               "Commands: %1\n"
+               "'ftupgrade-cli COMMAND --help' lists a command's options.\n"
+               "Exit codes: 0 ok, 1 failed or blocked, 2 bad input, 3 reboot needed.")
+        .arg(commandNames().join(QStringLiteral(", ")));
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("ftupgrade"));
+    QCoreApplication::setOrganizationName(QStringLiteral("FlowTraq Upgrade"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(FTU_VERSION));
+
+    QStringList arguments = QCoreApplication::arguments();
+    arguments.removeFirst();
+    if (arguments.isEmpty() || arguments.first() == QLatin1String("--help")
+        || arguments.first() == QLatin1String("-h")) {
+        printError(usage());
+        return arguments.isEmpty() ? ExitBadInput : ExitOk;
+    }
+    if (arguments.first() == QLatin1String("--version")) {
+        std::printf("ftupgrade-cli %s\n", FTU_VERSION);
+        return ExitOk;
+    }
+
+    const QString name = arguments.first();
+    Command *command = createCommand(name, &app);
+    if (!command) {
+        printError(QCoreApplication::translate("ftupgrade-cli", "Unknown command \"%1\".").arg(name));
+        printError(usage());
+        return ExitBadInput;
+    }
+    if (arguments.contains(QLatin1String("--help"))) {
+        (void)command->parse({QStringLiteral("ftupgrade-cli ") + name});
+        std::fputs(qPrintable(command->helpText()), stdout);
+        return ExitOk;
+    }
+    // The parser wants the program's name first.
+    arguments.first() = QStringLiteral("ftupgrade-cli ") + name;
+    if (ft::Result parsed = command->parse(arguments); !parsed) {
+        printError(parsed.error());
+        return ExitBadInput;
+    }
+
+    // Logs go to a file only: stdout carries the JSON, stderr the sentences.
+    ft::logging::Options logOptions;
+    logOptions.appName = QStringLiteral("ftupgrade-cli");
+    logOptions.toStderr = false;
+    (void)ft::logging::setup(logOptions);
+
+    QObject::connect(command, &Command::finished, &app, &QCoreApplication::exit);
+    command->start();
+    return app.exec();
+}

@@ -1,0 +1,96 @@
+#pragma once
+
+#include "agentclient.h"
+#include "discovery.h"
+#include "durationhistory.h"
+#include "plan.h"
+#include "planner.h"
+#include "precheck.h"
+#include "quietwindow.h"
+#include "trustedcertificates.h"
+#include "upgradetarget.h"
+
+#include <QHash>
+#include <QObject>
+
+#include <memory>
+
+namespace ft {
+
+// Everything one upgrade of one cluster is about, shared by the wizard's pages and
+// the CLI: the portal connection, what discovery found, the chosen packages, the
+// planning options, and what follows from them (pre-checks, plan, quiet window).
+// Derived results are computed on request, never cached out of step.
+class UpgradeSession : public QObject
+{
+    Q_OBJECT
+
+public:
+    explicit UpgradeSession(QObject *parent = nullptr);
+    ~UpgradeSession() override;
+
+    AgentClient *client() const { return m_client; }
+    ClusterDiscovery *discovery() const { return m_discovery; }
+    TrustedCertificates &trustedCertificates() { return m_trusted; }
+
+    // The portal's agent (pinned fingerprint and token). Discovery uses it.
+    void setPortal(const AgentEndpoint &portal);
+    const AgentEndpoint &portal() const { return m_discovery->portal(); }
+    // Fingerprints known without asking (the sandbox launcher's cluster file).
+    void addKnownFingerprint(const QUrl &agentUrl, const QString &fingerprint);
+    // Pinned fingerprint for a node's agent: known ones, then trusted ones.
+    QString fingerprintFor(const QUrl &agentUrl) const;
+    // Trusts what the node presented at first contact and probes it again.
+    Result trustPresentedCertificate(int row);
+    // The endpoint (URL, pin, token) of a discovered node.
+    AgentEndpoint endpointFor(const NodeStatus &node) const;
+
+    const QList<NodeStatus> &nodes() const { return m_discovery->nodes(); }
+
+    const UpgradeTarget &target() const { return m_target; }
+    void setPackage(Component slot, const PackageChoice &choice);
+    void clearPackage(Component slot);
+
+    PlanOptions planOptions() const { return m_planOptions; }
+    void setPlanOptions(const PlanOptions &options);
+
+    // Where measured step durations are kept (SQLite). Opening failures leave the
+    // built-in defaults in use and are returned for the caller to show.
+    Result openHistory(const QString &path = defaultHistoryPath());
+    static QString defaultHistoryPath();
+    const DurationHistory &history() const { return m_history; }
+    // Key of this cluster in the history: the portal's agent address.
+    QString clusterId() const;
+
+    PreCheckReport preChecks() const;
+    UpgradePlan plan() const;
+
+    // Hourly flow history of the nodes that receive flows, for the quiet window.
+    void fetchFlowHistory();
+    bool hasFlowHistory() const { return m_flowHistoryReady; }
+    const FlowHistory &flowHistory() const { return m_flowHistory; }
+    QStringList flowHistoryErrors() const { return m_flowHistoryErrors; }
+    // Expected loss if the plan starts at `start`, and the best start in 7 days.
+    qint64 flowsLostAt(const UpgradePlan &plan, const QDateTime &start) const;
+    QuietWindowFinder::Suggestion quietWindow(const UpgradePlan &plan, const QDateTime &now) const;
+
+Q_SIGNALS:
+    void targetChanged();
+    void planOptionsChanged();
+    void flowHistoryReady();
+
+private:
+    AgentClient *m_client = nullptr;
+    ClusterDiscovery *m_discovery = nullptr;
+    TrustedCertificates m_trusted;
+    QHash<QString, QString> m_knownFingerprints; // address → fingerprint
+    UpgradeTarget m_target;
+    PlanOptions m_planOptions;
+    DurationHistory m_history;
+    FlowHistory m_flowHistory;
+    QStringList m_flowHistoryErrors;
+    int m_flowHistoryPending = 0;
+    bool m_flowHistoryReady = false;
+};
+
+} // namespace ft

@@ -1,0 +1,56 @@
+#pragma once
+
+#include <QWizardPage>
+
+class QCheckBox;
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QPushButton;
+
+namespace ft {
+class UpgradeSession;
+}
+
+namespace ft::ui {
+
+// Step 1: the portal's agent. The administrator types its address and the cluster's
+// token (or picks a saved connection), looks at the agent's certificate fingerprint
+// and trusts it. Nothing is sent to an agent before its certificate is trusted.
+class ConnectPage : public QWizardPage
+{
+    Q_OBJECT
+
+public:
+    explicit ConnectPage(UpgradeSession *session, QWidget *parent = nullptr);
+
+    void initializePage() override;
+    bool isComplete() const override;
+    bool validatePage() override;
+
+    // Fills the page from a sandbox cluster (demo mode): address, token, pin.
+    void preset(const QString &address, const QString &token);
+
+private:
+    void loadProfiles();
+    void applyProfile(int index);
+    void checkCertificate();
+    void showFingerprint(const QString &fingerprint, const QString &error);
+    void rememberConnection();
+    void addressEdited();
+
+    UpgradeSession *m_session;
+    QComboBox *m_profiles = nullptr;
+    QLineEdit *m_address = nullptr;
+    QLineEdit *m_token = nullptr;
+    QPushButton *m_check = nullptr;
+    QLabel *m_fingerprint = nullptr;
+    QLabel *m_status = nullptr;
+    QCheckBox *m_trust = nullptr;
+    QCheckBox *m_remember = nullptr;
+    QLineEdit *m_profileName = nullptr;
+    QString m_presentedFingerprint; // what the agent showed, lower-case hex
+    QString m_probedAddress;        // the address it was probed at
+};
+
+} // namespace ft::ui
