@@ -1,9 +1,15 @@
 #include "upgradewizard.h"
 
 #include "connectpage.h"
+#include "customizationspage.h"
 #include "discoverpage.h"
+#include "noticepage.h"
 #include "packagespage.h"
 #include "planpage.h"
+#include "runpage.h"
+#include "verifypage.h"
+
+#include <QMessageBox>
 
 #include <QIcon>
 
@@ -29,7 +35,30 @@ UpgradeWizard::UpgradeWizard(UpgradeSession *session, QWidget *parent)
     setPage(DiscoverPageId, new DiscoverPage(session, this));
     setPage(PackagesPageId, new PackagesPage(session, this));
     setPage(PlanPageId, new PlanPage(session, this));
+    setPage(CustomizationsPageId, new CustomizationsPage(session, this));
+    setPage(NoticePageId, new NoticePage(session, this));
+    auto *runPage = new RunPage(session, this);
+    setPage(RunPageId, runPage);
+    setPage(VerifyPageId, new VerifyPage(session, runPage, this));
     setStartId(ConnectPageId);
+}
+
+void UpgradeWizard::done(int result)
+{
+    const auto *runPage = qobject_cast<RunPage *>(page(RunPageId));
+    if (result == QDialog::Rejected && runPage && runPage->isRunning()) {
+        const auto answer = QMessageBox::warning(
+            this, tr("Close during the upgrade?"),
+            tr("<p>The upgrade is still running. If you close the wizard now, the step under "
+               "way still finishes on its node, but no further step starts.</p>"
+               "<p>You can resume the run later: open the wizard again, or run "
+               "<tt>ftupgrade-cli run --resume %1</tt>.</p><p>Close anyway?</p>")
+                .arg(runPage->journalPath().toHtmlEscaped()),
+            QMessageBox::Close | QMessageBox::Cancel, QMessageBox::Cancel);
+        if (answer != QMessageBox::Close)
+            return;
+    }
+    QWizard::done(result);
 }
 
 } // namespace ft::ui

@@ -15,11 +15,24 @@ class UpgradeWizard : public QWizard
     Q_OBJECT
 
 public:
-    enum PageId { ConnectPageId, DiscoverPageId, PackagesPageId, PlanPageId };
+    enum PageId {
+        ConnectPageId,
+        DiscoverPageId,
+        PackagesPageId,
+        PlanPageId,
+        CustomizationsPageId,
+        NoticePageId,
+        RunPageId,
+        VerifyPageId
+    };
 
     explicit UpgradeWizard(UpgradeSession *session, QWidget *parent = nullptr);
 
     UpgradeSession *session() const { return m_session; }
+
+    // Closing while a run is under way warns first: the current step still finishes
+    // on its node, and the run can be resumed.
+    void done(int result) override;
 
 private:
     UpgradeSession *m_session;

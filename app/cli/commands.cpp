@@ -203,6 +203,12 @@ void PlanCommand::packagesRead()
 
 Command *createCommand(const QString &name, QObject *parent)
 {
+    Command *createRunCommand(const QString &name, QObject *parent); // runcommands.cpp
+    if (Command *command = createRunCommand(name, parent))
+        return command;
+    Command *createNoticeCommand(const QString &name, QObject *parent); // noticecommands.cpp
+    if (Command *command = createNoticeCommand(name, parent))
+        return command;
     if (name == QLatin1String("discover"))
         return new DiscoverCommand(parent);
     if (name == QLatin1String("plan"))
@@ -212,7 +218,10 @@ Command *createCommand(const QString &name, QObject *parent)
 
 QStringList commandNames()
 {
-    return {QStringLiteral("discover"), QStringLiteral("plan")};
+    QStringList runCommandNames(); // runcommands.cpp
+    QStringList noticeCommandNames(); // noticecommands.cpp
+    return QStringList{QStringLiteral("discover"), QStringLiteral("plan")} + runCommandNames()
+           + noticeCommandNames();
 }
 
 } // namespace ft::cli

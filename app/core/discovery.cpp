@@ -9,8 +9,6 @@ namespace ft {
 
 namespace {
 
-QString tr(const char *text) { return QCoreApplication::translate("ft::ClusterDiscovery", text); }
-
 bool sameAgent(const QUrl &a, const QUrl &b)
 {
     return a.host().compare(b.host(), Qt::CaseInsensitive) == 0 && a.port() == b.port();

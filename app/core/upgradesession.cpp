@@ -89,6 +89,12 @@ QString UpgradeSession::defaultHistoryPath()
     return QDir(base.isEmpty() ? QDir::tempPath() : base).filePath(QStringLiteral("history.sqlite"));
 }
 
+QString UpgradeSession::runsDirectory()
+{
+    const QString base = QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation);
+    return QDir(base.isEmpty() ? QDir::tempPath() : base).filePath(QStringLiteral("runs"));
+}
+
 Result UpgradeSession::openHistory(const QString &path)
 {
     QDir().mkpath(QFileInfo(path).absolutePath());

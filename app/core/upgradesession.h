@@ -59,8 +59,18 @@ public:
     Result openHistory(const QString &path = defaultHistoryPath());
     static QString defaultHistoryPath();
     const DurationHistory &history() const { return m_history; }
+    DurationHistory &history() { return m_history; }
     // Key of this cluster in the history: the portal's agent address.
     QString clusterId() const;
+
+    // What the administrator acknowledged and sent before the run, for its report.
+    QStringList customizationsAcknowledged() const { return m_customizationsAcknowledged; }
+    void setCustomizationsAcknowledged(const QStringList &files) { m_customizationsAcknowledged = files; }
+    QString noticeSent() const { return m_noticeSent; }
+    void setNoticeSent(const QString &summary) { m_noticeSent = summary; }
+
+    // Folder of run journals and their audit logs (<app-data>/runs).
+    static QString runsDirectory();
 
     PreCheckReport preChecks() const;
     UpgradePlan plan() const;
@@ -87,6 +97,8 @@ private:
     UpgradeTarget m_target;
     PlanOptions m_planOptions;
     DurationHistory m_history;
+    QStringList m_customizationsAcknowledged;
+    QString m_noticeSent;
     FlowHistory m_flowHistory;
     QStringList m_flowHistoryErrors;
     int m_flowHistoryPending = 0;

@@ -1,0 +1,565 @@
+#include "runcommands.h"
+
+#include "packageinspection.h"
+#include "planexport.h"
+#include "runreport.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QHostAddress>
+#include <QJsonArray>
+#include <QRegularExpression>
+#include <QStandardPaths>
+#include <QTimer>
+
+namespace ft::cli {
+
+namespace {
+
+QString tr(const char *text) { return QCoreApplication::translate("ftupgrade-cli", text); }
+
+Result parseWith(QCommandLineParser &parser, const QStringList &arguments)
+{
+    if (!parser.parse(arguments))
+        return makeError(parser.errorText());
+    if (!parser.positionalArguments().isEmpty())
+        return makeError(tr("Unexpected argument \"%1\".").arg(parser.positionalArguments().first()));
+    return {};
+}
+
+const std::pair<const char *, Component> kPackageSlots[] = {{"server-package", Component::Server},
+                                                            {"nbi-package", Component::Nbi},
+                                                            {"webui-package", Component::WebUi}};
+
+QHash<Component, QString> packagePaths(const QCommandLineParser &parser)
+{
+    QHash<Component, QString> paths;
+    for (const auto &[option, component] : kPackageSlots) {
+        if (parser.isSet(QLatin1String(option)))
+            paths.insert(component, parser.value(QLatin1String(option)));
+    }
+    return paths;
+}
+
+// Reads each package (manifest, integrity, SHA-256) off the main thread; `done` gets
+// the errors once all are read.
+void inspectPackages(QObject *owner, const QHash<Component, QString> &paths,
+                     std::function<void(Component, const PackageChoice &)> accept,
+                     std::function<void(const QStringList &)> done)
+{
+    auto pending = std::make_shared<int>(int(paths.size()));
+    auto errors = std::make_shared<QStringList>();
+    for (auto it = paths.cbegin(); it != paths.cend(); ++it) {
+        auto *job = new PackageInspectJob(owner);
+        job->setPath(it.value());
+        job->setSlot(it.key());
+        QObject::connect(job, &PackageInspectJob::finished, owner,
+                         [pending, errors, accept, done](PackageInspectJob *finished) {
+                             finished->deleteLater();
+                             if (finished->hasError())
+                                 errors->append(finished->errorString());
+                             else
+                                 accept(finished->slot(), finished->choice());
+                             if (--*pending == 0)
+                                 done(*errors);
+                         });
+        job->start();
+    }
+}
+
+} // namespace
+
+// ---- shared ------------------------------------------------------------------------------
+
+void ClusterCommand::startDiscovery()
+{
+    if (Result configured = CliContext::configure(m_parser, m_session); !configured) {
+        printError(configured.error());
+        finishLater(ExitBadInput);
+        return;
+    }
+    connect(m_session.discovery(), &ClusterDiscovery::finished, this, [this] {
+        const QList<NodeStatus> &nodes = m_session.nodes();
+        if (nodes.isEmpty() || !nodes.first().reachable) {
+            printError(tr("The portal could not be reached: %1").arg(nodes.value(0).unreachableReason));
+            Q_EMIT finished(ExitFailed);
+            return;
+        }
+        for (const NodeStatus &node : nodes) {
+            if (!node.reachable)
+                printError(tr("%1: %2").arg(node.name, node.unreachableReason));
+        }
+        discovered();
+    });
+    m_session.discovery()->start();
+}
+
+Expected<AgentEndpoint> ClusterCommand::endpointForNode(const QString &node) const
+{
+    for (const NodeStatus &status : m_session.nodes()) {
+        if (status.name == node) {
+            if (status.agentUrl.isEmpty())
+                return makeError(tr("node %1 has no agent address").arg(node));
+            return m_session.endpointFor(status);
+        }
+    }
+    return makeError(tr("node %1 is not in the cluster the portal lists").arg(node));
+}
+
+QList<AgentEndpoint> ClusterCommand::reachableEndpoints() const
+{
+    QList<AgentEndpoint> endpoints;
+    for (const NodeStatus &node : m_session.nodes())
+        endpoints.append(m_session.endpointFor(node));
+    return endpoints;
+}
+
+QString ClusterCommand::defaultJournalPath() const
+{
+    QString base = QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation);
+    if (base.isEmpty())
+        base = QDir::tempPath();
+    QString cluster = m_session.clusterId();
+    cluster.replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9._-]")), QStringLiteral("_"));
+    return QDir(base).filePath(QStringLiteral("runs/run-%1.json").arg(cluster));
+}
+
+QString ClusterCommand::journalPathOption() const
+{
+    return m_parser.isSet(QStringLiteral("journal")) ? m_parser.value(QStringLiteral("journal"))
+                                                     : defaultJournalPath();
+}
+
+// ---- run ---------------------------------------------------------------------------------
+
+Result RunCommand::parse(const QStringList &arguments)
+{
+    m_parser.setApplicationDescription(
+        tr("Upgrades the cluster without asking: stages the packages on every node, then runs the "
+           "plan's waves, verifies every node and prints the outcome as JSON. Exit codes: 0 every "
+           "node upgraded, 1 halted or failed, 2 bad input, 3 done but a node needs a reboot."));
+    CliContext::addConnectionOptions(m_parser);
+    CliContext::addPackageOptions(m_parser);
+    m_parser.addOptions({
+        {QStringLiteral("resume"), tr("Continue the run in the journal: re-probe every node, reconcile, "
+                                      "and go on without upgrading anything twice.")},
+        {QStringLiteral("journal"), tr("The run journal (default: one per cluster in the application's "
+                                       "data folder)."),
+         tr("file")},
+        {QStringLiteral("on-failure"), tr("What a failed step does: halt (default), skip (leave the node "
+                                          "on its old version) or defer (retry it at the end)."),
+         tr("policy"), QStringLiteral("halt")},
+        {QStringLiteral("stop-after"), tr("Halt once this many nodes have failed (default 1 with halt; "
+                                          "no limit with skip or defer)."),
+         tr("n")},
+        {QStringLiteral("max-workers-down"), tr("Workers upgraded at the same time (default 1)."), tr("n"),
+         QStringLiteral("1")},
+        {QStringLiteral("installer-timeout"), tr("Seconds an installer may run before the agent stops it "
+                                                 "(default: 4 × its estimate, at least 10 min)."),
+         tr("seconds")},
+        {QStringLiteral("slow-after"), tr("Warn that a step takes longer than expected after this many "
+                                          "seconds beyond its estimate (default 60)."),
+         tr("seconds")},
+        {QStringLiteral("flow-timeout"), tr("Seconds to wait for flows to arrive again on a node that "
+                                            "receives them (default 60)."),
+         tr("seconds")},
+        {QStringLiteral("serve-address"), tr("The address the packages are served on, facing the nodes "
+                                             "(default 127.0.0.1)."),
+         tr("address"), QStringLiteral("127.0.0.1")},
+        {QStringLiteral("report"), tr("Also write the run's report (.json, .html or .pdf)."), tr("file")},
+        {QStringLiteral("verbose"), tr("Print the installers' log lines on stderr as they come.")},
+    });
+    if (Result parsed = parseWith(m_parser, arguments); !parsed)
+        return parsed;
+
+    m_resume = m_parser.isSet(QStringLiteral("resume"));
+    m_packagePaths = packagePaths(m_parser);
+    if (!m_resume && m_packagePaths.isEmpty())
+        return makeError(tr("Name at least the new server package (--server-package FILE), or use --resume."));
+    if (m_resume && !m_packagePaths.isEmpty())
+        return makeError(tr("--resume continues with the journal's packages; do not name packages."));
+
+    const auto policy = parseFailurePolicy(m_parser.value(QStringLiteral("on-failure")));
+    if (!policy || *policy == FailurePolicy::Ask)
+        return makeError(tr("--on-failure takes halt, skip or defer."));
+    m_options.onFailure = *policy;
+    m_options.stopAfterFailedNodes = *policy == FailurePolicy::Halt ? 1 : 0;
+    auto number = [this](const char *option, int minimum, int maximum) -> Expected<int> {
+        bool ok = false;
+        const int value = m_parser.value(QLatin1String(option)).toInt(&ok);
+        if (!ok || value < minimum || value > maximum)
+            return makeError(tr("--%1 takes a whole number from %2 to %3.")
+                                 .arg(QLatin1String(option))
+                                 .arg(minimum)
+                                 .arg(maximum));
+        return value;
+    };
+    if (m_parser.isSet(QStringLiteral("stop-after"))) {
+        const auto value = number("stop-after", 1, 100000);
+        if (!value)
+            return makeError(value.error());
+        m_options.stopAfterFailedNodes = *value;
+    }
+    if (m_parser.isSet(QStringLiteral("installer-timeout"))) {
+        const auto value = number("installer-timeout", 1, 7 * 24 * 3600);
+        if (!value)
+            return makeError(value.error());
+        m_options.installerTimeoutSeconds = *value;
+    }
+    if (m_parser.isSet(QStringLiteral("slow-after"))) {
+        const auto value = number("slow-after", 0, 24 * 3600);
+        if (!value)
+            return makeError(value.error());
+        m_options.slowGraceMs = qint64(*value) * 1000;
+    }
+    if (m_parser.isSet(QStringLiteral("flow-timeout"))) {
+        const auto value = number("flow-timeout", 0, 3600);
+        if (!value)
+            return makeError(value.error());
+        m_options.flowResumeTimeoutMs = qint64(*value) * 1000;
+    }
+    const auto workers = number("max-workers-down", 1, 1000);
+    if (!workers)
+        return makeError(workers.error());
+    PlanOptions planOptions;
+    planOptions.maxWorkersDown = *workers;
+    m_session.setPlanOptions(planOptions);
+    const QHostAddress address(m_parser.value(QStringLiteral("serve-address")));
+    if (address.isNull())
+        return makeError(tr("--serve-address takes an IP address such as 10.0.0.5."));
+    m_options.serveAddress = address;
+    if (m_parser.isSet(QStringLiteral("report"))) {
+        if (const auto format = reportFormatForPath(m_parser.value(QStringLiteral("report"))); !format)
+            return makeError(format.error());
+    }
+    return {};
+}
+
+void RunCommand::start()
+{
+    startDiscovery();
+}
+
+void RunCommand::discovered()
+{
+    (void)m_session.openHistory();
+    if (m_resume) {
+        startEngine(true);
+        return;
+    }
+    inspectPackages(
+        this, m_packagePaths,
+        [this](Component slot, const PackageChoice &choice) { m_session.setPackage(slot, choice); },
+        [this](const QStringList &errors) {
+            m_packageErrors = errors;
+            packagesRead();
+        });
+}
+
+void RunCommand::packagesRead()
+{
+    if (!m_packageErrors.isEmpty()) {
+        for (const QString &error : std::as_const(m_packageErrors))
+            printError(error);
+        Q_EMIT finished(ExitBadInput);
+        return;
+    }
+    const PreCheckReport report = m_session.preChecks();
+    bool blocked = false;
+    for (const PreCheckFinding &finding : report.findings) {
+        if (finding.severity == PreCheckSeverity::Notice)
+            continue;
+        printError(QStringLiteral("%1: %2%3")
+                       .arg(toString(finding.severity),
+                            finding.node.isEmpty() ? QString() : finding.node + QStringLiteral(": "),
+                            finding.message));
+        blocked = blocked || finding.severity == PreCheckSeverity::Error;
+    }
+    if (blocked) {
+        printJson(QJsonObject{{QStringLiteral("prechecks"), report.toJson()}});
+        printError(tr("The pre-checks found errors; nothing was changed."));
+        Q_EMIT finished(ExitFailed);
+        return;
+    }
+    startEngine(false);
+}
+
+void RunCommand::startEngine(bool resuming)
+{
+    m_options.journalPath = journalPathOption();
+    m_options.clusterId = m_session.clusterId();
+    m_engine = new RunEngine(m_session.client(), this);
+    m_engine->setHistory(const_cast<DurationHistory *>(&m_session.history()));
+    m_engine->setEndpointLookup([this](const QString &node) { return endpointForNode(node); });
+
+    if (resuming) {
+        const auto journal = RunJournal::load(m_options.journalPath);
+        if (!journal) {
+            printError(journal.error());
+            Q_EMIT finished(ExitBadInput);
+            return;
+        }
+        if (journal->state == RunState::Completed) {
+            printError(tr("The run in %1 has completed already; nothing to resume.").arg(m_options.journalPath));
+            Q_EMIT finished(ExitBadInput);
+            return;
+        }
+        m_engine->setOptions(m_options);
+        if (Result resumed = m_engine->resumeFrom(*journal); !resumed) {
+            printError(resumed.error());
+            Q_EMIT finished(ExitBadInput);
+            return;
+        }
+    } else {
+        const UpgradePlan plan = m_session.plan();
+        if (plan.nothingToDo()) {
+            printJson(QJsonObject{{QStringLiteral("plan"), planToJson(plan)}});
+            printError(tr("Every node is at the target already; nothing to do."));
+            Q_EMIT finished(ExitOk);
+            return;
+        }
+        m_engine->setOptions(m_options);
+        if (Result prepared = m_engine->prepare(plan, m_session.target()); !prepared) {
+            printError(prepared.error());
+            Q_EMIT finished(ExitBadInput);
+            return;
+        }
+    }
+    printError(tr("Run %1; journal %2; audit log %3.")
+                   .arg(m_engine->journal().runId, m_options.journalPath, m_engine->auditLogPath()));
+    connect(m_engine, &RunEngine::activity, this, [](const QString &sentence) { printError(sentence); });
+    connect(m_engine, &RunEngine::stepSlow, this, [](int, const QString &sentence) { printError(sentence); });
+    if (m_parser.isSet(QStringLiteral("verbose")))
+        connect(m_engine, &RunEngine::logLines, this, [this](int step, const QStringList &lines) {
+            const QString node = m_engine->step(step).step.node;
+            for (const QString &line : lines)
+                printError(QStringLiteral("  %1| %2").arg(node, line));
+        });
+    connect(m_engine, &RunEngine::finished, this, &RunCommand::runFinished);
+    m_engine->start();
+}
+
+void RunCommand::runFinished()
+{
+    auto *verify = new VerifyJob(m_session.client(), this);
+    verify->setEndpoints(reachableEndpoints());
+    verify->setTargets(targetsOf(m_engine->journal()));
+    verify->setJournal(m_engine->journal());
+    connect(verify, &VerifyJob::finished, this, [this](VerifyJob *job) {
+        job->deleteLater();
+        printOutcome(&job->report());
+    });
+    verify->start();
+}
+
+void RunCommand::printOutcome(const VerificationReport *verification)
+{
+    QJsonObject json = runReportJson(m_engine->journal(), verification);
+    json.insert(QStringLiteral("journal"), m_options.journalPath);
+    printJson(json);
+    for (const QString &warning : verification->warnings)
+        printError(tr("warning: %1").arg(warning));
+    int code = runExitCode(*m_engine, verification);
+    if (m_parser.isSet(QStringLiteral("report"))) {
+        if (Result written = exportRunReport(m_engine->journal(), verification,
+                                             m_parser.value(QStringLiteral("report")));
+            !written) {
+            printError(written.error());
+            code = code == ExitOk ? ExitFailed : code;
+        }
+    }
+    Q_EMIT finished(code);
+}
+
+int runExitCode(const RunEngine &engine, const VerificationReport *verification)
+{
+    if (engine.state() != RunState::Completed)
+        return ExitFailed;
+    for (const RunStepRecord &record : engine.journal().steps) {
+        if (record.wave >= 0 && (record.state == RunStepState::Failed || record.state == RunStepState::Skipped))
+            return ExitFailed;
+    }
+    if (verification && verification->anyFailed())
+        return ExitFailed;
+    if (engine.rebootNeeded() || (verification && verification->rebootNeeded()))
+        return ExitRebootNeeded;
+    return ExitOk;
+}
+
+// ---- verify ------------------------------------------------------------------------------
+
+Result VerifyCommand::parse(const QStringList &arguments)
+{
+    m_parser.setApplicationDescription(
+        tr("Checks every node × component against the target: version before and now, service "
+           "running, flows arriving, the Web UI version on the portal. The target comes from the "
+           "packages named or from a run's journal. Exit codes: 0 all at the target, 1 not, "
+           "2 bad input, 3 a node needs a reboot."));
+    CliContext::addConnectionOptions(m_parser);
+    CliContext::addPackageOptions(m_parser);
+    m_parser.addOption({QStringLiteral("journal"), tr("A run journal: its targets and versions before."),
+                        tr("file")});
+    m_parser.addOption({QStringLiteral("report"), tr("Also write the report (.json, .html or .pdf); "
+                                                     "needs --journal."),
+                        tr("file")});
+    if (Result parsed = parseWith(m_parser, arguments); !parsed)
+        return parsed;
+    m_packagePaths = packagePaths(m_parser);
+    if (m_parser.isSet(QStringLiteral("journal"))) {
+        const auto journal = RunJournal::load(m_parser.value(QStringLiteral("journal")));
+        if (!journal)
+            return makeError(journal.error());
+        m_journal = *journal;
+        m_targets = targetsOf(*journal);
+    } else if (m_parser.isSet(QStringLiteral("report"))) {
+        return makeError(tr("--report needs the run's --journal."));
+    }
+    if (m_packagePaths.isEmpty() && !m_journal)
+        return makeError(tr("Name the target: --server-package FILE (and the others), or --journal FILE."));
+    if (m_parser.isSet(QStringLiteral("report"))) {
+        if (const auto format = reportFormatForPath(m_parser.value(QStringLiteral("report"))); !format)
+            return makeError(format.error());
+    }
+    return {};
+}
+
+void VerifyCommand::start()
+{
+    startDiscovery();
+}
+
+void VerifyCommand::discovered()
+{
+    if (m_packagePaths.isEmpty()) {
+        targetsKnown();
+        return;
+    }
+    inspectPackages(
+        this, m_packagePaths,
+        [this](Component slot, const PackageChoice &choice) { m_targets.insert(slot, choice.version); },
+        [this](const QStringList &errors) {
+            m_packageErrors = errors;
+            if (!errors.isEmpty()) {
+                for (const QString &error : errors)
+                    printError(error);
+                Q_EMIT finished(ExitBadInput);
+                return;
+            }
+            targetsKnown();
+        });
+}
+
+void VerifyCommand::targetsKnown()
+{
+    auto *job = new VerifyJob(m_session.client(), this);
+    job->setEndpoints(reachableEndpoints());
+    job->setTargets(m_targets);
+    if (m_journal)
+        job->setJournal(*m_journal);
+    connect(job, &VerifyJob::finished, this, [this](VerifyJob *done) {
+        done->deleteLater();
+        const VerificationReport &report = done->report();
+        printJson(QJsonObject{{QStringLiteral("verification"), report.toJson()}});
+        for (const QString &warning : report.warnings)
+            printError(tr("warning: %1").arg(warning));
+        for (const VerificationCell &cell : report.cells) {
+            if (cell.verdict != Verdict::Upgraded && cell.verdict != Verdict::AlreadyCurrent)
+                printError(tr("%1 %2: %3").arg(cell.node, displayName(cell.component), cell.sentence));
+        }
+        int code = report.anyFailed() ? ExitFailed : report.rebootNeeded() ? ExitRebootNeeded : ExitOk;
+        if (m_parser.isSet(QStringLiteral("report"))) {
+            if (Result written = exportRunReport(*m_journal, &report, m_parser.value(QStringLiteral("report")));
+                !written) {
+                printError(written.error());
+                code = code == ExitOk ? ExitFailed : code;
+            }
+        }
+        Q_EMIT finished(code);
+    });
+    job->start();
+}
+
+// ---- report ------------------------------------------------------------------------------
+
+Result ReportCommand::parse(const QStringList &arguments)
+{
+    m_parser.setApplicationDescription(
+        tr("Writes a run's report (plan, timings estimated against actual, each node's outcome, "
+           "customizations acknowledged, notice sent) from its journal as JSON, HTML or PDF. With a "
+           "cluster named (--sandbox or --portal), every node is verified first and the matrix is "
+           "included."));
+    CliContext::addConnectionOptions(m_parser);
+    m_parser.addOption({QStringLiteral("journal"), tr("The run journal."), tr("file")});
+    m_parser.addOption({{QStringLiteral("o"), QStringLiteral("output")},
+                        tr("The report file (.json, .html or .pdf)."), tr("file")});
+    if (Result parsed = parseWith(m_parser, arguments); !parsed)
+        return parsed;
+    if (!m_parser.isSet(QStringLiteral("journal")))
+        return makeError(tr("Name the run: --journal FILE."));
+    if (!m_parser.isSet(QStringLiteral("output")))
+        return makeError(tr("Name the report file: --output FILE (.json, .html or .pdf)."));
+    m_output = m_parser.value(QStringLiteral("output"));
+    if (const auto format = reportFormatForPath(m_output); !format)
+        return makeError(format.error());
+    const auto journal = RunJournal::load(m_parser.value(QStringLiteral("journal")));
+    if (!journal)
+        return makeError(journal.error());
+    m_journal = *journal;
+    return {};
+}
+
+void ReportCommand::start()
+{
+    if (m_parser.isSet(QStringLiteral("sandbox")) || m_parser.isSet(QStringLiteral("portal"))) {
+        startDiscovery();
+        return;
+    }
+    QTimer::singleShot(0, this, [this] { write(nullptr); });
+}
+
+void ReportCommand::discovered()
+{
+    auto *job = new VerifyJob(m_session.client(), this);
+    job->setEndpoints(reachableEndpoints());
+    job->setTargets(targetsOf(m_journal));
+    job->setJournal(m_journal);
+    connect(job, &VerifyJob::finished, this, [this](VerifyJob *done) {
+        done->deleteLater();
+        write(&done->report());
+    });
+    job->start();
+}
+
+void ReportCommand::write(const VerificationReport *verification)
+{
+    if (Result written = exportRunReport(m_journal, verification, m_output); !written) {
+        printError(written.error());
+        Q_EMIT finished(ExitFailed);
+        return;
+    }
+    printJson(QJsonObject{{QStringLiteral("report"), m_output}});
+    Q_EMIT finished(ExitOk);
+}
+
+} // namespace ft::cli
+
+namespace ft::cli {
+
+// Called from createCommand()/commandNames() in commands.cpp.
+Command *createRunCommand(const QString &name, QObject *parent)
+{
+    if (name == QLatin1String("run"))
+        return new RunCommand(parent);
+    if (name == QLatin1String("verify"))
+        return new VerifyCommand(parent);
+    if (name == QLatin1String("report"))
+        return new ReportCommand(parent);
+    return nullptr;
+}
+
+QStringList runCommandNames()
+{
+    return {QStringLiteral("run"), QStringLiteral("verify"), QStringLiteral("report")};
+}
+
+} // namespace ft::cli
