@@ -37,7 +37,12 @@ public:
     T *operator->() { return &value(); }
     const T *operator->() const { return &value(); }
 
-    const QString &error() const { return std::get<1>(m_data); }
+    // Empty when there is a value, so building a message never throws.
+    const QString &error() const
+    {
+        static const QString none;
+        return has_value() ? none : std::get<1>(m_data);
+    }
 
     template<typename U>
     T value_or(U &&fallback) const
