@@ -1,0 +1,629 @@
+#include "agentserver.h"
+
+#include "certificate.h"
+#include "jobstore.h"
+#include "logging.h"
+#include "nodeinfo.h"
+#include "package.h"
+#include "servicebackend.h"
+#include "stagejob.h"
+#include "tokenauth.h"
+#include "upgradejob.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QFutureWatcher>
+#include <QHostAddress>
+#include <QHttpServerRequest>
+#include <QHttpServerResponder>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QNetworkAccessManager>
+#include <QProcess>
+#include <QSslCertificate>
+#include <QSslKey>
+#include <QTcpSocket>
+#include <QTimer>
+#include <QUrlQuery>
+#include <QtConcurrent>
+
+#include <spdlog/spdlog.h>
+
+namespace ft::agent {
+
+namespace {
+
+QString tr(const char *text) { return QCoreApplication::translate("ft::agent::AgentServer", text); }
+
+using Status = QHttpServerResponder::StatusCode;
+
+constexpr qint64 kStagingReserveBytes = 16 * 1024 * 1024;
+constexpr qint64 kMaxWaitMs = 30000;
+
+QString methodName(QHttpServerRequest::Method method)
+{
+    switch (method) {
+    case QHttpServerRequest::Method::Get: return QStringLiteral("GET");
+    case QHttpServerRequest::Method::Post: return QStringLiteral("POST");
+    case QHttpServerRequest::Method::Put: return QStringLiteral("PUT");
+    case QHttpServerRequest::Method::Delete: return QStringLiteral("DELETE");
+    case QHttpServerRequest::Method::Head: return QStringLiteral("HEAD");
+    case QHttpServerRequest::Method::Options: return QStringLiteral("OPTIONS");
+    case QHttpServerRequest::Method::Patch: return QStringLiteral("PATCH");
+    default: return QStringLiteral("OTHER");
+    }
+}
+
+// Unknown query parameters are refused like unknown body fields.
+std::optional<HttpError> checkQuery(const QHttpServerRequest &request, const QStringList &allowed)
+{
+    const auto items = request.query().queryItems(QUrl::FullyDecoded);
+    QStringList seen;
+    for (const auto &item : items) {
+        if (!allowed.contains(item.first))
+            return HttpError{400, tr("Unknown query parameter \"%1\".").arg(item.first)};
+        if (seen.contains(item.first))
+            return HttpError{400, tr("The query parameter \"%1\" is given twice.").arg(item.first)};
+        seen.append(item.first);
+    }
+    return std::nullopt;
+}
+
+std::optional<HttpError> queryInteger(const QHttpServerRequest &request, const QString &key,
+                                      qint64 minimum, qint64 maximum, qint64 fallback, qint64 *value)
+{
+    const QUrlQuery query = request.query();
+    if (!query.hasQueryItem(key)) {
+        *value = fallback;
+        return std::nullopt;
+    }
+    bool ok = false;
+    *value = query.queryItemValue(key).toLongLong(&ok);
+    if (!ok || *value < minimum || *value > maximum)
+        return HttpError{400, tr("The query parameter \"%1\" must be a whole number from %2 to %3.")
+                                  .arg(key).arg(minimum).arg(maximum)};
+    return std::nullopt;
+}
+
+} // namespace
+
+// One pending answer. The socket may go away while a long poll or a service action
+// is pending: writes check it first.
+struct AgentServer::Reply
+{
+    Reply(QHttpServerResponder &&r, QTcpSocket *s, QString what)
+        : responder(std::move(r)), socket(s), request(std::move(what)) {}
+
+    QHttpServerResponder responder;
+    QPointer<QTcpSocket> socket;
+    QString request; // "GET /v1/node", for the log
+    bool sent = false;
+
+    bool alive() const { return socket && socket->state() == QAbstractSocket::ConnectedState; }
+
+    void send(int status, const QByteArray &body, const QByteArray &contentType)
+    {
+        if (sent)
+            return;
+        sent = true;
+        logging::logger()->debug("{} -> {}", request.toStdString(), status);
+        if (!alive())
+            return;
+        responder.write(body, {{"Content-Type", contentType}, {"Cache-Control", "no-store"}},
+                        Status(status));
+    }
+    void json(int status, const QJsonObject &object)
+    {
+        send(status, QJsonDocument(object).toJson(QJsonDocument::Compact), "application/json; charset=utf-8");
+    }
+    void error(int status, const QString &message)
+    {
+        json(status, QJsonObject{{QStringLiteral("error"), message}});
+    }
+    void error(const HttpError &e) { error(e.status, e.message); }
+};
+
+AgentServer::AgentServer(const AgentConfig &config, QObject *parent)
+    : QAbstractHttpServer(parent)
+    , m_config(config)
+    , m_store(std::make_unique<JobStore>(config.jobsDir()))
+    , m_service(ServiceBackend::create(config))
+    , m_staging(std::make_unique<StagingArea>(config.stagingDir))
+    , m_network(new QNetworkAccessManager(this))
+{
+    // Downloads go straight to the staging folder; no disk cache, no cookies.
+    m_network->setAutoDeleteReplies(false);
+}
+
+AgentServer::~AgentServer() = default;
+
+Expected<QUrl> AgentServer::start()
+{
+    if (auto opened = m_store->open(); !opened)
+        return makeError(opened.error());
+    if (!QDir().mkpath(m_config.stagingDir))
+        return makeError(tr("Cannot create the staging folder %1.").arg(QDir::toNativeSeparators(m_config.stagingDir)));
+    // Leftovers of downloads cut off by a restart.
+    QDir(QDir(m_config.stagingDir).filePath(QStringLiteral(".partial"))).removeRecursively();
+
+    QFile certFile(m_config.certificateFile());
+    QFile keyFile(m_config.keyFile());
+    if (!certFile.open(QIODevice::ReadOnly) || !keyFile.open(QIODevice::ReadOnly))
+        return makeError(tr("Cannot read the agent's certificate or key beside %1; run \"ftupgrade-agent init\".")
+                             .arg(QDir::toNativeSeparators(m_config.file)));
+    const QSslCertificate certificate(certFile.readAll(), QSsl::Pem);
+    const QByteArray keyPem = keyFile.readAll();
+    QSslKey key(keyPem, QSsl::Ec, QSsl::Pem);
+    if (key.isNull())
+        key = QSslKey(keyPem, QSsl::Rsa, QSsl::Pem);
+    if (certificate.isNull() || key.isNull())
+        return makeError(tr("The agent's certificate or key is not valid PEM."));
+    sslSetup(certificate, key);
+
+    QHostAddress address;
+    if (!address.setAddress(m_config.listen))
+        return makeError(tr("\"%1\" is not an IP address to listen on.").arg(m_config.listen));
+    const quint16 port = listen(address, quint16(m_config.port));
+    if (port == 0)
+        return makeError(tr("Cannot listen on %1 port %2 (in use, or not allowed).").arg(m_config.listen).arg(m_config.port));
+    QUrl url;
+    url.setScheme(QStringLiteral("https"));
+    url.setHost(address.toString());
+    url.setPort(port);
+    return url;
+}
+
+bool AgentServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *socket)
+{
+    const QString what = methodName(request.method()) + QLatin1Char(' ') + request.url().path();
+    auto reply = std::make_shared<Reply>(makeResponder(request, socket), socket, what);
+    route(request, reply);
+    return true;
+}
+
+void AgentServer::missingHandler(const QHttpServerRequest &request, QTcpSocket *socket)
+{
+    Reply reply(makeResponder(request, socket), socket, request.url().path());
+    reply.error(404, tr("There is no such endpoint."));
+}
+
+void AgentServer::route(const QHttpServerRequest &request, const ReplyPtr &reply)
+{
+    const QString path = request.url().path(QUrl::FullyDecoded);
+    const auto method = request.method();
+    const bool get = method == QHttpServerRequest::Method::Get;
+    const bool post = method == QHttpServerRequest::Method::Post;
+
+    if (path == QLatin1String("/v1/health")) {
+        if (!get)
+            return reply->error(405, tr("Use GET for this endpoint."));
+        return reply->json(200, {{QStringLiteral("status"), QStringLiteral("ok")},
+                                 {QStringLiteral("agent_version"), QStringLiteral(FTU_VERSION)},
+                                 {QStringLiteral("api"), 1}});
+    }
+
+    // Nothing below runs, and nothing is looked up, without the token.
+    if (!m_config.token.matches(bearerToken(request.value("Authorization")))) {
+        logging::logger()->warn("Refused {} from {}: no or wrong token", reply->request.toStdString(),
+                                request.remoteAddress().toString().toStdString());
+        if (reply->alive()) {
+            reply->sent = true;
+            reply->responder.write(QJsonDocument(QJsonObject{{QStringLiteral("error"),
+                                                              tr("A valid bearer token is required.")}})
+                                       .toJson(QJsonDocument::Compact),
+                                   {{"Content-Type", "application/json; charset=utf-8"},
+                                    {"WWW-Authenticate", "Bearer"}},
+                                   Status::Unauthorized);
+        }
+        return;
+    }
+    if (auto tooLarge = checkBodySize(request))
+        return reply->error(*tooLarge);
+
+    // Split before decoding, so an encoded "/" inside a segment stays in that segment.
+    QStringList parts;
+    for (const QString &part : request.url().path(QUrl::FullyEncoded).split(QLatin1Char('/')))
+        parts.append(QUrl::fromPercentEncoding(part.toUtf8()));
+    // ["", "v1", …]
+    if (parts.size() < 3 || parts.at(1) != QLatin1String("v1") || path.contains(QLatin1String("//")))
+        return reply->error(404, tr("There is no such endpoint."));
+
+    struct Route { QString path; bool isPost; std::function<void()> handler; };
+    const QList<Route> routes = {
+        {QStringLiteral("/v1/node"), false, [&] { getNode(reply); }},
+        {QStringLiteral("/v1/cluster"), false, [&] { getCluster(reply); }},
+        {QStringLiteral("/v1/flows/history"), false, [&] { getFlowHistory(request, reply); }},
+        {QStringLiteral("/v1/webui/customizations"), false, [&] { getCustomizations(reply); }},
+        {QStringLiteral("/v1/webui/file"), false, [&] { getWebUiFile(request, reply); }},
+        {QStringLiteral("/v1/stage"), true, [&] { postStage(request, reply); }},
+        {QStringLiteral("/v1/staged"), false, [&] { getStaged(reply); }},
+        {QStringLiteral("/v1/upgrade"), true, [&] { postUpgrade(request, reply); }},
+        {QStringLiteral("/v1/jobs"), false, [&] { getJobs(reply); }},
+        {QStringLiteral("/v1/service"), true, [&] { postService(request, reply); }},
+    };
+    for (const Route &r : routes) {
+        if (r.path != path)
+            continue;
+        if ((r.isPost && !post) || (!r.isPost && !get))
+            return reply->error(405, r.isPost ? tr("Use POST for this endpoint.") : tr("Use GET for this endpoint."));
+        if (!r.isPost) {
+            const QStringList allowed = path == QLatin1String("/v1/flows/history") ? QStringList{QStringLiteral("hours")}
+                                        : path == QLatin1String("/v1/webui/file")
+                                            ? QStringList{QStringLiteral("path"), QStringLiteral("which")}
+                                            : QStringList{};
+            if (auto bad = checkQuery(request, allowed))
+                return reply->error(*bad);
+        }
+        return r.handler();
+    }
+
+    // /v1/jobs/J and /v1/jobs/J/cancel
+    if (parts.at(1) == QLatin1String("v1") && parts.at(2) == QLatin1String("jobs") && parts.size() >= 4
+        && parts.size() <= 5) {
+        const QString &id = parts.at(3);
+        if (!JobStore::isValidId(id))
+            return reply->error(400, tr("\"%1\" is not a valid job id.").arg(id));
+        if (parts.size() == 4) {
+            if (!get)
+                return reply->error(405, tr("Use GET for this endpoint."));
+            if (auto bad = checkQuery(request, {QStringLiteral("since"), QStringLiteral("wait")}))
+                return reply->error(*bad);
+            return getJob(id, request, reply);
+        }
+        if (parts.at(4) == QLatin1String("cancel")) {
+            if (!post)
+                return reply->error(405, tr("Use POST for this endpoint."));
+            return postCancel(id, request, reply);
+        }
+    }
+    reply->error(404, tr("There is no such endpoint."));
+}
+
+bool AgentServer::upgradeRunning() const
+{
+    return !m_upgrade.isNull();
+}
+
+// ---------------------------------------------------------------- reports
+
+void AgentServer::getNode(const ReplyPtr &reply)
+{
+    ServiceOperation *op = m_service->query(this);
+    connect(op, &ServiceOperation::finished, this, [this, reply](ServiceOperation *op) {
+        op->deleteLater();
+        ServiceProbe probe;
+        probe.state = op->hasError() ? ServiceState::Unknown : op->state();
+        probe.detail = op->errorString();
+        reply->json(200, nodeinfo::nodeReport(m_config, probe, upgradeRunning()));
+    });
+    op->start();
+}
+
+void AgentServer::getCluster(const ReplyPtr &reply)
+{
+    reply->json(200, nodeinfo::clusterReport(m_config));
+}
+
+void AgentServer::getFlowHistory(const QHttpServerRequest &request, const ReplyPtr &reply)
+{
+    qint64 hours = 0;
+    if (auto bad = queryInteger(request, QStringLiteral("hours"), 1, 744, 168, &hours))
+        return reply->error(*bad);
+    reply->json(200, nodeinfo::flowHistory(m_config, int(hours)));
+}
+
+void AgentServer::getCustomizations(const ReplyPtr &reply)
+{
+    // Hashing the whole Web UI takes a while on big trees: keep the event loop free.
+    auto *watcher = new QFutureWatcher<Expected<QJsonObject>>(this);
+    connect(watcher, &QFutureWatcher<Expected<QJsonObject>>::finished, this, [watcher, reply] {
+        watcher->deleteLater();
+        const Expected<QJsonObject> result = watcher->result();
+        if (!result)
+            return reply->error(404, result.error());
+        reply->json(200, *result);
+    });
+    watcher->setFuture(QtConcurrent::run([config = m_config] { return nodeinfo::webUiCustomizations(config); }));
+}
+
+void AgentServer::getWebUiFile(const QHttpServerRequest &request, const ReplyPtr &reply)
+{
+    const QUrlQuery query = request.query();
+    const QString path = query.queryItemValue(QStringLiteral("path"), QUrl::FullyDecoded);
+    const QString which = query.hasQueryItem(QStringLiteral("which"))
+                              ? query.queryItemValue(QStringLiteral("which"))
+                              : QStringLiteral("current");
+    if (path.isEmpty())
+        return reply->error(400, tr("The query parameter \"path\" is required."));
+    if (!isSafeRelativePath(path))
+        return reply->error(400, tr("The path \"%1\" is not a plain path inside the Web UI folder.").arg(path));
+    if (which != QLatin1String("current") && which != QLatin1String("pristine"))
+        return reply->error(400, tr("\"which\" must be current or pristine."));
+    auto *watcher = new QFutureWatcher<std::pair<Expected<QByteArray>, int>>(this);
+    connect(watcher, &QFutureWatcher<std::pair<Expected<QByteArray>, int>>::finished, this, [watcher, reply] {
+        watcher->deleteLater();
+        const auto result = watcher->result();
+        if (!result.first)
+            return reply->error(result.second, result.first.error());
+        reply->send(200, *result.first, "application/octet-stream");
+    });
+    watcher->setFuture(QtConcurrent::run([config = m_config, path, pristine = which == QLatin1String("pristine")] {
+        int status = 404;
+        Expected<QByteArray> data = nodeinfo::webUiFile(config, path, pristine, &status);
+        return std::pair<Expected<QByteArray>, int>(std::move(data), status);
+    }));
+}
+
+void AgentServer::getStaged(const ReplyPtr &reply)
+{
+    QJsonArray packages;
+    for (const QJsonObject &meta : m_staging->list())
+        packages.append(meta);
+    reply->json(200, {{QStringLiteral("packages"), packages}});
+}
+
+// ---------------------------------------------------------------- stage
+
+void AgentServer::postStage(const QHttpServerRequest &request, const ReplyPtr &reply)
+{
+    QJsonObject body;
+    if (auto bad = readJsonBody(request, &body,
+                                {QStringLiteral("url"), QStringLiteral("sha256"), QStringLiteral("size"),
+                                 QStringLiteral("name"), QStringLiteral("fingerprint")},
+                                {QStringLiteral("url"), QStringLiteral("sha256"), QStringLiteral("size"),
+                                 QStringLiteral("name")})) {
+        return reply->error(*bad);
+    }
+    StageJob::Request stage;
+    QString text;
+    if (auto bad = stringField(body, QStringLiteral("url"), &text))
+        return reply->error(*bad);
+    stage.url = QUrl(text, QUrl::StrictMode);
+    const QString scheme = stage.url.scheme().toLower();
+    if (!stage.url.isValid() || stage.url.host().isEmpty()
+        || (scheme != QLatin1String("http") && scheme != QLatin1String("https")))
+        return reply->error(400, tr("The url must be an http or https URL with a host."));
+    if (auto bad = stringField(body, QStringLiteral("sha256"), &text))
+        return reply->error(*bad);
+    if (!isSha256Hex(text))
+        return reply->error(400, tr("The sha256 must be 64 hexadecimal digits."));
+    stage.sha256 = text.toLower().toLatin1();
+    if (auto bad = integerField(body, QStringLiteral("size"), &stage.size, 1, qint64(1) << 50))
+        return reply->error(*bad);
+    if (auto bad = stringField(body, QStringLiteral("name"), &stage.name))
+        return reply->error(*bad);
+    if (!isPlainFileName(stage.name))
+        return reply->error(400, tr("The name \"%1\" must be a plain file name (letters, digits, . _ + -).")
+                                     .arg(stage.name));
+    if (body.contains(QStringLiteral("fingerprint"))) {
+        if (auto bad = stringField(body, QStringLiteral("fingerprint"), &text))
+            return reply->error(*bad);
+        if (!isSha256Hex(text))
+            return reply->error(400, tr("The fingerprint must be 64 hexadecimal digits."));
+        if (scheme != QLatin1String("https"))
+            return reply->error(400, tr("A fingerprint only makes sense for an https URL."));
+        stage.fingerprint = text.toLower().toLatin1();
+    }
+    for (const auto &job : std::as_const(m_stageJobs)) {
+        if (job && job->packageName() == stage.name)
+            return reply->error(409, tr("%1 is already being staged.").arg(stage.name));
+    }
+    if (m_upgrade) {
+        const JobRecord *running = m_store->job(m_upgrade->jobId());
+        if (running && running->package == stage.name)
+            return reply->error(409, tr("%1 is being installed right now.").arg(stage.name));
+    }
+    const qint64 free = nodeinfo::freeBytes(m_config.stagingDir);
+    if (free >= 0 && free < stage.size + kStagingReserveBytes)
+        return reply->error(507, tr("Not enough disk space to stage %1: it needs %2 bytes (plus %3 MiB to spare), "
+                                    "the staging folder's disk has %4 bytes free.")
+                                     .arg(stage.name).arg(stage.size).arg(kStagingReserveBytes >> 20).arg(free));
+
+    JobRecord record = m_store->create(QStringLiteral("stage"));
+    record.package = stage.name;
+    record.url = stage.url.toString(QUrl::RemoveUserInfo);
+    record.bytesTotal = stage.size;
+    if (auto written = m_store->update(record); !written)
+        return reply->error(500, written.error());
+    auto *job = new StageJob(m_store.get(), record.id, stage, *m_staging, m_network, this);
+    m_stageJobs.insert(record.id, job);
+    connect(job, &StageJob::finished, this, [this](StageJob *job) {
+        m_stageJobs.remove(job->jobId());
+        job->deleteLater();
+    });
+    job->start();
+    logging::logger()->info("Stage job {} started for {}", record.id.toStdString(), stage.name.toStdString());
+    reply->json(202, {{QStringLiteral("job"), record.id}});
+}
+
+// ---------------------------------------------------------------- upgrade
+
+void AgentServer::postUpgrade(const QHttpServerRequest &request, const ReplyPtr &reply)
+{
+    QJsonObject body;
+    if (auto bad = readJsonBody(request, &body,
+                                {QStringLiteral("component"), QStringLiteral("package"), QStringLiteral("timeout_seconds")},
+                                {QStringLiteral("component"), QStringLiteral("package")})) {
+        return reply->error(*bad);
+    }
+    QString componentText;
+    QString package;
+    if (auto bad = stringField(body, QStringLiteral("component"), &componentText))
+        return reply->error(*bad);
+    auto component = parseComponent(componentText);
+    if (!component || toString(*component) != componentText)
+        return reply->error(400, tr("Unknown component \"%1\" (use server, nbi or webui).").arg(componentText));
+    if (auto bad = stringField(body, QStringLiteral("package"), &package))
+        return reply->error(*bad);
+    if (!isPlainFileName(package))
+        return reply->error(400, tr("The package \"%1\" must be a plain file name.").arg(package));
+    qint64 timeout = 1800;
+    if (body.contains(QStringLiteral("timeout_seconds"))) {
+        if (auto bad = integerField(body, QStringLiteral("timeout_seconds"), &timeout, 1, 86400))
+            return reply->error(*bad);
+    }
+    if (upgradeRunning())
+        return reply->error(409, tr("Another upgrade is running on this node (job %1).").arg(m_upgrade->jobId()));
+    for (const auto &job : std::as_const(m_stageJobs)) {
+        if (job && job->packageName() == package)
+            return reply->error(409, tr("%1 is still being staged.").arg(package));
+    }
+    auto staged = m_staging->staged(package);
+    if (!staged)
+        return reply->error(404, staged.error());
+    const QString stagedComponent = staged->value(QStringLiteral("component")).toString();
+    if (!stagedComponent.isEmpty() && stagedComponent != componentText)
+        return reply->error(400, tr("%1 is a %2 package, not a %3 package.").arg(package, stagedComponent, componentText));
+
+    UpgradeJob::Request upgrade;
+    upgrade.component = componentText;
+    upgrade.packageName = package;
+    upgrade.packagePath = QFileInfo(m_staging->packagePath(package)).absoluteFilePath();
+    upgrade.sha256 = staged->value(QStringLiteral("sha256")).toString().toLatin1();
+    upgrade.targetVersion = staged->value(QStringLiteral("version")).toString();
+    upgrade.timeoutSeconds = int(timeout);
+    upgrade.installDir = m_config.installDir;
+    // The command is split into arguments before the values go in, so no value can
+    // add an argument.
+    QStringList command = QProcess::splitCommand(m_config.installerCommand);
+    if (command.isEmpty())
+        return reply->error(500, tr("The agent's installer_command is empty."));
+    for (QString &argument : command) {
+        argument.replace(QLatin1String("{package}"), upgrade.packagePath);
+        argument.replace(QLatin1String("{install}"), QDir::toNativeSeparators(m_config.installDir));
+        argument.replace(QLatin1String("{component}"), componentText);
+    }
+    upgrade.program = command.takeFirst();
+    if (!upgrade.program.contains(QLatin1Char('/')) && !upgrade.program.contains(QLatin1Char('\\')))
+        upgrade.program = siblingExecutable(upgrade.program);
+    upgrade.arguments = command;
+
+    JobRecord record = m_store->create(QStringLiteral("upgrade"));
+    record.component = componentText;
+    record.package = package;
+    if (auto written = m_store->update(record); !written)
+        return reply->error(500, written.error());
+    auto *job = new UpgradeJob(m_store.get(), record.id, upgrade, m_service.get(), this);
+    m_upgrade = job;
+    connect(job, &UpgradeJob::finished, this, [this](UpgradeJob *job) {
+        if (m_upgrade == job)
+            m_upgrade = nullptr;
+        job->deleteLater();
+    });
+    job->start();
+    logging::logger()->info("Upgrade job {} started: {} with {}", record.id.toStdString(),
+                            componentText.toStdString(), package.toStdString());
+    reply->json(202, {{QStringLiteral("job"), record.id}});
+}
+
+// ---------------------------------------------------------------- jobs
+
+QJsonObject AgentServer::jobJson(const QString &id, qint64 since) const
+{
+    const JobRecord *record = m_store->job(id);
+    QJsonObject json = record->toJson();
+    QJsonArray lines;
+    for (const JobLogLine &line : m_store->log(id, since))
+        lines.append(line.toJson());
+    json.insert(QStringLiteral("log"), lines);
+    json.insert(QStringLiteral("next"), qMax(since, record->logLines));
+    return json;
+}
+
+void AgentServer::getJobs(const ReplyPtr &reply)
+{
+    QJsonArray jobs;
+    for (const JobRecord &record : m_store->jobs())
+        jobs.append(record.toJson());
+    reply->json(200, {{QStringLiteral("jobs"), jobs}});
+}
+
+void AgentServer::getJob(const QString &id, const QHttpServerRequest &request, const ReplyPtr &reply)
+{
+    qint64 since = 0;
+    qint64 wait = 0;
+    if (auto bad = queryInteger(request, QStringLiteral("since"), 0, std::numeric_limits<qint32>::max(), 0, &since))
+        return reply->error(*bad);
+    if (auto bad = queryInteger(request, QStringLiteral("wait"), 0, kMaxWaitMs, 0, &wait))
+        return reply->error(*bad);
+    const JobRecord *record = m_store->job(id);
+    if (!record)
+        return reply->error(404, tr("There is no job %1.").arg(id));
+    if (wait == 0 || !record->isActive() || record->logLines > since)
+        return reply->json(200, jobJson(id, since));
+
+    // Long poll: answer on the job's next line or state/phase change, or when the wait
+    // runs out, whichever comes first; drop it if the caller hangs up.
+    auto *waiter = new QObject(this);
+    auto answer = [this, waiter, reply, id, since] {
+        reply->json(200, jobJson(id, since));
+        waiter->deleteLater();
+    };
+    connect(m_store.get(), &JobStore::changed, waiter, [answer, id](const QString &changed) {
+        if (changed == id)
+            answer();
+    });
+    QTimer::singleShot(int(wait), waiter, answer);
+    if (reply->socket)
+        connect(reply->socket, &QObject::destroyed, waiter, [waiter] { waiter->deleteLater(); });
+    if (reply->socket)
+        connect(reply->socket, &QAbstractSocket::disconnected, waiter, [waiter] { waiter->deleteLater(); });
+}
+
+void AgentServer::postCancel(const QString &id, const QHttpServerRequest &request, const ReplyPtr &reply)
+{
+    if (!request.body().isEmpty()) {
+        QJsonObject body;
+        if (auto bad = readJsonBody(request, &body, {}, {}))
+            return reply->error(*bad);
+    }
+    const JobRecord *record = m_store->job(id);
+    if (!record)
+        return reply->error(404, tr("There is no job %1.").arg(id));
+    if (auto stage = m_stageJobs.value(id)) {
+        stage->cancel();
+        return reply->json(200, {{QStringLiteral("cancelled"), true}});
+    }
+    if (m_upgrade && m_upgrade->jobId() == id) {
+        if (auto cancelled = m_upgrade->cancel(); !cancelled)
+            return reply->error(409, cancelled.error());
+        return reply->json(200, {{QStringLiteral("cancelled"), true}});
+    }
+    reply->error(409, tr("Job %1 has already finished (%2).").arg(id, record->state));
+}
+
+// ---------------------------------------------------------------- service
+
+void AgentServer::postService(const QHttpServerRequest &request, const ReplyPtr &reply)
+{
+    QJsonObject body;
+    if (auto bad = readJsonBody(request, &body, {QStringLiteral("action")}, {QStringLiteral("action")}))
+        return reply->error(*bad);
+    QString action;
+    if (auto bad = stringField(body, QStringLiteral("action"), &action))
+        return reply->error(*bad);
+    if (action != QLatin1String("start") && action != QLatin1String("stop"))
+        return reply->error(400, tr("The action must be start or stop."));
+    if (upgradeRunning())
+        return reply->error(409, tr("An upgrade is running on this node; the service is under its control."));
+    if (m_serviceActionRunning)
+        return reply->error(409, tr("Another service action is still running."));
+    m_serviceActionRunning = true;
+    ServiceOperation *op = action == QLatin1String("start") ? m_service->startService(this)
+                                                            : m_service->stopService(this);
+    connect(op, &ServiceOperation::finished, this, [this, reply, action](ServiceOperation *op) {
+        op->deleteLater();
+        m_serviceActionRunning = false;
+        logging::logger()->info("Service {}: {}{}", action.toStdString(), toString(op->state()).toStdString(),
+                                op->hasError() ? " (" + op->errorString().toStdString() + ")" : "");
+        if (op->hasError())
+            return reply->json(500, {{QStringLiteral("error"), op->errorString()},
+                                     {QStringLiteral("state"), toString(op->state())}});
+        reply->json(200, {{QStringLiteral("state"), toString(op->state())}});
+    });
+    op->start();
+}
+
+} // namespace ft::agent

@@ -1,0 +1,76 @@
+#pragma once
+
+#include "agentconfig.h"
+#include "apirequest.h"
+#include "expected.h"
+
+#include <QAbstractHttpServer>
+#include <QHash>
+#include <QJsonObject>
+#include <QPointer>
+#include <QUrl>
+
+#include <memory>
+
+class QNetworkAccessManager;
+
+namespace ft::agent {
+
+class JobStore;
+class ServiceBackend;
+class StageJob;
+class StagingArea;
+class UpgradeJob;
+
+// The agent's HTTPS API, version 1 (app/agent/API.md): authentication, request limits
+// and routing, plus the jobs it starts. Long polls keep their responder until the job
+// changes or the wait runs out; a caller that hangs up never stops a job.
+class AgentServer : public QAbstractHttpServer
+{
+    Q_OBJECT
+
+public:
+    explicit AgentServer(const AgentConfig &config, QObject *parent = nullptr);
+    ~AgentServer() override;
+
+    // Opens the job store (marking cut-off jobs interrupted), loads the certificate and
+    // listens. Returns the URL it serves.
+    Expected<QUrl> start();
+
+    struct Reply;
+    using ReplyPtr = std::shared_ptr<Reply>;
+
+protected:
+    bool handleRequest(const QHttpServerRequest &request, QTcpSocket *socket) override;
+    void missingHandler(const QHttpServerRequest &request, QTcpSocket *socket) override;
+
+private:
+    void route(const QHttpServerRequest &request, const ReplyPtr &reply);
+
+    void getNode(const ReplyPtr &reply);
+    void getCluster(const ReplyPtr &reply);
+    void getFlowHistory(const QHttpServerRequest &request, const ReplyPtr &reply);
+    void getCustomizations(const ReplyPtr &reply);
+    void getWebUiFile(const QHttpServerRequest &request, const ReplyPtr &reply);
+    void postStage(const QHttpServerRequest &request, const ReplyPtr &reply);
+    void getStaged(const ReplyPtr &reply);
+    void postUpgrade(const QHttpServerRequest &request, const ReplyPtr &reply);
+    void getJobs(const ReplyPtr &reply);
+    void getJob(const QString &id, const QHttpServerRequest &request, const ReplyPtr &reply);
+    void postCancel(const QString &id, const QHttpServerRequest &request, const ReplyPtr &reply);
+    void postService(const QHttpServerRequest &request, const ReplyPtr &reply);
+
+    QJsonObject jobJson(const QString &id, qint64 since) const;
+    bool upgradeRunning() const;
+
+    AgentConfig m_config;
+    std::unique_ptr<JobStore> m_store;
+    std::unique_ptr<ServiceBackend> m_service;
+    std::unique_ptr<StagingArea> m_staging;
+    QNetworkAccessManager *m_network = nullptr;
+    QHash<QString, QPointer<StageJob>> m_stageJobs;
+    QPointer<UpgradeJob> m_upgrade;
+    bool m_serviceActionRunning = false;
+};
+
+} // namespace ft::agent

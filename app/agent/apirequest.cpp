@@ -1,0 +1,106 @@
+#include "apirequest.h"
+
+#include <QCoreApplication>
+#include <QHttpServerRequest>
+#include <QJsonDocument>
+#include <QJsonParseError>
+#include <QRegularExpression>
+#include <QStringList>
+
+#include <algorithm>
+#include <cmath>
+
+namespace ft::agent {
+
+namespace {
+
+QString tr(const char *text) { return QCoreApplication::translate("ft::agent::ApiRequest", text); }
+
+} // namespace
+
+std::optional<HttpError> checkBodySize(const QHttpServerRequest &request)
+{
+    const QByteArray declared = request.value("Content-Length");
+    bool ok = false;
+    const qint64 length = declared.trimmed().toLongLong(&ok);
+    if ((ok && length > kMaxBodyBytes) || request.body().size() > kMaxBodyBytes)
+        return HttpError{413, tr("The request body is larger than %1 KiB.").arg(kMaxBodyBytes / 1024)};
+    return std::nullopt;
+}
+
+std::optional<HttpError> readJsonBody(const QHttpServerRequest &request, QJsonObject *body,
+                                      const QSet<QString> &allowed, const QSet<QString> &required)
+{
+    if (auto tooLarge = checkBodySize(request))
+        return tooLarge;
+    const QByteArray contentType = request.value("Content-Type").trimmed().toLower();
+    const qsizetype semicolon = contentType.indexOf(';');
+    const QByteArray mime = (semicolon < 0 ? contentType : contentType.left(semicolon)).trimmed();
+    QByteArray parameters = semicolon < 0 ? QByteArray() : contentType.mid(semicolon + 1).trimmed();
+    if (mime != "application/json"
+        || (!parameters.isEmpty() && parameters.replace(' ', "") != "charset=utf-8")) {
+        return HttpError{415, tr("The request body must be JSON (Content-Type: application/json).")};
+    }
+    QJsonParseError error;
+    const QJsonDocument doc = QJsonDocument::fromJson(request.body(), &error);
+    if (error.error != QJsonParseError::NoError)
+        return HttpError{400, tr("The request body is not valid JSON: %1 at byte %2.")
+                                  .arg(error.errorString()).arg(error.offset)};
+    if (!doc.isObject())
+        return HttpError{400, tr("The request body must be a JSON object.")};
+    *body = doc.object();
+
+    QStringList unknown;
+    for (auto it = body->constBegin(); it != body->constEnd(); ++it) {
+        if (!allowed.contains(it.key()))
+            unknown.append(it.key());
+    }
+    if (!unknown.isEmpty())
+        return HttpError{400, tr("Unknown field(s) in the request: %1.").arg(unknown.join(QStringLiteral(", ")))};
+    QStringList missing;
+    for (const QString &key : required) {
+        if (!body->contains(key))
+            missing.append(key);
+    }
+    if (!missing.isEmpty()) {
+        std::sort(missing.begin(), missing.end());
+        return HttpError{400, tr("Missing field(s) in the request: %1.").arg(missing.join(QStringLiteral(", ")))};
+    }
+    return std::nullopt;
+}
+
+bool isPlainFileName(const QString &name)
+{
+    static const QRegularExpression pattern(QStringLiteral("^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$"));
+    return pattern.match(name).hasMatch() && !name.contains(QLatin1String(".."))
+           && !name.endsWith(QLatin1Char('.'));
+}
+
+bool isSha256Hex(const QString &text)
+{
+    static const QRegularExpression pattern(QStringLiteral("^[0-9A-Fa-f]{64}$"));
+    return pattern.match(text).hasMatch();
+}
+
+std::optional<HttpError> stringField(const QJsonObject &body, const QString &key, QString *value)
+{
+    const QJsonValue v = body.value(key);
+    if (!v.isString() || v.toString().isEmpty())
+        return HttpError{400, tr("The field \"%1\" must be a non-empty string.").arg(key)};
+    *value = v.toString();
+    return std::nullopt;
+}
+
+std::optional<HttpError> integerField(const QJsonObject &body, const QString &key, qint64 *value,
+                                      qint64 minimum, qint64 maximum)
+{
+    const QJsonValue v = body.value(key);
+    const double d = v.toDouble(std::nan(""));
+    if (!v.isDouble() || std::isnan(d) || d != std::floor(d) || d < double(minimum) || d > double(maximum))
+        return HttpError{400, tr("The field \"%1\" must be a whole number from %2 to %3.")
+                                  .arg(key).arg(minimum).arg(maximum)};
+    *value = qint64(d);
+    return std::nullopt;
+}
+
+} // namespace ft::agent

@@ -1,0 +1,266 @@
+// ftupgrade-agent: the node agent (API.md). `init` writes the configuration, the token's
+// hash and the certificate; `run` serves the HTTPS API until SIGTERM/SIGINT.
+
+#include "agentconfig.h"
+#include "agentserver.h"
+#include "certificate.h"
+#include "logging.h"
+#include "tokenauth.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QSaveFile>
+#include <QSocketNotifier>
+#include <QSysInfo>
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+
+#ifdef Q_OS_UNIX
+#include <csignal>
+#include <unistd.h>
+#endif
+
+using namespace ft;
+using namespace ft::agent;
+
+namespace {
+
+QString tr(const char *text) { return QCoreApplication::translate("ftupgrade-agent", text); }
+
+void printLine(const QString &line)
+{
+    std::fputs(qPrintable(line + QLatin1Char('\n')), stdout);
+    std::fflush(stdout);
+}
+
+int fail(const QString &message)
+{
+    std::fputs(qPrintable(tr("ftupgrade-agent: %1").arg(message) + QLatin1Char('\n')), stderr);
+    return 1;
+}
+
+Result writePrivateFile(const QString &path, const QByteArray &data)
+{
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly))
+        return makeError(tr("Cannot write %1: %2").arg(path, file.errorString()));
+    file.setPermissions(QFile::ReadOwner | QFile::WriteOwner);
+    file.write(data);
+    if (!file.commit())
+        return makeError(tr("Cannot write %1: %2").arg(path, file.errorString()));
+    return {};
+}
+
+// Makes the certificate when there is none (first start) and returns its fingerprint.
+Expected<QByteArray> ensureCertificate(const AgentConfig &config, bool renew)
+{
+    if (renew || !QFileInfo::exists(config.certificateFile()) || !QFileInfo::exists(config.keyFile())) {
+        if (auto written = writeSelfSignedCertificate(config.certificateFile(), config.keyFile(),
+                                                      {QSysInfo::machineHostName()});
+            !written) {
+            return makeError(written.error());
+        }
+    }
+    return certificateFingerprintOfFile(config.certificateFile());
+}
+
+#ifdef Q_OS_UNIX
+int g_signalPipe[2] = {-1, -1};
+void onSignal(int)
+{
+    const char byte = 1;
+    [[maybe_unused]] auto n = ::write(g_signalPipe[1], &byte, 1);
+}
+
+// Quits the event loop on SIGTERM/SIGINT so jobs and files are closed properly.
+void quitOnSignals(QCoreApplication &app)
+{
+    if (::pipe(g_signalPipe) != 0)
+        return;
+    auto *notifier = new QSocketNotifier(g_signalPipe[0], QSocketNotifier::Read, &app);
+    QObject::connect(notifier, &QSocketNotifier::activated, &app, [&app] {
+        char byte;
+        [[maybe_unused]] auto n = ::read(g_signalPipe[0], &byte, 1);
+        logging::logger()->info("Stopping on a signal");
+        app.quit();
+    });
+    struct sigaction action = {};
+    action.sa_handler = onSignal;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGTERM, &action, nullptr);
+    sigaction(SIGINT, &action, nullptr);
+}
+#else
+void quitOnSignals(QCoreApplication &) {}
+#endif
+
+int runInit(const QCommandLineParser &parser)
+{
+    const QString file = QFileInfo(parser.value(QStringLiteral("config"))).absoluteFilePath();
+    AgentConfig config;
+    const bool existing = QFileInfo::exists(file);
+    if (existing) {
+        auto loaded = AgentConfig::load(file);
+        if (loaded)
+            config = *loaded;
+    }
+    config.file = file;
+    if (!QDir().mkpath(config.directory()))
+        return fail(tr("Cannot create the folder %1.").arg(config.directory()));
+
+    if (parser.isSet(QStringLiteral("backend"))) {
+        auto backend = parseBackend(parser.value(QStringLiteral("backend")));
+        if (!backend)
+            return fail(backend.error());
+        if (*backend != config.backend || !existing) {
+            config.serviceName = AgentConfig::defaultServiceName(*backend);
+            config.installerCommand = AgentConfig::defaultInstallerCommand(*backend);
+        }
+        config.backend = *backend;
+    }
+    if (config.serviceName.isEmpty())
+        config.serviceName = AgentConfig::defaultServiceName(config.backend);
+    if (config.installerCommand.isEmpty())
+        config.installerCommand = AgentConfig::defaultInstallerCommand(config.backend);
+    if (parser.isSet(QStringLiteral("install")))
+        config.installDir = QFileInfo(parser.value(QStringLiteral("install"))).absoluteFilePath();
+    if (config.installDir.isEmpty())
+        config.installDir = AgentConfig::defaultInstallDir(config.backend);
+    if (parser.isSet(QStringLiteral("listen")))
+        config.listen = parser.value(QStringLiteral("listen"));
+    if (parser.isSet(QStringLiteral("port"))) {
+        bool ok = false;
+        config.port = parser.value(QStringLiteral("port")).toInt(&ok);
+        if (!ok || config.port < 0 || config.port > 65535)
+            return fail(tr("The port must be a number from 0 to 65535."));
+    }
+    if (parser.isSet(QStringLiteral("staging")))
+        config.stagingDir = QFileInfo(parser.value(QStringLiteral("staging"))).absoluteFilePath();
+    if (config.stagingDir.isEmpty())
+        config.stagingDir = QDir(config.directory()).filePath(QStringLiteral("staging"));
+    if (parser.isSet(QStringLiteral("service-name")))
+        config.serviceName = parser.value(QStringLiteral("service-name"));
+    if (parser.isSet(QStringLiteral("installer-command")))
+        config.installerCommand = parser.value(QStringLiteral("installer-command"));
+
+    QString tokenWhere;
+    if (parser.isSet(QStringLiteral("token")) && parser.isSet(QStringLiteral("token-file")))
+        return fail(tr("Give either --token or --token-file, not both."));
+    if (parser.isSet(QStringLiteral("token"))) {
+        const QByteArray token = parser.value(QStringLiteral("token")).toUtf8();
+        if (token.size() < 16)
+            return fail(tr("The token must be at least 16 characters long."));
+        config.token = TokenHash::make(token);
+        tokenWhere = tr("as given with --token");
+    } else if (parser.isSet(QStringLiteral("token-file"))) {
+        QFile tokenFile(parser.value(QStringLiteral("token-file")));
+        if (!tokenFile.open(QIODevice::ReadOnly))
+            return fail(tr("Cannot read the token file: %1").arg(tokenFile.errorString()));
+        const QByteArray token = tokenFile.readLine().trimmed();
+        if (token.size() < 16)
+            return fail(tr("The token in %1 must be at least 16 characters long.").arg(tokenFile.fileName()));
+        config.token = TokenHash::make(token);
+        tokenWhere = QFileInfo(tokenFile).absoluteFilePath();
+    } else if (config.token.isNull()) {
+        const QString path = QDir(config.directory()).filePath(QStringLiteral("token"));
+        const QByteArray token = generateToken();
+        if (auto written = writePrivateFile(path, token + '\n'); !written)
+            return fail(written.error());
+        config.token = TokenHash::make(token);
+        tokenWhere = path;
+    } else {
+        tokenWhere = tr("unchanged (only its hash is kept)");
+    }
+
+    if (auto saved = config.save(); !saved)
+        return fail(saved.error());
+    auto fingerprint = ensureCertificate(config, parser.isSet(QStringLiteral("new-certificate")));
+    if (!fingerprint)
+        return fail(fingerprint.error());
+    printLine(QStringLiteral("fingerprint: ") + QString::fromLatin1(*fingerprint));
+    printLine(QStringLiteral("token: ") + tokenWhere);
+    return 0;
+}
+
+int runServe(QCoreApplication &app, const QCommandLineParser &parser)
+{
+    auto config = AgentConfig::load(parser.value(QStringLiteral("config")));
+    if (!config)
+        return fail(config.error());
+
+    auto options = logging::optionsFromCommandLine(parser, QStringLiteral("ftupgrade-agent"));
+    if (!options)
+        return fail(options.error());
+    if (options->directory.isEmpty())
+        options->directory = QDir(config->directory()).filePath(QStringLiteral("logs"));
+    if (auto logFile = logging::setup(*options); !logFile)
+        return fail(logFile.error());
+
+    const bool firstStart = !QFileInfo::exists(config->certificateFile());
+    auto fingerprint = ensureCertificate(*config, false);
+    if (!fingerprint)
+        return fail(fingerprint.error());
+    if (firstStart)
+        printLine(QStringLiteral("fingerprint: ") + QString::fromLatin1(*fingerprint));
+
+    quitOnSignals(app);
+    AgentServer server(*config);
+    auto url = server.start();
+    if (!url)
+        return fail(url.error());
+    const QString urlText = url->toString();
+    QSaveFile urlFile(config->urlFile());
+    if (urlFile.open(QIODevice::WriteOnly)) {
+        urlFile.write(urlText.toUtf8() + '\n');
+        urlFile.commit();
+    }
+    logging::logger()->info("ftupgrade-agent {} serving {} (backend {}, install {}, certificate {})",
+                            FTU_VERSION, urlText.toStdString(), toString(config->backend).toStdString(),
+                            config->installDir.toStdString(), fingerprint->toStdString());
+    printLine(QStringLiteral("listening: ") + urlText);
+    return app.exec();
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("ftupgrade-agent"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(FTU_VERSION));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(tr("FlowTraq upgrade agent: serves the node's upgrade API over HTTPS."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addPositionalArgument(QStringLiteral("command"), tr("init or run"));
+    parser.addOptions({
+        {QStringLiteral("config"), tr("Configuration file (INI)."), QStringLiteral("file")},
+        {QStringLiteral("install"), tr("FlowTraq installation folder."), QStringLiteral("dir")},
+        {QStringLiteral("backend"), tr("sandbox, systemd or windows."), QStringLiteral("name")},
+        {QStringLiteral("listen"), tr("Address to listen on (default 127.0.0.1)."), QStringLiteral("addr")},
+        {QStringLiteral("port"), tr("Port (default 9650; 0: any free port)."), QStringLiteral("n")},
+        {QStringLiteral("staging"), tr("Staging folder for packages."), QStringLiteral("dir")},
+        {QStringLiteral("token"), tr("Bearer token to accept (only its hash is stored)."), QStringLiteral("token")},
+        {QStringLiteral("token-file"), tr("File whose first line is the bearer token."), QStringLiteral("file")},
+        {QStringLiteral("service-name"), tr("systemd unit or Windows service name."), QStringLiteral("name")},
+        {QStringLiteral("installer-command"), tr("Installer command template (see API.md)."), QStringLiteral("cmd")},
+        {QStringLiteral("new-certificate"), tr("init: replace the certificate.")},
+    });
+    logging::addCommandLineOptions(parser);
+    parser.process(app);
+
+    const QStringList positional = parser.positionalArguments();
+    if (positional.size() != 1 || !parser.isSet(QStringLiteral("config")))
+        return fail(tr("usage: ftupgrade-agent init|run --config FILE [options]; see --help."));
+    if (positional.first() == QLatin1String("init"))
+        return runInit(parser);
+    if (positional.first() == QLatin1String("run"))
+        return runServe(app, parser);
+    return fail(tr("Unknown command \"%1\" (use init or run).").arg(positional.first()));
+}

@@ -1,0 +1,252 @@
+#include "nodeinfo.h"
+
+#include "filemanifest.h"
+#include "package.h"
+
+#include <QCoreApplication>
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QSettings>
+#include <QStorageInfo>
+#include <QSysInfo>
+
+namespace ft::agent::nodeinfo {
+
+namespace {
+
+QString tr(const char *text) { return QCoreApplication::translate("ft::agent::NodeInfo", text); }
+
+constexpr qint64 kMaxFileBytes = 4 * 1024 * 1024;
+
+QString confPath(const AgentConfig &config)
+{
+    return QDir(config.installDir).filePath(QStringLiteral("flowtraq.conf"));
+}
+
+QJsonObject readJsonFile(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    return QJsonDocument::fromJson(file.readAll()).object();
+}
+
+QString versionFile(const QString &installDir, const QString &component)
+{
+    QDir dir(installDir);
+    if (component == QLatin1String("webui"))
+        return dir.filePath(QStringLiteral("webui/VERSION"));
+    if (component == QLatin1String("nbi"))
+        return dir.filePath(QStringLiteral("nbi/VERSION"));
+    return dir.filePath(QStringLiteral("VERSION"));
+}
+
+// Text files can be shown as a diff; decided by content when we have it.
+bool looksLikeText(const QString &path, const QString &fileOnDisk)
+{
+    static const QStringList textSuffixes = {
+        QStringLiteral("html"), QStringLiteral("htm"), QStringLiteral("js"), QStringLiteral("css"),
+        QStringLiteral("json"), QStringLiteral("txt"), QStringLiteral("xml"), QStringLiteral("svg"),
+        QStringLiteral("md"), QStringLiteral("csv"), QStringLiteral("ini"), QStringLiteral("conf"),
+        QStringLiteral("map"), QStringLiteral("mjs"), QStringLiteral("less"), QStringLiteral("scss")};
+    if (!fileOnDisk.isEmpty()) {
+        QFile file(fileOnDisk);
+        if (file.open(QIODevice::ReadOnly)) {
+            const QByteArray head = file.read(8192);
+            if (head.contains('\0'))
+                return false;
+            if (!head.isEmpty())
+                return true;
+        }
+    }
+    return textSuffixes.contains(QFileInfo(path).suffix().toLower());
+}
+
+} // namespace
+
+QString installedVersion(const QString &installDir, const QString &component)
+{
+    QFile file(versionFile(installDir, component));
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    return QString::fromUtf8(file.readLine(256)).trimmed();
+}
+
+qint64 freeBytes(const QString &directory)
+{
+    QString dir = directory;
+    while (!QFileInfo::exists(dir) && QFileInfo(dir).absolutePath() != dir)
+        dir = QFileInfo(dir).absolutePath();
+    const QStorageInfo storage(dir);
+    return storage.isValid() ? storage.bytesAvailable() : -1;
+}
+
+QJsonObject nodeReport(const AgentConfig &config, const ServiceProbe &service, bool busy)
+{
+    QSettings conf(confPath(config), QSettings::IniFormat);
+    const QString hostname = QSysInfo::machineHostName();
+    const bool sandbox = config.backend == Backend::Sandbox;
+    const QString os = sandbox ? conf.value(QStringLiteral("node/os"), QStringLiteral("linux")).toString()
+                               : (config.backend == Backend::Windows ? QStringLiteral("windows")
+                                                                      : QStringLiteral("linux"));
+
+    QJsonObject components;
+    for (const QString &component : {QStringLiteral("server"), QStringLiteral("nbi"), QStringLiteral("webui")}) {
+        const QString version = installedVersion(config.installDir, component);
+        QJsonObject entry{{QStringLiteral("installed"), !version.isEmpty()}};
+        if (!version.isEmpty())
+            entry.insert(QStringLiteral("version"), version);
+        components.insert(component, entry);
+    }
+
+    const int flowPort = conf.value(QStringLiteral("server/flow_port"), 0).toInt();
+    const QJsonObject status = readJsonFile(QDir(config.installDir).filePath(QStringLiteral("run/status.json")));
+    const bool running = service.state == ServiceState::Running;
+    QJsonObject flows{
+        {QStringLiteral("receives_flows"), flowPort != 0},
+        {QStringLiteral("flow_port"), flowPort},
+        {QStringLiteral("per_second_1m"),
+         running ? status.value(QStringLiteral("flows_per_second_1m")).toDouble() : 0.0},
+        {QStringLiteral("per_second_10s"),
+         running ? status.value(QStringLiteral("flows_per_second_10s")).toDouble() : 0.0},
+        {QStringLiteral("last_flow_at"), status.value(QStringLiteral("last_flow_at")).isString()
+                                             ? status.value(QStringLiteral("last_flow_at"))
+                                             : QJsonValue(QJsonValue::Null)},
+    };
+
+    return {
+        {QStringLiteral("name"), conf.value(QStringLiteral("node/name"), hostname).toString()},
+        {QStringLiteral("hostname"), hostname},
+        {QStringLiteral("os"), os},
+        {QStringLiteral("arch"), conf.value(QStringLiteral("node/arch"), QSysInfo::currentCpuArchitecture()).toString()},
+        {QStringLiteral("role"), conf.value(QStringLiteral("node/role"), QStringLiteral("standalone")).toString()},
+        {QStringLiteral("agent_version"), QStringLiteral(FTU_VERSION)},
+        {QStringLiteral("api"), 1},
+        {QStringLiteral("backend"), toString(config.backend)},
+        {QStringLiteral("install_dir"), config.installDir},
+        {QStringLiteral("components"), components},
+        {QStringLiteral("service"), QJsonObject{{QStringLiteral("name"), config.serviceName},
+                                                {QStringLiteral("state"), toString(service.state)},
+                                                {QStringLiteral("detail"), service.detail}}},
+        {QStringLiteral("flows"), flows},
+        {QStringLiteral("disk"), QJsonObject{{QStringLiteral("staging_dir"), config.stagingDir},
+                                             {QStringLiteral("free_bytes"), freeBytes(config.stagingDir)}}},
+        {QStringLiteral("busy"), busy},
+    };
+}
+
+QJsonObject clusterReport(const AgentConfig &config)
+{
+    QSettings conf(confPath(config), QSettings::IniFormat);
+    const QString role = conf.value(QStringLiteral("node/role"), QStringLiteral("standalone")).toString();
+    const QString name = conf.value(QStringLiteral("node/name"), QSysInfo::machineHostName()).toString();
+    QJsonArray members;
+    conf.beginGroup(QStringLiteral("cluster"));
+    const QString portal = conf.value(QStringLiteral("portal"), role == QLatin1String("worker") ? QString() : name).toString();
+    if (role != QLatin1String("worker")) {
+        for (const QString &member : conf.value(QStringLiteral("members")).toStringList()) {
+            const QString trimmed = member.trimmed();
+            if (trimmed.isEmpty())
+                continue;
+            members.append(QJsonObject{
+                {QStringLiteral("name"), trimmed},
+                {QStringLiteral("host"), conf.value(trimmed + QStringLiteral("/host")).toString()},
+                {QStringLiteral("tcp_port"), conf.value(trimmed + QStringLiteral("/tcp_port"), 0).toInt()},
+                {QStringLiteral("agent_port"), conf.value(trimmed + QStringLiteral("/agent_port"), 0).toInt()},
+            });
+        }
+    }
+    conf.endGroup();
+    return {{QStringLiteral("role"), role}, {QStringLiteral("portal"), portal},
+            {QStringLiteral("members"), members}};
+}
+
+QJsonObject flowHistory(const AgentConfig &config, int hours)
+{
+    const QJsonObject history = readJsonFile(QDir(config.installDir).filePath(QStringLiteral("data/flowhistory.json")));
+    const QJsonArray all = history.value(QStringLiteral("hours")).toArray();
+    QJsonArray result;
+    for (qsizetype i = qMax<qsizetype>(0, all.size() - hours); i < all.size(); ++i)
+        result.append(all.at(i));
+    return {{QStringLiteral("hours"), result}};
+}
+
+Expected<QJsonObject> webUiCustomizations(const AgentConfig &config)
+{
+    const QDir install(config.installDir);
+    const QString version = installedVersion(config.installDir, QStringLiteral("webui"));
+    if (version.isEmpty())
+        return makeError(tr("No Web UI is installed on this node."));
+    const QString manifestRel = QStringLiteral("manifests/webui-%1.sha256").arg(version);
+    auto pristine = FileManifest::read(install.filePath(manifestRel));
+    if (!pristine)
+        return makeError(tr("The pristine manifest of Web UI %1 cannot be read: %2").arg(version, pristine.error()));
+    const QString webui = install.filePath(QStringLiteral("webui"));
+    auto actual = FileManifest::compute(webui, {QStringLiteral("VERSION")});
+    if (!actual)
+        return makeError(actual.error());
+
+    QJsonArray files;
+    for (const FileManifest::Change &change : pristine->compare(*actual)) {
+        QJsonObject entry{{QStringLiteral("path"), change.path}};
+        const QString onDisk = QDir(webui).filePath(change.path);
+        const auto before = pristine->find(change.path);
+        const auto now = actual->find(change.path);
+        switch (change.kind) {
+        case FileManifest::Change::Modified: entry.insert(QStringLiteral("change"), QStringLiteral("modified")); break;
+        case FileManifest::Change::Added: entry.insert(QStringLiteral("change"), QStringLiteral("added")); break;
+        case FileManifest::Change::Deleted: entry.insert(QStringLiteral("change"), QStringLiteral("deleted")); break;
+        }
+        if (now) {
+            const QFileInfo info(onDisk);
+            entry.insert(QStringLiteral("size"), info.size());
+            entry.insert(QStringLiteral("modified"), info.lastModified().toUTC().toString(Qt::ISODate));
+            entry.insert(QStringLiteral("sha256"), QString::fromLatin1(now->sha256));
+        }
+        if (before)
+            entry.insert(QStringLiteral("pristine_sha256"), QString::fromLatin1(before->sha256));
+        entry.insert(QStringLiteral("text"), looksLikeText(change.path, now ? onDisk : QString()));
+        files.append(entry);
+    }
+    return QJsonObject{{QStringLiteral("version"), version},
+                       {QStringLiteral("manifest"), manifestRel},
+                       {QStringLiteral("files"), files}};
+}
+
+Expected<QByteArray> webUiFile(const AgentConfig &config, const QString &path, bool pristine,
+                               int *errorStatus)
+{
+    *errorStatus = 404;
+    const QDir install(config.installDir);
+    if (pristine) {
+        const QString version = installedVersion(config.installDir, QStringLiteral("webui"));
+        const QString package = install.filePath(QStringLiteral("manifests/webui-%1.ftpkg").arg(version));
+        if (version.isEmpty() || !QFileInfo::exists(package))
+            return makeError(tr("The Web UI package of the installed version is not kept on this node."));
+        auto data = readPackageFile(package, QStringLiteral("webui/") + path, kMaxFileBytes);
+        if (!data)
+            return makeError(tr("%1 is not part of the pristine Web UI %2.").arg(path, version));
+        return data;
+    }
+    const QString onDisk = install.filePath(QStringLiteral("webui/") + path);
+    const QFileInfo info(onDisk);
+    // Never follow a link out of the Web UI folder.
+    if (!info.exists() || !info.isFile() || info.isSymLink())
+        return makeError(tr("%1 does not exist in the installed Web UI.").arg(path));
+    if (info.size() > kMaxFileBytes) {
+        *errorStatus = 413;
+        return makeError(tr("%1 is larger than 4 MiB.").arg(path));
+    }
+    QFile file(onDisk);
+    if (!file.open(QIODevice::ReadOnly)) {
+        *errorStatus = 500;
+        return makeError(tr("Cannot read %1: %2").arg(path, file.errorString()));
+    }
+    return file.readAll();
+}
+
+} // namespace ft::agent::nodeinfo

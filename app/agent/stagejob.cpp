@@ -1,0 +1,358 @@
+#include "stagejob.h"
+
+#include "jobstore.h"
+#include "logging.h"
+#include "package.h"
+
+#include <QCoreApplication>
+#include <QDateTime>
+#include <QDir>
+#include <QFileInfo>
+#include <QFutureWatcher>
+#include <QJsonDocument>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QSaveFile>
+#include <QSslCertificate>
+#include <QSslError>
+#include <QTimer>
+#include <QtConcurrent>
+
+#include <spdlog/spdlog.h>
+
+namespace ft::agent {
+
+namespace {
+
+QString tr(const char *text) { return QCoreApplication::translate("ft::agent::StageJob", text); }
+
+// What the network stack may buffer ahead of the disk, and the block we move at a time.
+constexpr qint64 kReadBufferBytes = 4 * 1024 * 1024;
+constexpr qint64 kBlockBytes = 1024 * 1024;
+
+QByteArray certificateDigest(const QSslCertificate &certificate)
+{
+    return certificate.digest(QCryptographicHash::Sha256).toHex();
+}
+
+// Result of checking a downloaded .ftpkg against its own manifest (worker thread).
+struct PackageCheck
+{
+    QString error;
+    QString component;
+    QString version;
+};
+
+PackageCheck checkPackage(const QString &path)
+{
+    PackageCheck check;
+    auto manifest = readPackageManifest(path);
+    if (!manifest) {
+        check.error = manifest.error();
+        return check;
+    }
+    if (auto verified = verifyPackage(path); !verified) {
+        check.error = verified.error();
+        return check;
+    }
+    check.component = toString(manifest->component);
+    check.version = manifest->version.toString();
+    return check;
+}
+
+} // namespace
+
+// ---------------------------------------------------------------- StagingArea
+
+QString StagingArea::packagePath(const QString &name) const { return QDir(m_directory).filePath(name); }
+QString StagingArea::metaPath(const QString &name) const
+{
+    return QDir(m_directory).filePath(QStringLiteral(".meta/") + name + QStringLiteral(".json"));
+}
+QString StagingArea::partialPath(const QString &jobId) const
+{
+    return QDir(m_directory).filePath(QStringLiteral(".partial/") + jobId);
+}
+
+Expected<QJsonObject> StagingArea::staged(const QString &name) const
+{
+    QFile file(metaPath(name));
+    if (!file.open(QIODevice::ReadOnly))
+        return makeError(tr("No package named %1 is staged on this node.").arg(name));
+    const QJsonObject meta = QJsonDocument::fromJson(file.readAll()).object();
+    const QFileInfo info(packagePath(name));
+    if (!info.isFile() || info.size() != meta.value(QStringLiteral("size")).toInteger())
+        return makeError(tr("The staged package %1 is missing or changed since it was staged; stage it again.")
+                             .arg(name));
+    return meta;
+}
+
+QList<QJsonObject> StagingArea::list() const
+{
+    QList<QJsonObject> result;
+    const QStringList metas = QDir(QDir(m_directory).filePath(QStringLiteral(".meta")))
+                                  .entryList({QStringLiteral("*.json")}, QDir::Files, QDir::Name);
+    for (const QString &meta : metas) {
+        auto entry = staged(meta.chopped(5));
+        if (entry)
+            result.append(*entry);
+    }
+    return result;
+}
+
+// ---------------------------------------------------------------- StageJob
+
+StageJob::StageJob(JobStore *store, const QString &jobId, const Request &request,
+                   const StagingArea &staging, QNetworkAccessManager *network, QObject *parent)
+    : QObject(parent)
+    , m_store(store)
+    , m_jobId(jobId)
+    , m_request(request)
+    , m_staging(staging)
+    , m_network(network)
+{}
+
+StageJob::~StageJob()
+{
+    if (m_reply)
+        m_reply->abort();
+    if (m_partial.isOpen()) {
+        m_partial.close();
+        m_partial.remove();
+    }
+}
+
+void StageJob::start()
+{
+    QTimer::singleShot(0, this, [this] {
+        JobRecord record = *m_store->job(m_jobId);
+        record.state = QStringLiteral("running");
+        record.phase = QStringLiteral("downloading");
+        record.started = QDateTime::currentDateTimeUtc();
+        record.phases.append(QJsonObject{{QStringLiteral("phase"), record.phase},
+                                         {QStringLiteral("started"), record.started.toString(Qt::ISODateWithMs)}});
+        record.bytesTotal = m_request.size;
+        (void)m_store->update(record);
+        m_store->appendLog(m_jobId, tr("Downloading %1 (%2 bytes) to %3.")
+                                        .arg(m_request.url.toDisplayString(QUrl::RemoveUserInfo))
+                                        .arg(m_request.size).arg(m_request.name));
+
+        QDir().mkpath(QFileInfo(m_staging.partialPath(m_jobId)).absolutePath());
+        QDir().mkpath(QFileInfo(m_staging.metaPath(m_request.name)).absolutePath());
+        m_partial.setFileName(m_staging.partialPath(m_jobId));
+        if (!m_partial.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+            fail(tr("Cannot write to the staging folder: %1").arg(m_partial.errorString()));
+            return;
+        }
+
+        QNetworkRequest request(m_request.url);
+        request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::NoLessSafeRedirectPolicy);
+        request.setTransferTimeout(60000); // no byte for a minute: give up
+        m_reply = m_network->get(request);
+        // Bounded buffering: when the disk is slower than the network, TCP slows the sender.
+        m_reply->setReadBufferSize(kReadBufferBytes);
+        connect(m_reply, &QNetworkReply::readyRead, this, [this] { onReadyRead(); });
+        connect(m_reply, &QNetworkReply::finished, this, [this] { onDownloadFinished(); });
+        connect(m_reply, &QNetworkReply::sslErrors, this, [this](const QList<QSslError> &errors) {
+            if (m_request.fingerprint.isEmpty() || !m_reply)
+                return;
+            // A pinned certificate replaces the CA check, but only for that exact certificate.
+            const QSslCertificate peer = m_reply->sslConfiguration().peerCertificate();
+            if (certificateDigest(peer) == m_request.fingerprint)
+                m_reply->ignoreSslErrors(errors);
+        });
+        connect(m_reply, &QNetworkReply::encrypted, this, [this] {
+            if (m_request.fingerprint.isEmpty() || !m_reply)
+                return;
+            const QSslCertificate peer = m_reply->sslConfiguration().peerCertificate();
+            if (certificateDigest(peer) != m_request.fingerprint) {
+                m_failure = tr("The server's certificate (SHA-256 %1) is not the pinned one.")
+                                .arg(QString::fromLatin1(certificateDigest(peer)));
+                m_reply->abort();
+            }
+        });
+    });
+}
+
+void StageJob::onReadyRead()
+{
+    if (!m_reply || m_done)
+        return;
+    if (m_block.isEmpty())
+        m_block.resize(kBlockBytes);
+    while (m_reply->bytesAvailable() > 0) {
+        const qint64 n = m_reply->read(m_block.data(), m_block.size());
+        if (n <= 0)
+            break;
+        const QByteArrayView chunk(m_block.constData(), n);
+        if (m_received + chunk.size() > m_request.size) {
+            m_failure = tr("The server sent more than the expected %1 bytes.").arg(m_request.size);
+            m_reply->abort();
+            return;
+        }
+        if (m_partial.write(chunk.data(), chunk.size()) != chunk.size()) {
+            m_failure = tr("Cannot write to the staging folder: %1").arg(m_partial.errorString());
+            m_reply->abort();
+            return;
+        }
+        m_hash.addData(chunk);
+        m_received += chunk.size();
+    }
+    m_store->setProgress(m_jobId, m_request.size > 0 ? double(m_received) / double(m_request.size) : 0,
+                         m_received, m_request.size);
+}
+
+void StageJob::onDownloadFinished()
+{
+    if (m_done || !m_reply)
+        return;
+    onReadyRead();
+    QNetworkReply *reply = m_reply;
+    m_reply = nullptr;
+    reply->deleteLater();
+    m_partial.close();
+    m_store->setProgress(m_jobId, m_request.size > 0 ? double(m_received) / double(m_request.size) : 0,
+                         m_received, m_request.size);
+
+    if (m_cancelled) {
+        fail(tr("Cancelled by the caller; the partial download was removed."), QStringLiteral("cancelled"));
+        return;
+    }
+    if (!m_failure.isEmpty()) {
+        fail(m_failure);
+        return;
+    }
+    if (reply->error() != QNetworkReply::NoError) {
+        fail(tr("The download failed after %1 of %2 bytes: %3")
+                 .arg(m_received).arg(m_request.size).arg(reply->errorString()));
+        return;
+    }
+    const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    if (status != 0 && status != 200) {
+        fail(tr("The server answered HTTP %1 %2.")
+                 .arg(status).arg(reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString()));
+        return;
+    }
+    if (m_received != m_request.size) {
+        fail(tr("The download is short: %1 of %2 bytes arrived.").arg(m_received).arg(m_request.size));
+        return;
+    }
+    const QByteArray sha = m_hash.hexResult();
+    if (sha != m_request.sha256) {
+        fail(tr("The downloaded file is corrupt: its SHA-256 is %1, expected %2.")
+                 .arg(QString::fromLatin1(sha), QString::fromLatin1(m_request.sha256)));
+        return;
+    }
+    m_store->appendLog(m_jobId, tr("Received %1 bytes; size and SHA-256 match.").arg(m_received));
+    verifyPackageFile();
+}
+
+void StageJob::verifyPackageFile()
+{
+    QJsonObject meta{{QStringLiteral("name"), m_request.name},
+                     {QStringLiteral("size"), m_request.size},
+                     {QStringLiteral("sha256"), QString::fromLatin1(m_request.sha256)},
+                     {QStringLiteral("url"), m_request.url.toString(QUrl::RemoveUserInfo)},
+                     {QStringLiteral("component"), QJsonValue(QJsonValue::Null)},
+                     {QStringLiteral("version"), QJsonValue(QJsonValue::Null)}};
+    if (!m_request.name.endsWith(QLatin1String(".ftpkg"))) {
+        // A vendor installer (.msi, .exe, .bin): no manifest of ours to check.
+        succeed(meta);
+        return;
+    }
+    JobRecord record = *m_store->job(m_jobId);
+    record.phase = QStringLiteral("verifying");
+    record.phases.append(QJsonObject{{QStringLiteral("phase"), record.phase},
+                                     {QStringLiteral("started"),
+                                      QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs)}});
+    (void)m_store->update(record);
+    auto *watcher = new QFutureWatcher<PackageCheck>(this);
+    connect(watcher, &QFutureWatcher<PackageCheck>::finished, this, [this, watcher, meta]() mutable {
+        watcher->deleteLater();
+        if (m_done)
+            return;
+        const PackageCheck check = watcher->result();
+        if (!check.error.isEmpty()) {
+            fail(tr("The package does not match its own manifest: %1").arg(check.error));
+            return;
+        }
+        meta.insert(QStringLiteral("component"), check.component);
+        meta.insert(QStringLiteral("version"), check.version);
+        m_store->appendLog(m_jobId, tr("The package is intact: %1 version %2.").arg(check.component, check.version));
+        succeed(meta);
+    });
+    watcher->setFuture(QtConcurrent::run(checkPackage, m_partial.fileName()));
+}
+
+void StageJob::succeed(const QJsonObject &metaIn)
+{
+    QJsonObject meta = metaIn;
+    meta.insert(QStringLiteral("staged"), QDateTime::currentDateTimeUtc().toString(Qt::ISODate));
+    const QString target = m_staging.packagePath(m_request.name);
+    // Replace an older copy only once the new one is complete and verified.
+    QFile::remove(m_staging.metaPath(m_request.name));
+    QFile::remove(target);
+    if (!QFile::rename(m_partial.fileName(), target)) {
+        fail(tr("Cannot move the package into the staging folder."));
+        return;
+    }
+    QSaveFile metaFile(m_staging.metaPath(m_request.name));
+    if (!metaFile.open(QIODevice::WriteOnly)
+        || metaFile.write(QJsonDocument(meta).toJson()) < 0 || !metaFile.commit()) {
+        fail(tr("Cannot record the staged package: %1").arg(metaFile.errorString()));
+        return;
+    }
+    m_done = true;
+    JobRecord record = *m_store->job(m_jobId);
+    record.state = QStringLiteral("succeeded");
+    record.phase = QStringLiteral("done");
+    record.progress = 1;
+    record.bytesDone = m_received;
+    record.finished = QDateTime::currentDateTimeUtc();
+    m_store->appendLog(m_jobId, tr("Staged %1.").arg(m_request.name));
+    (void)m_store->update(record);
+    logging::logger()->info("Staged {} ({} bytes)", m_request.name.toStdString(), m_received);
+    Q_EMIT finished(this);
+}
+
+void StageJob::fail(const QString &error, const QString &state)
+{
+    if (m_done)
+        return;
+    m_done = true;
+    if (m_reply) {
+        QNetworkReply *reply = m_reply;
+        m_reply = nullptr;
+        reply->abort();
+        reply->deleteLater();
+    }
+    m_partial.close();
+    QFile::remove(m_staging.partialPath(m_jobId));
+    JobRecord record = *m_store->job(m_jobId);
+    record.state = state;
+    record.error = error;
+    record.bytesDone = m_received;
+    record.finished = QDateTime::currentDateTimeUtc();
+    m_store->appendLog(m_jobId, error);
+    (void)m_store->update(record);
+    logging::logger()->warn("Staging {} {}: {}", m_request.name.toStdString(), state.toStdString(),
+                            error.toStdString());
+    Q_EMIT finished(this);
+}
+
+void StageJob::cancel()
+{
+    if (m_done)
+        return;
+    m_cancelled = true;
+    if (m_reply) {
+        m_reply->abort(); // finished() follows, which reports the cancel
+        return;
+    }
+    // Queued, or verifying on a worker thread: report now, the result is ignored later.
+    QTimer::singleShot(0, this, [this] {
+        fail(tr("Cancelled by the caller; the partial download was removed."), QStringLiteral("cancelled"));
+    });
+}
+
+} // namespace ft::agent

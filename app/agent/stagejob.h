@@ -1,0 +1,96 @@
+#pragma once
+
+#include "expected.h"
+#include "fasthash.h"
+
+#include <QByteArray>
+#include <QCryptographicHash>
+#include <QFile>
+#include <QJsonObject>
+#include <QObject>
+#include <QPointer>
+#include <QString>
+#include <QUrl>
+
+class QNetworkAccessManager;
+class QNetworkReply;
+
+namespace ft::agent {
+
+class JobStore;
+
+// The staging folder: packages by plain file name, with what was verified about each
+// in .meta/<name>.json and downloads in progress in .partial/.
+class StagingArea
+{
+public:
+    explicit StagingArea(const QString &directory) : m_directory(directory) {}
+
+    QString directory() const { return m_directory; }
+    QString packagePath(const QString &name) const;
+    QString metaPath(const QString &name) const;
+    QString partialPath(const QString &jobId) const;
+
+    // The recorded facts of a staged package, or an error when it is not staged (or its
+    // file no longer has the recorded size).
+    Expected<QJsonObject> staged(const QString &name) const;
+    QList<QJsonObject> list() const;
+
+private:
+    QString m_directory;
+};
+
+// Downloads one package into the staging folder: streamed to a partial file and hashed
+// as the bytes arrive (never held in memory), checked for size and SHA-256 (and, for a
+// .ftpkg, its own manifest), then renamed into place. Job pattern: start(), finished()
+// once. Its state lives in the JobStore under jobId.
+class StageJob : public QObject
+{
+    Q_OBJECT
+
+public:
+    struct Request
+    {
+        QUrl url;
+        QByteArray sha256; // lower-case hex
+        qint64 size = 0;
+        QString name;
+        QByteArray fingerprint; // lower-case hex; empty: normal certificate checks
+    };
+
+    StageJob(JobStore *store, const QString &jobId, const Request &request, const StagingArea &staging,
+             QNetworkAccessManager *network, QObject *parent = nullptr);
+    ~StageJob() override;
+
+    QString jobId() const { return m_jobId; }
+    QString packageName() const { return m_request.name; }
+    void start();
+    // Stops the download and removes the partial file; finished() follows.
+    void cancel();
+
+Q_SIGNALS:
+    void finished(StageJob *job);
+
+private:
+    void onReadyRead();
+    void onDownloadFinished();
+    void verifyPackageFile();
+    void succeed(const QJsonObject &meta);
+    void fail(const QString &error, const QString &state = QStringLiteral("failed"));
+
+    JobStore *m_store;
+    QString m_jobId;
+    Request m_request;
+    StagingArea m_staging;
+    QNetworkAccessManager *m_network;
+    QPointer<QNetworkReply> m_reply;
+    QFile m_partial;
+    Sha256 m_hash;
+    QByteArray m_block; // reused for every read: no allocation per chunk
+    qint64 m_received = 0;
+    QString m_failure;   // set when we abort the reply ourselves
+    bool m_cancelled = false;
+    bool m_done = false;
+};
+
+} // namespace ft::agent

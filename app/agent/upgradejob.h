@@ -1,0 +1,87 @@
+#pragma once
+
+#include "expected.h"
+
+#include <QElapsedTimer>
+#include <QObject>
+#include <QPointer>
+#include <QProcess>
+#include <QString>
+#include <QStringList>
+#include <QTimer>
+
+namespace ft::agent {
+
+class JobStore;
+class ServiceBackend;
+
+// Upgrades one component with a staged package. Phases:
+//   verifying (re-hash the staged file; cancellable)
+//   → stopping (service) → installing (installer child process, every line logged)
+//   → starting (service; also after a failed install, to put the old version back)
+//   → checking (installed version, service running) → done.
+// Exit codes: 0 done, 3010 reboot requested, anything else failed. A reboot is needed
+// only when the version did not change (the vendor's rule).
+// Job pattern: start(), finished() once; its state lives in the JobStore under jobId.
+class UpgradeJob : public QObject
+{
+    Q_OBJECT
+
+public:
+    struct Request
+    {
+        QString component;      // server | nbi | webui
+        QString packageName;
+        QString packagePath;    // absolute path of the staged package
+        QByteArray sha256;      // recorded at staging
+        QString targetVersion;  // from the package's manifest; may be empty
+        int timeoutSeconds = 1800;
+        QString installDir;
+        QString program;        // installer executable
+        QStringList arguments;
+    };
+
+    UpgradeJob(JobStore *store, const QString &jobId, const Request &request, ServiceBackend *service,
+               QObject *parent = nullptr);
+    ~UpgradeJob() override;
+
+    QString jobId() const { return m_jobId; }
+    void start();
+    // Cancels before the service is stopped; refused (with a sentence) from then on.
+    Result cancel();
+
+    // Installer progress lines "[ 40%] …" give the installing phase's share of progress.
+    static double progressFromLine(const QString &line, bool *found);
+
+Q_SIGNALS:
+    void finished(UpgradeJob *job);
+
+private:
+    void verify();
+    void stopService();
+    void runInstaller();
+    void onInstallerOutput(QProcess::ProcessChannel channel, bool flushAll = false);
+    void onInstallerFinished(std::optional<int> exitCode, const QString &error);
+    void startService();
+    void check(bool serviceStarted, const QString &startError);
+    void setPhase(const QString &phase, double progress);
+    void log(const QString &line, const QString &stream = QStringLiteral("agent"));
+    void complete(const QString &state, const QString &error);
+
+    JobStore *m_store;
+    QString m_jobId;
+    Request m_request;
+    ServiceBackend *m_service;
+    QPointer<QProcess> m_installer;
+    QTimer m_installTimeout;
+    QByteArray m_pending[2]; // partial output lines of stdout, stderr
+    QString m_phase;
+    QString m_versionBefore;
+    std::optional<int> m_exitCode;
+    QString m_installError; // set when the install failed (the job fails after restarting)
+    bool m_cancelled = false;
+    bool m_done = false;
+    bool m_installerDone = false;
+};
+
+} // namespace ft::agent
