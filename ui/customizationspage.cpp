@@ -77,6 +77,7 @@ CustomizationsPage::CustomizationsPage(UpgradeSession *session, QWidget *parent)
     m_list->setRootIsDecorated(false);
     m_list->setAlternatingRowColors(true);
     m_list->setUniformRowHeights(true);
+    m_list->setTextElideMode(Qt::ElideMiddle); // keep both the folder and the file name
     m_list->header()->setSectionResizeMode(0, QHeaderView::Stretch);
     for (int column = 1; column < 4; ++column)
         m_list->header()->setSectionResizeMode(column, QHeaderView::ResizeToContents);

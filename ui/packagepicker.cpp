@@ -67,6 +67,11 @@ void PackagePicker::browse()
 void PackagePicker::inspect()
 {
     const QString path = QDir::fromNativeSeparators(m_path->text().trimmed());
+    // Leaving the field without changing it must not start over (and must not
+    // disable Next under the administrator's click).
+    if (path == m_inspectedPath)
+        return;
+    m_inspectedPath = path;
     if (m_job) {
         m_job->disconnect(this);
         m_job = nullptr;

@@ -48,6 +48,7 @@ private:
     QLabel *m_info = nullptr;
     QPointer<PackageInspectJob> m_job;
     QString m_error;
+    QString m_inspectedPath; // the path last inspected (or being inspected)
 };
 
 } // namespace ft::ui

@@ -164,7 +164,7 @@ void PlanPage::rebuild()
     } else {
         m_summary->setText(
             tr("About <b>%1</b> in all (staging %2). Servers run mixed versions for about %3. "
-               "Expected flow loss: <b>%4</b> flow records.")
+               "At today's flow rates about <b>%4</b> flow records would be lost.")
                 .arg(formatDuration(m_plan.wallTimeMs), formatDuration(m_plan.stageDurationMs),
                      formatDuration(m_plan.mixedVersionWindowMs), flowsText(m_plan.totalFlowsLost)));
     }

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "runengine.h"
+
 #include <QHash>
 #include <QPointer>
 #include <QTimer>
@@ -12,7 +14,6 @@ class QFrame;
 class QVBoxLayout;
 
 namespace ft {
-class RunEngine;
 class UpgradeSession;
 }
 

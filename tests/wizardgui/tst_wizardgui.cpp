@@ -1,0 +1,203 @@
+// Drives the real wizard over a real sandbox cluster (daemons and agents on
+// 127.0.0.1): Connect → Discover → Packages → Plan, checking what each page shows.
+// With FT_SCREENSHOT_DIR set, every page is saved there as a PNG.
+
+#include "connectpage.h"
+#include "discovery.h"
+#include "packagepicker.h"
+#include "packagespage.h"
+#include "sandboxcluster.h"
+#include "timelinechart.h"
+#include "trustedcertificates.h"
+#include "upgradesession.h"
+#include "upgradewizard.h"
+
+#include <QCheckBox>
+#include <QDir>
+#include <QLabel>
+#include <QPushButton>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTreeWidget>
+
+using namespace ft;
+
+class tst_WizardGui : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void cleanupTestCase();
+    void walksConnectDiscoverPackagesPlan();
+
+private:
+    void screenshot(QWidget *widget, const QString &name);
+    QString packagePath(Component component) const;
+
+    QTemporaryDir m_dir;
+    SandboxClusterFile m_cluster;
+};
+
+void tst_WizardGui::initTestCase()
+{
+    QVERIFY(m_dir.isValid());
+    // The wizard's settings (trusted fingerprints, profiles) stay inside the test.
+    QSettings::setDefaultFormat(QSettings::IniFormat);
+    QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, m_dir.filePath(QStringLiteral("settings")));
+
+    SandboxLaunchJob job;
+    job.setToolDirectory(QStringLiteral(FT_BIN_DIR));
+    job.setDirectory(m_dir.filePath(QStringLiteral("cluster")));
+    job.setArguments({QStringLiteral("--workers"), QStringLiteral("3"), QStringLiteral("--windows"),
+                      QStringLiteral("1"), QStringLiteral("--nbi"), QStringLiteral("--flows"),
+                      QStringLiteral("w1=150")});
+    for (Component component : {Component::Server, Component::Nbi, Component::WebUi})
+        job.addPackage({QStringLiteral("--version"), QStringLiteral("6.3.0-1500"),
+                        QStringLiteral("--component"), toString(component), QStringLiteral("-o"),
+                        packagePath(component)});
+    QSignalSpy finished(&job, &SandboxLaunchJob::finished);
+    job.start();
+    QVERIFY(finished.wait(120000));
+    QVERIFY2(!job.hasError(), qPrintable(job.errorString()));
+    m_cluster = job.cluster();
+    QCOMPARE(m_cluster.nodes.size(), 4);
+}
+
+void tst_WizardGui::cleanupTestCase()
+{
+    if (QFile::exists(m_dir.filePath(QStringLiteral("cluster/cluster.json"))))
+        QVERIFY(stopSandboxCluster(m_dir.filePath(QStringLiteral("cluster")), QStringLiteral(FT_BIN_DIR)));
+}
+
+QString tst_WizardGui::packagePath(Component component) const
+{
+    return m_dir.filePath(QStringLiteral("%1-6.3.0.ftpkg").arg(toString(component)));
+}
+
+void tst_WizardGui::screenshot(QWidget *widget, const QString &name)
+{
+    const QString folder = qEnvironmentVariable("FT_SCREENSHOT_DIR");
+    if (folder.isEmpty())
+        return;
+    QDir().mkpath(folder);
+    QVERIFY(widget->grab().save(QDir(folder).filePath(name + QStringLiteral(".png"))));
+}
+
+void tst_WizardGui::walksConnectDiscoverPackagesPlan()
+{
+    UpgradeSession session;
+    ui::UpgradeWizard wizard(&session);
+    wizard.resize(1100, 760);
+    wizard.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&wizard));
+
+    // Connect: the agent's certificate is looked at before anything is sent.
+    const SandboxNode *portal = m_cluster.portal();
+    QVERIFY(portal);
+    auto *connectPage = wizard.findChild<ui::ConnectPage *>(QStringLiteral("connectPage"));
+    QVERIFY(connectPage);
+    QPushButton *next = qobject_cast<QPushButton *>(wizard.button(QWizard::NextButton));
+    QVERIFY(!next->isEnabled());
+    connectPage->preset(TrustedCertificates::addressOf(portal->agentUrl), m_cluster.token);
+    auto *fingerprint = wizard.findChild<QLabel *>(QStringLiteral("fingerprint"));
+    QTRY_VERIFY_WITH_TIMEOUT(!fingerprint->text().isEmpty(), 10000);
+    QCOMPARE(fingerprint->text(), TrustedCertificates::formatForPeople(portal->agentFingerprint));
+    // First contact: not trusted until the administrator says so.
+    auto *trust = wizard.findChild<QCheckBox *>(QStringLiteral("trustCertificate"));
+    QVERIFY(!trust->isChecked());
+    QVERIFY(!next->isEnabled());
+    trust->setChecked(true);
+    QVERIFY(next->isEnabled());
+    screenshot(&wizard, QStringLiteral("1-connect"));
+
+    // The workers' agents are trusted from the sandbox file (their fingerprints are known).
+    for (const SandboxNode &node : m_cluster.nodes)
+        session.addKnownFingerprint(node.agentUrl, node.agentFingerprint);
+    QTest::mouseClick(next, Qt::LeftButton);
+    QCOMPARE(wizard.currentId(), int(ui::UpgradeWizard::DiscoverPageId));
+
+    // Discover: every node answers and the table shows them all.
+    auto *table = wizard.findChild<QTableView *>(QStringLiteral("nodeTable"));
+    QVERIFY(table);
+    QTRY_VERIFY_WITH_TIMEOUT(next->isEnabled(), 20000);
+    QCOMPARE(table->model()->rowCount(), 4);
+    QStringList names;
+    for (const NodeStatus &node : session.nodes()) {
+        QVERIFY2(node.reachable, qPrintable(node.name + QStringLiteral(": ") + node.unreachableReason));
+        names << node.name;
+        QCOMPARE(node.server.version.toString(), QStringLiteral("6.2.1-1200"));
+    }
+    QCOMPARE(names.size(), 4);
+    QVERIFY(names.contains(QStringLiteral("w3")));
+    screenshot(&wizard, QStringLiteral("2-discover"));
+    QTest::mouseClick(next, Qt::LeftButton);
+
+    // Packages: nothing chosen, no way on; then the three packages, checked.
+    QCOMPARE(wizard.currentId(), int(ui::UpgradeWizard::PackagesPageId));
+    QVERIFY(!next->isEnabled());
+    auto *packagesPage = wizard.findChild<ui::PackagesPage *>(QStringLiteral("packagesPage"));
+    packagesPage->picker(0)->setPath(m_dir.filePath(QStringLiteral("no-such.ftpkg")));
+    QTRY_VERIFY(!packagesPage->picker(0)->isInspecting());
+    QVERIFY(!packagesPage->picker(0)->errorString().isEmpty());
+    QVERIFY(!next->isEnabled());
+    // A Web UI package in the server slot is refused.
+    packagesPage->picker(0)->setPath(packagePath(Component::WebUi));
+    QTRY_VERIFY(!packagesPage->picker(0)->isInspecting());
+    QVERIFY(!packagesPage->picker(0)->errorString().isEmpty());
+    const Component slots[] = {Component::Server, Component::Nbi, Component::WebUi};
+    for (int slot = 0; slot < 3; ++slot)
+        packagesPage->picker(slot)->setPath(packagePath(slots[slot]));
+    QTRY_VERIFY_WITH_TIMEOUT(session.target().server && session.target().nbi && session.target().webUi,
+                             20000);
+    auto *checks = wizard.findChild<QTreeWidget *>(QStringLiteral("preChecks"));
+    auto *acknowledge = wizard.findChild<QCheckBox *>(QStringLiteral("acknowledgeWarnings"));
+    if (acknowledge->isVisible())
+        acknowledge->setChecked(true);
+    QTRY_VERIFY(next->isEnabled());
+    screenshot(&wizard, QStringLiteral("3-packages"));
+    Q_UNUSED(checks)
+    QTest::mouseClick(next, Qt::LeftButton);
+
+    // Plan: staging first, workers one at a time, then the portal, the NBI, the Web UI.
+    QCOMPARE(wizard.currentId(), int(ui::UpgradeWizard::PlanPageId));
+    auto *steps = wizard.findChild<QTreeWidget *>(QStringLiteral("planSteps"));
+    QVERIFY(steps);
+    QStringList titles;
+    for (int i = 0; i < steps->topLevelItemCount(); ++i)
+        titles << steps->topLevelItem(i)->text(0);
+    QVERIFY2(titles.size() >= 7, qPrintable(titles.join(QStringLiteral(" | "))));
+    QVERIFY(titles.at(0).startsWith(QStringLiteral("Stage")));
+    QVERIFY2(titles.at(1).contains(QStringLiteral("w1")), qPrintable(titles.at(1)));
+    QVERIFY2(titles.at(2).contains(QStringLiteral("w2")), qPrintable(titles.at(2)));
+    QVERIFY2(titles.at(3).contains(QStringLiteral("w3")), qPrintable(titles.at(3)));
+    QVERIFY2(titles.at(4).contains(QStringLiteral("ortal")), qPrintable(titles.at(4)));
+    QVERIFY2(titles.at(5).contains(QStringLiteral("NBI")), qPrintable(titles.at(5)));
+    QVERIFY2(titles.at(6).contains(QStringLiteral("Web UI")), qPrintable(titles.at(6)));
+
+    auto *timeline = wizard.findChild<ui::TimelineChart *>(QStringLiteral("timeline"));
+    QVERIFY(timeline);
+    bool flowBar = false;
+    for (const auto &bar : timeline->bars())
+        flowBar = flowBar || (bar.lane == QLatin1String("w1") && bar.receivesFlows);
+    QVERIFY(flowBar);
+
+    // Two workers at once: fewer waves, and a warning.
+    auto *workersDown = wizard.findChild<QSpinBox *>(QStringLiteral("maxWorkersDown"));
+    const int wavesBefore = steps->topLevelItemCount();
+    workersDown->setValue(2);
+    QVERIFY(steps->topLevelItemCount() < wavesBefore);
+    QVERIFY(!wizard.findChild<QLabel *>(QStringLiteral("planWarnings"))->text().isEmpty());
+    workersDown->setValue(1);
+
+    auto *loss = wizard.findChild<QLabel *>(QStringLiteral("flowLoss"));
+    QTRY_VERIFY_WITH_TIMEOUT(loss->text().contains(QStringLiteral("quietest")), 10000);
+    screenshot(&wizard, QStringLiteral("4-plan"));
+}
+
+QTEST_MAIN(tst_WizardGui)
+#include "tst_wizardgui.moc"
