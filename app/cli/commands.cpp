@@ -218,8 +218,8 @@ Command *createCommand(const QString &name, QObject *parent)
 
 QStringList commandNames()
 {
-    QStringList runCommandNames(); // runcommands.cpp
-    QStringList noticeCommandNames(); // noticecommands.cpp
+    extern QStringList runCommandNames(); // runcommands.cpp
+    extern QStringList noticeCommandNames(); // noticecommands.cpp
     return QStringList{QStringLiteral("discover"), QStringLiteral("plan")} + runCommandNames()
            + noticeCommandNames();
 }

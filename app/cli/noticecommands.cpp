@@ -154,10 +154,12 @@ void CustomizationsCommand::finishWithReport()
                     QFileInfo(m_parser.value(QStringLiteral("backup"))).absoluteFilePath());
     printJson(json);
     if (!files.isEmpty())
-        printError(tr("%n Web UI file(s) differ from version %1 and will be overwritten by a "
-                      "Web UI upgrade.", nullptr, int(files.size()))
+        printError(QCoreApplication::translate("ftupgrade-cli",
+                                               "%n Web UI file(s) differ from version %1 and "
+                                               "will be overwritten by a Web UI upgrade.",
+                                               nullptr, int(files.size()))
                        .arg(m_customizations.version.toString()));
-    Q_EMIT finished(files.isEmpty() ? ExitOk : ExitCustomized);
+    Q_EMIT finished(files.isEmpty() ? int(ExitOk) : int(ExitCustomized));
 }
 
 void CustomizationsCommand::fail(const QString &sentence)

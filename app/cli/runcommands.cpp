@@ -8,7 +8,10 @@
 #include <QDir>
 #include <QHostAddress>
 #include <QJsonArray>
+#include <QFile>
 #include <QRegularExpression>
+#include <QSslCertificate>
+#include <QSslKey>
 #include <QStandardPaths>
 #include <QTimer>
 
@@ -65,6 +68,30 @@ void inspectPackages(QObject *owner, const QHash<Component, QString> &paths,
                          });
         job->start();
     }
+}
+
+Expected<QSslConfiguration> tlsConfiguration(const QString &certificatePath, const QString &keyPath)
+{
+    QFile certificateFile(certificatePath);
+    if (!certificateFile.open(QIODevice::ReadOnly))
+        return makeError(tr("Cannot read the certificate %1: %2").arg(certificatePath, certificateFile.errorString()));
+    const QSslCertificate certificate(certificateFile.read(1024 * 1024), QSsl::Pem);
+    if (certificate.isNull())
+        return makeError(tr("%1 holds no PEM certificate.").arg(certificatePath));
+    QFile keyFile(keyPath);
+    if (!keyFile.open(QIODevice::ReadOnly))
+        return makeError(tr("Cannot read the key %1: %2").arg(keyPath, keyFile.errorString()));
+    const QByteArray keyPem = keyFile.read(1024 * 1024);
+    QSslKey key(keyPem, QSsl::Rsa, QSsl::Pem);
+    if (key.isNull())
+        key = QSslKey(keyPem, QSsl::Ec, QSsl::Pem);
+    if (key.isNull())
+        return makeError(tr("%1 holds no unencrypted PEM key (RSA or EC).").arg(keyPath));
+    QSslConfiguration configuration = QSslConfiguration::defaultConfiguration();
+    configuration.setLocalCertificate(certificate);
+    configuration.setPrivateKey(key);
+    configuration.setPeerVerifyMode(QSslSocket::VerifyNone);
+    return configuration;
 }
 
 } // namespace
@@ -166,6 +193,10 @@ Result RunCommand::parse(const QStringList &arguments)
         {QStringLiteral("serve-address"), tr("The address the packages are served on, facing the nodes "
                                              "(default 127.0.0.1)."),
          tr("address"), QStringLiteral("127.0.0.1")},
+        {QStringLiteral("serve-certificate"), tr("Serve the packages over HTTPS with this certificate "
+                                                 "(PEM; the agents pin it). Needs --serve-key."),
+         tr("file")},
+        {QStringLiteral("serve-key"), tr("The certificate's private key (PEM, RSA or EC)."), tr("file")},
         {QStringLiteral("report"), tr("Also write the run's report (.json, .html or .pdf)."), tr("file")},
         {QStringLiteral("verbose"), tr("Print the installers' log lines on stderr as they come.")},
     });
@@ -228,6 +259,15 @@ Result RunCommand::parse(const QStringList &arguments)
     if (address.isNull())
         return makeError(tr("--serve-address takes an IP address such as 10.0.0.5."));
     m_options.serveAddress = address;
+    if (m_parser.isSet(QStringLiteral("serve-certificate")) != m_parser.isSet(QStringLiteral("serve-key")))
+        return makeError(tr("HTTPS needs both --serve-certificate and --serve-key."));
+    if (m_parser.isSet(QStringLiteral("serve-certificate"))) {
+        const auto tls = tlsConfiguration(m_parser.value(QStringLiteral("serve-certificate")),
+                                          m_parser.value(QStringLiteral("serve-key")));
+        if (!tls)
+            return makeError(tls.error());
+        m_options.tls = *tls;
+    }
     if (m_parser.isSet(QStringLiteral("report"))) {
         if (const auto format = reportFormatForPath(m_parser.value(QStringLiteral("report"))); !format)
             return makeError(format.error());
@@ -296,6 +336,12 @@ void RunCommand::startEngine(bool resuming)
         const auto journal = RunJournal::load(m_options.journalPath);
         if (!journal) {
             printError(journal.error());
+            Q_EMIT finished(ExitBadInput);
+            return;
+        }
+        if (!journal->clusterId.isEmpty() && journal->clusterId != m_session.clusterId()) {
+            printError(tr("The run in %1 belongs to the cluster at %2, not to %3.")
+                           .arg(m_options.journalPath, journal->clusterId, m_session.clusterId()));
             Q_EMIT finished(ExitBadInput);
             return;
         }

@@ -1,0 +1,224 @@
+#include "runjournal.h"
+#include "sandboxfixture.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace ft;
+using namespace fixture;
+
+namespace {
+
+const QString kTarget = QStringLiteral("6.3.0-1500");
+
+struct CliResult
+{
+    int exitCode = -1;
+    QByteArray out;
+    QByteArray err;
+    QJsonObject json() const { return QJsonDocument::fromJson(out).object(); }
+};
+
+} // namespace
+
+class TestCliRun : public QObject
+{
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_home;
+
+    QProcessEnvironment environment() const
+    {
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        // History, default journal and logs go to the test's own folder.
+        env.insert(QStringLiteral("XDG_DATA_HOME"), m_home.filePath(QStringLiteral("data")));
+        env.insert(QStringLiteral("XDG_CONFIG_HOME"), m_home.filePath(QStringLiteral("config")));
+        env.remove(QStringLiteral("FTUPGRADE_TOKEN"));
+        return env;
+    }
+
+    void startCli(QProcess &process, const QStringList &arguments) const
+    {
+        process.setProcessEnvironment(environment());
+        process.setProgram(tool(QStringLiteral("ftupgrade-cli")));
+        process.setArguments(arguments);
+        process.start();
+    }
+
+    CliResult cli(const QStringList &arguments, int timeoutMs = 90000) const
+    {
+        QProcess process;
+        startCli(process, arguments);
+        CliResult result;
+        if (!process.waitForFinished(timeoutMs)) {
+            process.kill();
+            process.waitForFinished(5000);
+            qWarning() << "ftupgrade-cli" << arguments << "did not finish";
+        }
+        result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+        result.out = process.readAllStandardOutput();
+        result.err = process.readAllStandardError();
+        return result;
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(m_home.isValid());
+        if (!QFile::exists(tool(QStringLiteral("ftupgrade-cli"))) || !QFile::exists(tool(QStringLiteral("ftsandbox")))
+            || !QFile::exists(tool(QStringLiteral("ftupgrade-agent"))))
+            QSKIP("ftupgrade-cli, ftsandbox and ftupgrade-agent are not built");
+    }
+
+    void badInput_data()
+    {
+        QTest::addColumn<QStringList>("arguments");
+        QTest::addColumn<QString>("sentence");
+        QTest::newRow("run without a package") << QStringList{QStringLiteral("run"), QStringLiteral("--sandbox"), QStringLiteral("/nowhere")}
+                                               << QStringLiteral("--server-package");
+        QTest::newRow("unknown policy") << QStringList{QStringLiteral("run"), QStringLiteral("--server-package"), QStringLiteral("x.ftpkg"),
+                                                       QStringLiteral("--on-failure"), QStringLiteral("panic")}
+                                        << QStringLiteral("--on-failure");
+        QTest::newRow("resume with packages") << QStringList{QStringLiteral("run"), QStringLiteral("--resume"),
+                                                             QStringLiteral("--server-package"), QStringLiteral("x.ftpkg")}
+                                              << QStringLiteral("--resume");
+        QTest::newRow("report without journal") << QStringList{QStringLiteral("report"), QStringLiteral("-o"), QStringLiteral("r.html")}
+                                                << QStringLiteral("--journal");
+        QTest::newRow("report, unknown format") << QStringList{QStringLiteral("report"), QStringLiteral("--journal"), QStringLiteral("j.json"),
+                                                               QStringLiteral("-o"), QStringLiteral("r.doc")}
+                                                << QStringLiteral(".pdf");
+        QTest::newRow("verify without target") << QStringList{QStringLiteral("verify"), QStringLiteral("--sandbox"), QStringLiteral("/nowhere")}
+                                               << QStringLiteral("--journal");
+        QTest::newRow("missing cluster") << QStringList{QStringLiteral("verify"), QStringLiteral("--sandbox"), QStringLiteral("/nowhere"),
+                                                        QStringLiteral("--server-package"), QStringLiteral("x.ftpkg")}
+                                         << QStringLiteral("nowhere");
+    }
+
+    void badInput()
+    {
+        QFETCH(QStringList, arguments);
+        QFETCH(QString, sentence);
+        const CliResult result = cli(arguments);
+        QCOMPARE(result.exitCode, 2);
+        QVERIFY2(QString::fromUtf8(result.err).contains(sentence), result.err.constData());
+    }
+
+    // The CLI is killed (SIGKILL) while a worker's installer runs; `run --resume`
+    // reconciles with the agents and finishes without running any upgrade twice.
+    void killedMidRunAndResumed()
+    {
+        Cluster cluster;
+        QVERIFY(cluster.up({QStringLiteral("--workers"), QStringLiteral("3")}));
+        const QString server = cluster.makePackage(QStringLiteral("server"), kTarget, QStringLiteral("slow"),
+                                                   {QStringLiteral("--slow-seconds"), QStringLiteral("4")});
+        QVERIFY(!server.isEmpty());
+        const QString journalPath = cluster.path(QStringLiteral("run.json"));
+        QHash<QString, QByteArray> confBefore;
+        for (const SandboxNode &node : cluster.file().nodes)
+            confBefore.insert(node.name, readAll(node.installDir + QStringLiteral("/flowtraq.conf")));
+
+        QProcess first;
+        startCli(first, {QStringLiteral("run"), QStringLiteral("--sandbox"), cluster.directory(),
+                         QStringLiteral("--server-package"), server, QStringLiteral("--journal"), journalPath});
+        QVERIFY(first.waitForStarted(10000));
+        // Wait until the journal says the second worker is installing.
+        QString installingNode;
+        const bool installing = QTest::qWaitFor(
+            [&] {
+                const auto journal = RunJournal::load(journalPath);
+                if (!journal)
+                    return false;
+                for (const RunStepRecord &record : journal->steps) {
+                    if (record.step.node == QLatin1String("w2") && record.state == RunStepState::Running
+                        && record.phase == QLatin1String("installing")) {
+                        installingNode = record.step.node;
+                        return true;
+                    }
+                }
+                return first.state() == QProcess::NotRunning;
+            },
+            60000);
+        QVERIFY(installing);
+        QCOMPARE(installingNode, QStringLiteral("w2"));
+        first.kill(); // SIGKILL: no chance to tidy up
+        QVERIFY(first.waitForFinished(10000));
+        QCOMPARE(first.exitStatus(), QProcess::CrashExit);
+
+        const CliResult resumed = cli({QStringLiteral("run"), QStringLiteral("--resume"), QStringLiteral("--sandbox"),
+                                       cluster.directory(), QStringLiteral("--journal"), journalPath});
+        QVERIFY2(resumed.exitCode == 0, resumed.err.constData());
+        const QJsonObject json = resumed.json();
+        QCOMPARE(json.value(QStringLiteral("state")).toString(), QStringLiteral("completed"));
+        const QString differences = QString::fromUtf8(QJsonDocument(json.value(QStringLiteral("differences")).toArray()).toJson());
+        QVERIFY2(differences.contains(QStringLiteral("w2")), qPrintable(differences));
+        QCOMPARE(json.value(QStringLiteral("verification")).toObject().value(QStringLiteral("all_at_target")).toBool(), true);
+
+        UpgradeSession session;
+        QVERIFY(connectAndDiscover(session, cluster.file()));
+        for (const SandboxNode &node : cluster.file().nodes) {
+            QCOMPARE(installedVersion(node.installDir, Component::Server), kTarget);
+            QCOMPARE(readAll(node.installDir + QStringLiteral("/flowtraq.conf")), confBefore.value(node.name));
+            const QList<AgentJobStatus> jobs = upgradeJobs(session, node.name);
+            QVERIFY2(jobs.size() == 1, qPrintable(QStringLiteral("%1 has %2 upgrade jobs").arg(node.name).arg(jobs.size())));
+            QCOMPARE(toString(jobs.first().state), toString(AgentJobState::Succeeded));
+        }
+
+        // verify on demand agrees; the report is written from the journal.
+        const CliResult verified = cli({QStringLiteral("verify"), QStringLiteral("--sandbox"), cluster.directory(),
+                                        QStringLiteral("--journal"), journalPath});
+        QVERIFY2(verified.exitCode == 0, verified.err.constData());
+        const QJsonArray cells = verified.json().value(QStringLiteral("verification")).toObject().value(QStringLiteral("cells")).toArray();
+        QCOMPARE(cells.size(), cluster.file().nodes.size());
+        for (const QJsonValue &cell : cells)
+            QCOMPARE(cell.toObject().value(QStringLiteral("verdict")).toString(), QStringLiteral("upgraded"));
+        const QString html = cluster.path(QStringLiteral("report.html"));
+        const CliResult reported = cli({QStringLiteral("report"), QStringLiteral("--journal"), journalPath,
+                                        QStringLiteral("-o"), html});
+        QVERIFY2(reported.exitCode == 0, reported.err.constData());
+        QVERIFY(readAll(html).contains("w2"));
+        // A run that completed is not resumed again.
+        QCOMPARE(cli({QStringLiteral("run"), QStringLiteral("--resume"), QStringLiteral("--sandbox"), cluster.directory(),
+                      QStringLiteral("--journal"), journalPath})
+                     .exitCode,
+                 2);
+    }
+
+    // Exit codes: 3 when the installer asked for a reboot and the version stayed,
+    // 1 when a node failed and the run halted (the later ones untouched).
+    void exitCodes_data()
+    {
+        QTest::addColumn<QString>("mode");
+        QTest::addColumn<int>("exitCode");
+        QTest::newRow("reboot needed") << QStringLiteral("reboot-needed") << 3;
+        QTest::newRow("failed") << QStringLiteral("fail") << 1;
+    }
+
+    void exitCodes()
+    {
+        QFETCH(QString, mode);
+        QFETCH(int, exitCode);
+        Cluster cluster;
+        QVERIFY(cluster.up({QStringLiteral("--workers"), QStringLiteral("2")}));
+        const QString server = cluster.makePackage(QStringLiteral("server"), kTarget, mode);
+        const CliResult result = cli({QStringLiteral("run"), QStringLiteral("--sandbox"), cluster.directory(),
+                                      QStringLiteral("--server-package"), server, QStringLiteral("--journal"),
+                                      cluster.path(QStringLiteral("run.json")), QStringLiteral("--on-failure"),
+                                      QStringLiteral("halt")});
+        QVERIFY2(result.exitCode == exitCode, result.err.constData());
+        if (exitCode == 1) {
+            QCOMPARE(result.json().value(QStringLiteral("state")).toString(), QStringLiteral("halted"));
+            UpgradeSession session;
+            QVERIFY(connectAndDiscover(session, cluster.file()));
+            QCOMPARE(upgradeJobs(session, QStringLiteral("w1")).size(), 1);
+            QVERIFY(upgradeJobs(session, QStringLiteral("w2")).isEmpty());
+            QVERIFY(upgradeJobs(session, QStringLiteral("portal")).isEmpty());
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCliRun)
+#include "tst_clirun.moc"

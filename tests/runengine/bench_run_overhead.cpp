@@ -1,0 +1,258 @@
+// Benchmarks of the run engine on real sandbox clusters (not a test: it prints figures).
+//
+//   bench_run_overhead [--workers N] [--slow-seconds S] [--stage-nodes N] [--stage-mib M]
+//                      [--skip-rolling] [--skip-staging]
+//
+// Rolling run: the wall time of the waves (staging excluded) against the agents' own
+// work time (first to last log line of each upgrade job); BRIEF §6 wants ≤ 5 % overhead.
+// Staging: one package of M MiB staged to N nodes through the engine's package server,
+// against curl fetching the same file from the same server to disk N times in
+// parallel; plus the memory growth of this process and of every agent.
+
+#include "runengine.h"
+#include "packageserver.h"
+#include "sandboxfixture.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QElapsedTimer>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTemporaryDir>
+
+#include <cstdio>
+
+using namespace ft;
+using namespace fixture;
+
+namespace {
+
+qint64 statusKiB(const QString &pid, const char *field)
+{
+    QFile file(QStringLiteral("/proc/%1/status").arg(pid));
+    if (!file.open(QIODevice::ReadOnly))
+        return -1;
+    for (const QByteArray &line : file.readAll().split('\n')) {
+        if (line.startsWith(field))
+            return line.mid(qstrlen(field)).trimmed().split(' ').value(0).toLongLong();
+    }
+    return -1;
+}
+
+QStringList agentPids(const QString &clusterDir)
+{
+    QStringList pids;
+    const QJsonObject json = QJsonDocument::fromJson(readAll(clusterDir + QStringLiteral("/cluster.json"))).object();
+    for (const QJsonValue &node : json.value(QStringLiteral("nodes")).toArray()) {
+        const QJsonValue pid = node.toObject().value(QStringLiteral("agent")).toObject().value(QStringLiteral("pid"));
+        if (pid.isDouble())
+            pids.append(QString::number(pid.toInteger()));
+    }
+    return pids;
+}
+
+Expected<AgentEndpoint> lookup(UpgradeSession &session, const QString &name)
+{
+    for (const NodeStatus &node : session.nodes()) {
+        if (node.name == name)
+            return session.endpointFor(node);
+    }
+    return makeError(QStringLiteral("no node %1").arg(name));
+}
+
+void print(const char *format, auto... args)
+{
+    std::printf(format, args...);
+    std::fflush(stdout);
+}
+
+bool rolling(int workers, int slowSeconds)
+{
+    print("== Rolling run: portal + %d workers, installer %d s each ==\n", workers, slowSeconds);
+    Cluster cluster;
+    if (!cluster.up({QStringLiteral("--workers"), QString::number(workers)}))
+        return false;
+    const QString package = cluster.makePackage(QStringLiteral("server"), QStringLiteral("6.3.0-1500"),
+                                                QStringLiteral("slow"),
+                                                {QStringLiteral("--slow-seconds"), QString::number(slowSeconds)});
+    UpgradeSession session;
+    if (package.isEmpty() || !connectAndDiscover(session, cluster.file())
+        || !choosePackage(session, package, Component::Server))
+        return false;
+    RunEngine engine(session.client());
+    RunOptions options;
+    options.journalPath = cluster.path(QStringLiteral("run.json"));
+    engine.setOptions(options);
+    engine.setEndpointLookup([&session](const QString &name) { return lookup(session, name); });
+    QElapsedTimer clock;
+    qint64 runningAt = -1;
+    bool finished = false;
+    QObject::connect(&engine, &RunEngine::stateChanged, &engine, [&](RunState state) {
+        if (state == RunState::Running && runningAt < 0)
+            runningAt = clock.elapsed();
+    });
+    QObject::connect(&engine, &RunEngine::finished, &engine, [&] { finished = true; });
+    if (Result prepared = engine.prepare(session.plan(), session.target()); !prepared) {
+        print("prepare: %s\n", qPrintable(prepared.error()));
+        return false;
+    }
+    clock.start();
+    engine.start();
+    QTest::qWaitFor([&] { return finished; }, 600000);
+    const qint64 endAt = clock.elapsed();
+    if (engine.state() != RunState::Completed) {
+        print("the run ended as %s\n", qPrintable(toString(engine.state())));
+        return false;
+    }
+    // The agents' own work: first to last log line of each upgrade job (ms precision).
+    qint64 agentMs = 0;
+    qint64 stepsMs = 0;
+    for (const RunStepRecord &record : engine.journal().steps) {
+        if (record.wave < 0)
+            continue;
+        stepsMs += record.elapsedMs;
+        auto endpoint = lookup(session, record.step.node);
+        auto *job = new FetchJobStatusJob(session.client(), *endpoint, record.agentJobId);
+        job->setAutoDelete(false);
+        bool done = false;
+        QObject::connect(job, &AgentJob::finished, job, [&done] { done = true; });
+        job->start();
+        QTest::qWaitFor([&done] { return done; }, 20000);
+        const QList<AgentLogLine> &log = job->status().log;
+        if (!log.isEmpty())
+            agentMs += log.first().time.msecsTo(log.last().time);
+        delete job;
+    }
+    const qint64 wavesMs = endAt - runningAt;
+    print("staging:                    %lld ms\n", runningAt);
+    print("waves, wall time:           %lld ms\n", wavesMs);
+    print("steps as the engine saw them: %lld ms\n", stepsMs);
+    print("agents' own work:           %lld ms\n", agentMs);
+    print("wizard overhead:            %.2f %% (budget 5 %%)\n",
+          agentMs > 0 ? 100.0 * double(wavesMs - agentMs) / double(agentMs) : 0.0);
+    return true;
+}
+
+bool staging(int nodes, qint64 mib)
+{
+    print("== Staging %lld MiB to %d nodes ==\n", mib, nodes);
+    Cluster cluster;
+    if (!cluster.up({QStringLiteral("--workers"), QString::number(nodes - 1)}))
+        return false;
+    QElapsedTimer clock;
+    clock.start();
+    const QString package = cluster.makePackage(QStringLiteral("server"), QStringLiteral("6.3.0-1500"),
+                                                QStringLiteral("normal"),
+                                                {QStringLiteral("--pad-bytes"), QString::number(mib * 1024 * 1024)});
+    if (package.isEmpty())
+        return false;
+    const qint64 size = QFileInfo(package).size();
+    print("package made in %lld ms (%lld bytes)\n", clock.elapsed(), size);
+
+    // curl: the same file from the same kind of server, to disk, all nodes at once.
+    {
+        PackageServer server;
+        (void)server.listen();
+        const QUrl url = *server.addFile(package);
+        QTemporaryDir out(cluster.path(QStringLiteral("curl-XXXXXX")));
+        QList<QProcess *> curls;
+        clock.restart();
+        for (int i = 0; i < nodes; ++i) {
+            auto *curl = new QProcess;
+            curl->start(QStringLiteral("curl"), {QStringLiteral("-s"), QStringLiteral("-o"),
+                                                 out.filePath(QString::number(i)), url.toString()});
+            curls.append(curl);
+        }
+        QTest::qWaitFor([&] {
+            for (QProcess *curl : curls) {
+                if (curl->state() != QProcess::NotRunning)
+                    return false;
+            }
+            return true;
+        }, 1800000);
+        const qint64 ms = clock.elapsed();
+        qDeleteAll(curls);
+        print("curl ×%d:                    %lld ms, %.1f MiB/s\n", nodes, ms,
+              double(size) * nodes / 1048576.0 / (double(ms) / 1000.0));
+    }
+
+    UpgradeSession session;
+    if (!connectAndDiscover(session, cluster.file()) || !choosePackage(session, package, Component::Server))
+        return false;
+    RunEngine engine(session.client());
+    RunOptions options;
+    options.journalPath = cluster.path(QStringLiteral("run.json"));
+    options.stageConcurrency = nodes;
+    engine.setOptions(options);
+    engine.setEndpointLookup([&session](const QString &name) { return lookup(session, name); });
+    const QStringList agents = agentPids(cluster.directory());
+    QHash<QString, qint64> agentBefore;
+    for (const QString &pid : agents)
+        agentBefore.insert(pid, statusKiB(pid, "VmRSS:"));
+    const QString self = QString::number(QCoreApplication::applicationPid());
+    const qint64 selfBefore = statusKiB(self, "VmRSS:");
+    qint64 selfPeak = selfBefore;
+    QHash<QString, qint64> agentPeak = agentBefore;
+    QTimer sampler;
+    QObject::connect(&sampler, &QTimer::timeout, &sampler, [&] {
+        selfPeak = std::max(selfPeak, statusKiB(self, "VmRSS:"));
+        for (const QString &pid : agents)
+            agentPeak[pid] = std::max(agentPeak.value(pid), statusKiB(pid, "VmRSS:"));
+    });
+    sampler.start(100);
+    bool staged = false;
+    QObject::connect(&engine, &RunEngine::stateChanged, &engine, [&](RunState state) {
+        if (state == RunState::Paused || state == RunState::Halted)
+            staged = true;
+    });
+    if (Result prepared = engine.prepare(session.plan(), session.target()); !prepared) {
+        print("prepare: %s\n", qPrintable(prepared.error()));
+        return false;
+    }
+    engine.pause(); // stop after staging: only staging is measured
+    clock.restart();
+    engine.start();
+    QTest::qWaitFor([&] { return staged; }, 1800000);
+    const qint64 ms = clock.elapsed();
+    sampler.stop();
+    if (engine.state() != RunState::Paused) {
+        print("staging ended as %s: %s\n", qPrintable(toString(engine.state())),
+              qPrintable(engine.journal().stateSentence));
+        return false;
+    }
+    print("engine ×%d (download + SHA-256 + manifest check on every agent): %lld ms, %.1f MiB/s\n", nodes, ms,
+          double(size) * nodes / 1048576.0 / (double(ms) / 1000.0));
+    print("package server sent:        %lld bytes\n", engine.packageServer()->bytesSent());
+    print("wizard memory growth:       %lld KiB (RSS %lld → peak %lld KiB)\n", selfPeak - selfBefore,
+          selfBefore, selfPeak);
+    qint64 worst = 0;
+    for (const QString &pid : agents)
+        worst = std::max(worst, agentPeak.value(pid) - agentBefore.value(pid));
+    print("largest agent memory growth: %lld KiB (budget 65536 KiB)\n", worst);
+    engine.abort();
+    QTest::qWaitFor([&] { return engine.state() == RunState::Aborted; }, 10000);
+    return true;
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    QCoreApplication app(argc, argv);
+    QCommandLineParser parser;
+    parser.addOptions({{QStringLiteral("workers"), QStringLiteral("Workers of the rolling run."), QStringLiteral("n"), QStringLiteral("4")},
+                       {QStringLiteral("slow-seconds"), QStringLiteral("Installer time per step."), QStringLiteral("s"), QStringLiteral("5")},
+                       {QStringLiteral("stage-nodes"), QStringLiteral("Nodes staging."), QStringLiteral("n"), QStringLiteral("8")},
+                       {QStringLiteral("stage-mib"), QStringLiteral("Package size."), QStringLiteral("MiB"), QStringLiteral("1024")},
+                       {QStringLiteral("skip-rolling"), QStringLiteral("No rolling run.")},
+                       {QStringLiteral("skip-staging"), QStringLiteral("No staging run.")}});
+    parser.addHelpOption();
+    parser.process(app);
+    bool ok = true;
+    if (!parser.isSet(QStringLiteral("skip-rolling")))
+        ok = rolling(parser.value(QStringLiteral("workers")).toInt(), parser.value(QStringLiteral("slow-seconds")).toInt()) && ok;
+    if (!parser.isSet(QStringLiteral("skip-staging")))
+        ok = staging(parser.value(QStringLiteral("stage-nodes")).toInt(), parser.value(QStringLiteral("stage-mib")).toLongLong()) && ok;
+    return ok ? 0 : 1;
+}

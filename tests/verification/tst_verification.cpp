@@ -1,0 +1,280 @@
+#include "runreport.h"
+#include "verification.h"
+
+#include <QFile>
+#include <QGuiApplication>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace ft;
+
+namespace {
+
+Version v(const QString &text)
+{
+    return text.isEmpty() ? Version() : *Version::parse(text);
+}
+
+NodeStatus node(const QString &name, NodeRole role, const QString &server, const QString &webUi = {})
+{
+    NodeStatus status;
+    status.name = name;
+    status.role = role;
+    status.reachable = true;
+    status.service = ServiceState::Running;
+    status.server = {true, v(server)};
+    if (!webUi.isEmpty())
+        status.webUi = {true, v(webUi)};
+    return status;
+}
+
+RunStepRecord stepRecord(const QString &nodeName, Component component, RunStepState state,
+                         const QString &before, const QString &after)
+{
+    RunStepRecord record;
+    record.step.node = nodeName;
+    record.step.component = component;
+    record.step.fromVersion = v(before);
+    record.step.toVersion = v(QStringLiteral("6.3.0-1500"));
+    record.state = state;
+    record.versionBefore = before;
+    record.versionAfter = after;
+    return record;
+}
+
+const QDateTime kNow(QDate(2026, 11, 27), QTime(9, 0), Qt::UTC);
+
+} // namespace
+
+class TestVerification : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void verdicts_data()
+    {
+        QTest::addColumn<QString>("now");
+        QTest::addColumn<bool>("withStep");
+        QTest::addColumn<int>("stepState");
+        QTest::addColumn<QString>("before");
+        QTest::addColumn<bool>("rebootRequested");
+        QTest::addColumn<int>("service");
+        QTest::addColumn<int>("verdict");
+        QTest::addColumn<QString>("sentencePart");
+
+        const int running = int(ServiceState::Running);
+        QTest::newRow("upgraded") << "6.3.0-1500" << true << int(RunStepState::Succeeded) << "6.2.1-1200"
+                                  << false << running << int(Verdict::Upgraded) << "Upgraded from 6.2.1-1200";
+        QTest::newRow("already current") << "6.3.0-1500" << true << int(RunStepState::AlreadyCurrent)
+                                         << "6.3.0-1500" << false << running << int(Verdict::AlreadyCurrent)
+                                         << "Already at";
+        QTest::newRow("failed, old version") << "6.2.1-1200" << true << int(RunStepState::Failed) << "6.2.1-1200"
+                                             << false << running << int(Verdict::Failed) << "Still on 6.2.1-1200";
+        QTest::newRow("skipped by decision") << "6.2.1-1200" << true << int(RunStepState::Skipped)
+                                             << "6.2.1-1200" << false << running << int(Verdict::Failed)
+                                             << "by decision";
+        // The vendor: a reboot is needed only when the version did not change.
+        QTest::newRow("3010, version unchanged") << "6.2.1-1200" << true << int(RunStepState::Succeeded)
+                                                 << "6.2.1-1200" << true << running
+                                                 << int(Verdict::RebootNeeded) << "reboot";
+        QTest::newRow("3010, version changed") << "6.3.0-1500" << true << int(RunStepState::Succeeded)
+                                               << "6.2.1-1200" << true << running << int(Verdict::Upgraded)
+                                               << "reboot is not needed";
+        QTest::newRow("at target, service down") << "6.3.0-1500" << true << int(RunStepState::Succeeded)
+                                                 << "6.2.1-1200" << false << int(ServiceState::Stopped)
+                                                 << int(Verdict::Failed) << "service is stopped";
+        QTest::newRow("no run, at target") << "6.3.0-1500" << false << 0 << "" << false << running
+                                           << int(Verdict::Upgraded) << "At the target";
+        QTest::newRow("no run, behind") << "6.2.1-1200" << false << 0 << "" << false << running
+                                        << int(Verdict::Failed) << "Still on";
+    }
+
+    void verdicts()
+    {
+        QFETCH(QString, now);
+        QFETCH(bool, withStep);
+        QFETCH(int, stepState);
+        QFETCH(QString, before);
+        QFETCH(bool, rebootRequested);
+        QFETCH(int, service);
+        QFETCH(int, verdict);
+        QFETCH(QString, sentencePart);
+
+        NodeStatus status = node(QStringLiteral("w1"), NodeRole::Worker, now);
+        status.service = ServiceState(service);
+        RunStepRecord record = stepRecord(QStringLiteral("w1"), Component::Server, RunStepState(stepState),
+                                          before, now);
+        record.rebootRequested = rebootRequested;
+        record.wave = 0;
+        const VerificationCell cell = verifyCell(status, Component::Server, v(QStringLiteral("6.3.0-1500")),
+                                                 withStep ? &record : nullptr, kNow);
+        QCOMPARE(int(cell.verdict), verdict);
+        QVERIFY2(cell.sentence.contains(sentencePart, Qt::CaseInsensitive), qPrintable(cell.sentence));
+        QCOMPARE(cell.versionNow, now);
+        QCOMPARE(cell.target, QStringLiteral("6.3.0-1500"));
+    }
+
+    void unreachableNode()
+    {
+        NodeStatus status = node(QStringLiteral("w4"), NodeRole::Worker, QStringLiteral("6.2.1-1200"));
+        status.reachable = false;
+        status.unreachableReason = QStringLiteral("connection refused");
+        const VerificationCell cell = verifyCell(status, Component::Server, v(QStringLiteral("6.3.0-1500")),
+                                                 nullptr, kNow);
+        QCOMPARE(toString(cell.verdict), toString(Verdict::Unreachable));
+        QVERIFY(cell.sentence.contains(QStringLiteral("connection refused")));
+    }
+
+    void flowsArriving_data()
+    {
+        QTest::addColumn<int>("lastFlowSecondsAgo");
+        QTest::addColumn<double>("recentRate");
+        QTest::addColumn<bool>("arriving");
+        QTest::newRow("fresh") << 2 << 0.0 << true;
+        QTest::newRow("stale, no rate") << 600 << 0.0 << false;
+        QTest::newRow("stale timestamp, rate") << 600 << 12.5 << true;
+        QTest::newRow("never") << -1 << 0.0 << false;
+    }
+
+    void flowsArriving()
+    {
+        QFETCH(int, lastFlowSecondsAgo);
+        QFETCH(double, recentRate);
+        QFETCH(bool, arriving);
+        NodeStatus status = node(QStringLiteral("w1"), NodeRole::Worker, QStringLiteral("6.3.0-1500"));
+        status.receivesFlows = true;
+        status.flowsPerSecondRecent = recentRate;
+        if (lastFlowSecondsAgo >= 0)
+            status.lastFlowAt = kNow.addSecs(-lastFlowSecondsAgo);
+        const VerificationReport report = buildVerification({status}, {{Component::Server, v(QStringLiteral("6.3.0-1500"))}},
+                                                            nullptr, kNow);
+        QCOMPARE(report.cells.size(), 1);
+        QCOMPARE(report.cells.at(0).flowsArriving, std::optional<bool>(arriving));
+        QCOMPARE(report.warnings.join(QLatin1Char(' ')).contains(QStringLiteral("not arriving")), !arriving);
+        // A node that receives no flows has no opinion on them.
+        status.receivesFlows = false;
+        QCOMPARE(verifyCell(status, Component::Server, v(QStringLiteral("6.3.0-1500")), nullptr, kNow).flowsArriving,
+                 std::optional<bool>());
+    }
+
+    void matrixAndMixedVersions()
+    {
+        const QList<NodeStatus> nodes{
+            node(QStringLiteral("w10"), NodeRole::Worker, QStringLiteral("6.3.0-1500")),
+            node(QStringLiteral("w2"), NodeRole::Worker, QStringLiteral("6.2.1-1200")),
+            node(QStringLiteral("portal"), NodeRole::Portal, QStringLiteral("6.3.0-1500"), QStringLiteral("6.3.0-1500")),
+        };
+        RunJournal journal;
+        journal.steps = {stepRecord(QStringLiteral("w2"), Component::Server, RunStepState::Skipped,
+                                    QStringLiteral("6.2.1-1200"), QStringLiteral("6.2.1-1200")),
+                         stepRecord(QStringLiteral("w10"), Component::Server, RunStepState::Succeeded,
+                                    QStringLiteral("6.2.1-1200"), QStringLiteral("6.3.0-1500")),
+                         stepRecord(QStringLiteral("w99"), Component::Server, RunStepState::Pending,
+                                    QStringLiteral("6.2.1-1200"), {})};
+        const QHash<Component, Version> targets{{Component::Server, v(QStringLiteral("6.3.0-1500"))},
+                                                {Component::WebUi, v(QStringLiteral("6.3.0-1500"))}};
+        const VerificationReport report = buildVerification(nodes, targets, &journal, kNow);
+        // portal server + portal Web UI, then workers in natural order, then the vanished w99.
+        QStringList order;
+        for (const VerificationCell &cell : report.cells)
+            order.append(cell.node + QLatin1Char('/') + toString(cell.component));
+        QCOMPARE(order, (QStringList{QStringLiteral("portal/server"), QStringLiteral("portal/webui"),
+                                     QStringLiteral("w2/server"), QStringLiteral("w10/server"),
+                                     QStringLiteral("w99/server")}));
+        QCOMPARE(toString(report.cells.at(2).verdict), toString(Verdict::Failed));
+        QCOMPARE(toString(report.cells.at(3).verdict), toString(Verdict::Upgraded));
+        QCOMPARE(toString(report.cells.at(4).verdict), toString(Verdict::Unreachable));
+        QCOMPARE(report.portalWebUiVersion, QStringLiteral("6.3.0-1500"));
+        QVERIFY(report.anyFailed());
+        QVERIFY(!report.allAtTarget());
+        QVERIFY(!report.warnings.isEmpty());
+        QVERIFY2(report.warnings.first().contains(QStringLiteral("Mixed versions")), qPrintable(report.warnings.first()));
+        QVERIFY(report.warnings.first().contains(QStringLiteral("6.2.1-1200 on w2")));
+
+        const QJsonObject json = report.toJson();
+        QCOMPARE(json.value(QStringLiteral("cells")).toArray().size(), 5);
+        QCOMPARE(json.value(QStringLiteral("any_failed")).toBool(), true);
+    }
+
+    void allCurrentHasNoWarnings()
+    {
+        const QList<NodeStatus> nodes{
+            node(QStringLiteral("portal"), NodeRole::Portal, QStringLiteral("6.3.0-1500")),
+            node(QStringLiteral("w1"), NodeRole::Worker, QStringLiteral("6.3.0-1500")),
+        };
+        const VerificationReport report = buildVerification(nodes, {{Component::Server, v(QStringLiteral("6.3.0-1500"))}},
+                                                            nullptr, kNow);
+        QVERIFY(report.allAtTarget());
+        QVERIFY(!report.rebootNeeded());
+        QVERIFY(report.warnings.isEmpty());
+    }
+
+    void reportsCarryEverything()
+    {
+        RunJournal journal;
+        journal.runId = QStringLiteral("run-1");
+        journal.state = RunState::Completed;
+        journal.customizationsAcknowledged = {QStringLiteral("css/<site>.css")};
+        journal.noticeSent = QStringLiteral("mail to ops");
+        RunPackage package;
+        package.component = Component::Server;
+        package.fileName = QStringLiteral("server-6.3.0-1500.ftpkg");
+        package.version = QStringLiteral("6.3.0-1500");
+        journal.packages = {package};
+        RunStepRecord record = stepRecord(QStringLiteral("w1"), Component::Server, RunStepState::Succeeded,
+                                          QStringLiteral("6.2.1-1200"), QStringLiteral("6.3.0-1500"));
+        record.step.estimate.totalMs = 120000;
+        record.elapsedMs = 95000;
+        record.exitCode = 3010;
+        record.rebootRequested = true;
+        journal.steps = {record};
+        const VerificationReport verification = buildVerification(
+            {node(QStringLiteral("w1"), NodeRole::Worker, QStringLiteral("6.3.0-1500"))}, targetsOf(journal),
+            &journal, kNow);
+
+        const QJsonObject json = runReportJson(journal, &verification);
+        QCOMPARE(json.value(QStringLiteral("timings")).toObject().value(QStringLiteral("estimated_ms")).toInteger(), 120000);
+        QCOMPARE(json.value(QStringLiteral("timings")).toObject().value(QStringLiteral("actual_ms")).toInteger(), 95000);
+        QCOMPARE(json.value(QStringLiteral("steps")).toArray().at(0).toObject().value(QStringLiteral("reboot_needed")).toBool(),
+                 false);
+        QCOMPARE(json.value(QStringLiteral("verification")).toObject().value(QStringLiteral("cells")).toArray().size(), 1);
+        QCOMPARE(json.value(QStringLiteral("notice_sent")).toString(), QStringLiteral("mail to ops"));
+
+        const QString html = runReportHtml(journal, &verification);
+        QVERIFY(html.contains(QStringLiteral("css/&lt;site&gt;.css"))); // escaped
+        QVERIFY(!html.contains(QStringLiteral("css/<site>.css")));
+        QVERIFY(html.contains(QStringLiteral("reboot asked for but not needed")));
+        QVERIFY(html.contains(QStringLiteral("Upgraded from 6.2.1-1200 to 6.3.0-1500")));
+
+        QTemporaryDir dir;
+        for (const QString &name : {QStringLiteral("r.json"), QStringLiteral("r.html"), QStringLiteral("r.pdf")}) {
+            const QString path = dir.filePath(name);
+            const Result written = exportRunReport(journal, &verification, path);
+            QVERIFY2(written.has_value(), written ? "" : qPrintable(written.error()));
+            QFile file(path);
+            QVERIFY(file.open(QIODevice::ReadOnly));
+            const QByteArray head = file.read(5);
+            if (name.endsWith(QLatin1String(".pdf")))
+                QCOMPARE(head, QByteArray("%PDF-"));
+            else if (name.endsWith(QLatin1String(".json")))
+                QVERIFY(QJsonDocument::fromJson(head + file.readAll()).isObject());
+            else
+                QVERIFY(head.startsWith("<!DOC"));
+        }
+        QVERIFY(!exportRunReport(journal, &verification, dir.filePath(QStringLiteral("r.txt"))).has_value());
+    }
+};
+
+int main(int argc, char *argv[])
+{
+    // The PDF needs a GUI application; the offscreen platform needs no display.
+    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
+        qputenv("QT_QPA_PLATFORM", "offscreen");
+    QGuiApplication app(argc, argv);
+    TestVerification test;
+    return QTest::qExec(&test, argc, argv);
+}
+
+#include "tst_verification.moc"
