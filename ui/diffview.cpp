@@ -27,10 +27,13 @@ public:
 protected:
     void highlightBlock(const QString &text) override
     {
+        // Block state 1: inside the hunks, where "--- x" is a removed line "-- x" and
+        // not a file label.
+        const bool inHunks = previousBlockState() == 1 || text.startsWith(QLatin1String("@@"));
+        setCurrentBlockState(inHunks ? 1 : 0);
         if (!m_enabled || text.isEmpty())
             return;
-        // File labels first: "--- x" would otherwise read as a removed line.
-        if (text.startsWith(QLatin1String("--- ")) || text.startsWith(QLatin1String("+++ ")))
+        if (!inHunks && (text.startsWith(QLatin1String("--- ")) || text.startsWith(QLatin1String("+++ "))))
             setFormat(0, int(text.size()), m_label);
         else if (text.startsWith(QLatin1String("@@")))
             setFormat(0, int(text.size()), m_hunk);

@@ -287,6 +287,11 @@ void ClusterLauncher::run()
     waitForDaemons();
 }
 
+int ClusterLauncher::startTimeoutMs() const
+{
+    return 30000 + 500 * int(m_nodes.size());
+}
+
 void ClusterLauncher::waitForDaemons()
 {
     const auto allRunning = [this] {
@@ -297,7 +302,9 @@ void ClusterLauncher::waitForDaemons()
         }
         return true;
     };
-    pollUntil(this, 100, 10000, allRunning, [this](bool ok) {
+    // Generous and growing with the cluster: a loaded machine starts processes slowly.
+    const int timeoutMs = startTimeoutMs();
+    pollUntil(this, 100, timeoutMs, allRunning, [this, timeoutMs](bool ok) {
         if (!ok) {
             QStringList late;
             for (const Node &node : std::as_const(m_nodes)) {
@@ -305,9 +312,10 @@ void ClusterLauncher::waitForDaemons()
                 if (!status || status->value(QStringLiteral("state")).toString() != QLatin1String("running"))
                     late.append(node.name);
             }
-            abort(tr("The daemons of %1 did not report running within 10 s; see logs/ in their "
+            abort(tr("The daemons of %1 did not report running within %2 s; see logs/ in their "
                      "folders.")
-                      .arg(late.join(QStringLiteral(", "))));
+                      .arg(late.join(QStringLiteral(", ")))
+                      .arg(timeoutMs / 1000));
             return;
         }
         // The daemon's own pid (from its pid file) is the one to stop later.
@@ -412,10 +420,12 @@ void ClusterLauncher::runAgents()
         }
         return true;
     };
-    pollUntil(this, 100, 15000, allListening, [this](bool ok) {
+    const int timeoutMs = startTimeoutMs();
+    pollUntil(this, 100, timeoutMs, allListening, [this, timeoutMs](bool ok) {
         if (!ok) {
-            abort(tr("Not every agent reported its address within 15 s; see logs/agent.out in the "
-                     "node folders."));
+            abort(tr("Not every agent reported its address within %1 s; see logs/agent.out in the "
+                     "node folders.")
+                      .arg(timeoutMs / 1000));
             return;
         }
         // The portal's configuration lists its members' agent ports, as on a real portal.

@@ -94,6 +94,7 @@ private:
     };
 
     void run();
+    int startTimeoutMs() const;
     void waitForDaemons();
     void startAgents();
     void initAgent(int index);
