@@ -25,7 +25,6 @@ RunPage::RunPage(UpgradeSession *session, QWidget *parent)
     setTitle(tr("Upgrading"));
     setSubTitle(tr("Packages are staged and verified on every node before any service stops. "
                    "A failure halts the rollout before the next outage."));
-    setCommitPage(true); // there is no going back once services have been touched
 
     m_state = new QLabel;
     m_state->setObjectName(QStringLiteral("runState"));

@@ -36,7 +36,11 @@ UpgradeWizard::UpgradeWizard(UpgradeSession *session, QWidget *parent)
     setPage(PackagesPageId, new PackagesPage(session, this));
     setPage(PlanPageId, new PlanPage(session, this));
     setPage(CustomizationsPageId, new CustomizationsPage(session, this));
-    setPage(NoticePageId, new NoticePage(session, this));
+    auto *noticePage = new NoticePage(session, this);
+    // Leaving the notice starts the run: no way back once services may be touched.
+    noticePage->setCommitPage(true);
+    setPage(NoticePageId, noticePage);
+    setButtonText(QWizard::CommitButton, tr("&Start upgrade"));
     auto *runPage = new RunPage(session, this);
     setPage(RunPageId, runPage);
     setPage(VerifyPageId, new VerifyPage(session, runPage, this));

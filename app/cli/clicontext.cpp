@@ -1,6 +1,7 @@
 #include "clicontext.h"
 
 #include "connectionprofile.h"
+#include "packageinspection.h"
 #include "sandboxcluster.h"
 #include "trustedcertificates.h"
 
@@ -105,6 +106,56 @@ Result CliContext::configure(const QCommandLineParser &parser, UpgradeSession &s
     portal.token = token;
     session.setPortal(portal);
     return {};
+}
+
+Result parseArguments(QCommandLineParser &parser, const QStringList &arguments)
+{
+    if (!parser.parse(arguments))
+        return makeError(parser.errorText());
+    if (!parser.positionalArguments().isEmpty())
+        return makeError(tr("Unexpected argument \"%1\".").arg(parser.positionalArguments().first()));
+    return {};
+}
+
+QHash<Component, QString> packagePaths(const QCommandLineParser &parser)
+{
+    const std::pair<const char *, Component> slots[] = {{"server-package", Component::Server},
+                                                        {"nbi-package", Component::Nbi},
+                                                        {"webui-package", Component::WebUi}};
+    QHash<Component, QString> paths;
+    for (const auto &[option, component] : slots) {
+        if (parser.isSet(QLatin1String(option)))
+            paths.insert(component, parser.value(QLatin1String(option)));
+    }
+    return paths;
+}
+
+void inspectPackages(QObject *owner, const QHash<Component, QString> &paths,
+                     std::function<void(Component, const PackageChoice &)> accept,
+                     std::function<void(const QStringList &)> done)
+{
+    if (paths.isEmpty()) {
+        QMetaObject::invokeMethod(owner, [done] { done({}); }, Qt::QueuedConnection);
+        return;
+    }
+    auto pending = std::make_shared<int>(int(paths.size()));
+    auto errors = std::make_shared<QStringList>();
+    for (auto it = paths.cbegin(); it != paths.cend(); ++it) {
+        auto *job = new PackageInspectJob(owner);
+        job->setPath(it.value());
+        job->setSlot(it.key());
+        QObject::connect(job, &PackageInspectJob::finished, owner,
+                         [pending, errors, accept, done](PackageInspectJob *finished) {
+                             finished->deleteLater();
+                             if (finished->hasError())
+                                 errors->append(finished->errorString());
+                             else
+                                 accept(finished->slot(), finished->choice());
+                             if (--*pending == 0)
+                                 done(*errors);
+                         });
+        job->start();
+    }
 }
 
 void printJson(const QJsonObject &object)

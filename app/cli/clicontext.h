@@ -4,6 +4,7 @@
 #include "upgradesession.h"
 
 #include <QCommandLineParser>
+#include <QHash>
 #include <QJsonObject>
 
 #include <functional>
@@ -32,6 +33,19 @@ public:
     // never from the command line, where other users could read it.
     static Result configure(const QCommandLineParser &parser, UpgradeSession &session);
 };
+
+// Parses a subcommand's arguments; positional arguments are an error.
+Result parseArguments(QCommandLineParser &parser, const QStringList &arguments);
+
+// The package files named by --server-package, --nbi-package and --webui-package.
+QHash<Component, QString> packagePaths(const QCommandLineParser &parser);
+
+// Reads each package (manifest, integrity, SHA-256) off the main thread: `accept` gets
+// each good one, then `done` gets the errors (sentences) once all are read. Never
+// calls back inside this call.
+void inspectPackages(QObject *owner, const QHash<Component, QString> &paths,
+                     std::function<void(Component, const PackageChoice &)> accept,
+                     std::function<void(const QStringList &)> done);
 
 // Prints a JSON document on stdout.
 void printJson(const QJsonObject &object);

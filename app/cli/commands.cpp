@@ -1,7 +1,8 @@
 #include "commands.h"
 
-#include "packageinspection.h"
+#include "noticecommands.h"
 #include "planexport.h"
+#include "runcommands.h"
 
 #include <QCoreApplication>
 #include <QDateTime>
@@ -13,15 +14,6 @@ namespace ft::cli {
 namespace {
 
 QString tr(const char *text) { return QCoreApplication::translate("ftupgrade-cli", text); }
-
-Result parseWith(QCommandLineParser &parser, const QStringList &arguments)
-{
-    if (!parser.parse(arguments))
-        return makeError(parser.errorText());
-    if (!parser.positionalArguments().isEmpty())
-        return makeError(tr("Unexpected argument \"%1\".").arg(parser.positionalArguments().first()));
-    return {};
-}
 
 } // namespace
 
@@ -37,7 +29,7 @@ Result DiscoverCommand::parse(const QStringList &arguments)
     CliContext::addConnectionOptions(m_parser);
     m_parser.addOption({QStringLiteral("timeout"), tr("Seconds to wait for each node (default 5)."),
                         tr("seconds"), QStringLiteral("5")});
-    return parseWith(m_parser, arguments);
+    return parseArguments(m_parser, arguments);
 }
 
 void DiscoverCommand::start()
@@ -108,17 +100,10 @@ Result PlanCommand::parse(const QStringList &arguments)
                         tr("When the upgrade is to start (ISO 8601, default now)."), tr("time")});
     m_parser.addOption({QStringLiteral("export"),
                         tr("Also write the plan to a file (.json, .csv or .html)."), tr("file")});
-    if (Result parsed = parseWith(m_parser, arguments); !parsed)
+    if (Result parsed = parseArguments(m_parser, arguments); !parsed)
         return parsed;
 
-    const std::pair<const char *, Component> slots[] = {{"server-package", Component::Server},
-                                                        {"nbi-package", Component::Nbi},
-                                                        {"webui-package", Component::WebUi}};
-    for (const auto &[option, component] : slots) {
-        if (m_parser.isSet(QLatin1String(option)))
-            m_packagePaths.insert(component, m_parser.value(QLatin1String(option)));
-    }
-    if (m_packagePaths.isEmpty())
+    if (packagePaths(m_parser).isEmpty())
         return makeError(tr("Name at least the new server package (--server-package FILE)."));
 
     PlanOptions options;
@@ -149,32 +134,22 @@ void PlanCommand::discovered()
         Q_EMIT finished(ExitFailed);
         return;
     }
-    for (auto it = m_packagePaths.cbegin(); it != m_packagePaths.cend(); ++it) {
-        auto *job = new PackageInspectJob(this);
-        job->setPath(it.value());
-        job->setSlot(it.key());
-        ++m_pendingInspections;
-        connect(job, &PackageInspectJob::finished, this, [this](PackageInspectJob *done) {
-            done->deleteLater();
-            if (done->hasError())
-                m_packageErrors.append(done->errorString());
-            else
-                m_session.setPackage(done->slot(), done->choice());
-            if (--m_pendingInspections == 0)
-                packagesRead();
+    inspectPackages(
+        this, packagePaths(m_parser),
+        [this](Component slot, const PackageChoice &choice) { m_session.setPackage(slot, choice); },
+        [this](const QStringList &errors) {
+            if (!errors.isEmpty()) {
+                for (const QString &error : errors)
+                    printError(error);
+                Q_EMIT finished(ExitBadInput);
+                return;
+            }
+            planReady();
         });
-        job->start();
-    }
 }
 
-void PlanCommand::packagesRead()
+void PlanCommand::planReady()
 {
-    if (!m_packageErrors.isEmpty()) {
-        for (const QString &error : std::as_const(m_packageErrors))
-            printError(error);
-        Q_EMIT finished(ExitBadInput);
-        return;
-    }
     (void)m_session.openHistory();
     const PreCheckReport report = m_session.preChecks();
     const UpgradePlan plan = m_session.plan();
@@ -203,10 +178,8 @@ void PlanCommand::packagesRead()
 
 Command *createCommand(const QString &name, QObject *parent)
 {
-    Command *createRunCommand(const QString &name, QObject *parent); // runcommands.cpp
     if (Command *command = createRunCommand(name, parent))
         return command;
-    Command *createNoticeCommand(const QString &name, QObject *parent); // noticecommands.cpp
     if (Command *command = createNoticeCommand(name, parent))
         return command;
     if (name == QLatin1String("discover"))
@@ -218,8 +191,6 @@ Command *createCommand(const QString &name, QObject *parent)
 
 QStringList commandNames()
 {
-    extern QStringList runCommandNames(); // runcommands.cpp
-    extern QStringList noticeCommandNames(); // noticecommands.cpp
     return QStringList{QStringLiteral("discover"), QStringLiteral("plan")} + runCommandNames()
            + noticeCommandNames();
 }

@@ -7,10 +7,6 @@
 #include <QHash>
 #include <QObject>
 
-namespace ft {
-class PackageInspectJob;
-}
-
 namespace ft::cli {
 
 // One subcommand: parses its options, runs on the event loop, and says how it ended
@@ -64,14 +60,10 @@ public:
     Result parse(const QStringList &arguments) override;
 
 protected:
+    // Discovers, then reads the packages into the session, then planReady().
     void discovered() override;
-
-private:
-    void packagesRead();
-
-    QHash<Component, QString> m_packagePaths;
-    int m_pendingInspections = 0;
-    QStringList m_packageErrors;
+    // The session has the nodes and the packages: the default prints the plan.
+    virtual void planReady();
 };
 
 // The command for a name, or nullptr.

@@ -1,7 +1,7 @@
 #include "commands.h"
 #include "logging.h"
 
-#include <QCoreApplication>
+#include <QGuiApplication>
 
 #include <cstdio>
 
@@ -16,7 +16,8 @@ QString usage()
                "Usage: ftupgrade-cli COMMAND [options]\n"
                "Commands: %1\n"
                "'ftupgrade-cli COMMAND --help' lists a command's options.\n"
-               "Exit codes: 0 ok, 1 failed or blocked, 2 bad input, 3 reboot needed.")
+               "Exit codes: 0 ok, 1 failed or blocked, 2 bad input, 3 reboot needed\n"
+               "(customizations: 0 none, 1 some, 4 could not check).")
         .arg(commandNames().join(QStringLiteral(", ")));
 }
 
@@ -24,7 +25,11 @@ QString usage()
 
 int main(int argc, char *argv[])
 {
-    QCoreApplication app(argc, argv);
+    // A QGuiApplication on the offscreen platform: no window ever opens, but the run
+    // report's PDF writer (QPdfWriter, QTextDocument) needs one.
+    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
+        qputenv("QT_QPA_PLATFORM", "offscreen");
+    QGuiApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("ftupgrade"));
     QCoreApplication::setOrganizationName(QStringLiteral("FlowTraq Upgrade"));
     QCoreApplication::setApplicationVersion(QStringLiteral(FTU_VERSION));

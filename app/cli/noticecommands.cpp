@@ -3,7 +3,6 @@
 #include "calendarexport.h"
 #include "mailexport.h"
 #include "noticefacts.h"
-#include "packageinspection.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -15,19 +14,6 @@ namespace ft::cli {
 namespace {
 
 QString tr(const char *text) { return QCoreApplication::translate("ftupgrade-cli", text); }
-
-Result parseWith(QCommandLineParser &parser, const QStringList &arguments)
-{
-    if (!parser.parse(arguments))
-        return makeError(parser.errorText());
-    if (!parser.positionalArguments().isEmpty())
-        return makeError(tr("Unexpected argument \"%1\".").arg(parser.positionalArguments().first()));
-    return {};
-}
-
-const std::pair<const char *, Component> kPackageOptions[] = {{"server-package", Component::Server},
-                                                              {"nbi-package", Component::Nbi},
-                                                              {"webui-package", Component::WebUi}};
 
 } // namespace
 
@@ -53,7 +39,7 @@ Result CustomizationsCommand::parse(const QStringList &arguments)
     m_parser.addOption({QStringLiteral("timeout"),
                         tr("Seconds to wait for the portal to hash its Web UI (default 120)."),
                         tr("seconds"), QStringLiteral("120")});
-    if (Result parsed = parseWith(m_parser, arguments); !parsed)
+    if (Result parsed = parseArguments(m_parser, arguments); !parsed)
         return parsed;
     bool ok = false;
     const int seconds = m_parser.value(QStringLiteral("timeout")).toInt(&ok);
@@ -237,47 +223,7 @@ Result NotifyCommand::parse(const QStringList &arguments)
     return {};
 }
 
-void NotifyCommand::discovered()
-{
-    if (discoveryExitCode() != ExitOk) {
-        printError(tr("The portal could not be reached: %1")
-                       .arg(m_session.nodes().value(0).unreachableReason));
-        Q_EMIT finished(ExitFailed);
-        return;
-    }
-    // The same packages as `plan`, read the same way (PlanCommand keeps its list private).
-    for (const auto &[option, component] : kPackageOptions) {
-        if (!m_parser.isSet(QLatin1String(option)))
-            continue;
-        auto *job = new PackageInspectJob(this);
-        job->setPath(m_parser.value(QLatin1String(option)));
-        job->setSlot(component);
-        ++m_pendingInspections;
-        connect(job, &PackageInspectJob::finished, this, [this](PackageInspectJob *done) {
-            done->deleteLater();
-            if (done->hasError())
-                m_packageErrors.append(done->errorString());
-            else
-                m_session.setPackage(done->slot(), done->choice());
-            if (--m_pendingInspections == 0)
-                packagesRead();
-        });
-        job->start();
-    }
-}
-
-void NotifyCommand::packagesRead()
-{
-    if (!m_packageErrors.isEmpty()) {
-        for (const QString &error : std::as_const(m_packageErrors))
-            printError(error);
-        Q_EMIT finished(ExitBadInput);
-        return;
-    }
-    draftAndWrite();
-}
-
-void NotifyCommand::draftAndWrite()
+void NotifyCommand::planReady()
 {
     (void)m_session.openHistory(); // measured durations make the window more accurate
     const UpgradePlan plan = m_session.plan();

@@ -55,18 +55,15 @@ public:
     Result parse(const QStringList &arguments) override;
 
 protected:
-    void discovered() override;
+    // Drafts the notice from the plan and writes the files.
+    void planReady() override;
 
 private:
-    void packagesRead();
-    void draftAndWrite();
 
     NoticeFields m_fields;
     QTimeZone m_zone = QTimeZone::systemTimeZone();
     std::optional<NoticeTemplates> m_templates;
     QString m_outDir;
-    int m_pendingInspections = 0;
-    QStringList m_packageErrors;
 };
 
 // The commands of this file, for createCommand()/commandNames().

@@ -21,55 +21,6 @@ namespace {
 
 QString tr(const char *text) { return QCoreApplication::translate("ftupgrade-cli", text); }
 
-Result parseWith(QCommandLineParser &parser, const QStringList &arguments)
-{
-    if (!parser.parse(arguments))
-        return makeError(parser.errorText());
-    if (!parser.positionalArguments().isEmpty())
-        return makeError(tr("Unexpected argument \"%1\".").arg(parser.positionalArguments().first()));
-    return {};
-}
-
-const std::pair<const char *, Component> kPackageSlots[] = {{"server-package", Component::Server},
-                                                            {"nbi-package", Component::Nbi},
-                                                            {"webui-package", Component::WebUi}};
-
-QHash<Component, QString> packagePaths(const QCommandLineParser &parser)
-{
-    QHash<Component, QString> paths;
-    for (const auto &[option, component] : kPackageSlots) {
-        if (parser.isSet(QLatin1String(option)))
-            paths.insert(component, parser.value(QLatin1String(option)));
-    }
-    return paths;
-}
-
-// Reads each package (manifest, integrity, SHA-256) off the main thread; `done` gets
-// the errors once all are read.
-void inspectPackages(QObject *owner, const QHash<Component, QString> &paths,
-                     std::function<void(Component, const PackageChoice &)> accept,
-                     std::function<void(const QStringList &)> done)
-{
-    auto pending = std::make_shared<int>(int(paths.size()));
-    auto errors = std::make_shared<QStringList>();
-    for (auto it = paths.cbegin(); it != paths.cend(); ++it) {
-        auto *job = new PackageInspectJob(owner);
-        job->setPath(it.value());
-        job->setSlot(it.key());
-        QObject::connect(job, &PackageInspectJob::finished, owner,
-                         [pending, errors, accept, done](PackageInspectJob *finished) {
-                             finished->deleteLater();
-                             if (finished->hasError())
-                                 errors->append(finished->errorString());
-                             else
-                                 accept(finished->slot(), finished->choice());
-                             if (--*pending == 0)
-                                 done(*errors);
-                         });
-        job->start();
-    }
-}
-
 Expected<QSslConfiguration> tlsConfiguration(const QString &certificatePath, const QString &keyPath)
 {
     QFile certificateFile(certificatePath);
@@ -200,7 +151,7 @@ Result RunCommand::parse(const QStringList &arguments)
         {QStringLiteral("report"), tr("Also write the run's report (.json, .html or .pdf)."), tr("file")},
         {QStringLiteral("verbose"), tr("Print the installers' log lines on stderr as they come.")},
     });
-    if (Result parsed = parseWith(m_parser, arguments); !parsed)
+    if (Result parsed = parseArguments(m_parser, arguments); !parsed)
         return parsed;
 
     m_resume = m_parser.isSet(QStringLiteral("resume"));
@@ -448,7 +399,7 @@ Result VerifyCommand::parse(const QStringList &arguments)
     m_parser.addOption({QStringLiteral("report"), tr("Also write the report (.json, .html or .pdf); "
                                                      "needs --journal."),
                         tr("file")});
-    if (Result parsed = parseWith(m_parser, arguments); !parsed)
+    if (Result parsed = parseArguments(m_parser, arguments); !parsed)
         return parsed;
     m_packagePaths = packagePaths(m_parser);
     if (m_parser.isSet(QStringLiteral("journal"))) {
@@ -538,7 +489,7 @@ Result ReportCommand::parse(const QStringList &arguments)
     m_parser.addOption({QStringLiteral("journal"), tr("The run journal."), tr("file")});
     m_parser.addOption({{QStringLiteral("o"), QStringLiteral("output")},
                         tr("The report file (.json, .html or .pdf)."), tr("file")});
-    if (Result parsed = parseWith(m_parser, arguments); !parsed)
+    if (Result parsed = parseArguments(m_parser, arguments); !parsed)
         return parsed;
     if (!m_parser.isSet(QStringLiteral("journal")))
         return makeError(tr("Name the run: --journal FILE."));

@@ -48,7 +48,6 @@ private:
     void printOutcome(const VerificationReport *verification);
 
     QHash<Component, QString> m_packagePaths;
-    int m_pendingInspections = 0;
     QStringList m_packageErrors;
     RunOptions m_options;
     bool m_resume = false;
@@ -75,7 +74,6 @@ private:
     QHash<Component, QString> m_packagePaths;
     QHash<Component, Version> m_targets;
     std::optional<RunJournal> m_journal;
-    int m_pendingInspections = 0;
     QStringList m_packageErrors;
 };
 

@@ -6,6 +6,9 @@
 #include "discovery.h"
 #include "packagepicker.h"
 #include "packagespage.h"
+#include "progresspane.h"
+#include "runpage.h"
+#include "verifypage.h"
 #include "sandboxcluster.h"
 #include "timelinechart.h"
 #include "trustedcertificates.h"
@@ -19,6 +22,7 @@
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QTableWidget>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
@@ -34,6 +38,7 @@ private Q_SLOTS:
     void initTestCase();
     void cleanupTestCase();
     void walksConnectDiscoverPackagesPlan();
+    void runsTheUpgradeAndVerifies();
 
 private:
     void screenshot(QWidget *widget, const QString &name);
@@ -41,6 +46,10 @@ private:
 
     QTemporaryDir m_dir;
     SandboxClusterFile m_cluster;
+    // The wizard lives across the two test functions: the second goes on where the
+    // first stopped, on the Plan page.
+    UpgradeSession *m_session = nullptr;
+    ui::UpgradeWizard *m_wizard = nullptr;
 };
 
 void tst_WizardGui::initTestCase()
@@ -70,6 +79,8 @@ void tst_WizardGui::initTestCase()
 
 void tst_WizardGui::cleanupTestCase()
 {
+    delete m_wizard;
+    delete m_session;
     if (QFile::exists(m_dir.filePath(QStringLiteral("cluster/cluster.json"))))
         QVERIFY(stopSandboxCluster(m_dir.filePath(QStringLiteral("cluster")), QStringLiteral(FT_BIN_DIR)));
 }
@@ -90,8 +101,10 @@ void tst_WizardGui::screenshot(QWidget *widget, const QString &name)
 
 void tst_WizardGui::walksConnectDiscoverPackagesPlan()
 {
-    UpgradeSession session;
-    ui::UpgradeWizard wizard(&session);
+    m_session = new UpgradeSession;
+    m_wizard = new ui::UpgradeWizard(m_session);
+    UpgradeSession &session = *m_session;
+    ui::UpgradeWizard &wizard = *m_wizard;
     wizard.resize(1100, 760);
     wizard.show();
     QVERIFY(QTest::qWaitForWindowExposed(&wizard));
@@ -197,6 +210,64 @@ void tst_WizardGui::walksConnectDiscoverPackagesPlan()
     auto *loss = wizard.findChild<QLabel *>(QStringLiteral("flowLoss"));
     QTRY_VERIFY_WITH_TIMEOUT(loss->text().contains(QStringLiteral("quietest")), 10000);
     screenshot(&wizard, QStringLiteral("4-plan"));
+}
+
+void tst_WizardGui::runsTheUpgradeAndVerifies()
+{
+    QVERIFY(m_wizard);
+    ui::UpgradeWizard &wizard = *m_wizard;
+    QCOMPARE(wizard.currentId(), int(ui::UpgradeWizard::PlanPageId));
+    auto *next = qobject_cast<QPushButton *>(wizard.button(QWizard::NextButton));
+    QTest::mouseClick(next, Qt::LeftButton);
+
+    // The sandbox's Web UI is as installed: nothing to lose, the page lets us on.
+    QCOMPARE(wizard.currentId(), int(ui::UpgradeWizard::CustomizationsPageId));
+    QTRY_VERIFY_WITH_TIMEOUT(next->isEnabled(), 20000);
+    QTest::mouseClick(next, Qt::LeftButton);
+
+    // The notice is the commit page: its button starts the upgrade.
+    QCOMPARE(wizard.currentId(), int(ui::UpgradeWizard::NoticePageId));
+    auto *commit = qobject_cast<QPushButton *>(wizard.button(QWizard::CommitButton));
+    QVERIFY(commit->isVisible());
+    QTest::mouseClick(commit, Qt::LeftButton);
+
+    // Run: staging, then the waves, live in the panes, until the run is over.
+    QCOMPARE(wizard.currentId(), int(ui::UpgradeWizard::RunPageId));
+    QVERIFY(!wizard.button(QWizard::BackButton)->isVisible()
+            || !wizard.button(QWizard::BackButton)->isEnabled());
+    auto *runPage = wizard.findChild<ui::RunPage *>(QStringLiteral("runPage"));
+    QVERIFY(runPage);
+    QTRY_VERIFY_WITH_TIMEOUT(runPage->engine()
+                                 && runPage->engine()->state() == RunState::Running,
+                             60000);
+    screenshot(&wizard, QStringLiteral("7-run"));
+    QTRY_VERIFY_WITH_TIMEOUT(runPage->isComplete(), 180000);
+    QCOMPARE(toString(runPage->engine()->state()), toString(RunState::Completed));
+    const QList<ui::ProgressPane *> panes = runPage->findChildren<ui::ProgressPane *>();
+    QCOMPARE(panes.size(), runPage->engine()->stepCount());
+    for (const ui::ProgressPane *pane : panes)
+        QVERIFY2(pane->state() == RunStepState::Succeeded, qPrintable(pane->objectName()));
+    screenshot(&wizard, QStringLiteral("8-run-done"));
+    QTest::mouseClick(next, Qt::LeftButton);
+
+    // Verify: every node × component upgraded, as the nodes' own files say.
+    QCOMPARE(wizard.currentId(), int(ui::UpgradeWizard::VerifyPageId));
+    auto *verifyPage = wizard.findChild<ui::VerifyPage *>(QStringLiteral("verifyPage"));
+    auto *matrix = wizard.findChild<QTableWidget *>(QStringLiteral("verificationMatrix"));
+    QTRY_VERIFY_WITH_TIMEOUT(verifyPage->isComplete() && matrix->rowCount() > 0, 30000);
+    // 4 servers, the NBI and the Web UI.
+    QCOMPARE(matrix->rowCount(), 6);
+    for (int row = 0; row < matrix->rowCount(); ++row)
+        QCOMPARE(matrix->item(row, 7)->data(Qt::UserRole).toString(), QStringLiteral("upgraded"));
+    QVERIFY(verifyPage->report().allAtTarget());
+    QVERIFY(!verifyPage->report().rebootNeeded());
+    screenshot(&wizard, QStringLiteral("9-verify"));
+
+    for (const SandboxNode &node : m_cluster.nodes) {
+        QFile version(QDir(node.installDir).filePath(QStringLiteral("VERSION")));
+        QVERIFY(version.open(QIODevice::ReadOnly));
+        QCOMPARE(version.readAll().trimmed(), QByteArray("6.3.0-1500"));
+    }
 }
 
 QTEST_MAIN(tst_WizardGui)
