@@ -20,6 +20,10 @@
 
 #include <cstdio>
 
+#ifdef Q_OS_WIN
+#include "windowsservice.h"
+#endif
+
 #ifdef Q_OS_UNIX
 #include <csignal>
 #include <unistd.h>
@@ -223,7 +227,16 @@ int runServe(QCoreApplication &app, const QCommandLineParser &parser)
                             FTU_VERSION, urlText.toStdString(), toString(config->backend).toStdString(),
                             config->installDir.toStdString(), fingerprint->toStdString());
     printLine(QStringLiteral("listening: ") + urlText);
+#ifdef Q_OS_WIN
+    // Started by the Service Control Manager: report "running", quit on its stop request.
+    WindowsService service;
+    service.start();
+    const int exitCode = app.exec();
+    service.setExitCode(exitCode);
+    return exitCode;
+#else
     return app.exec();
+#endif
 }
 
 } // namespace
