@@ -205,7 +205,7 @@ void ConnectPage::showFingerprint(const QString &fingerprint, const QString &err
                              "portal before you trust it."));
     } else if (pinned == fingerprint) {
         m_trust->setChecked(true);
-        m_status->setText(tr("The certificate is the one you trusted before."));
+        m_status->setText(tr("The certificate matches the fingerprint on record for this agent."));
     } else {
         m_trust->setChecked(false);
         m_status->setText(tr("<b>The certificate changed since you trusted it.</b> Someone may "

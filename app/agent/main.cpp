@@ -5,6 +5,7 @@
 #include "agentserver.h"
 #include "certificate.h"
 #include "logging.h"
+#include "signalwatcher.h"
 #include "tokenauth.h"
 
 #include <QCommandLineParser>
@@ -13,7 +14,6 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QSaveFile>
-#include <QSocketNotifier>
 #include <QSysInfo>
 
 #include <spdlog/spdlog.h>
@@ -24,10 +24,7 @@
 #include "windowsservice.h"
 #endif
 
-#ifdef Q_OS_UNIX
 #include <csignal>
-#include <unistd.h>
-#endif
 
 using namespace ft;
 using namespace ft::agent;
@@ -73,35 +70,15 @@ Expected<QByteArray> ensureCertificate(const AgentConfig &config, bool renew)
     return certificateFingerprintOfFile(config.certificateFile());
 }
 
-#ifdef Q_OS_UNIX
-int g_signalPipe[2] = {-1, -1};
-void onSignal(int)
-{
-    const char byte = 1;
-    [[maybe_unused]] auto n = ::write(g_signalPipe[1], &byte, 1);
-}
-
 // Quits the event loop on SIGTERM/SIGINT so jobs and files are closed properly.
 void quitOnSignals(QCoreApplication &app)
 {
-    if (::pipe(g_signalPipe) != 0)
-        return;
-    auto *notifier = new QSocketNotifier(g_signalPipe[0], QSocketNotifier::Read, &app);
-    QObject::connect(notifier, &QSocketNotifier::activated, &app, [&app] {
-        char byte;
-        [[maybe_unused]] auto n = ::read(g_signalPipe[0], &byte, 1);
+    auto *watcher = new SignalWatcher({SIGTERM, SIGINT}, &app);
+    QObject::connect(watcher, &SignalWatcher::received, &app, [&app] {
         logging::logger()->info("Stopping on a signal");
         app.quit();
     });
-    struct sigaction action = {};
-    action.sa_handler = onSignal;
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGTERM, &action, nullptr);
-    sigaction(SIGINT, &action, nullptr);
 }
-#else
-void quitOnSignals(QCoreApplication &) {}
-#endif
 
 int runInit(const QCommandLineParser &parser)
 {

@@ -1,5 +1,6 @@
 #include "democluster.h"
 #include "logging.h"
+#include "signalwatcher.h"
 #include "upgradesession.h"
 #include "upgradewizard.h"
 
@@ -8,6 +9,8 @@
 #include <QMessageBox>
 
 #include <spdlog/spdlog.h>
+
+#include <csignal>
 
 int main(int argc, char *argv[])
 {
@@ -49,6 +52,13 @@ int main(int argc, char *argv[])
                          });
         demoCluster->start();
     }
+    // Asked to stop (logout, kill, Ctrl-C in a terminal): leave through the normal
+    // exit, so the demo cluster is torn down. A run in progress stays resumable.
+    ft::SignalWatcher stopSignals({SIGINT, SIGTERM, SIGHUP});
+    QObject::connect(&stopSignals, &ft::SignalWatcher::received, &app, [](int signalNumber) {
+        spdlog::info("Quitting on signal {}", signalNumber);
+        QApplication::quit();
+    });
     wizard.show();
     const int exitCode = app.exec();
     if (demoCluster)

@@ -78,8 +78,8 @@ int main(int argc, char *argv[])
             return fail(held.error(), 2);
     }
 
-    ft::flow::SignalWatcher signalWatcher({SIGTERM, SIGINT});
-    QObject::connect(&signalWatcher, &ft::flow::SignalWatcher::received, &app, [](int signal) {
+    ft::SignalWatcher signalWatcher({SIGTERM, SIGINT});
+    QObject::connect(&signalWatcher, &ft::SignalWatcher::received, &app, [](int signal) {
         spdlog::info("Received {}; stopping.", signal == SIGTERM ? "SIGTERM" : "SIGINT");
         QCoreApplication::exit(0);
     });

@@ -98,9 +98,9 @@ int main(int argc, char *argv[])
         return fail(held.error(), AlreadyRunning);
 
     // Watch the signals before anything can take long, so a SIGTERM is never lost.
-    ft::flow::SignalWatcher signalWatcher({SIGTERM, SIGINT, SIGHUP});
+    ft::SignalWatcher signalWatcher({SIGTERM, SIGINT, SIGHUP});
     ft::sandbox::FlowServer server(*config);
-    QObject::connect(&signalWatcher, &ft::flow::SignalWatcher::received, &server,
+    QObject::connect(&signalWatcher, &ft::SignalWatcher::received, &server,
                      [&server](int signal) {
                          if (signal == SIGHUP) {
                              server.reloadConfiguration();

@@ -5,7 +5,7 @@
 #include "installer.h"
 #include "launcher.h"
 #include "packagebuilder.h"
-#include "signallistener.h"
+#include "signalwatcher.h"
 
 #include "domain.h"
 #include "package.h"
@@ -18,6 +18,7 @@
 #include <QJsonDocument>
 #include <QTimer>
 
+#include <csignal>
 #include <cstdio>
 #include <functional>
 #include <memory>
@@ -407,7 +408,7 @@ int runDemo(QCoreApplication &app, const QStringList &arguments)
     spec.flows = {{QStringLiteral("w1"), 200}, {QStringLiteral("w2"), 80}};
     spec.version = Version::parse(QStringLiteral("6.2.1-1200")).value();
 
-    auto *signals_ = new SignalListener(&app);
+    auto *signals_ = new SignalWatcher({SIGINT, SIGTERM}, &app);
     bool launching = true;
     bool stopWanted = false;
     bool stopping = false;
@@ -420,7 +421,7 @@ int runDemo(QCoreApplication &app, const QStringList &arguments)
     };
     // Ctrl-C while the cluster is still coming up stops it as soon as it is up (a
     // failed start has already cleaned up after itself).
-    QObject::connect(signals_, &SignalListener::stopRequested, &app, [&] {
+    QObject::connect(signals_, &SignalWatcher::received, &app, [&] {
         if (launching)
             stopWanted = true;
         else

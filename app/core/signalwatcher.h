@@ -7,7 +7,7 @@
 
 class QSocketNotifier;
 
-namespace ft::flow {
+namespace ft {
 
 // Turns POSIX signals (SIGTERM, SIGINT, …) into a Qt signal on the event loop. The
 // handler itself only writes the signal number into a socketpair; everything else
@@ -33,4 +33,4 @@ private:
     QList<int> m_signals;
 };
 
-} // namespace ft::flow
+} // namespace ft

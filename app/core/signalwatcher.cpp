@@ -10,7 +10,7 @@
 #include <unistd.h>
 #endif
 
-namespace ft::flow {
+namespace ft {
 
 namespace {
 
@@ -81,4 +81,4 @@ void SignalWatcher::readSignals()
 #endif
 }
 
-} // namespace ft::flow
+} // namespace ft
