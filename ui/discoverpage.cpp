@@ -3,6 +3,7 @@
 #include "connectionprofile.h"
 #include "discovery.h"
 #include "nodetablemodel.h"
+#include "runjournal.h"
 #include "trustedcertificates.h"
 #include "upgradesession.h"
 
@@ -10,7 +11,9 @@
 #include <QHeaderView>
 #include <QInputDialog>
 #include <QItemSelectionModel>
+#include <QFrame>
 #include <QLabel>
+#include <QLocale>
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSortFilterProxyModel>
@@ -68,7 +71,23 @@ DiscoverPage::DiscoverPage(UpgradeSession *session, QWidget *parent)
     buttons->addWidget(m_trust);
     buttons->addStretch();
 
+    // A run of this cluster that did not finish is offered for resumption.
+    m_unfinished = new QFrame;
+    m_unfinished->setObjectName(QStringLiteral("unfinishedRun"));
+    m_unfinished->setStyleSheet(QStringLiteral("#unfinishedRun { background:#fdf6e3; border:1px solid #e0c97a; }"));
+    m_unfinishedText = new QLabel;
+    m_unfinishedText->setWordWrap(true);
+    auto *resume = new QPushButton(tr("&Resume that run"));
+    resume->setObjectName(QStringLiteral("resumeUnfinishedRun"));
+    resume->setToolTip(tr("Re-checks every node, shows what changed since, and continues; "
+                          "nothing is upgraded twice."));
+    auto *unfinishedLayout = new QHBoxLayout(m_unfinished);
+    unfinishedLayout->addWidget(m_unfinishedText, 1);
+    unfinishedLayout->addWidget(resume);
+    m_unfinished->hide();
+
     auto *layout = new QVBoxLayout(this);
+    layout->addWidget(m_unfinished);
     layout->addWidget(m_table, 1);
     layout->addWidget(m_summary);
     layout->addLayout(buttons);
@@ -79,10 +98,44 @@ DiscoverPage::DiscoverPage(UpgradeSession *session, QWidget *parent)
     connect(discovery, &ClusterDiscovery::finished, this, [this] {
         updateSummary();
         Q_EMIT completeChanged();
+        m_session->lookForUnfinishedRun();
     });
+    connect(session, &UpgradeSession::unfinishedRunChecked, this, &DiscoverPage::showUnfinishedRun);
+    connect(resume, &QPushButton::clicked, this, &DiscoverPage::resumeUnfinishedRun);
     connect(m_rescan, &QPushButton::clicked, discovery, &ClusterDiscovery::start);
     connect(m_addNode, &QPushButton::clicked, this, &DiscoverPage::addNodeByHand);
     connect(m_trust, &QPushButton::clicked, this, &DiscoverPage::trustSelected);
+}
+
+void DiscoverPage::showUnfinishedRun()
+{
+    const auto &run = m_session->unfinishedRun();
+    m_unfinished->setVisible(run.has_value());
+    if (!run)
+        return;
+    const RunJournal &journal = run->journal;
+    int done = 0;
+    for (const RunStepRecord &step : journal.steps)
+        done += isTerminal(step.state) ? 1 : 0;
+    m_unfinishedText->setText(
+        tr("<b>An upgrade of this cluster did not finish.</b> It started %1 and stopped %2 "
+           "(%3, %4 of %5 steps done). %6")
+            .arg(QLocale().toString(journal.created.toLocalTime(), QLocale::ShortFormat),
+                 QLocale().toString(journal.updated.toLocalTime(), QLocale::ShortFormat),
+                 displayName(journal.state).toLower())
+            .arg(done)
+            .arg(journal.steps.size())
+            .arg(journal.stateSentence.toHtmlEscaped()));
+}
+
+void DiscoverPage::resumeUnfinishedRun()
+{
+    if (!isComplete())
+        return;
+    m_session->setResumingUnfinishedRun(true);
+    // Resuming touches services: there is no coming back to planning from here.
+    setCommitPage(true);
+    wizard()->next();
 }
 
 void DiscoverPage::initializePage()

@@ -32,6 +32,8 @@ private:
     void updateSummary();
     void addNodeByHand();
     void trustSelected();
+    void showUnfinishedRun();
+    void resumeUnfinishedRun();
     QList<int> selectedRows() const;
 
     UpgradeSession *m_session;
@@ -42,6 +44,8 @@ private:
     QPushButton *m_rescan = nullptr;
     QPushButton *m_addNode = nullptr;
     QPushButton *m_trust = nullptr;
+    QWidget *m_unfinished = nullptr;
+    QLabel *m_unfinishedText = nullptr;
 };
 
 } // namespace ft::ui

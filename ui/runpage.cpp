@@ -122,11 +122,16 @@ void RunPage::initializePage()
 {
     if (m_engine)
         return; // a run is only ever started once per wizard
-    QDir().mkpath(UpgradeSession::runsDirectory());
-    m_journalPath = QDir(UpgradeSession::runsDirectory())
-                        .filePath(QStringLiteral("run-%1.json")
-                                      .arg(QDateTime::currentDateTime().toString(
-                                          QStringLiteral("yyyyMMdd-HHmmss"))));
+    const bool resuming = m_session->isResumingUnfinishedRun();
+    if (resuming) {
+        m_journalPath = m_session->unfinishedRun()->path;
+    } else {
+        QDir().mkpath(UpgradeSession::runsDirectory());
+        m_journalPath = QDir(UpgradeSession::runsDirectory())
+                            .filePath(QStringLiteral("run-%1.json")
+                                          .arg(QDateTime::currentDateTime().toString(
+                                              QStringLiteral("yyyyMMdd-HHmmss"))));
+    }
     m_engine = new RunEngine(m_session->client(), this);
     RunOptions options;
     options.journalPath = m_journalPath;
@@ -163,6 +168,11 @@ void RunPage::initializePage()
     });
     connect(m_engine, &RunEngine::decisionNeeded, this, &RunPage::onDecisionNeeded);
     connect(m_engine, &RunEngine::activity, m_activity, &QLabel::setText);
+    connect(m_engine, &RunEngine::differencesFound, this, [this](const QStringList &differences) {
+        // What the nodes turned out to be, against what the journal said.
+        m_activity->setText(tr("Resumed. What changed since the run stopped: %1")
+                                .arg(differences.join(QStringLiteral(" "))));
+    });
     connect(m_engine, &RunEngine::finished, this, [this] {
         m_flushTimer.stop();
         m_tickTimer.stop();
@@ -171,9 +181,11 @@ void RunPage::initializePage()
         Q_EMIT completeChanged();
     });
 
-    const Result prepared = m_engine->prepare(m_session->plan(), m_session->target(),
-                                              m_session->customizationsAcknowledged(),
-                                              m_session->noticeSent());
+    const Result prepared = resuming
+                                ? m_engine->resumeFrom(m_session->unfinishedRun()->journal)
+                                : m_engine->prepare(m_session->plan(), m_session->target(),
+                                                    m_session->customizationsAcknowledged(),
+                                                    m_session->noticeSent());
     buildPanes();
     if (!prepared) {
         m_state->setText(tr("Cannot start"));

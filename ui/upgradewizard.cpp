@@ -7,6 +7,7 @@
 #include "packagespage.h"
 #include "planpage.h"
 #include "runpage.h"
+#include "upgradesession.h"
 #include "verifypage.h"
 
 #include <QMessageBox>
@@ -45,6 +46,13 @@ UpgradeWizard::UpgradeWizard(UpgradeSession *session, QWidget *parent)
     setPage(RunPageId, runPage);
     setPage(VerifyPageId, new VerifyPage(session, runPage, this));
     setStartId(ConnectPageId);
+}
+
+int UpgradeWizard::nextId() const
+{
+    if (currentId() == DiscoverPageId && m_session->isResumingUnfinishedRun())
+        return RunPageId;
+    return QWizard::nextId();
 }
 
 void UpgradeWizard::done(int result)

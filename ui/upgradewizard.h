@@ -33,6 +33,8 @@ public:
     // Closing while a run is under way warns first: the current step still finishes
     // on its node, and the run can be resumed.
     void done(int result) override;
+    // Resuming an unfinished run goes from Discover straight to Run.
+    int nextId() const override;
 
 private:
     UpgradeSession *m_session;

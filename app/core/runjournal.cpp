@@ -461,6 +461,23 @@ const RunPackage *RunJournal::package(const QString &fileName) const
     return nullptr;
 }
 
+std::optional<UnfinishedRun> findUnfinishedRun(const QString &directory, const QString &clusterId)
+{
+    std::optional<UnfinishedRun> newest;
+    const QFileInfoList files = QDir(directory).entryInfoList({QStringLiteral("*.json")}, QDir::Files);
+    for (const QFileInfo &file : files) {
+        auto journal = RunJournal::load(file.absoluteFilePath());
+        if (!journal || journal->clusterId != clusterId)
+            continue;
+        // Idle: prepared, nothing touched yet; Completed: nothing left to do.
+        if (journal->state == RunState::Idle || journal->state == RunState::Completed)
+            continue;
+        if (!newest || journal->updated > newest->journal.updated)
+            newest = UnfinishedRun{file.absoluteFilePath(), *std::move(journal)};
+    }
+    return newest;
+}
+
 int RunJournal::failedNodeCount() const
 {
     QSet<QString> nodes;

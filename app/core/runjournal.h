@@ -154,4 +154,16 @@ struct RunJournal
     int failedNodeCount() const;
 };
 
+// A run of a cluster that started and did not complete (halted, aborted, or cut short
+// by a crash of the wizard), and where its journal is.
+struct UnfinishedRun
+{
+    QString path;
+    RunJournal journal;
+};
+
+// The most recently updated unfinished run of `clusterId` among the journals (*.json)
+// in `directory`; nullopt when there is none. Unreadable files are passed over.
+std::optional<UnfinishedRun> findUnfinishedRun(const QString &directory, const QString &clusterId);
+
 } // namespace ft

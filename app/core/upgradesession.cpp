@@ -6,6 +6,7 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QStandardPaths>
+#include <QtConcurrent/QtConcurrentRun>
 
 namespace ft {
 
@@ -15,9 +16,24 @@ UpgradeSession::UpgradeSession(QObject *parent)
     , m_discovery(new ClusterDiscovery(m_client, this))
 {
     m_discovery->setFingerprintLookup([this](const QUrl &url) { return fingerprintFor(url); });
+    connect(&m_unfinishedRunWatcher, &QFutureWatcherBase::finished, this, [this] {
+        m_unfinishedRun = m_unfinishedRunWatcher.result();
+        Q_EMIT unfinishedRunChecked();
+    });
 }
 
-UpgradeSession::~UpgradeSession() = default;
+UpgradeSession::~UpgradeSession()
+{
+    m_unfinishedRunWatcher.waitForFinished();
+}
+
+void UpgradeSession::lookForUnfinishedRun(const QString &directory)
+{
+    if (m_unfinishedRunWatcher.isRunning())
+        return; // the lookup under way answers
+    m_unfinishedRun.reset();
+    m_unfinishedRunWatcher.setFuture(QtConcurrent::run(&findUnfinishedRun, directory, clusterId()));
+}
 
 void UpgradeSession::setPortal(const AgentEndpoint &portal)
 {

@@ -7,9 +7,11 @@
 #include "planner.h"
 #include "precheck.h"
 #include "quietwindow.h"
+#include "runjournal.h"
 #include "trustedcertificates.h"
 #include "upgradetarget.h"
 
+#include <QFutureWatcher>
 #include <QHash>
 #include <QObject>
 
@@ -72,6 +74,14 @@ public:
     // Folder of run journals and their audit logs (<app-data>/runs).
     static QString runsDirectory();
 
+    // Looks, off this thread, for a run of this cluster that did not complete;
+    // unfinishedRunChecked() follows.
+    void lookForUnfinishedRun(const QString &directory = runsDirectory());
+    const std::optional<UnfinishedRun> &unfinishedRun() const { return m_unfinishedRun; }
+    // The administrator chose to resume it rather than plan a new run.
+    void setResumingUnfinishedRun(bool resuming) { m_resumingUnfinishedRun = resuming; }
+    bool isResumingUnfinishedRun() const { return m_resumingUnfinishedRun && m_unfinishedRun; }
+
     PreCheckReport preChecks() const;
     UpgradePlan plan() const;
 
@@ -88,6 +98,7 @@ Q_SIGNALS:
     void targetChanged();
     void planOptionsChanged();
     void flowHistoryReady();
+    void unfinishedRunChecked();
 
 private:
     AgentClient *m_client = nullptr;
@@ -97,6 +108,9 @@ private:
     UpgradeTarget m_target;
     PlanOptions m_planOptions;
     DurationHistory m_history;
+    QFutureWatcher<std::optional<UnfinishedRun>> m_unfinishedRunWatcher;
+    std::optional<UnfinishedRun> m_unfinishedRun;
+    bool m_resumingUnfinishedRun = false;
     QStringList m_customizationsAcknowledged;
     QString m_noticeSent;
     FlowHistory m_flowHistory;
