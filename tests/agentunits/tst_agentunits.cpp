@@ -301,7 +301,7 @@ void TestAgentUnits::fastHashMatchesQtHash()
 {
     QByteArray data;
     for (int i = 0; i < 300000; ++i)
-        data.append(QByteArray::number(i * 7919));
+        data.append(QByteArray::number(qint64(i) * 7919)); // 64-bit: i * 7919 overflows an int
     Sha256 streaming;
     for (qsizetype at = 0; at < data.size(); at += 4093)
         streaming.addData(QByteArrayView(data.constData() + at, qMin<qsizetype>(4093, data.size() - at)));
