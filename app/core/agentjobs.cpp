@@ -119,6 +119,18 @@ Expected<AgentJobStatus> AgentJobStatus::fromAgentJson(const QJsonObject &json)
         status.serviceRestored = restored.toBool();
     status.error = json.value(QLatin1String("error")).toString();
 
+    const QJsonValue phases = json.value(QLatin1String("phases"));
+    if (!phases.isUndefined() && !phases.isNull() && !phases.isArray())
+        return fieldError(QStringLiteral("phases"));
+    for (const QJsonValue &value : phases.toArray()) {
+        const QJsonObject entry = value.toObject();
+        const QDateTime started = QDateTime::fromString(
+            entry.value(QLatin1String("started")).toString(), Qt::ISODateWithMs);
+        if (!started.isValid() || entry.value(QLatin1String("phase")).toString().isEmpty())
+            return fieldError(QStringLiteral("phases"));
+        status.phases.append({entry.value(QLatin1String("phase")).toString(), started});
+    }
+
     const QJsonValue log = json.value(QLatin1String("log"));
     if (!log.isUndefined() && !log.isNull() && !log.isArray())
         return fieldError(QStringLiteral("log"));

@@ -93,6 +93,13 @@ enum class AgentJobState { Queued, Running, Succeeded, Failed, Cancelled, Interr
 QString toString(AgentJobState state);
 Expected<AgentJobState> parseAgentJobState(const QString &text);
 
+// One phase of an agent job and when it began, by the agent's clock.
+struct AgentJobPhase
+{
+    QString phase;
+    QDateTime started;
+};
+
 // An agent job as GET /v1/jobs/J reports it. Optional fields are nullopt while the
 // agent says null.
 struct AgentJobStatus
@@ -116,6 +123,7 @@ struct AgentJobStatus
     std::optional<bool> serviceRestored;
     QString error;
     QList<AgentLogLine> log;
+    QList<AgentJobPhase> phases; // oldest first; empty from agents that do not report them
     qint64 next = 0;
 
     bool isTerminal() const;

@@ -1010,6 +1010,15 @@ void RunEngine::onJobFinished(int index, AgentJobWatcher *watcher)
         addPhase(record.phases, runtime->phase, runtime->phaseStarted.msecsTo(now));
         runtime->phaseStarted = {};
     }
+    if (watcher->hasStatus() && watcher->status().phases.size() > 1) {
+        // The agent's own phase start times are exact, even for phases too short to
+        // be seen between two polls; they replace what the polls observed.
+        const QList<AgentJobPhase> &phases = watcher->status().phases;
+        PhaseDurations measured;
+        for (qsizetype i = 0; i + 1 < phases.size(); ++i)
+            addPhase(measured, phases.at(i).phase, phases.at(i).started.msecsTo(phases.at(i + 1).started));
+        record.phases = measured;
+    }
     if (watcher->error() != AgentJob::NoError || !watcher->hasStatus()) {
         completeStep(index, RunStepState::Failed,
                      tr("Lost track of the agent's job %1: %2").arg(watcher->jobId(), watcher->errorString()));
