@@ -118,7 +118,7 @@ void DiscoverPage::showUnfinishedRun()
     for (const RunStepRecord &step : journal.steps)
         done += isTerminal(step.state) ? 1 : 0;
     m_unfinishedText->setText(
-        tr("<b>An upgrade of this cluster did not finish.</b> It started %1 and stopped %2 "
+        tr("<b>An upgrade of this cluster did not finish.</b> It started %1 and was last saved %2 "
            "(%3, %4 of %5 steps done). %6")
             .arg(QLocale().toString(journal.created.toLocalTime(), QLocale::ShortFormat),
                  QLocale().toString(journal.updated.toLocalTime(), QLocale::ShortFormat),

@@ -148,6 +148,10 @@ void tst_WizardResume::resumesAfterTheWizardDied()
     auto *banner = wizard->findChild<QWidget *>(QStringLiteral("unfinishedRun"));
     QTRY_VERIFY_WITH_TIMEOUT(banner->isVisible(), 10000);
     QVERIFY(session.unfinishedRun().has_value());
+    if (const QString folder = qEnvironmentVariable("FT_SCREENSHOT_DIR"); !folder.isEmpty()) {
+        QDir().mkpath(folder);
+        QVERIFY(wizard->grab().save(QDir(folder).filePath(QStringLiteral("2b-discover-unfinished-run.png"))));
+    }
     QTest::mouseClick(wizard->findChild<QPushButton *>(QStringLiteral("resumeUnfinishedRun")), Qt::LeftButton);
     QCOMPARE(wizard->currentId(), int(ui::UpgradeWizard::RunPageId));
     auto *runPage = wizard->findChild<ui::RunPage *>(QStringLiteral("runPage"));
