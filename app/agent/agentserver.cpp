@@ -2,9 +2,9 @@
 
 #include "certificate.h"
 #include "jobstore.h"
-#include "logging.h"
+#include "support/logging.h"
 #include "nodeinfo.h"
-#include "package.h"
+#include "packages/package.h"
 #include "servicebackend.h"
 #include "stagejob.h"
 #include "tokenauth.h"

@@ -2,7 +2,7 @@
 
 #include "agentconfig.h"
 #include "apirequest.h"
-#include "expected.h"
+#include "model/expected.h"
 
 #include <QAbstractHttpServer>
 #include <QHash>

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "expected.h"
+#include "model/expected.h"
 
 #include <QByteArray>
 #include <QByteArrayView>

@@ -4,8 +4,8 @@
 #include "agentconfig.h"
 #include "agentserver.h"
 #include "certificate.h"
-#include "logging.h"
-#include "signalwatcher.h"
+#include "support/logging.h"
+#include "support/signalwatcher.h"
 #include "tokenauth.h"
 
 #include <QCommandLineParser>

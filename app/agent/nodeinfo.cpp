@@ -1,7 +1,7 @@
 #include "nodeinfo.h"
 
-#include "filemanifest.h"
-#include "package.h"
+#include "packages/filemanifest.h"
+#include "packages/package.h"
 
 #include <QCoreApplication>
 #include <QDateTime>

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "agentconfig.h"
-#include "expected.h"
+#include "model/expected.h"
 #include "serviceparsers.h"
 
 #include <QByteArray>

@@ -1,6 +1,6 @@
 #include "servicebackend.h"
 
-#include "logging.h"
+#include "support/logging.h"
 
 #include <QCoreApplication>
 #include <QDateTime>

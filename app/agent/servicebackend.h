@@ -1,8 +1,8 @@
 #pragma once
 
 #include "agentconfig.h"
-#include "domain.h"
-#include "expected.h"
+#include "model/domain.h"
+#include "model/expected.h"
 #include "serviceparsers.h"
 
 #include <QObject>

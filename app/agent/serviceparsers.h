@@ -1,7 +1,7 @@
 #pragma once
 
-#include "domain.h"
-#include "expected.h"
+#include "model/domain.h"
+#include "model/expected.h"
 
 #include <QByteArray>
 #include <QString>

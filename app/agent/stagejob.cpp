@@ -1,8 +1,8 @@
 #include "stagejob.h"
 
 #include "jobstore.h"
-#include "logging.h"
-#include "package.h"
+#include "support/logging.h"
+#include "packages/package.h"
 
 #include <QCoreApplication>
 #include <QDateTime>

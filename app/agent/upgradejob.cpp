@@ -1,9 +1,9 @@
 #include "upgradejob.h"
 
 #include "jobstore.h"
-#include "logging.h"
+#include "support/logging.h"
 #include "nodeinfo.h"
-#include "package.h"
+#include "packages/package.h"
 #include "servicebackend.h"
 #include "fasthash.h"
 

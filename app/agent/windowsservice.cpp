@@ -2,7 +2,7 @@
 
 #ifdef Q_OS_WIN
 
-#include "logging.h"
+#include "support/logging.h"
 
 #include <QCoreApplication>
 #include <QMetaObject>

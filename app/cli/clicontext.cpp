@@ -1,9 +1,9 @@
 #include "clicontext.h"
 
-#include "connectionprofile.h"
-#include "packageinspection.h"
-#include "sandboxcluster.h"
-#include "trustedcertificates.h"
+#include "agentlink/connectionprofile.h"
+#include "packages/packageinspection.h"
+#include "session/sandboxcluster.h"
+#include "agentlink/trustedcertificates.h"
 
 #include <QCoreApplication>
 #include <QFile>

@@ -1,7 +1,7 @@
 #pragma once
 
-#include "expected.h"
-#include "upgradesession.h"
+#include "model/expected.h"
+#include "session/upgradesession.h"
 
 #include <QCommandLineParser>
 #include <QHash>

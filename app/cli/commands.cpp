@@ -1,7 +1,7 @@
 #include "commands.h"
 
 #include "noticecommands.h"
-#include "planexport.h"
+#include "plan/planexport.h"
 #include "runcommands.h"
 
 #include <QCoreApplication>

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "clicontext.h"
-#include "domain.h"
+#include "model/domain.h"
 
 #include <QCommandLineParser>
 #include <QHash>

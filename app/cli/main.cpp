@@ -1,5 +1,5 @@
 #include "commands.h"
-#include "logging.h"
+#include "support/logging.h"
 
 #include <QGuiApplication>
 

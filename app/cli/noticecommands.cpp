@@ -1,8 +1,8 @@
 #include "noticecommands.h"
 
-#include "calendarexport.h"
-#include "mailexport.h"
-#include "noticefacts.h"
+#include "notice/calendarexport.h"
+#include "notice/mailexport.h"
+#include "notice/noticefacts.h"
 
 #include <QCoreApplication>
 #include <QDir>

@@ -1,9 +1,9 @@
 #pragma once
 
 #include "commands.h"
-#include "customizationreview.h"
-#include "notice.h"
-#include "noticetemplate.h"
+#include "guard/customizationreview.h"
+#include "notice/notice.h"
+#include "notice/noticetemplate.h"
 
 #include <QHash>
 #include <QTimeZone>

@@ -1,8 +1,8 @@
 #include "runcommands.h"
 
-#include "packageinspection.h"
-#include "planexport.h"
-#include "runreport.h"
+#include "packages/packageinspection.h"
+#include "plan/planexport.h"
+#include "verify/runreport.h"
 
 #include <QCoreApplication>
 #include <QDir>

@@ -1,8 +1,8 @@
 #pragma once
 
 #include "commands.h"
-#include "runengine.h"
-#include "verification.h"
+#include "run/runengine.h"
+#include "verify/verification.h"
 
 #include <QHash>
 

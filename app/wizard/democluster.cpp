@@ -1,13 +1,13 @@
 #include "democluster.h"
 
-#include "connectpage.h"
-#include "logging.h"
-#include "packagepicker.h"
-#include "packagespage.h"
-#include "sandboxcluster.h"
-#include "trustedcertificates.h"
-#include "upgradesession.h"
-#include "upgradewizard.h"
+#include "pages/connectpage.h"
+#include "support/logging.h"
+#include "widgets/packagepicker.h"
+#include "pages/packagespage.h"
+#include "session/sandboxcluster.h"
+#include "agentlink/trustedcertificates.h"
+#include "session/upgradesession.h"
+#include "pages/upgradewizard.h"
 
 #include <QDir>
 

@@ -1,8 +1,8 @@
 #include "democluster.h"
-#include "logging.h"
-#include "signalwatcher.h"
-#include "upgradesession.h"
-#include "upgradewizard.h"
+#include "support/logging.h"
+#include "support/signalwatcher.h"
+#include "session/upgradesession.h"
+#include "pages/upgradewizard.h"
 
 #include <QApplication>
 #include <QCommandLineParser>

@@ -2,10 +2,10 @@
 // ftsandbox init), plus transport cases (time-out, closed port) against sockets of
 // the test's own. Everything on 127.0.0.1 with ports chosen by the system.
 
-#include "agentclient.h"
-#include "agentjobs.h"
-#include "agentjobwatcher.h"
-#include "trustedcertificates.h"
+#include "agentlink/agentclient.h"
+#include "agentlink/agentjobs.h"
+#include "agentlink/agentjobwatcher.h"
+#include "agentlink/trustedcertificates.h"
 
 #include <QDir>
 #include <QFile>

@@ -2,7 +2,7 @@
 // against a real sandbox cluster: their JSON, their exit codes, and the .eml/.ics
 // that notify writes, read back by Python's email and icalendar parsers.
 
-#include "sandboxcluster.h"
+#include "session/sandboxcluster.h"
 
 #include <QDateTime>
 #include <QDir>

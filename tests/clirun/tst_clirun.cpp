@@ -1,4 +1,4 @@
-#include "runjournal.h"
+#include "run/runjournal.h"
 #include "sandboxfixture.h"
 
 #include <QJsonArray>

@@ -5,13 +5,13 @@
 // acknowledgement gating Next, the backup written from the page, nothing customized,
 // no Web UI upgrade).
 
-#include "customizationreview.h"
-#include "customizationspage.h"
-#include "diffview.h"
-#include "discovery.h"
-#include "sandboxcluster.h"
-#include "upgradesession.h"
-#include "upgradewizard.h"
+#include "guard/customizationreview.h"
+#include "pages/customizationspage.h"
+#include "widgets/diffview.h"
+#include "discover/discovery.h"
+#include "session/sandboxcluster.h"
+#include "session/upgradesession.h"
+#include "pages/upgradewizard.h"
 
 #include <QCheckBox>
 #include <QDir>

@@ -1,4 +1,4 @@
-#include "durationhistory.h"
+#include "plan/durationhistory.h"
 
 #include <QFile>
 #include <QSqlDatabase>

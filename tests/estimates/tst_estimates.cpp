@@ -1,4 +1,4 @@
-#include "estimate.h"
+#include "plan/estimate.h"
 
 #include <QFile>
 #include <QTemporaryDir>

@@ -1,5 +1,5 @@
-#include "filemanifest.h"
-#include "sha256.h"
+#include "packages/filemanifest.h"
+#include "packages/sha256.h"
 
 #include <QCryptographicHash>
 #include <QDir>

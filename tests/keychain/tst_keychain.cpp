@@ -2,7 +2,7 @@
 // dbus-run-session in CI; see .ci/test). Without a reachable keychain the test fails:
 // CI always provides one, so a skip would only hide a broken set-up.
 
-#include "credentialstore.h"
+#include "agentlink/credentialstore.h"
 
 #include <QSignalSpy>
 #include <QTest>

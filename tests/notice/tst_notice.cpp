@@ -1,8 +1,8 @@
-#include "calendarexport.h"
-#include "mailexport.h"
-#include "notice.h"
-#include "noticefacts.h"
-#include "noticetemplate.h"
+#include "notice/calendarexport.h"
+#include "notice/mailexport.h"
+#include "notice/notice.h"
+#include "notice/noticefacts.h"
+#include "notice/noticetemplate.h"
 
 #include <QDir>
 #include <QFile>

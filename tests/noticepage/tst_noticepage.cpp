@@ -3,11 +3,11 @@
 // saving over a file asks first, a failed write says why and keeps the draft, and the
 // session records what was done for the run's report.
 
-#include "discovery.h"
-#include "noticepage.h"
-#include "sandboxcluster.h"
-#include "upgradesession.h"
-#include "upgradewizard.h"
+#include "discover/discovery.h"
+#include "pages/noticepage.h"
+#include "session/sandboxcluster.h"
+#include "session/upgradesession.h"
+#include "pages/upgradewizard.h"
 
 #include <QApplication>
 #include <QClipboard>

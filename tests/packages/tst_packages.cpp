@@ -1,6 +1,6 @@
-#include "filemanifest.h"
-#include "package.h"
-#include "sha256.h"
+#include "packages/filemanifest.h"
+#include "packages/package.h"
+#include "packages/sha256.h"
 
 #include <QCoreApplication>
 #include <QDir>

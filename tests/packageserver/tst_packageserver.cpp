@@ -1,5 +1,5 @@
-#include "packageserver.h"
-#include "sha256.h"
+#include "packages/packageserver.h"
+#include "packages/sha256.h"
 
 #include <QCryptographicHash>
 #include <QFile>

@@ -3,8 +3,8 @@
 // Small builders for discovered clusters, shared by the planner, pre-check and
 // quiet-window tests.
 
-#include "nodestatus.h"
-#include "upgradetarget.h"
+#include "model/nodestatus.h"
+#include "model/upgradetarget.h"
 
 #include <QList>
 #include <QMetaType>

@@ -1,7 +1,7 @@
 #include "../planner/clusterfixture.h"
 
-#include "planexport.h"
-#include "planner.h"
+#include "plan/planexport.h"
+#include "plan/planner.h"
 
 #include <QFile>
 #include <QJsonArray>

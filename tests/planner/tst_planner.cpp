@@ -1,8 +1,8 @@
 #include "../planner/clusterfixture.h"
 
-#include "durationhistory.h"
-#include "planner.h"
-#include "precheck.h"
+#include "plan/durationhistory.h"
+#include "plan/planner.h"
+#include "plan/precheck.h"
 
 #include <QTemporaryDir>
 #include <QTimeZone>

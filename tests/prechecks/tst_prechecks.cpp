@@ -1,7 +1,7 @@
 #include "../planner/clusterfixture.h"
 
-#include "package.h"
-#include "precheck.h"
+#include "packages/package.h"
+#include "plan/precheck.h"
 
 #include <QCryptographicHash>
 #include <QDir>

@@ -1,7 +1,7 @@
 #include "../planner/clusterfixture.h"
 
-#include "planner.h"
-#include "quietwindow.h"
+#include "plan/planner.h"
+#include "plan/quietwindow.h"
 
 #include <QTest>
 #include <QTimeZone>

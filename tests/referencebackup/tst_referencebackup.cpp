@@ -1,4 +1,4 @@
-#include "referencebackup.h"
+#include "guard/referencebackup.h"
 
 #include <archive.h>
 #include <archive_entry.h>

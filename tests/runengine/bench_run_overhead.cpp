@@ -9,8 +9,8 @@
 // against curl fetching the same file from the same server to disk N times in
 // parallel; plus the memory growth of this process and of every agent.
 
-#include "runengine.h"
-#include "packageserver.h"
+#include "run/runengine.h"
+#include "packages/packageserver.h"
 #include "sandboxfixture.h"
 
 #include <QCommandLineParser>

@@ -2,10 +2,10 @@
 
 // A session, an engine and what they record, on one sandbox cluster (run engine tests).
 
-#include "durationhistory.h"
-#include "runengine.h"
+#include "plan/durationhistory.h"
+#include "run/runengine.h"
 #include "sandboxfixture.h"
-#include "verification.h"
+#include "verify/verification.h"
 
 #include <QTemporaryDir>
 

@@ -3,10 +3,10 @@
 // Shared by the run engine and CLI run tests: real sandbox clusters (ftsandbox up),
 // packages (ftsandbox make-package) and the session that drives them.
 
-#include "agentjobs.h"
-#include "packageinspection.h"
-#include "sandboxcluster.h"
-#include "upgradesession.h"
+#include "agentlink/agentjobs.h"
+#include "packages/packageinspection.h"
+#include "session/sandboxcluster.h"
+#include "session/upgradesession.h"
 
 #include <QDir>
 #include <QFile>

@@ -1,4 +1,4 @@
-#include "packageserver.h"
+#include "packages/packageserver.h"
 #include "runharness.h"
 
 #include <QCryptographicHash>

@@ -1,4 +1,4 @@
-#include "textdiff.h"
+#include "guard/textdiff.h"
 
 #include <QFile>
 #include <QProcess>

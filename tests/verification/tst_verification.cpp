@@ -1,5 +1,5 @@
-#include "runreport.h"
-#include "verification.h"
+#include "verify/runreport.h"
+#include "verify/verification.h"
 
 #include <QFile>
 #include <QGuiApplication>

@@ -1,4 +1,4 @@
-#include "version.h"
+#include "model/version.h"
 
 #include <QTest>
 

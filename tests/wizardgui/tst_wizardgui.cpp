@@ -2,18 +2,18 @@
 // 127.0.0.1): Connect → Discover → Packages → Plan, checking what each page shows.
 // With FT_SCREENSHOT_DIR set, every page is saved there as a PNG.
 
-#include "connectpage.h"
-#include "discovery.h"
-#include "packagepicker.h"
-#include "packagespage.h"
-#include "progresspane.h"
-#include "runpage.h"
-#include "verifypage.h"
-#include "sandboxcluster.h"
-#include "timelinechart.h"
-#include "trustedcertificates.h"
-#include "upgradesession.h"
-#include "upgradewizard.h"
+#include "pages/connectpage.h"
+#include "discover/discovery.h"
+#include "widgets/packagepicker.h"
+#include "pages/packagespage.h"
+#include "widgets/progresspane.h"
+#include "pages/runpage.h"
+#include "pages/verifypage.h"
+#include "session/sandboxcluster.h"
+#include "widgets/timelinechart.h"
+#include "agentlink/trustedcertificates.h"
+#include "session/upgradesession.h"
+#include "pages/upgradewizard.h"
 
 #include <QCheckBox>
 #include <QDir>

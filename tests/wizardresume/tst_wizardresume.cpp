@@ -3,13 +3,13 @@
 // daemons and agents on 127.0.0.1; the "crash" destroys the whole wizard while a
 // slow installer is running on a worker.
 
-#include "agentjobs.h"
-#include "connectpage.h"
-#include "runpage.h"
-#include "sandboxcluster.h"
-#include "trustedcertificates.h"
-#include "upgradesession.h"
-#include "upgradewizard.h"
+#include "agentlink/agentjobs.h"
+#include "pages/connectpage.h"
+#include "pages/runpage.h"
+#include "session/sandboxcluster.h"
+#include "agentlink/trustedcertificates.h"
+#include "session/upgradesession.h"
+#include "pages/upgradewizard.h"
 
 #include <QCheckBox>
 #include <QDir>
@@ -20,8 +20,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
-#include "packagepicker.h"
-#include "packagespage.h"
+#include "widgets/packagepicker.h"
+#include "pages/packagespage.h"
 
 using namespace ft;
 

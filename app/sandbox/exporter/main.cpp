@@ -5,7 +5,7 @@
 #include "exporttarget.h"
 #include "flowsender.h"
 #include "pidfile.h"
-#include "signalwatcher.h"
+#include "support/signalwatcher.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>

@@ -6,7 +6,7 @@
 #include "flowserver.h"
 #include "pidfile.h"
 #include "serverconfig.h"
-#include "signalwatcher.h"
+#include "support/signalwatcher.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>

@@ -1,7 +1,7 @@
 #include "installation.h"
 
-#include "filemanifest.h"
-#include "package.h"
+#include "packages/filemanifest.h"
+#include "packages/package.h"
 #include "sandboxfiles.h"
 #include "webuigenerator.h"
 

@@ -1,8 +1,8 @@
 #pragma once
 
-#include "domain.h"
-#include "expected.h"
-#include "version.h"
+#include "model/domain.h"
+#include "model/expected.h"
+#include "model/version.h"
 
 #include <QList>
 #include <QString>

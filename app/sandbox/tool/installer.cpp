@@ -1,6 +1,6 @@
 #include "installer.h"
 
-#include "filemanifest.h"
+#include "packages/filemanifest.h"
 #include "sandboxfiles.h"
 
 #include <QCoreApplication>

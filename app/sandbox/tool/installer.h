@@ -1,7 +1,7 @@
 #pragma once
 
-#include "domain.h"
-#include "package.h"
+#include "model/domain.h"
+#include "packages/package.h"
 
 #include <QObject>
 #include <QString>

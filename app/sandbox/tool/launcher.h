@@ -1,7 +1,7 @@
 #pragma once
 
-#include "expected.h"
-#include "version.h"
+#include "model/expected.h"
+#include "model/version.h"
 
 #include <QJsonObject>
 #include <QList>

@@ -5,11 +5,11 @@
 #include "installer.h"
 #include "launcher.h"
 #include "packagebuilder.h"
-#include "signalwatcher.h"
+#include "support/signalwatcher.h"
 
-#include "domain.h"
-#include "package.h"
-#include "version.h"
+#include "model/domain.h"
+#include "packages/package.h"
+#include "model/version.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>

@@ -11,9 +11,9 @@
 //
 //   bench_discovery [--nodes 500] [--concurrency 64] [--rtt-ms 20]
 
-#include "discovery.h"
-#include "sandboxcluster.h"
-#include "upgradesession.h"
+#include "discover/discovery.h"
+#include "session/sandboxcluster.h"
+#include "session/upgradesession.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>

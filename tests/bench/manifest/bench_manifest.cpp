@@ -5,7 +5,7 @@
 //
 //   bench_manifest [--files 20000] [--mean-kib 8] [--rounds 3] [--dir PARENT]
 
-#include "filemanifest.h"
+#include "packages/filemanifest.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>

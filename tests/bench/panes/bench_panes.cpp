@@ -8,7 +8,7 @@
 //
 //   bench_panes [--panes 200] [--seconds 10] [--lines-per-second 50]
 
-#include "progresspane.h"
+#include "widgets/progresspane.h"
 
 #include <QApplication>
 #include <QCommandLineParser>

@@ -1,0 +1,218 @@
+#include "discover/discovery.h"
+
+#include "agentlink/agentjobs.h"
+#include "agentlink/trustedcertificates.h"
+
+#include <QCoreApplication>
+
+namespace ft {
+
+namespace {
+
+bool sameAgent(const QUrl &a, const QUrl &b)
+{
+    return a.host().compare(b.host(), Qt::CaseInsensitive) == 0 && a.port() == b.port();
+}
+
+} // namespace
+
+ClusterDiscovery::ClusterDiscovery(AgentClient *client, QObject *parent)
+    : QObject(parent)
+    , m_client(client)
+{}
+
+ClusterDiscovery::~ClusterDiscovery() = default;
+
+void ClusterDiscovery::start()
+{
+    ++m_generation;
+    m_nodes.clear();
+    m_queue.clear();
+    m_inFlight = 0;
+    m_memberListError.clear();
+    m_running = true;
+    m_listing = true;
+    m_clock.start();
+
+    // The portal is row 0 from the start, so a view shows it while its list is read.
+    appendNode(m_portal.nodeName, m_portal.url);
+
+    auto *job = new FetchClusterJob(m_client, m_portal, this);
+    job->setTimeout(m_timeout);
+    const int generation = m_generation;
+    connect(job, &AgentJob::finished, this, [this, job, generation] {
+        if (generation != m_generation)
+            return;
+        m_listing = false;
+        if (job->error() == AgentJob::NoError) {
+            onClusterListed(job->cluster());
+        } else {
+            m_memberListError = job->errorString();
+        }
+        // The portal's own probe tells the administrator more than the list error.
+        schedule(0);
+    });
+    job->start();
+}
+
+int ClusterDiscovery::appendNode(const QString &name, const QUrl &url)
+{
+    for (const NodeStatus &node : std::as_const(m_nodes)) {
+        if (sameAgent(node.agentUrl, url))
+            return -1;
+    }
+    NodeStatus node;
+    node.name = name.isEmpty() ? TrustedCertificates::addressOf(url) : name;
+    node.agentUrl = url;
+    node.probing = true;
+    m_nodes.append(node);
+    const int row = int(m_nodes.size()) - 1;
+    Q_EMIT nodesAdded(row, row);
+    return row;
+}
+
+void ClusterDiscovery::onClusterListed(const ClusterListing &listing)
+{
+    const int first = int(m_nodes.size());
+    for (const ClusterMember &member : listing.members) {
+        QUrl url;
+        url.setScheme(QStringLiteral("https"));
+        url.setHost(member.host);
+        url.setPort(member.agentPort > 0 ? member.agentPort : m_defaultAgentPort);
+        NodeStatus node;
+        node.name = member.name;
+        node.agentUrl = url;
+        node.role = NodeRole::Worker;
+        node.probing = true;
+        bool known = false;
+        for (const NodeStatus &existing : std::as_const(m_nodes))
+            known = known || sameAgent(existing.agentUrl, url);
+        if (!known)
+            m_nodes.append(node);
+    }
+    const int last = int(m_nodes.size()) - 1;
+    if (last >= first)
+        Q_EMIT nodesAdded(first, last);
+    for (int row = first; row <= last; ++row)
+        schedule(row);
+}
+
+int ClusterDiscovery::addNode(const QString &name, const QUrl &agentUrl)
+{
+    const int row = appendNode(name, agentUrl);
+    if (row >= 0 && !m_listing) {
+        m_running = true;
+        schedule(row);
+    }
+    return row;
+}
+
+void ClusterDiscovery::reprobe(int row)
+{
+    if (row < 0 || row >= m_nodes.size())
+        return;
+    m_nodes[row].probing = true;
+    m_nodes[row].unreachableReason.clear();
+    m_nodes[row].untrusted = false;
+    Q_EMIT nodeUpdated(row);
+    if (!m_running) {
+        m_running = true;
+        m_clock.start();
+    }
+    schedule(row);
+}
+
+AgentEndpoint ClusterDiscovery::endpointFor(const NodeStatus &node) const
+{
+    AgentEndpoint endpoint;
+    endpoint.nodeName = node.name;
+    endpoint.url = node.agentUrl;
+    endpoint.token = m_portal.token;
+    if (sameAgent(node.agentUrl, m_portal.url) && !m_portal.fingerprint.isEmpty())
+        endpoint.fingerprint = m_portal.fingerprint;
+    else if (m_lookup)
+        endpoint.fingerprint = m_lookup(node.agentUrl);
+    return endpoint;
+}
+
+void ClusterDiscovery::schedule(int row)
+{
+    m_queue.append(row);
+    pump();
+}
+
+void ClusterDiscovery::pump()
+{
+    while (m_inFlight < m_concurrency && !m_queue.isEmpty())
+        probe(m_queue.takeFirst());
+    checkFinished();
+}
+
+void ClusterDiscovery::probe(int row)
+{
+    const AgentEndpoint endpoint = endpointFor(m_nodes.at(row));
+    AgentJob *job = nullptr;
+    if (endpoint.fingerprint.isEmpty())
+        job = new ProbeCertificateJob(m_client, endpoint, this); // first contact: look only
+    else
+        job = new FetchNodeJob(m_client, endpoint, this);
+    job->setTimeout(m_timeout);
+    ++m_inFlight;
+    const int generation = m_generation;
+    connect(job, &AgentJob::finished, this, [this, row, job, generation] {
+        if (generation != m_generation)
+            return;
+        --m_inFlight;
+        onProbeFinished(row, job);
+        pump();
+    });
+    job->start();
+}
+
+void ClusterDiscovery::onProbeFinished(int row, AgentJob *job)
+{
+    NodeStatus &node = m_nodes[row];
+    node.probing = false;
+    const QString name = node.name;
+    const QUrl url = node.agentUrl;
+
+    if (auto *certificateProbe = qobject_cast<ProbeCertificateJob *>(job)) {
+        node.reachable = false;
+        if (job->error() == AgentJob::NoError) {
+            node.untrusted = true;
+            node.presentedFingerprint = certificateProbe->fingerprint();
+            node.unreachableReason = tr("Its certificate is not trusted yet (fingerprint %1).")
+                                         .arg(TrustedCertificates::formatForPeople(
+                                             node.presentedFingerprint));
+        } else {
+            node.unreachableReason = job->errorString();
+        }
+        Q_EMIT nodeUpdated(row);
+        return;
+    }
+
+    auto *fetch = qobject_cast<FetchNodeJob *>(job);
+    if (fetch && job->error() == AgentJob::NoError) {
+        node = fetch->node();
+        node.agentUrl = url;
+        // The configuration's name is how the portal knows the node; keep it if the
+        // agent calls itself something else.
+        if (!name.isEmpty() && row > 0)
+            node.name = name;
+    } else {
+        node.reachable = false;
+        node.unreachableReason = job->errorString();
+    }
+    Q_EMIT nodeUpdated(row);
+}
+
+void ClusterDiscovery::checkFinished()
+{
+    if (!m_running || m_listing || m_inFlight > 0 || !m_queue.isEmpty())
+        return;
+    m_running = false;
+    m_elapsedMs = m_clock.elapsed();
+    Q_EMIT finished();
+}
+
+} // namespace ft

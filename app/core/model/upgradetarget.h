@@ -1,0 +1,90 @@
+#pragma once
+
+#include "model/domain.h"
+#include "model/expected.h"
+#include "model/nodestatus.h"
+#include "model/version.h"
+
+#include <QList>
+#include <QString>
+
+#include <optional>
+
+namespace ft {
+
+struct PackageManifest;
+
+// One install package the administrator picked, as far as planning needs it.
+struct PackageChoice
+{
+    Component component = Component::Server;
+    Version version;
+    QString os = QStringLiteral("any"); // any | linux | windows, as in package.json
+    QString filePath;
+    qint64 size = 0;    // bytes of the package file
+    QString sha256;     // of the package file, lower-case hex; may be filled in later
+
+    // From a package's manifest (ft::readPackageManifest) and the file's path and size.
+    static PackageChoice fromManifest(const PackageManifest &manifest, const QString &filePath,
+                                      qint64 size);
+    // Reads the package's manifest (its first entry only, so this is quick) and the
+    // file's size. sha256 stays empty: hashing a large package is the caller's
+    // asynchronous job.
+    static Expected<PackageChoice> fromFile(const QString &filePath);
+
+    QString fileName() const;
+    // "any" fits every node; "linux"/"windows" only nodes of that OS.
+    bool fitsOs(OsKind nodeOs) const;
+};
+
+// The packages chosen for this upgrade: a server package (required to upgrade
+// servers) and optionally an NBI and a Web UI package.
+struct UpgradeTarget
+{
+    std::optional<PackageChoice> server;
+    std::optional<PackageChoice> nbi;
+    std::optional<PackageChoice> webUi;
+
+    const std::optional<PackageChoice> &package(Component component) const;
+    std::optional<PackageChoice> &package(Component component);
+    bool isEmpty() const { return !server && !nbi && !webUi; }
+};
+
+// Which nodes a component is upgraded on: servers everywhere they are installed, the
+// NBI where it runs, the Web UI on the portal (or the standalone server).
+bool componentLivesOn(const NodeStatus &node, Component component);
+
+// A package's problems that need no cluster: the right component for the slot, a
+// version, a known OS name.
+Result validatePackageItself(const PackageChoice &choice, Component slot);
+
+// How a package fits the reachable nodes it is meant for (names in natural order).
+struct PackageFit
+{
+    QStringList targets;  // nodes the component lives on
+    QStringList wrongOs;  // of those, nodes the package's OS does not fit
+    QStringList newer;    // of those, nodes already running a newer version
+    QStringList needing;  // of those, nodes running an older version (to be upgraded)
+    QStringList current;  // of those, nodes already at the package's version
+};
+PackageFit packageFit(const PackageChoice &choice, Component slot, const QList<NodeStatus> &nodes);
+
+// The sentences the checks below use, for the pre-checks to report the same way.
+QString wrongOsSentence(const PackageChoice &choice, const QStringList &nodes);
+QString downgradeSentence(const PackageChoice &choice, Component slot,
+                          const QList<NodeStatus> &nodes, const QStringList &newer);
+QString nothingToUpgradeSentence(const PackageChoice &choice, Component slot);
+
+// Checks a chosen package against the slot it was picked for and against the cluster:
+// the right component, a known OS that fits every node it is meant for, and no
+// downgrade of any node. The error is a sentence naming the nodes concerned.
+Result validatePackageChoice(const PackageChoice &choice, Component slot,
+                             const QList<NodeStatus> &nodes);
+
+// validatePackageChoice for every chosen package, plus "at least one package".
+Result validateTarget(const UpgradeTarget &target, const QList<NodeStatus> &nodes);
+
+// Sorts names the way people count: "w2" before "w10"; ties broken by plain order.
+bool naturalLess(const QString &a, const QString &b);
+
+} // namespace ft

@@ -1,0 +1,269 @@
+#include "pages/connectpage.h"
+
+#include "agentlink/agentjobs.h"
+#include "agentlink/connectionprofile.h"
+#include "agentlink/credentialstore.h"
+#include "agentlink/trustedcertificates.h"
+#include "session/upgradesession.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QVBoxLayout>
+
+namespace ft::ui {
+
+ConnectPage::ConnectPage(UpgradeSession *session, QWidget *parent)
+    : QWizardPage(parent)
+    , m_session(session)
+{
+    setObjectName(QStringLiteral("connectPage"));
+    setTitle(tr("Connect to the cluster"));
+    setSubTitle(tr("Enter the address of the upgrade agent on the FlowTraq portal and the "
+                   "cluster's access token. The wizard finds the workers from the portal."));
+
+    m_profiles = new QComboBox;
+    m_profiles->setObjectName(QStringLiteral("profiles"));
+    m_profiles->setToolTip(tr("Connections saved earlier. Their tokens are in the system keychain."));
+
+    m_address = new QLineEdit;
+    m_address->setObjectName(QStringLiteral("portalAddress"));
+    m_address->setPlaceholderText(tr("portal.example.com:9650"));
+    m_address->setToolTip(tr("Host name or address of the portal, with the agent's port "
+                             "(9650 unless it was changed)."));
+
+    m_token = new QLineEdit;
+    m_token->setObjectName(QStringLiteral("token"));
+    m_token->setEchoMode(QLineEdit::Password);
+    m_token->setToolTip(tr("The token printed by 'ftupgrade-agent init' on the nodes. "
+                           "It is kept in the system keychain, never in a file."));
+
+    m_check = new QPushButton(tr("&Check certificate"));
+    m_check->setObjectName(QStringLiteral("checkCertificate"));
+    m_check->setToolTip(tr("Connects to the agent and shows its certificate's fingerprint. "
+                           "No token is sent."));
+
+    m_fingerprint = new QLabel;
+    m_fingerprint->setObjectName(QStringLiteral("fingerprint"));
+    m_fingerprint->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_fingerprint->setWordWrap(true);
+    QFont mono = m_fingerprint->font();
+    mono.setFamily(QStringLiteral("monospace"));
+    mono.setStyleHint(QFont::TypeWriter);
+    m_fingerprint->setFont(mono);
+
+    m_trust = new QCheckBox(tr("I compared this fingerprint with the one the agent printed, "
+                               "and I &trust it"));
+    m_trust->setObjectName(QStringLiteral("trustCertificate"));
+    m_trust->setEnabled(false);
+
+    m_status = new QLabel;
+    m_status->setObjectName(QStringLiteral("connectStatus"));
+    m_status->setWordWrap(true);
+
+    m_remember = new QCheckBox(tr("&Remember this connection as"));
+    m_remember->setObjectName(QStringLiteral("rememberConnection"));
+    m_profileName = new QLineEdit;
+    m_profileName->setObjectName(QStringLiteral("profileName"));
+    m_profileName->setPlaceholderText(tr("Production cluster"));
+    m_profileName->setEnabled(false);
+
+    auto *form = new QFormLayout;
+    form->addRow(tr("Saved &connection:"), m_profiles);
+    form->addRow(tr("Portal &agent:"), m_address);
+    form->addRow(tr("Access t&oken:"), m_token);
+    auto *checkRow = new QHBoxLayout;
+    checkRow->addWidget(m_check);
+    checkRow->addStretch();
+    form->addRow(QString(), checkRow);
+    form->addRow(tr("Fingerprint (SHA-256):"), m_fingerprint);
+    form->addRow(QString(), m_trust);
+    auto *rememberRow = new QHBoxLayout;
+    rememberRow->addWidget(m_remember);
+    rememberRow->addWidget(m_profileName, 1);
+    form->addRow(QString(), rememberRow);
+
+    auto *layout = new QVBoxLayout(this);
+    layout->addLayout(form);
+    layout->addWidget(m_status);
+    layout->addStretch();
+
+    registerField(QStringLiteral("portalAddress*"), m_address);
+    registerField(QStringLiteral("token*"), m_token);
+    registerField(QStringLiteral("certificateTrusted"), m_trust);
+
+    connect(m_profiles, &QComboBox::activated, this, &ConnectPage::applyProfile);
+    connect(m_address, &QLineEdit::textEdited, this, &ConnectPage::addressEdited);
+    connect(m_check, &QPushButton::clicked, this, &ConnectPage::checkCertificate);
+    connect(m_address, &QLineEdit::returnPressed, this, &ConnectPage::checkCertificate);
+    connect(m_trust, &QCheckBox::toggled, this, &ConnectPage::completeChanged);
+    connect(m_remember, &QCheckBox::toggled, m_profileName, &QWidget::setEnabled);
+}
+
+void ConnectPage::initializePage()
+{
+    loadProfiles();
+}
+
+void ConnectPage::loadProfiles()
+{
+    m_profiles->clear();
+    m_profiles->addItem(tr("New connection"));
+    for (const ConnectionProfile &profile : ConnectionProfiles().list())
+        m_profiles->addItem(profile.name, QVariant::fromValue(profile.portalUrl));
+}
+
+void ConnectPage::applyProfile(int index)
+{
+    if (index <= 0)
+        return;
+    const QUrl url = m_profiles->itemData(index).toUrl();
+    m_address->setText(TrustedCertificates::addressOf(url));
+    m_profileName->setText(m_profiles->itemText(index));
+    addressEdited();
+    // The token comes from the keychain, asynchronously; the page stays usable.
+    KeychainCredentialStore store;
+    CredentialJob *job = store.readToken(
+        CredentialStore::clusterKey(TrustedCertificates::addressOf(url)), this);
+    connect(job, &CredentialJob::finished, this, [this](CredentialJob *done) {
+        if (done->error() == CredentialJob::NoError)
+            m_token->setText(done->token());
+        else
+            m_status->setText(tr("The saved token could not be read: %1").arg(done->errorString()));
+    });
+    job->start();
+    checkCertificate();
+}
+
+void ConnectPage::preset(const QString &address, const QString &token)
+{
+    m_address->setText(address);
+    m_token->setText(token);
+    checkCertificate();
+}
+
+void ConnectPage::addressEdited()
+{
+    // A new address needs its certificate looked at again.
+    m_presentedFingerprint.clear();
+    m_probedAddress.clear();
+    m_trust->setChecked(false);
+    m_trust->setEnabled(false);
+    m_fingerprint->clear();
+    m_status->clear();
+    Q_EMIT completeChanged();
+}
+
+void ConnectPage::checkCertificate()
+{
+    const auto url = parseAgentAddress(m_address->text());
+    if (!url) {
+        m_status->setText(url.error());
+        return;
+    }
+    m_check->setEnabled(false);
+    m_status->setText(tr("Connecting to %1…").arg(TrustedCertificates::addressOf(*url)));
+    AgentEndpoint endpoint;
+    endpoint.url = *url;
+    auto *job = new ProbeCertificateJob(m_session->client(), endpoint, this);
+    const QString address = TrustedCertificates::addressOf(*url);
+    connect(job, &AgentJob::finished, this, [this, job, address] {
+        m_check->setEnabled(true);
+        if (TrustedCertificates::addressOf(*parseAgentAddress(m_address->text())) != address)
+            return; // the address changed meanwhile
+        m_probedAddress = address;
+        showFingerprint(job->fingerprint(),
+                        job->error() == AgentJob::NoError ? QString() : job->errorString());
+    });
+    job->start();
+}
+
+void ConnectPage::showFingerprint(const QString &fingerprint, const QString &error)
+{
+    m_presentedFingerprint = fingerprint;
+    if (!error.isEmpty()) {
+        m_fingerprint->clear();
+        m_trust->setEnabled(false);
+        m_trust->setChecked(false);
+        m_status->setText(error);
+        Q_EMIT completeChanged();
+        return;
+    }
+    m_fingerprint->setText(TrustedCertificates::formatForPeople(fingerprint));
+    m_trust->setEnabled(true);
+
+    const auto url = parseAgentAddress(m_address->text());
+    const QString pinned = url ? m_session->fingerprintFor(*url) : QString();
+    if (pinned.isEmpty()) {
+        m_trust->setChecked(false);
+        m_status->setText(tr("This is the first connection to this agent. Compare the "
+                             "fingerprint with the one 'ftupgrade-agent init' printed on the "
+                             "portal before you trust it."));
+    } else if (pinned == fingerprint) {
+        m_trust->setChecked(true);
+        m_status->setText(tr("The certificate matches the fingerprint on record for this agent."));
+    } else {
+        m_trust->setChecked(false);
+        m_status->setText(tr("<b>The certificate changed since you trusted it.</b> Someone may "
+                             "be intercepting the connection, or the agent was set up again. "
+                             "Trust the new fingerprint only if you know why it changed."));
+    }
+    Q_EMIT completeChanged();
+}
+
+bool ConnectPage::isComplete() const
+{
+    return QWizardPage::isComplete() && !m_presentedFingerprint.isEmpty() && m_trust->isChecked();
+}
+
+bool ConnectPage::validatePage()
+{
+    const auto url = parseAgentAddress(m_address->text());
+    if (!url || TrustedCertificates::addressOf(*url) != m_probedAddress) {
+        m_status->setText(url ? tr("Check the certificate of this address first.") : url.error());
+        return false;
+    }
+    if (Result trusted = m_session->trustedCertificates().trust(m_probedAddress,
+                                                                 m_presentedFingerprint);
+        !trusted) {
+        m_status->setText(trusted.error());
+        return false;
+    }
+    AgentEndpoint portal;
+    portal.nodeName = tr("portal");
+    portal.url = *url;
+    portal.fingerprint = m_presentedFingerprint;
+    portal.token = m_token->text();
+    m_session->setPortal(portal);
+    if (m_remember->isChecked())
+        rememberConnection();
+    return true;
+}
+
+void ConnectPage::rememberConnection()
+{
+    ConnectionProfile profile;
+    profile.name = m_profileName->text().trimmed().isEmpty() ? m_probedAddress
+                                                              : m_profileName->text().trimmed();
+    profile.portalUrl = *parseAgentAddress(m_address->text());
+    profile.fingerprint = m_presentedFingerprint;
+    if (Result saved = ConnectionProfiles().save(profile); !saved) {
+        m_status->setText(saved.error());
+        return;
+    }
+    KeychainCredentialStore store;
+    CredentialJob *job = store.writeToken(CredentialStore::clusterKey(m_probedAddress),
+                                          m_token->text(), this);
+    connect(job, &CredentialJob::finished, this, [this](CredentialJob *done) {
+        if (done->error() != CredentialJob::NoError)
+            m_status->setText(tr("The token could not be saved in the keychain: %1")
+                                  .arg(done->errorString()));
+    });
+    job->start();
+}
+
+} // namespace ft::ui

@@ -1,0 +1,252 @@
+#include "pages/discoverpage.h"
+
+#include "agentlink/connectionprofile.h"
+#include "discover/discovery.h"
+#include "widgets/nodetablemodel.h"
+#include "run/runjournal.h"
+#include "agentlink/trustedcertificates.h"
+#include "session/upgradesession.h"
+
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QInputDialog>
+#include <QItemSelectionModel>
+#include <QFrame>
+#include <QLabel>
+#include <QLocale>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QSortFilterProxyModel>
+#include <QTableView>
+#include <QVBoxLayout>
+
+namespace ft::ui {
+
+DiscoverPage::DiscoverPage(UpgradeSession *session, QWidget *parent)
+    : QWizardPage(parent)
+    , m_session(session)
+{
+    setObjectName(QStringLiteral("discoverPage"));
+    setTitle(tr("Discover the nodes"));
+    setSubTitle(tr("The portal lists its workers; every node's agent reports its versions, "
+                   "service and flow rate. Unreachable nodes say why."));
+
+    m_model = new NodeTableModel(session->discovery(), this);
+    m_proxy = new QSortFilterProxyModel(this);
+    m_proxy->setSourceModel(m_model);
+    m_proxy->setSortRole(Qt::UserRole);
+    m_proxy->setSortCaseSensitivity(Qt::CaseInsensitive);
+
+    m_table = new QTableView;
+    m_table->setObjectName(QStringLiteral("nodeTable"));
+    m_table->setModel(m_proxy);
+    m_table->setSortingEnabled(true);
+    m_table->sortByColumn(-1, Qt::AscendingOrder); // discovery order until the user sorts
+    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_table->setAlternatingRowColors(true);
+    m_table->verticalHeader()->hide();
+    m_table->horizontalHeader()->setStretchLastSection(true);
+    m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_table->horizontalHeader()->setSectionResizeMode(NodeTableModel::NotesColumn,
+                                                      QHeaderView::Stretch);
+    m_table->setWordWrap(false);
+
+    m_summary = new QLabel;
+    m_summary->setObjectName(QStringLiteral("discoverySummary"));
+    m_summary->setWordWrap(true);
+
+    m_rescan = new QPushButton(tr("&Scan again"));
+    m_rescan->setObjectName(QStringLiteral("rescan"));
+    m_addNode = new QPushButton(tr("&Add node…"));
+    m_addNode->setObjectName(QStringLiteral("addNode"));
+    m_addNode->setToolTip(tr("Add a node the portal does not list, by its agent's address."));
+    m_trust = new QPushButton(tr("&Trust certificates…"));
+    m_trust->setObjectName(QStringLiteral("trustCertificates"));
+    m_trust->setToolTip(tr("Trust the certificates of the selected nodes that are not trusted "
+                           "yet, after comparing their fingerprints."));
+
+    auto *buttons = new QHBoxLayout;
+    buttons->addWidget(m_rescan);
+    buttons->addWidget(m_addNode);
+    buttons->addWidget(m_trust);
+    buttons->addStretch();
+
+    // A run of this cluster that did not finish is offered for resumption.
+    m_unfinished = new QFrame;
+    m_unfinished->setObjectName(QStringLiteral("unfinishedRun"));
+    m_unfinished->setStyleSheet(QStringLiteral("#unfinishedRun { background:#fdf6e3; border:1px solid #e0c97a; }"));
+    m_unfinishedText = new QLabel;
+    m_unfinishedText->setWordWrap(true);
+    auto *resume = new QPushButton(tr("&Resume that run"));
+    resume->setObjectName(QStringLiteral("resumeUnfinishedRun"));
+    resume->setToolTip(tr("Re-checks every node, shows what changed since, and continues; "
+                          "nothing is upgraded twice."));
+    auto *unfinishedLayout = new QHBoxLayout(m_unfinished);
+    unfinishedLayout->addWidget(m_unfinishedText, 1);
+    unfinishedLayout->addWidget(resume);
+    m_unfinished->hide();
+
+    auto *layout = new QVBoxLayout(this);
+    layout->addWidget(m_unfinished);
+    layout->addWidget(m_table, 1);
+    layout->addWidget(m_summary);
+    layout->addLayout(buttons);
+
+    ClusterDiscovery *discovery = session->discovery();
+    connect(discovery, &ClusterDiscovery::nodeUpdated, this, &DiscoverPage::updateSummary);
+    connect(discovery, &ClusterDiscovery::nodesAdded, this, &DiscoverPage::updateSummary);
+    connect(discovery, &ClusterDiscovery::finished, this, [this] {
+        updateSummary();
+        Q_EMIT completeChanged();
+        m_session->lookForUnfinishedRun();
+    });
+    connect(session, &UpgradeSession::unfinishedRunChecked, this, &DiscoverPage::showUnfinishedRun);
+    connect(resume, &QPushButton::clicked, this, &DiscoverPage::resumeUnfinishedRun);
+    connect(m_rescan, &QPushButton::clicked, discovery, &ClusterDiscovery::start);
+    connect(m_addNode, &QPushButton::clicked, this, &DiscoverPage::addNodeByHand);
+    connect(m_trust, &QPushButton::clicked, this, &DiscoverPage::trustSelected);
+}
+
+void DiscoverPage::showUnfinishedRun()
+{
+    const auto &run = m_session->unfinishedRun();
+    m_unfinished->setVisible(run.has_value());
+    if (!run)
+        return;
+    const RunJournal &journal = run->journal;
+    int done = 0;
+    for (const RunStepRecord &step : journal.steps)
+        done += isTerminal(step.state) ? 1 : 0;
+    m_unfinishedText->setText(
+        tr("<b>An upgrade of this cluster did not finish.</b> It started %1 and was last saved %2 "
+           "(%3, %4 of %5 steps done). %6")
+            .arg(QLocale().toString(journal.created.toLocalTime(), QLocale::ShortFormat),
+                 QLocale().toString(journal.updated.toLocalTime(), QLocale::ShortFormat),
+                 displayName(journal.state).toLower())
+            .arg(done)
+            .arg(journal.steps.size())
+            .arg(journal.stateSentence.toHtmlEscaped()));
+}
+
+void DiscoverPage::resumeUnfinishedRun()
+{
+    if (!isComplete())
+        return;
+    m_session->setResumingUnfinishedRun(true);
+    // Resuming touches services: there is no coming back to planning from here.
+    setCommitPage(true);
+    wizard()->next();
+}
+
+void DiscoverPage::initializePage()
+{
+    m_session->discovery()->start();
+    updateSummary();
+}
+
+bool DiscoverPage::isComplete() const
+{
+    const ClusterDiscovery *discovery = m_session->discovery();
+    if (discovery->isRunning())
+        return false;
+    for (const NodeStatus &node : discovery->nodes()) {
+        if (node.reachable)
+            return true;
+    }
+    return false;
+}
+
+void DiscoverPage::updateSummary()
+{
+    const ClusterDiscovery *discovery = m_session->discovery();
+    int reachable = 0, unreachable = 0, untrusted = 0, waiting = 0;
+    for (const NodeStatus &node : discovery->nodes()) {
+        if (node.probing)
+            ++waiting;
+        else if (node.reachable)
+            ++reachable;
+        else if (node.untrusted)
+            ++untrusted;
+        else
+            ++unreachable;
+    }
+    QStringList parts;
+    parts << tr("%n node(s)", nullptr, int(discovery->nodes().size()));
+    parts << tr("%n ready", nullptr, reachable);
+    if (unreachable)
+        parts << tr("%n unreachable", nullptr, unreachable);
+    if (untrusted)
+        parts << tr("%n with a certificate to trust", nullptr, untrusted);
+    QString text = parts.join(QStringLiteral(", ")) + QLatin1Char('.');
+    if (waiting)
+        text += QLatin1Char(' ') + tr("Waiting for %n node(s)…", nullptr, waiting);
+    else if (!discovery->isRunning())
+        text += QLatin1Char(' ')
+                + tr("Discovered in %1 s.").arg(discovery->elapsedMilliseconds() / 1000.0, 0, 'f', 1);
+    if (!discovery->memberListError().isEmpty())
+        text += QStringLiteral("<br><b>%1</b> %2")
+                    .arg(tr("The portal's member list could not be read:"),
+                         discovery->memberListError().toHtmlEscaped());
+    m_summary->setText(text);
+    m_trust->setEnabled(untrusted > 0);
+}
+
+QList<int> DiscoverPage::selectedRows() const
+{
+    QList<int> rows;
+    for (const QModelIndex &index : m_table->selectionModel()->selectedRows())
+        rows.append(m_proxy->mapToSource(index).row());
+    return rows;
+}
+
+void DiscoverPage::addNodeByHand()
+{
+    bool ok = false;
+    const QString text = QInputDialog::getText(this, tr("Add node"),
+                                               tr("Address of the node's agent (host:port):"),
+                                               QLineEdit::Normal, QString(), &ok);
+    if (!ok || text.trimmed().isEmpty())
+        return;
+    const auto url = parseAgentAddress(text);
+    if (!url) {
+        QMessageBox::warning(this, tr("Add node"), url.error());
+        return;
+    }
+    if (m_session->discovery()->addNode(QString(), *url) < 0)
+        QMessageBox::information(this, tr("Add node"),
+                                 tr("%1 is already in the list.").arg(TrustedCertificates::addressOf(*url)));
+    Q_EMIT completeChanged();
+}
+
+void DiscoverPage::trustSelected()
+{
+    QList<int> rows = selectedRows();
+    const QList<NodeStatus> &nodes = m_session->nodes();
+    if (rows.isEmpty()) {
+        for (int row = 0; row < nodes.size(); ++row)
+            rows.append(row);
+    }
+    rows.removeIf([&](int row) { return !nodes.at(row).untrusted; });
+    if (rows.isEmpty())
+        return;
+
+    QString list;
+    for (int row : std::as_const(rows))
+        list += QStringLiteral("<tr><td>%1</td><td><tt>%2</tt></td></tr>")
+                    .arg(nodes.at(row).name.toHtmlEscaped(),
+                         TrustedCertificates::formatForPeople(nodes.at(row).presentedFingerprint));
+    const auto answer = QMessageBox::question(
+        this, tr("Trust certificates"),
+        tr("<p>Compare each fingerprint with the one 'ftupgrade-agent init' printed on that "
+           "node. Trust them only if they match.</p><table>%1</table>")
+            .arg(list));
+    if (answer != QMessageBox::Yes)
+        return;
+    for (int row : std::as_const(rows)) {
+        if (Result trusted = m_session->trustPresentedCertificate(row); !trusted)
+            QMessageBox::warning(this, tr("Trust certificates"), trusted.error());
+    }
+    Q_EMIT completeChanged();
+}
+
+} // namespace ft::ui

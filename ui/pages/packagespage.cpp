@@ -1,0 +1,129 @@
+#include "pages/packagespage.h"
+
+#include "widgets/packagepicker.h"
+#include "plan/precheck.h"
+#include "widgets/statusicons.h"
+#include "session/upgradesession.h"
+
+#include <QCheckBox>
+#include <QFormLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QTreeWidget>
+#include <QVBoxLayout>
+
+namespace ft::ui {
+
+PackagesPage::PackagesPage(UpgradeSession *session, QWidget *parent)
+    : QWizardPage(parent)
+    , m_session(session)
+{
+    setObjectName(QStringLiteral("packagesPage"));
+    setTitle(tr("Packages and pre-checks"));
+    setSubTitle(tr("Choose the new FlowTraq packages. The wizard reads their version, checks "
+                   "them, and checks every node before anything is planned."));
+
+    auto *form = new QFormLayout;
+    for (Component slot : {Component::Server, Component::Nbi, Component::WebUi}) {
+        auto *picker = new PackagePicker(session, slot);
+        m_pickers.append(picker);
+        form->addRow(displayName(slot) + QLatin1Char(':'), picker);
+        connect(picker, &PackagePicker::stateChanged, this, &PackagesPage::refreshChecks);
+    }
+
+    m_checks = new QTreeWidget;
+    m_checks->setObjectName(QStringLiteral("preChecks"));
+    m_checks->setRootIsDecorated(false);
+    m_checks->setColumnCount(3);
+    m_checks->setHeaderLabels({tr("Check"), tr("Node"), tr("Finding")});
+    m_checks->header()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
+    m_checks->header()->setSectionResizeMode(1, QHeaderView::ResizeToContents);
+    m_checks->setWordWrap(true);
+
+    m_verdict = new QLabel;
+    m_verdict->setObjectName(QStringLiteral("preCheckVerdict"));
+    m_verdict->setWordWrap(true);
+    m_acknowledge = new QCheckBox(tr("I have read the &warnings above and want to go on"));
+    m_acknowledge->setObjectName(QStringLiteral("acknowledgeWarnings"));
+
+    auto *layout = new QVBoxLayout(this);
+    layout->addLayout(form);
+    layout->addWidget(new QLabel(tr("Pre-checks:")));
+    layout->addWidget(m_checks, 1);
+    layout->addWidget(m_verdict);
+    layout->addWidget(m_acknowledge);
+
+    registerField(QStringLiteral("warningsAcknowledged"), m_acknowledge);
+    connect(m_acknowledge, &QCheckBox::toggled, this, &PackagesPage::completeChanged);
+    connect(session, &UpgradeSession::targetChanged, this, &PackagesPage::refreshChecks);
+}
+
+PackagePicker *PackagesPage::picker(int slot) const
+{
+    return m_pickers.value(slot);
+}
+
+void PackagesPage::initializePage()
+{
+    refreshChecks();
+}
+
+void PackagesPage::refreshChecks()
+{
+    const PreCheckReport report = m_session->preChecks();
+    m_checks->clear();
+    for (const PreCheckFinding &finding : report.findings) {
+        auto *item = new QTreeWidgetItem(m_checks);
+        switch (finding.severity) {
+        case PreCheckSeverity::Error:
+            item->setIcon(0, errorIcon());
+            item->setText(0, tr("Error"));
+            break;
+        case PreCheckSeverity::Warning:
+            item->setIcon(0, warningIcon());
+            item->setText(0, tr("Warning"));
+            break;
+        case PreCheckSeverity::Notice:
+            item->setIcon(0, informationIcon());
+            item->setText(0, tr("Note"));
+            break;
+        }
+        item->setText(1, finding.node);
+        item->setText(2, finding.message);
+        item->setToolTip(2, finding.message);
+        item->setData(0, Qt::UserRole, finding.check);
+    }
+
+    const bool warnings = report.hasWarnings();
+    m_acknowledge->setVisible(warnings);
+    if (!warnings)
+        m_acknowledge->setChecked(false);
+
+    bool inspecting = false;
+    for (const PackagePicker *picker : std::as_const(m_pickers))
+        inspecting = inspecting || picker->isInspecting();
+    if (inspecting)
+        m_verdict->setText(tr("Checking the packages…"));
+    else if (m_session->target().isEmpty())
+        m_verdict->setText(tr("Choose at least the server package."));
+    else if (report.hasErrors())
+        m_verdict->setText(tr("<b>The upgrade cannot start:</b> fix the errors above first."));
+    else if (warnings)
+        m_verdict->setText(tr("The upgrade can start once you have read the warnings."));
+    else
+        m_verdict->setText(tr("All checks passed."));
+    Q_EMIT completeChanged();
+}
+
+bool PackagesPage::isComplete() const
+{
+    for (const PackagePicker *picker : m_pickers) {
+        if (picker->isInspecting() || !picker->errorString().isEmpty())
+            return false;
+    }
+    if (m_session->target().isEmpty())
+        return false;
+    return m_session->preChecks().allowsStart(m_acknowledge->isChecked());
+}
+
+} // namespace ft::ui

@@ -1,0 +1,56 @@
+#pragma once
+
+#include "model/plan.h"
+
+#include <QWizardPage>
+
+class QDateTimeEdit;
+class QLabel;
+class QPushButton;
+class QSpinBox;
+class QTreeWidget;
+
+namespace ft {
+class UpgradeSession;
+}
+
+namespace ft::ui {
+
+class TimelineChart;
+
+// Step 4: the rolling plan. Ordered waves with their estimates and what users will
+// notice, a timeline of every node's outage, the expected flow loss at the chosen
+// start time, and the quietest start in the next week.
+class PlanPage : public QWizardPage
+{
+    Q_OBJECT
+
+public:
+    explicit PlanPage(UpgradeSession *session, QWidget *parent = nullptr);
+
+    void initializePage() override;
+
+    const UpgradePlan &plan() const { return m_plan; }
+
+private:
+    void rebuild();
+    void fillSteps();
+    void fillTimeline();
+    void updateLoss();
+    void useQuietWindow();
+    void exportPlanToFile();
+
+    UpgradeSession *m_session;
+    UpgradePlan m_plan;
+    QSpinBox *m_maxWorkersDown = nullptr;
+    QDateTimeEdit *m_start = nullptr;
+    QPushButton *m_suggest = nullptr;
+    QLabel *m_loss = nullptr;
+    QLabel *m_summary = nullptr;
+    QLabel *m_warnings = nullptr;
+    QTreeWidget *m_steps = nullptr;
+    TimelineChart *m_timeline = nullptr;
+    QPushButton *m_export = nullptr;
+};
+
+} // namespace ft::ui

@@ -1,0 +1,174 @@
+#include "pages/verifypage.h"
+
+#include "run/runengine.h"
+#include "pages/runpage.h"
+#include "verify/runreport.h"
+#include "widgets/statusicons.h"
+#include "session/upgradesession.h"
+
+#include <QFileDialog>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QTableWidget>
+#include <QVBoxLayout>
+
+namespace ft::ui {
+
+namespace {
+
+QIcon verdictIcon(Verdict verdict)
+{
+    switch (verdict) {
+    case Verdict::Upgraded: return okIcon();
+    case Verdict::AlreadyCurrent: return informationIcon();
+    case Verdict::RebootNeeded: return warningIcon();
+    case Verdict::Failed:
+    case Verdict::Unreachable: return errorIcon();
+    }
+    return {};
+}
+
+} // namespace
+
+VerifyPage::VerifyPage(UpgradeSession *session, RunPage *runPage, QWidget *parent)
+    : QWizardPage(parent)
+    , m_session(session)
+    , m_runPage(runPage)
+{
+    setObjectName(QStringLiteral("verifyPage"));
+    setTitle(tr("Verification"));
+    setSubTitle(tr("Every node and component, checked afresh: the version now, the service, "
+                   "and whether flows arrive again."));
+    setFinalPage(true);
+
+    m_summary = new QLabel;
+    m_summary->setObjectName(QStringLiteral("verifySummary"));
+    m_summary->setWordWrap(true);
+    m_warnings = new QLabel;
+    m_warnings->setObjectName(QStringLiteral("verifyWarnings"));
+    m_warnings->setWordWrap(true);
+    m_warnings->setStyleSheet(QStringLiteral("color:#9a6700"));
+
+    m_matrix = new QTableWidget;
+    m_matrix->setObjectName(QStringLiteral("verificationMatrix"));
+    m_matrix->setColumnCount(8);
+    m_matrix->setHorizontalHeaderLabels({tr("Node"), tr("Component"), tr("Before"), tr("Now"),
+                                         tr("Target"), tr("Service"), tr("Flows"), tr("Verdict")});
+    m_matrix->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_matrix->horizontalHeader()->setStretchLastSection(true);
+    m_matrix->verticalHeader()->hide();
+    m_matrix->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_matrix->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_matrix->setAlternatingRowColors(true);
+
+    m_recheck = new QPushButton(tr("Re-&check"));
+    m_recheck->setObjectName(QStringLiteral("recheck"));
+    m_export = new QPushButton(tr("&Export report…"));
+    m_export->setObjectName(QStringLiteral("exportReport"));
+    auto *buttons = new QHBoxLayout;
+    buttons->addWidget(m_recheck);
+    buttons->addWidget(m_export);
+    buttons->addStretch();
+
+    auto *layout = new QVBoxLayout(this);
+    layout->addWidget(m_summary);
+    layout->addWidget(m_warnings);
+    layout->addWidget(m_matrix, 1);
+    layout->addLayout(buttons);
+
+    connect(m_recheck, &QPushButton::clicked, this, &VerifyPage::recheck);
+    connect(m_export, &QPushButton::clicked, this, &VerifyPage::exportReport);
+}
+
+void VerifyPage::initializePage()
+{
+    recheck();
+}
+
+bool VerifyPage::isComplete() const
+{
+    return !m_checking;
+}
+
+void VerifyPage::recheck()
+{
+    const RunEngine *engine = m_runPage->engine();
+    auto *job = new VerifyJob(m_session->client(), this);
+    QList<AgentEndpoint> endpoints;
+    for (const NodeStatus &node : m_session->nodes())
+        endpoints.append(m_session->endpointFor(node));
+    job->setEndpoints(endpoints);
+    if (engine) {
+        job->setJournal(engine->journal());
+        job->setTargets(targetsOf(engine->journal()));
+    }
+    m_checking = true;
+    m_recheck->setEnabled(false);
+    m_summary->setText(tr("Checking every node…"));
+    Q_EMIT completeChanged();
+    connect(job, &VerifyJob::finished, this, [this](VerifyJob *done) {
+        done->deleteLater();
+        m_checking = false;
+        m_recheck->setEnabled(true);
+        show(done->report());
+        Q_EMIT completeChanged();
+    });
+    job->start();
+}
+
+void VerifyPage::show(const VerificationReport &report)
+{
+    m_report = report;
+    m_matrix->setRowCount(int(report.cells.size()));
+    int row = 0;
+    for (const VerificationCell &cell : report.cells) {
+        const QString flows = !cell.flowsArriving.has_value() ? QString()
+                              : *cell.flowsArriving          ? tr("arriving")
+                                                             : tr("not arriving");
+        const QStringList texts{cell.node,         displayName(cell.component),
+                                cell.versionBefore, cell.versionNow,
+                                cell.target,        cell.reachable ? displayName(cell.service) : tr("—"),
+                                flows,              displayName(cell.verdict)};
+        for (int column = 0; column < texts.size(); ++column) {
+            auto *item = new QTableWidgetItem(texts.at(column));
+            item->setToolTip(cell.sentence);
+            m_matrix->setItem(row, column, item);
+        }
+        m_matrix->item(row, 7)->setIcon(verdictIcon(cell.verdict));
+        m_matrix->item(row, 7)->setData(Qt::UserRole, toString(cell.verdict));
+        ++row;
+    }
+
+    if (report.allAtTarget() && !report.rebootNeeded())
+        m_summary->setText(tr("<b style='color:#2e7d32'>Every component is at its target version.</b> "
+                              "No reboot is needed."));
+    else if (report.allAtTarget())
+        m_summary->setText(tr("<b>Every component is at its target version</b>, but some nodes need "
+                              "a reboot (marked below)."));
+    else
+        m_summary->setText(tr("<b style='color:#c62828'>Not every component is at its target "
+                              "version.</b> The rows below say which and why."));
+    m_warnings->setText(report.warnings.join(QStringLiteral("\n")));
+    m_warnings->setVisible(!report.warnings.isEmpty());
+}
+
+void VerifyPage::exportReport()
+{
+    const RunEngine *engine = m_runPage->engine();
+    if (!engine) {
+        QMessageBox::information(this, tr("Export report"), tr("There is no run to report on."));
+        return;
+    }
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Export the run report"), QStringLiteral("upgrade-report.pdf"),
+        tr("PDF (*.pdf);;Web page (*.html);;JSON (*.json)"));
+    if (path.isEmpty())
+        return;
+    if (Result written = exportRunReport(engine->journal(), &m_report, path); !written)
+        QMessageBox::warning(this, tr("Export report"), written.error());
+}
+
+} // namespace ft::ui

@@ -1,0 +1,54 @@
+#pragma once
+
+#include "model/domain.h"
+#include "packages/packageinspection.h"
+
+#include <QPointer>
+#include <QWidget>
+
+class QLabel;
+class QLineEdit;
+class QPushButton;
+
+namespace ft {
+class PackageInspectJob;
+class UpgradeSession;
+}
+
+namespace ft::ui {
+
+// One package slot (server, NBI or Web UI): a path, a Browse button, and what the
+// package turned out to be. A picked file is inspected off the GUI thread; a good one
+// becomes the session's package for the slot, a bad one says why and clears it.
+class PackagePicker : public QWidget
+{
+    Q_OBJECT
+
+public:
+    PackagePicker(UpgradeSession *session, Component slot, QWidget *parent = nullptr);
+
+    Component slot() const { return m_slot; }
+    bool isInspecting() const { return m_job != nullptr; }
+    QString errorString() const { return m_error; }
+    // Picks a file as if chosen in the dialog (demo mode, tests).
+    void setPath(const QString &path);
+
+Q_SIGNALS:
+    void stateChanged();
+
+private:
+    void browse();
+    void inspect();
+    void onInspected(PackageInspectJob *job);
+
+    UpgradeSession *m_session;
+    Component m_slot;
+    QLineEdit *m_path = nullptr;
+    QPushButton *m_browse = nullptr;
+    QLabel *m_info = nullptr;
+    QPointer<PackageInspectJob> m_job;
+    QString m_error;
+    QString m_inspectedPath; // the path last inspected (or being inspected)
+};
+
+} // namespace ft::ui
