@@ -41,6 +41,10 @@ void CliContext::addConnectionOptions(QCommandLineParser &parser)
                       tr("The portal agent's certificate SHA-256 fingerprint, as 'ftupgrade-agent "
                          "init' printed it."),
                       tr("hex")});
+    parser.addOption({QStringLiteral("node-fingerprint"),
+                      tr("Pin another node's agent certificate: ADDRESS=HEX, ADDRESS as host:port "
+                         "(repeat for each node; else the fingerprints the wizard trusted)."),
+                      tr("address=hex")});
     parser.addOption({QStringLiteral("token-file"),
                       tr("A file holding the cluster's access token (else $FTUPGRADE_TOKEN)."),
                       tr("file")});
@@ -90,6 +94,21 @@ Result CliContext::configure(const QCommandLineParser &parser, UpgradeSession &s
         if (!normalized)
             return makeError(normalized.error());
         portal.fingerprint = *normalized;
+    }
+
+    // The other nodes' pins, as 'ftupgrade-agent init' (or Ansible's node_agent) printed
+    // them: without them a node nobody trusted in the wizard is left untouched.
+    for (const QString &pin : parser.values(QStringLiteral("node-fingerprint"))) {
+        const qsizetype equals = pin.indexOf(QLatin1Char('='));
+        const auto url = parseAgentAddress(pin.left(equals));
+        if (equals <= 0 || !url)
+            return makeError(tr("--node-fingerprint takes ADDRESS=HEX, such as 10.0.0.7:9650=4904…b0f7; "
+                                "\"%1\" is not.")
+                                 .arg(pin));
+        const auto normalized = TrustedCertificates::normalize(pin.mid(equals + 1));
+        if (!normalized)
+            return makeError(normalized.error());
+        session.addKnownFingerprint(*url, *normalized);
     }
 
     if (parser.isSet(QStringLiteral("token-file"))) {
