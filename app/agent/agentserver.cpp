@@ -5,6 +5,7 @@
 #include "support/logging.h"
 #include "nodeinfo.h"
 #include "packages/package.h"
+#include "resumingsslserver.h"
 #include "servicebackend.h"
 #include "stagejob.h"
 #include "tokenauth.h"
@@ -23,6 +24,7 @@
 #include <QNetworkAccessManager>
 #include <QProcess>
 #include <QSslCertificate>
+#include <QSslConfiguration>
 #include <QSslKey>
 #include <QTcpSocket>
 #include <QTimer>
@@ -160,12 +162,25 @@ Expected<QUrl> AgentServer::start()
         key = QSslKey(keyPem, QSsl::Rsa, QSsl::Pem);
     if (certificate.isNull() || key.isNull())
         return makeError(tr("The agent's certificate or key is not valid PEM."));
-    sslSetup(certificate, key);
+    QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+    tls.setLocalCertificate(certificate);
+    tls.setPrivateKey(key);
+    // The wizard authenticates with its bearer token, not a client certificate: asking
+    // for one would cost every handshake a request and an empty answer.
+    tls.setPeerVerifyMode(QSslSocket::VerifyNone);
 
     QHostAddress address;
     if (!address.setAddress(m_config.listen))
         return makeError(tr("\"%1\" is not an IP address to listen on.").arg(m_config.listen));
-    const quint16 port = listen(address, quint16(m_config.port));
+    // Connections share one TLS context, so the wizard's later calls resume their
+    // session from its ticket instead of a full handshake (resumingsslserver.h).
+    auto *server = new ResumingSslServer(this);
+    server->setSslConfiguration(tls);
+    const quint16 port = server->listen(address, quint16(m_config.port)) ? server->serverPort() : 0;
+    if (port != 0)
+        bind(server);
+    else
+        delete server;
     if (port == 0)
         return makeError(tr("Cannot listen on %1 port %2 (in use, or not allowed).").arg(m_config.listen).arg(m_config.port));
     QUrl url;
