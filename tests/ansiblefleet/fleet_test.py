@@ -54,7 +54,6 @@ class Fleet:
             'ANSIBLE_NOCOLOR': '1',
             'ANSIBLE_RETRY_FILES_ENABLED': '0',
             'ANSIBLE_STDOUT_CALLBACK': 'default',
-            'ANSIBLE_CALLBACKS_ENABLED': '',
             'PATH': self.bin + os.pathsep + os.environ.get('PATH', ''),
         })
         self.env.pop('FTUPGRADE_TOKEN', None)

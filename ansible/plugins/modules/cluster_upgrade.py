@@ -483,7 +483,9 @@ def upgrade(module, cli):
 
     if verification is not None:
         result['verification'] = verification
-    result['upgraded'] = upgraded_cells(verification)
+    # Only a run's matrix tells what it upgraded: without a run, "upgraded" there just
+    # means "at the target".
+    result['upgraded'] = upgraded_cells(verification) if 'run' in result else []
     result['journal'] = journal
     changed = bool(result['upgraded'])
 
