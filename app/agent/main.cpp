@@ -19,6 +19,8 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <memory>
+#include <vector>
 
 #ifdef Q_OS_WIN
 #include "windowsservice.h"
@@ -170,40 +172,51 @@ int runInit(const QCommandLineParser &parser)
 
 int runServe(QCoreApplication &app, const QCommandLineParser &parser)
 {
-    auto config = AgentConfig::load(parser.value(QStringLiteral("config")));
-    if (!config)
-        return fail(config.error());
+    // Several --config: one process serves several agents (the sandbox's large clusters
+    // and benchmarks, where a process per node would not fit in memory). A node's agent
+    // has exactly one.
+    QList<AgentConfig> configs;
+    for (const QString &file : parser.values(QStringLiteral("config"))) {
+        auto config = AgentConfig::load(file);
+        if (!config)
+            return fail(config.error());
+        configs.append(*config);
+    }
 
     auto options = logging::optionsFromCommandLine(parser, QStringLiteral("ftupgrade-agent"));
     if (!options)
         return fail(options.error());
     if (options->directory.isEmpty())
-        options->directory = QDir(config->directory()).filePath(QStringLiteral("logs"));
+        options->directory = QDir(configs.first().directory()).filePath(QStringLiteral("logs"));
     if (auto logFile = logging::setup(*options); !logFile)
         return fail(logFile.error());
 
-    const bool firstStart = !QFileInfo::exists(config->certificateFile());
-    auto fingerprint = ensureCertificate(*config, false);
-    if (!fingerprint)
-        return fail(fingerprint.error());
-    if (firstStart)
-        printLine(QStringLiteral("fingerprint: ") + QString::fromLatin1(*fingerprint));
-
     quitOnSignals(app);
-    AgentServer server(*config);
-    auto url = server.start();
-    if (!url)
-        return fail(url.error());
-    const QString urlText = url->toString();
-    QSaveFile urlFile(config->urlFile());
-    if (urlFile.open(QIODevice::WriteOnly)) {
-        urlFile.write(urlText.toUtf8() + '\n');
-        urlFile.commit();
+    std::vector<std::unique_ptr<AgentServer>> servers;
+    for (const AgentConfig &config : std::as_const(configs)) {
+        const bool firstStart = !QFileInfo::exists(config.certificateFile());
+        auto fingerprint = ensureCertificate(config, false);
+        if (!fingerprint)
+            return fail(fingerprint.error());
+        if (firstStart)
+            printLine(QStringLiteral("fingerprint: ") + QString::fromLatin1(*fingerprint));
+
+        auto server = std::make_unique<AgentServer>(config);
+        auto url = server->start();
+        if (!url)
+            return fail(url.error());
+        const QString urlText = url->toString();
+        QSaveFile urlFile(config.urlFile());
+        if (urlFile.open(QIODevice::WriteOnly)) {
+            urlFile.write(urlText.toUtf8() + '\n');
+            urlFile.commit();
+        }
+        logging::logger()->info("ftupgrade-agent {} serving {} (backend {}, install {}, certificate {})",
+                                FTU_VERSION, urlText.toStdString(), toString(config.backend).toStdString(),
+                                config.installDir.toStdString(), fingerprint->toStdString());
+        printLine(QStringLiteral("listening: ") + urlText);
+        servers.push_back(std::move(server));
     }
-    logging::logger()->info("ftupgrade-agent {} serving {} (backend {}, install {}, certificate {})",
-                            FTU_VERSION, urlText.toStdString(), toString(config->backend).toStdString(),
-                            config->installDir.toStdString(), fingerprint->toStdString());
-    printLine(QStringLiteral("listening: ") + urlText);
 #ifdef Q_OS_WIN
     // Started by the Service Control Manager: report "running", quit on its stop request.
     WindowsService service;
@@ -230,7 +243,7 @@ int main(int argc, char *argv[])
     parser.addVersionOption();
     parser.addPositionalArgument(QStringLiteral("command"), tr("init or run"));
     parser.addOptions({
-        {QStringLiteral("config"), tr("Configuration file (INI)."), QStringLiteral("file")},
+        {QStringLiteral("config"), tr("Configuration file (INI); run: repeat it to serve several agents in one process."), QStringLiteral("file")},
         {QStringLiteral("install"), tr("FlowTraq installation folder."), QStringLiteral("dir")},
         {QStringLiteral("backend"), tr("sandbox, systemd or windows."), QStringLiteral("name")},
         {QStringLiteral("listen"), tr("Address to listen on (default 127.0.0.1)."), QStringLiteral("addr")},

@@ -1,5 +1,6 @@
 #include "agentlink/agentclient.h"
 
+#include "agentlink/tlssessioncache.h"
 #include "agentlink/trustedcertificates.h"
 
 #include <QCoreApplication>
@@ -147,6 +148,18 @@ QNetworkReply *AgentClient::send(const AgentEndpoint &endpoint, const Request &r
     // any request byte is written.
     QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
     tls.setPeerVerifyMode(QSslSocket::VerifyNone);
+    // For the same reason no CA certificates: an empty list also keeps Qt from adding
+    // the system's certificate folders to every new connection's TLS context.
+    tls.setCaCertificates({});
+    // Resume the session with the ticket this agent issued under this pin, if any, and
+    // keep the new one (below). The ticket is bound to the pinned peer it came from.
+    const QString sessionKey = TlsSessionCache::keyFor(
+        TrustedCertificates::addressOf(endpoint.url), expected);
+    tls.setSslOption(QSsl::SslOptionDisableSessionPersistence, false);
+    if (!expected.isEmpty()) {
+        if (const QByteArray ticket = TlsSessionCache::instance().ticket(sessionKey); !ticket.isEmpty())
+            tls.setSessionTicket(ticket);
+    }
     networkRequest.setSslConfiguration(tls);
 
     QNetworkReply *reply = request.verb == "GET"
@@ -169,6 +182,14 @@ QNetworkReply *AgentClient::send(const AgentEndpoint &endpoint, const Request &r
     connect(reply, &QNetworkReply::encrypted, reply, [reply] {
         if (!checkPin(reply))
             reply->abort();
+    });
+    // A TLS 1.3 ticket arrives after the handshake, so it is read once the answer is in.
+    // Only a session with the pinned peer is kept.
+    connect(reply, &QNetworkReply::finished, reply, [reply, sessionKey, expected] {
+        if (expected.isEmpty() || !reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).isValid()
+            || pinMismatch(reply))
+            return;
+        TlsSessionCache::instance().store(sessionKey, reply->sslConfiguration().sessionTicket());
     });
     return reply;
 }

@@ -4,13 +4,23 @@
 // the core's ClusterDiscovery: with its normal concurrency, and one probe at a time.
 // Prints the figures and the ratio; asserts nothing.
 //
+// The client's own cost is measured apart from the agents' and the relays': the agents
+// are other processes, and the relays run in a child process of their own, so the
+// getrusage() of this process around one discovery is the wizard's CPU alone. Each
+// discovery size is run cold (no TLS session known: full handshakes) and again with
+// the tickets the first one got (resumed sessions); the relays count the round trips.
+//
 // Loopback has no network delay, so one-by-one probing there is bounded by CPU alone.
 // With --rtt-ms the probes go through a relay per node that holds every chunk for
 // half the round trip in each direction, as a LAN or WAN link would; both runs are
 // printed.
 //
-//   bench_discovery [--nodes 500] [--concurrency 64] [--rtt-ms 20]
+//   bench_discovery [--nodes 500] [--concurrency 64] [--rtt-ms 20] [--agents-per-process 1]
+//
+// --agents-per-process K starts K agents per ftupgrade-agent process (run --config …
+// repeated), so 2,000 nodes fit in memory.
 
+#include "agentlink/tlssessioncache.h"
 #include "discover/discovery.h"
 #include "session/sandboxcluster.h"
 #include "session/upgradesession.h"
@@ -23,11 +33,15 @@
 #include <QFile>
 #include <QProcess>
 #include <QSettings>
+#include <QSocketNotifier>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QPointer>
 #include <QTemporaryDir>
 #include <QTimer>
+
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
@@ -43,7 +57,6 @@ struct Node
     QString agentConfig;
     QString fingerprint;
     QUrl url;
-    QProcess *agent = nullptr;
 };
 
 // Runs commands with a bounded number in flight; returns false on the first failure.
@@ -83,7 +96,11 @@ bool runAll(const QList<std::pair<QString, QStringList>> &commands, int parallel
     return ok;
 }
 
-// Relays connections to one agent, holding every chunk for `delayMs` each way.
+// Relays connections to one agent, holding every chunk for `delayMs` each way. Counts
+// connections and round trips: a round trip is the client sending and the agent
+// answering (a client's last word that gets no answer, such as its close_notify, is not
+// one). The TCP handshake with the relay is not delayed, so a real network adds one
+// round trip per new connection to these figures.
 class DelayRelay : public QTcpServer
 {
 public:
@@ -91,21 +108,32 @@ public:
     {
         connect(this, &QTcpServer::newConnection, this, [this] {
             while (QTcpSocket *client = nextPendingConnection()) {
+                ++s_connections;
                 auto *upstream = new QTcpSocket(client);
                 upstream->connectToHost(QHostAddress::LocalHost, m_target);
-                pipe(client, upstream);
-                pipe(upstream, client);
+                auto clientTurn = std::make_shared<bool>(false);
+                pipe(client, upstream, clientTurn, true);
+                pipe(upstream, client, clientTurn, false);
                 connect(client, &QTcpSocket::disconnected, client, &QObject::deleteLater);
                 connect(upstream, &QTcpSocket::disconnected, client, &QTcpSocket::disconnectFromHost);
             }
         });
     }
 
+    static inline qint64 s_connections = 0;
+    static inline qint64 s_roundTrips = 0;
+
 private:
-    void pipe(QTcpSocket *from, QTcpSocket *to)
+    void pipe(QTcpSocket *from, QTcpSocket *to, const std::shared_ptr<bool> &clientTurn, bool fromClient)
     {
-        connect(from, &QTcpSocket::readyRead, to, [this, from, to] {
+        connect(from, &QTcpSocket::readyRead, to, [this, from, to, clientTurn, fromClient] {
             const QByteArray chunk = from->readAll();
+            if (fromClient) {
+                *clientTurn = true;
+            } else if (*clientTurn) {
+                ++s_roundTrips;
+                *clientTurn = false;
+            }
             QPointer<QTcpSocket> target(to);
             QTimer::singleShot(m_delayMs, to, [target, chunk] {
                 if (target)
@@ -118,6 +146,49 @@ private:
     int m_delayMs;
 };
 
+// The relays' process: `bench_discovery --relay-ports P1,P2,… --rtt-ms R` prints
+// "ports: Q1 Q2 …" (where each relay listens), then answers each "stats" line on stdin
+// with "stats CONNECTIONS ROUNDTRIPS" (counted since the last one), until stdin closes.
+int runRelays(const QString &ports, int rttMs)
+{
+    QList<DelayRelay *> relays;
+    QStringList listening;
+    for (const QString &port : ports.split(QLatin1Char(','))) {
+        auto *relay = new DelayRelay(quint16(port.toUInt()), rttMs / 2);
+        relay->setMaxPendingConnections(1000);
+        if (!relay->listen(QHostAddress::LocalHost, 0))
+            return 1;
+        relays.append(relay);
+        listening << QString::number(relay->serverPort());
+    }
+    std::printf("ports: %s\n", qPrintable(listening.join(QLatin1Char(' '))));
+    std::fflush(stdout);
+    QSocketNotifier input(0, QSocketNotifier::Read);
+    QObject::connect(&input, &QSocketNotifier::activated, [&input] {
+        char line[64];
+        const ssize_t n = ::read(0, line, sizeof line);
+        if (n <= 0) {
+            input.setEnabled(false);
+            QCoreApplication::quit();
+            return;
+        }
+        std::printf("stats %lld %lld\n", (long long)DelayRelay::s_connections, (long long)DelayRelay::s_roundTrips);
+        std::fflush(stdout);
+        DelayRelay::s_connections = 0;
+        DelayRelay::s_roundTrips = 0;
+    });
+    return QCoreApplication::exec();
+}
+
+// This process's CPU time (user + system, every thread), in seconds.
+double cpuSeconds()
+{
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+           + double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
+
 struct Cluster
 {
     QUrl portalUrl;
@@ -125,10 +196,20 @@ struct Cluster
     QHash<QUrl, QString> fingerprints;
 };
 
-double discover(const Cluster &cluster, const QString &token, int concurrency, int *reachable)
+struct Measured
+{
+    double seconds = 0;
+    double cpuSeconds = 0;
+    int reachable = 0;
+};
+
+// With `reuse`, that session (and its kept-alive connections) discovers again.
+Measured discover(const Cluster &cluster, const QString &token, int concurrency,
+                  UpgradeSession *reuse = nullptr)
 {
     // A fresh session each time: a real discovery starts with no open connection.
-    UpgradeSession session;
+    UpgradeSession fresh;
+    UpgradeSession &session = reuse ? *reuse : fresh;
     AgentEndpoint portal;
     portal.nodeName = QStringLiteral("portal");
     portal.url = cluster.portalUrl;
@@ -142,15 +223,17 @@ double discover(const Cluster &cluster, const QString &token, int concurrency, i
     discovery->setProbeTimeout(std::chrono::seconds(30));
     QEventLoop loop;
     QObject::connect(discovery, &ClusterDiscovery::finished, &loop, &QEventLoop::quit);
+    Measured measured;
     QElapsedTimer clock;
+    const double cpuBefore = cpuSeconds();
     clock.start();
     discovery->start();
     loop.exec();
-    const double seconds = clock.nsecsElapsed() / 1e9;
-    *reachable = 0;
+    measured.seconds = clock.nsecsElapsed() / 1e9;
+    measured.cpuSeconds = cpuSeconds() - cpuBefore;
     for (const NodeStatus &node : discovery->nodes())
-        *reachable += node.reachable ? 1 : 0;
-    return seconds;
+        measured.reachable += node.reachable ? 1 : 0;
+    return measured;
 }
 
 } // namespace
@@ -165,9 +248,17 @@ int main(int argc, char *argv[])
                       QStringLiteral("n"), QStringLiteral("64")});
     parser.addOption({QStringLiteral("rtt-ms"), QStringLiteral("Emulated network round trip."),
                       QStringLiteral("ms"), QStringLiteral("20")});
+    parser.addOption({QStringLiteral("agents-per-process"),
+                      QStringLiteral("Agents served by one ftupgrade-agent process (1: a process per node)."),
+                      QStringLiteral("k"), QStringLiteral("1")});
+    parser.addOption({QStringLiteral("relay-ports"), QStringLiteral("(internal) Be the relays' process."),
+                      QStringLiteral("ports")});
     parser.addOption({QStringLiteral("bin"), QStringLiteral("Folder of ftsandbox and ftupgrade-agent."),
                       QStringLiteral("dir"), QCoreApplication::applicationDirPath()});
     parser.process(app);
+    if (parser.isSet(QStringLiteral("relay-ports")))
+        return runRelays(parser.value(QStringLiteral("relay-ports")), parser.value(QStringLiteral("rtt-ms")).toInt());
+    const int perProcess = std::max(1, parser.value(QStringLiteral("agents-per-process")).toInt());
     const int count = parser.value(QStringLiteral("nodes")).toInt();
     const int concurrency = parser.value(QStringLiteral("concurrency")).toInt();
     const QString bin = parser.value(QStringLiteral("bin"));
@@ -214,12 +305,18 @@ int main(int argc, char *argv[])
         }))
         return 1;
 
-    // Start every agent and wait for the URL each writes once it listens.
-    for (Node &node : nodes) {
-        node.agent = new QProcess;
-        node.agent->setStandardOutputFile(QProcess::nullDevice());
-        node.agent->setStandardErrorFile(QProcess::nullDevice());
-        node.agent->start(agentTool, {QStringLiteral("run"), QStringLiteral("--config"), node.agentConfig});
+    // Start every agent (perProcess of them in each process) and wait for the URL each
+    // writes once it listens.
+    QList<QProcess *> agentProcesses;
+    for (int first = 0; first < count; first += perProcess) {
+        QStringList arguments{QStringLiteral("run")};
+        for (int i = first; i < std::min(count, first + perProcess); ++i)
+            arguments << QStringLiteral("--config") << nodes.at(i).agentConfig;
+        auto *process = new QProcess;
+        process->setStandardOutputFile(QProcess::nullDevice());
+        process->setStandardErrorFile(QProcess::nullDevice());
+        process->start(agentTool, arguments);
+        agentProcesses.append(process);
     }
     QElapsedTimer wait;
     wait.start();
@@ -238,8 +335,8 @@ int main(int argc, char *argv[])
         QTimer::singleShot(200, &pause, &QEventLoop::quit);
         pause.exec();
     }
-    std::printf("setup: %d installations and agents in %.1f s (%d listening)\n", count,
-                setup.elapsed() / 1000.0, listening);
+    std::printf("setup: %d installations and agents (%d per process) in %.1f s (%d listening)\n", count,
+                perProcess, setup.elapsed() / 1000.0, listening);
 
     // The portal lists every worker with its agent's port, as a real portal's
     // configuration lists its workers.
@@ -270,18 +367,54 @@ int main(int argc, char *argv[])
         }
         return cluster;
     };
+    // relayStats: connections and round trips through the relays since the last call
+    // (nothing on bare loopback).
+    std::function<std::pair<qint64, qint64>()> relayStats = [] { return std::pair<qint64, qint64>(0, 0); };
     const auto measure = [&](const QString &label, const Cluster &cluster) {
-        int reachable = 0;
-        discover(cluster, token, concurrency, &reachable); // warm-up: page cache, TLS set-up
-        const double parallel = discover(cluster, token, concurrency, &reachable);
-        const int parallelReachable = reachable;
-        const double serial = discover(cluster, token, 1, &reachable);
-        std::printf("[%s] %d nodes, %d probes in flight: %.3f s (%d reachable)\n", qPrintable(label),
-                    count, concurrency, parallel, parallelReachable);
-        std::printf("[%s] %d nodes, one by one:        %.3f s (%d reachable)\n", qPrintable(label),
-                    count, serial, reachable);
-        std::printf("[%s] ratio one-by-one / parallel: %.1fx (budget: parallel <= 2 s, ratio >= 20x)\n",
-                    qPrintable(label), serial / parallel);
+        const QByteArray tag = label.toUtf8();
+        const auto line = [&](const char *what, const Measured &m, const std::pair<qint64, qint64> &relay) {
+            std::printf("[%s] %-34s %7.3f s wall, client CPU %7.3f s = %6.3f ms/node", tag.constData(), what,
+                        m.seconds, m.cpuSeconds, 1000.0 * m.cpuSeconds / count);
+            if (relay.first > 0 || relay.second > 0)
+                std::printf(", %.2f round trips and %.2f connections per node", double(relay.second) / count,
+                            double(relay.first) / count);
+            std::printf(" (%d reachable)\n", m.reachable);
+        };
+        discover(cluster, token, concurrency); // warm-up: page cache, the agents' first start
+        relayStats();
+        // First discovery: no TLS session known, a full handshake with every agent.
+        TlsSessionCache::instance().clear();
+        const Measured cold = discover(cluster, token, concurrency);
+        const auto coldRelay = relayStats();
+        // Second: the same wizard again (a fresh session, as a re-check or the verify
+        // page would be), resuming with the tickets the first one got.
+        const Measured resumed = discover(cluster, token, concurrency);
+        const auto resumedRelay = relayStats();
+        // The same wizard session discovering twice (the Discover page's re-check): the
+        // second time rides on the connections the first one kept alive.
+        UpgradeSession kept;
+        discover(cluster, token, concurrency, &kept);
+        relayStats();
+        const Measured again = discover(cluster, token, concurrency, &kept);
+        const auto againRelay = relayStats();
+        const Measured serial = discover(cluster, token, 1);
+        const auto serialRelay = relayStats();
+        TlsSessionCache::instance().clear();
+        const Measured serialCold = discover(cluster, token, 1);
+        const auto serialColdRelay = relayStats();
+        line(qPrintable(QStringLiteral("first, %1 in flight (full TLS):").arg(concurrency)), cold, coldRelay);
+        line(qPrintable(QStringLiteral("second, %1 in flight (resumed):").arg(concurrency)), resumed, resumedRelay);
+        line("same session again (kept alive):", again, againRelay);
+        line("one by one (resumed):", serial, serialRelay);
+        line("one by one (full TLS):", serialCold, serialColdRelay);
+        std::printf("[%s] ratio one-by-one / parallel: %.1fx resumed, %.1fx full TLS "
+                    "(budget: parallel <= 2 s, ratio >= 20x)\n",
+                    tag.constData(), serial.seconds / resumed.seconds, serialCold.seconds / cold.seconds);
+        std::printf("[%s] client CPU, first / second discovery: %.1fx resumed in a new session, "
+                    "%.1fx in the same session (goal >= 3x)\n", tag.constData(),
+                    cold.cpuSeconds / std::max(resumed.cpuSeconds, 1e-9),
+                    cold.cpuSeconds / std::max(again.cpuSeconds, 1e-9));
+        std::fflush(stdout);
     };
 
     QList<quint16> direct;
@@ -291,23 +424,43 @@ int main(int argc, char *argv[])
     measure(QStringLiteral("loopback"), clusterVia(direct));
 
     if (rttMs > 0) {
+        // The relays run in a process of their own, so their CPU is not the client's.
+        QStringList targets;
+        for (const Node &node : std::as_const(nodes))
+            targets << QString::number(node.url.port());
+        QProcess relays;
+        relays.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        relays.start(QCoreApplication::applicationFilePath(),
+                     {QStringLiteral("--relay-ports"), targets.join(QLatin1Char(',')),
+                      QStringLiteral("--rtt-ms"), QString::number(rttMs)});
+        const auto readLine = [&relays]() -> QByteArray {
+            while (!relays.canReadLine() && relays.waitForReadyRead(60000)) {
+            }
+            return relays.readLine().trimmed();
+        };
+        const QByteArray portsLine = readLine();
         QList<quint16> relayed;
-        QList<DelayRelay *> relays;
-        for (const Node &node : std::as_const(nodes)) {
-            auto *relay = new DelayRelay(quint16(node.url.port()), rttMs / 2);
-            relay->listen(QHostAddress::LocalHost, 0);
-            relays.append(relay);
-            relayed.append(relay->serverPort());
+        for (const QByteArray &port : portsLine.mid(7).split(' '))
+            relayed.append(quint16(port.toUInt()));
+        if (!portsLine.startsWith("ports: ") || relayed.size() != count) {
+            std::fprintf(stderr, "the relays did not start\n");
+            return 1;
         }
+        relayStats = [&] {
+            relays.write("stats\n");
+            const QList<QByteArray> fields = readLine().split(' ');
+            return std::pair<qint64, qint64>(fields.value(1).toLongLong(), fields.value(2).toLongLong());
+        };
         listMembers(relayed);
         measure(QStringLiteral("rtt %1 ms").arg(rttMs), clusterVia(relayed));
-        qDeleteAll(relays);
+        relays.closeWriteChannel();
+        relays.waitForFinished(10000);
     }
 
-    for (Node &node : nodes) {
-        node.agent->terminate();
-        node.agent->waitForFinished(5000);
-        delete node.agent;
+    for (QProcess *process : std::as_const(agentProcesses)) {
+        process->terminate();
+        process->waitForFinished(5000);
+        delete process;
     }
     return 0;
 }
