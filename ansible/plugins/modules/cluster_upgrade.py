@@ -345,7 +345,9 @@ class Cli(object):
     def run(self, command, arguments):
         argv = [self.program, command] + self.connection + arguments
         rc, out, err = self.module.run_command(argv, environ_update=self.environment)
-        self.messages += [line for line in err.splitlines() if line.strip()]
+        # The CLI's sentences; Qt's own start-up warnings are not about the cluster.
+        self.messages += [line for line in err.splitlines()
+                          if line.strip() and not line.startswith('QStandardPaths:')]
         return rc, parse_json(out)
 
 
@@ -386,6 +388,8 @@ def check_input(module):
         path = params[option]
         if path and not os.path.isfile(path):
             module.fail_json(msg='%s: %s is not a file.' % (option, path), outcome='bad_input')
+    if os.path.basename(params['cli']) != params['cli'] and not os.access(params['cli'], os.X_OK):
+        module.fail_json(msg='cli: %s is not a program that can be run.' % params['cli'], outcome='bad_input')
     if params['max_workers_down'] < 1:
         module.fail_json(msg='max_workers_down must be at least 1.', outcome='bad_input')
     if params['start_time'] and parse_time(params['start_time']) is None:
