@@ -239,7 +239,7 @@ void RunCommand::discovered()
         return;
     }
     inspectPackages(
-        this, m_packagePaths,
+        this, m_packagePaths, packageTyping(m_parser),
         [this](Component slot, const PackageChoice &choice) { m_session.setPackage(slot, choice); },
         [this](const QStringList &errors) {
             m_packageErrors = errors;
@@ -432,7 +432,7 @@ void VerifyCommand::discovered()
         return;
     }
     inspectPackages(
-        this, m_packagePaths,
+        this, m_packagePaths, packageTyping(m_parser),
         [this](Component slot, const PackageChoice &choice) { m_targets.insert(slot, choice.version); },
         [this](const QStringList &errors) {
             m_packageErrors = errors;
