@@ -26,7 +26,7 @@ QString defaultInstallCommand(PackageFormat format, bool sandbox)
         return sandbox ? QStringLiteral("ftsandbox msiexec /i {package} /qn /norestart /l*v {log} INSTALLDIR={install}")
                        : QStringLiteral("msiexec /i {package} /qn /norestart /l*v {log}");
     case PackageFormat::Rpm:
-        return sandbox ? QStringLiteral("rpm --root={install}/rpmroot --dbpath={install}/rpmdb --nodeps -U {package}")
+        return sandbox ? QStringLiteral("rpm --root={install} --dbpath=/rpmdb --nodeps -U {package}")
                        : QStringLiteral("rpm -U {package}");
     case PackageFormat::Deb:
         // The node's own dpkg database and installation root; maintainer scripts run
