@@ -171,6 +171,49 @@ private Q_SLOTS:
         }
     }
 
+    // A self-extracting installer: the vendor does not document its silent switches, so
+    // without them nothing runs; with the typed ones every node installs with them.
+    void selfExtractingWithTypedSwitches()
+    {
+        Cluster cluster;
+        QVERIFY(cluster.up({QStringLiteral("--workers"), QStringLiteral("2")}));
+        const QString sh = makeVendor(cluster, QStringLiteral("sh"), QStringLiteral("normal"),
+                                      QStringLiteral("flowtraq-server-6.3.0-1500.sh"));
+        QVERIFY(!sh.isEmpty());
+        const QStringList run{QStringLiteral("run"), QStringLiteral("--sandbox"), cluster.directory(),
+                              QStringLiteral("--server-package"), sh, QStringLiteral("--journal"),
+                              cluster.path(QStringLiteral("run.json"))};
+        const CliResult untyped = cli(run);
+        QCOMPARE(untyped.exitCode, 2);
+        QVERIFY2(QString::fromUtf8(untyped.err).contains(QStringLiteral("--server-switches")), untyped.err.constData());
+        for (const SandboxNode &node : cluster.file().nodes)
+            QCOMPARE(installedVersion(node.installDir, Component::Server), QStringLiteral("6.2.1-1200"));
+
+        // Typed, not documented switches: the canary w2 goes first and the run halts.
+        const CliResult canary = cli(run + QStringList{QStringLiteral("--server-switches"),
+                                                       QStringLiteral("--unattended --install-dir {install}"),
+                                                       QStringLiteral("--canary"), QStringLiteral("w2")});
+        QVERIFY2(canary.exitCode == 1, canary.err.constData());
+        QCOMPARE(canary.json().value(QStringLiteral("state")).toString(), QStringLiteral("halted"));
+        QVERIFY2(QString::fromUtf8(canary.out + canary.err).contains(QStringLiteral("The canary w2 is upgraded")),
+                 canary.out.constData());
+        QCOMPARE(installedVersion(cluster.node(QStringLiteral("w2"))->installDir, Component::Server), kTarget);
+        QCOMPARE(installedVersion(cluster.node(QStringLiteral("w1"))->installDir, Component::Server), QStringLiteral("6.2.1-1200"));
+        QCOMPARE(installedVersion(cluster.node(QStringLiteral("portal"))->installDir, Component::Server),
+                 QStringLiteral("6.2.1-1200"));
+
+        // --resume is the confirmation: the rest, with the same switches from the journal.
+        const CliResult typed = cli({QStringLiteral("run"), QStringLiteral("--resume"), QStringLiteral("--sandbox"),
+                                     cluster.directory(), QStringLiteral("--journal"), cluster.path(QStringLiteral("run.json"))});
+        QVERIFY2(typed.exitCode == 0, typed.err.constData());
+        for (const SandboxNode &node : cluster.file().nodes) {
+            QCOMPARE(installedVersion(node.installDir, Component::Server), kTarget);
+            // The agent filled in its own install folder; each typed word stayed one argument.
+            QVERIFY2(agentJobLogs(node.installDir).contains(QStringLiteral("--unattended --install-dir ") + node.installDir),
+                     qPrintable(node.name));
+        }
+    }
+
     // A Linux package for Windows-like nodes is refused before anything is staged.
     void wrongOperatingSystemRefused()
     {

@@ -235,7 +235,7 @@ void PackagePicker::showChoice()
                                                 "an agent's agent.conf may change it).")
                                                  .arg(command->join(QLatin1Char(' ')).toHtmlEscaped());
         }
-        text += QStringLiteral("<br>") + tr("SHA-256 %1.").arg(choice.sha256.left(16) + QStringLiteral("…"));
+        text += QStringLiteral("<br>") + tr("SHA-256 %1…").arg(choice.sha256.left(16));
     } else {
         text += QLatin1Char(' ') + tr("Checksums verified.");
     }

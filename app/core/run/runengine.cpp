@@ -101,6 +101,7 @@ Result RunEngine::prepare(const UpgradePlan &plan, const UpgradeTarget &target,
         package.sha256 = choice->sha256;
         package.size = choice->size;
         package.version = choice->version.toString();
+        package.installerArguments = choice->installerArguments;
         packages.append(package);
     }
     RunJournal journal = RunJournal::fromPlan(plan, packages);

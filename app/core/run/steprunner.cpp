@@ -125,6 +125,8 @@ void StepRunner::run(int index)
     request.component = record.step.component;
     request.package = record.step.packageFile;
     request.timeoutSeconds = timeoutSecondsFor(record);
+    if (const RunPackage *package = m_context.journal.package(record.step.packageFile))
+        request.installerArguments = package->installerArguments;
     auto *job = new StartUpgradeJob(m_context.client, *endpoint, request, this);
     connect(job, &AgentJob::finished, this, [this, job, index] {
         if (job->error() != AgentJob::NoError) {
