@@ -150,6 +150,9 @@ Result RunCommand::parse(const QStringList &arguments)
         {QStringLiteral("serve-key"), tr("The certificate's private key (PEM, RSA or EC)."), tr("file")},
         {QStringLiteral("report"), tr("Also write the run's report (.json, .html or .pdf)."), tr("file")},
         {QStringLiteral("verbose"), tr("Print the installers' log lines on stderr as they come.")},
+        {QStringLiteral("canary"), tr("Upgrade this worker first and alone, then halt (exit 1) so it can be "
+                                      "checked; run --resume upgrades the rest."),
+         tr("node")},
     });
     if (Result parsed = parseArguments(m_parser, arguments); !parsed)
         return parsed;
@@ -205,6 +208,7 @@ Result RunCommand::parse(const QStringList &arguments)
         return makeError(workers.error());
     PlanOptions planOptions;
     planOptions.maxWorkersDown = *workers;
+    planOptions.canaryNode = m_parser.value(QStringLiteral("canary"));
     m_session.setPlanOptions(planOptions);
     const QHostAddress address(m_parser.value(QStringLiteral("serve-address")));
     if (address.isNull())

@@ -12,6 +12,108 @@
 using namespace ft;
 using fixture::runTool;
 
+
+namespace {
+
+void put16(QByteArray &data, qsizetype at, quint16 value)
+{
+    data[at] = char(value & 0xff);
+    data[at + 1] = char(value >> 8);
+}
+void put32(QByteArray &data, qsizetype at, quint32 value)
+{
+    put16(data, at, quint16(value & 0xffff));
+    put16(data, at + 2, quint16(value >> 16));
+}
+void pad4(QByteArray &data)
+{
+    while (data.size() % 4)
+        data.append('\0');
+}
+QByteArray utf16z(const QString &text)
+{
+    QByteArray bytes(reinterpret_cast<const char *>(text.utf16()), text.size() * 2);
+    return bytes + QByteArray(2, '\0');
+}
+
+// One VS_VERSIONINFO block: wLength, wValueLength, wType, szKey, padding, value, children.
+QByteArray versionBlock(const QString &key, const QByteArray &value, quint16 valueLength, quint16 type,
+                        const QList<QByteArray> &children = {})
+{
+    QByteArray block(6, '\0');
+    block += utf16z(key);
+    pad4(block);
+    block += value;
+    for (const QByteArray &child : children) {
+        pad4(block);
+        block += child;
+    }
+    put16(block, 0, quint16(block.size()));
+    put16(block, 2, valueLength);
+    put16(block, 4, type);
+    return block;
+}
+
+QByteArray versionString(const QString &key, const QString &value)
+{
+    return versionBlock(key, utf16z(value), quint16(value.size() + 1), 1);
+}
+
+// A minimal PE32 file whose only section holds a resource tree with RT_VERSION, as the
+// Windows resource compiler lays it out. No toolchain for Windows is needed.
+QByteArray peWithVersion(const QString &productName, const QString &productVersion, const QString &company)
+{
+    QByteArray fixed(52, '\0');
+    put32(fixed, 0, 0xfeef04bd);
+    const QByteArray info = versionBlock(
+        QStringLiteral("VS_VERSION_INFO"), fixed, 52, 0,
+        {versionBlock(QStringLiteral("StringFileInfo"), {}, 0, 1,
+                      {versionBlock(QStringLiteral("040904b0"), {}, 0, 1,
+                                    {versionString(QStringLiteral("CompanyName"), company),
+                                     versionString(QStringLiteral("ProductName"), productName),
+                                     versionString(QStringLiteral("ProductVersion"), productVersion)})}),
+         versionBlock(QStringLiteral("VarFileInfo"), {}, 0, 1)});
+    const quint32 rva = 0x1000;
+    QByteArray resources(0x58, '\0');
+    put16(resources, 0x0e, 1);                      // root: one id entry
+    put32(resources, 0x10, 16);                     // RT_VERSION
+    put32(resources, 0x14, 0x80000000u | 0x18);     // → subdirectory
+    put16(resources, 0x18 + 0x0e, 1);
+    put32(resources, 0x18 + 0x10, 1);               // name id 1
+    put32(resources, 0x18 + 0x14, 0x80000000u | 0x30);
+    put16(resources, 0x30 + 0x0e, 1);
+    put32(resources, 0x30 + 0x10, 0x409);           // language
+    put32(resources, 0x30 + 0x14, 0x48);            // → data entry
+    put32(resources, 0x48, rva + 0x58);
+    put32(resources, 0x4c, quint32(info.size()));
+    resources += info;
+    pad4(resources);
+
+    QByteArray file(0x200, '\0');
+    file[0] = 'M';
+    file[1] = 'Z';
+    put32(file, 0x3c, 0x40);
+    file.replace(0x40, 4, QByteArray("PE\0\0", 4));
+    const int coff = 0x44;
+    put16(file, coff, 0x14c);
+    put16(file, coff + 2, 1);      // one section
+    put16(file, coff + 16, 224);   // optional header size
+    const int optional = coff + 20;
+    put16(file, optional, 0x10b);  // PE32
+    put32(file, optional + 92, 16);
+    put32(file, optional + 96 + 2 * 8, rva);
+    put32(file, optional + 96 + 2 * 8 + 4, quint32(resources.size()));
+    const int section = optional + 224;
+    file.replace(section, 5, QByteArray(".rsrc"));
+    put32(file, section + 8, quint32(resources.size()));
+    put32(file, section + 12, rva);
+    put32(file, section + 16, quint32(resources.size()));
+    put32(file, section + 20, 0x200);
+    return file + resources;
+}
+
+} // namespace
+
 class TestVendorPackages : public QObject
 {
     Q_OBJECT
@@ -282,6 +384,40 @@ private Q_SLOTS:
         QVERIFY2(choice.error().contains(QFileInfo(path).fileName()), qPrintable(choice.error()));
         if (!sentence.isEmpty())
             QVERIFY2(choice.error().contains(sentence), qPrintable(choice.error()));
+    }
+
+    // The .exe's version resource, read by the bounds-checked PE reader.
+    void exeVersionResource()
+    {
+        const QString exe = m_dir.filePath(QStringLiteral("FlowTraqSetup.exe"));
+        QFile file(exe);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        const QByteArray pe = peWithVersion(QStringLiteral("FlowTraq Server"), QStringLiteral("6.3.0.1500"),
+                                            QStringLiteral("ProQueSys"));
+        file.write(pe);
+        file.close();
+        const auto metadata = ExeReader::read(exe);
+        QVERIFY2(metadata, qPrintable(metadata.error()));
+        QCOMPARE(metadata->productName, QStringLiteral("FlowTraq Server"));
+        QCOMPARE(metadata->version, QStringLiteral("6.3.0.1500"));
+        QCOMPARE(metadata->manufacturer, QStringLiteral("ProQueSys"));
+        const auto choice = inspect(exe, Component::Server);
+        QVERIFY2(choice, qPrintable(choice.error()));
+        QCOMPARE(choice->version.toString(), QStringLiteral("6.3.0-1500"));
+        QCOMPARE(choice->versionSource, QStringLiteral("from the program's version resource"));
+        QCOMPARE(choice->os, QStringLiteral("windows"));
+
+        // Cut anywhere inside the headers or the resource tree: refused or silent, never
+        // a read past the end.
+        for (int cut : {0x50, 0x120, 0x210, 0x260, int(pe.size()) - 8}) {
+            const QString cutPath = m_dir.filePath(QStringLiteral("cut-%1.exe").arg(cut));
+            QFile cutFile(cutPath);
+            QVERIFY(cutFile.open(QIODevice::WriteOnly));
+            cutFile.write(pe.left(cut));
+            cutFile.close();
+            const auto cutRead = ExeReader::read(cutPath);
+            QVERIFY2(!cutRead || cutRead->version.isEmpty(), qPrintable(QString::number(cut)));
+        }
     }
 
     void unknownExtensionRefused()

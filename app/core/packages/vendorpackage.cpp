@@ -668,7 +668,7 @@ void walkVersionBlocks(const QByteArray &data, qsizetype start, qsizetype end, i
                        QHash<QString, QString> *strings)
 {
     qsizetype at = start;
-    while (depth < 4 && at + 6 <= end) {
+    while (depth <= 3 && at + 6 <= end) {
         const qsizetype length = word(data, at);
         const qsizetype valueLength = word(data, at + 2);
         const quint16 type = word(data, at + 4);
@@ -679,13 +679,14 @@ void walkVersionBlocks(const QByteArray &data, qsizetype start, qsizetype end, i
         const QString key = utf16At(data, at + 6, blockEnd, &afterKey);
         const qsizetype valueStart = align4(afterKey);
         const qsizetype valueBytes = type == 1 ? valueLength * 2 : valueLength;
-        if (depth == 2 && type == 1 && valueStart + valueBytes <= blockEnd && valueBytes > 0) {
+        // VS_VERSIONINFO (0) → StringFileInfo (1) → StringTable (2) → String (3).
+        if (depth == 3 && type == 1 && valueStart + valueBytes <= blockEnd && valueBytes > 0) {
             qsizetype ignored = 0;
             strings->insert(key, utf16At(data, valueStart, valueStart + valueBytes, &ignored).trimmed());
-        } else if (depth < 2) {
+        } else if (depth < 3) {
             const qsizetype children = align4(qMin(blockEnd, valueStart + valueBytes));
             // Only StringFileInfo's tables hold strings; VarFileInfo is skipped.
-            if (depth == 1 || key == QLatin1String("StringFileInfo"))
+            if (depth != 1 || key == QLatin1String("StringFileInfo"))
                 walkVersionBlocks(data, children, blockEnd, depth + 1, strings);
         }
         at = align4(blockEnd);

@@ -148,6 +148,7 @@ Result RunEngine::resumeFrom(const RunJournal &journal)
         m_run.options.clusterId = m_run.journal.clusterId;
     m_prepared = true;
     m_resuming = true;
+    m_canaryConfirmed = true; // resuming is the administrator's go-ahead
     audit(tr("Resuming run %1 (it was %2).").arg(m_run.journal.runId, toString(journal.state)));
     return {};
 }
@@ -483,6 +484,28 @@ void RunEngine::advance()
         if (current != RunState::Paused)
             setState(RunState::Paused, tr("Paused; no service is stopped."));
         return;
+    }
+    if (!m_canaryConfirmed && !m_run.journal.plan.canaryNode.isEmpty()) {
+        for (const RunStepRecord &record : std::as_const(m_run.journal.steps)) {
+            if (record.step.node != m_run.journal.plan.canaryNode || record.wave < 0
+                || record.state != RunStepState::Succeeded)
+                continue;
+            m_canaryConfirmed = true;
+            const QString sentence =
+                tr("The canary %1 is upgraded to %2 with the typed installer arguments. Check it (service, flows, "
+                   "Web UI); then go on to upgrade the other nodes, or abort here.")
+                    .arg(record.step.node, record.versionAfter.isEmpty() ? record.step.toVersion.toString()
+                                                                         : record.versionAfter);
+            audit(sentence);
+            if (m_run.options.onFailure != FailurePolicy::Ask) {
+                // Nobody to ask (the CLI): halt; `run --resume` is the confirmation.
+                finishRun(RunState::Halted, sentence);
+                return;
+            }
+            m_pauseRequested = true;
+            setState(RunState::Paused, sentence);
+            return;
+        }
     }
     const QList<int> next = nextSteps();
     if (next.isEmpty()) {

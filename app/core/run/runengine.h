@@ -130,6 +130,7 @@ private:
     bool m_resuming = false;
     bool m_started = false;
     bool m_pauseRequested = false;
+    bool m_canaryConfirmed = false; // the canary's halt happened (or a resumed run: confirmed)
     bool m_abortRequested = false;
     int m_wave = 0;
     QSet<int> m_decisionAsked; // failed steps whose decisionNeeded went out
