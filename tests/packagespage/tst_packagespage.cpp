@@ -1,9 +1,12 @@
 #include "pages/packagespage.h"
+#include "pages/planpage.h"
 #include "sandboxfixture.h"
 #include "session/upgradesession.h"
 #include "widgets/packagepicker.h"
 
 #include <QApplication>
+#include <QComboBox>
+#include <QTreeWidget>
 #include <QLabel>
 #include <QLineEdit>
 #include <QSettings>
@@ -120,6 +123,40 @@ private Q_SLOTS:
         QSettings settings;
         QCOMPARE(settings.value(QStringLiteral("installer_switches/flowtraq-webui-installer.sh")).toString(),
                  QStringLiteral("--unattended --install-dir {install}"));
+    }
+
+    // Typed switches: the Plan page offers a canary and chooses the first worker; the
+    // plan upgrades it first and alone.
+    void typedSwitchesOfferACanary()
+    {
+        fixture::Cluster cluster;
+        QVERIFY(cluster.up({QStringLiteral("--workers"), QStringLiteral("2")}));
+        UpgradeSession session;
+        QVERIFY(fixture::connectAndDiscover(session, cluster.file()));
+        const QString sh = make(QStringLiteral("sh"), QStringLiteral("flowtraq-server-6.3.0-1500.sh"));
+        QVERIFY(!sh.isEmpty());
+        ui::PackagesPage packages(&session);
+        packages.picker(0)->setPath(sh);
+        QTRY_VERIFY_WITH_TIMEOUT(!packages.picker(0)->isInspecting(), 20000);
+        packages.picker(0)->setSwitches(QStringLiteral("--unattended --install-dir {install}"));
+        QVERIFY(session.target().server);
+
+        ui::PlanPage plan(&session);
+        plan.resize(1100, 700);
+        plan.show();
+        plan.initializePage();
+        auto *canary = plan.findChild<QComboBox *>(QStringLiteral("canaryWorker"));
+        QVERIFY(canary);
+        QCOMPARE(canary->currentData().toString(), QStringLiteral("w1"));
+        QCOMPARE(session.planOptions().canaryNode, QStringLiteral("w1"));
+        auto *steps = plan.findChild<QTreeWidget *>(QStringLiteral("planSteps"));
+        QTRY_VERIFY(steps->topLevelItemCount() > 2);
+        QVERIFY2(steps->topLevelItem(1)->text(0).contains(QStringLiteral("Canary: worker w1")),
+                 qPrintable(steps->topLevelItem(1)->text(0)));
+        screenshot(&plan, QStringLiteral("4-plan-canary"));
+        // "none" takes the canary away.
+        canary->setCurrentIndex(0);
+        QVERIFY(session.planOptions().canaryNode.isEmpty());
     }
 
     void metadataThatDisagreesIsRefusedOnThePage()
