@@ -1,5 +1,7 @@
 #include "agentconfig.h"
 
+#include "packages/installcommand.h"
+
 #include <QCoreApplication>
 #include <QDir>
 #include <QFileInfo>
@@ -66,6 +68,31 @@ QString AgentConfig::defaultInstallDir(Backend backend)
     }
 }
 
+QString AgentConfig::defaultRebootRequiredFile(Backend backend)
+{
+    switch (backend) {
+    case Backend::Sandbox: return QStringLiteral("{install}/run/reboot-required");
+    case Backend::Systemd: return QStringLiteral("/var/run/reboot-required");
+    case Backend::Windows: return {};
+    }
+    return {};
+}
+
+QString AgentConfig::installerCommandFor(const QString &packageName) const
+{
+    const std::optional<PackageFormat> format = packageFormatOf(packageName);
+    if (!format || *format == PackageFormat::FtPkg)
+        return installerCommand;
+    return installerCommands.value(toString(*format));
+}
+
+namespace {
+
+const PackageFormat kVendorFormats[] = {PackageFormat::Msi, PackageFormat::Exe, PackageFormat::Rpm,
+                                        PackageFormat::Deb, PackageFormat::SelfExtracting};
+
+} // namespace
+
 Expected<AgentConfig> AgentConfig::load(const QString &file)
 {
     if (!QFileInfo::exists(file))
@@ -92,6 +119,14 @@ Expected<AgentConfig> AgentConfig::load(const QString &file)
     config.serviceName = ini.value(QStringLiteral("agent/service_name"), defaultServiceName(config.backend)).toString();
     config.installerCommand = ini.value(QStringLiteral("agent/installer_command"),
                                         defaultInstallerCommand(config.backend)).toString();
+    for (PackageFormat format : kVendorFormats) {
+        const QString key = QStringLiteral("installers/") + toString(format);
+        config.installerCommands.insert(
+            toString(format),
+            ini.value(key, defaultInstallCommand(format, config.backend == Backend::Sandbox)).toString());
+    }
+    config.rebootRequiredFile = ini.value(QStringLiteral("agent/reboot_required_file"),
+                                          defaultRebootRequiredFile(config.backend)).toString();
     config.token.salt = ini.value(QStringLiteral("auth/token_salt")).toByteArray();
     config.token.hash = ini.value(QStringLiteral("auth/token_sha256")).toByteArray();
     if (config.token.isNull())
@@ -110,6 +145,10 @@ Result AgentConfig::save() const
     ini.setValue(QStringLiteral("agent/staging_dir"), stagingDir);
     ini.setValue(QStringLiteral("agent/service_name"), serviceName);
     ini.setValue(QStringLiteral("agent/installer_command"), installerCommand);
+    for (auto it = installerCommands.cbegin(); it != installerCommands.cend(); ++it)
+        ini.setValue(QStringLiteral("installers/") + it.key(), it.value());
+    if (!rebootRequiredFile.isEmpty())
+        ini.setValue(QStringLiteral("agent/reboot_required_file"), rebootRequiredFile);
     ini.setValue(QStringLiteral("auth/token_salt"), QString::fromLatin1(token.salt));
     ini.setValue(QStringLiteral("auth/token_sha256"), QString::fromLatin1(token.hash));
     ini.sync();

@@ -3,6 +3,7 @@
 #include "model/expected.h"
 #include "tokenauth.h"
 
+#include <QHash>
 #include <QString>
 #include <QStringList>
 
@@ -25,7 +26,13 @@ struct AgentConfig
     int port = 9650;         // 0: any free port
     QString stagingDir;
     QString serviceName;     // systemd unit or Windows service name
-    QString installerCommand; // systemd/windows: command template (see API.md)
+    QString installerCommand; // a .ftpkg's installer: command template (see API.md)
+    // [installers] msi=…, exe=…, rpm=…, deb=…, sh=…: one command template per vendor
+    // format (installcommand.h: placeholders and defaults per backend).
+    QHash<QString, QString> installerCommands;
+    // A file an installer creates to ask for a reboot (Debian's convention on Linux;
+    // the sandbox: {install}/run/reboot-required). Empty: not watched.
+    QString rebootRequiredFile;
     TokenHash token;
 
     QString directory() const;
@@ -37,6 +44,9 @@ struct AgentConfig
     static QString defaultServiceName(Backend backend);
     static QString defaultInstallerCommand(Backend backend);
     static QString defaultInstallDir(Backend backend);
+    static QString defaultRebootRequiredFile(Backend backend);
+    // The template for a package file, by its format (.ftpkg: installerCommand).
+    QString installerCommandFor(const QString &packageName) const;
 
     static Expected<AgentConfig> load(const QString &file);
     Result save() const;

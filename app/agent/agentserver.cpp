@@ -1,5 +1,7 @@
 #include "agentserver.h"
 
+#include "packages/installcommand.h"
+
 #include "certificate.h"
 #include "jobstore.h"
 #include "support/logging.h"
@@ -12,6 +14,7 @@
 #include "upgradejob.h"
 
 #include <QCoreApplication>
+#include <QDateTime>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -459,7 +462,8 @@ void AgentServer::postUpgrade(const QHttpServerRequest &request, const ReplyPtr 
 {
     QJsonObject body;
     if (auto bad = readJsonBody(request, &body,
-                                {QStringLiteral("component"), QStringLiteral("package"), QStringLiteral("timeout_seconds")},
+                                {QStringLiteral("component"), QStringLiteral("package"), QStringLiteral("timeout_seconds"),
+                                 QStringLiteral("installer_arguments")},
                                 {QStringLiteral("component"), QStringLiteral("package")})) {
         return reply->error(*bad);
     }
@@ -478,6 +482,19 @@ void AgentServer::postUpgrade(const QHttpServerRequest &request, const ReplyPtr 
     if (body.contains(QStringLiteral("timeout_seconds"))) {
         if (auto bad = integerField(body, QStringLiteral("timeout_seconds"), &timeout, 1, 86400))
             return reply->error(*bad);
+    }
+    // Silent-install arguments the administrator typed for a vendor installer whose
+    // switches are not documented (.exe, .sh/.bin/.run).
+    QStringList switches;
+    if (body.contains(QStringLiteral("installer_arguments"))) {
+        const QJsonValue value = body.value(QStringLiteral("installer_arguments"));
+        if (!value.isArray() || value.toArray().size() > 64)
+            return reply->error(400, tr("\"installer_arguments\" must be a list of at most 64 strings."));
+        for (const QJsonValue &argument : value.toArray()) {
+            if (!argument.isString() || argument.toString().size() > 1024 || argument.toString().contains(QChar(0)))
+                return reply->error(400, tr("Each of \"installer_arguments\" must be a string of at most 1024 characters."));
+            switches.append(argument.toString());
+        }
     }
     if (upgradeRunning())
         return reply->error(409, tr("Another upgrade is running on this node (job %1).").arg(m_upgrade->jobId()));
@@ -501,19 +518,39 @@ void AgentServer::postUpgrade(const QHttpServerRequest &request, const ReplyPtr 
     upgrade.timeoutSeconds = int(timeout);
     upgrade.installDir = m_config.installDir;
     // The command is split into arguments before the values go in, so no value can
-    // add an argument.
-    QStringList command = QProcess::splitCommand(m_config.installerCommand);
-    if (command.isEmpty())
-        return reply->error(500, tr("The agent's installer_command is empty."));
-    for (QString &argument : command) {
-        argument.replace(QLatin1String("{package}"), upgrade.packagePath);
-        argument.replace(QLatin1String("{install}"), QDir::toNativeSeparators(m_config.installDir));
-        argument.replace(QLatin1String("{component}"), componentText);
+    // add an argument. Each format has its own template (agent.conf [installers]).
+    const QString commandTemplate = m_config.installerCommandFor(package);
+    if (commandTemplate.trimmed().isEmpty())
+        return reply->error(500, tr("The agent has no installer command for %1 (agent.conf [installers]).").arg(package));
+    if (commandNeedsSwitches(commandTemplate) && switches.isEmpty())
+        return reply->error(400, tr("%1 needs its silent-install arguments (\"installer_arguments\"): the vendor does "
+                                    "not document them, and the agent does not guess.")
+                                     .arg(package));
+    // Nothing from the request may reach the command but as whole arguments: the
+    // typed switches may name the install folder and the log, nothing else.
+    InstallCommandValues values;
+    values.package = QDir::toNativeSeparators(upgrade.packagePath);
+    values.install = QDir::toNativeSeparators(m_config.installDir);
+    values.component = componentText;
+    upgrade.logFile = QDir(m_config.jobsDir()).filePath(QStringLiteral("installer-%1.log").arg(
+        QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmss-zzz"))));
+    values.log = QDir::toNativeSeparators(upgrade.logFile);
+    for (QString argument : std::as_const(switches)) {
+        argument.replace(QLatin1String("{install}"), values.install);
+        argument.replace(QLatin1String("{log}"), values.log);
+        values.switches.append(argument);
     }
+    const Expected<QStringList> expanded = expandInstallCommand(commandTemplate, values);
+    if (!expanded)
+        return reply->error(500, expanded.error());
+    QStringList command = *expanded;
+    if (!commandTemplate.contains(QLatin1String("{log}")))
+        upgrade.logFile.clear();
     upgrade.program = command.takeFirst();
     if (!upgrade.program.contains(QLatin1Char('/')) && !upgrade.program.contains(QLatin1Char('\\')))
         upgrade.program = siblingExecutable(upgrade.program);
     upgrade.arguments = command;
+    upgrade.rebootRequiredFile = QString(m_config.rebootRequiredFile).replace(QLatin1String("{install}"), m_config.installDir);
 
     JobRecord record = m_store->create(QStringLiteral("upgrade"));
     record.component = componentText;

@@ -2,6 +2,7 @@
 // hash and the certificate; `run` serves the HTTPS API until SIGTERM/SIGINT.
 
 #include "agentconfig.h"
+#include "packages/installcommand.h"
 #include "agentserver.h"
 #include "certificate.h"
 #include "support/logging.h"
@@ -103,6 +104,8 @@ int runInit(const QCommandLineParser &parser)
         if (*backend != config.backend || !existing) {
             config.serviceName = AgentConfig::defaultServiceName(*backend);
             config.installerCommand = AgentConfig::defaultInstallerCommand(*backend);
+            config.installerCommands.clear();
+            config.rebootRequiredFile = AgentConfig::defaultRebootRequiredFile(*backend);
         }
         config.backend = *backend;
     }
@@ -110,6 +113,14 @@ int runInit(const QCommandLineParser &parser)
         config.serviceName = AgentConfig::defaultServiceName(config.backend);
     if (config.installerCommand.isEmpty())
         config.installerCommand = AgentConfig::defaultInstallerCommand(config.backend);
+    for (PackageFormat format : {PackageFormat::Msi, PackageFormat::Exe, PackageFormat::Rpm, PackageFormat::Deb,
+                                 PackageFormat::SelfExtracting}) {
+        if (!config.installerCommands.contains(toString(format)))
+            config.installerCommands.insert(toString(format),
+                                            defaultInstallCommand(format, config.backend == Backend::Sandbox));
+    }
+    if (!existing && config.rebootRequiredFile.isEmpty())
+        config.rebootRequiredFile = AgentConfig::defaultRebootRequiredFile(config.backend);
     if (parser.isSet(QStringLiteral("install")))
         config.installDir = QFileInfo(parser.value(QStringLiteral("install"))).absoluteFilePath();
     if (config.installDir.isEmpty())

@@ -3,6 +3,7 @@
 #include "jobstore.h"
 #include "support/logging.h"
 #include "packages/package.h"
+#include "packages/vendorpackage.h"
 
 #include <QCoreApplication>
 #include <QDateTime>
@@ -42,6 +43,35 @@ struct PackageCheck
     QString component;
     QString version;
 };
+
+// A vendor installer: what it says about itself and its format's own integrity check
+// (a .deb's md5sums, an RPM's header digests). `name` is the staged file name (the
+// partial download has none).
+PackageCheck checkVendorPackage(const QString &path, const QString &name)
+{
+    PackageCheck check;
+    // The readers go by extension; a link gives the partial download its real name.
+    const QString probe = QFileInfo(path).dir().filePath(QStringLiteral("check-") + name);
+    QFile::remove(probe);
+    if (!QFile::link(path, probe) && !QFile::copy(path, probe)) {
+        check.error = tr("Cannot read the downloaded file.");
+        return check;
+    }
+    const Result intact = verifyVendorPackage(probe);
+    const FileNameFacts fromName = readFileName(name);
+    Expected<PackageFacts> facts = identifyVendorPackage(probe, fromName.component.value_or(Component::Server), {});
+    QFile::remove(probe);
+    if (!intact) {
+        check.error = intact.error();
+        return check;
+    }
+    if (facts) {
+        check.version = facts->version.toString();
+        if (facts->componentSource != tr("chosen by you (the slot you picked it for)"))
+            check.component = toString(facts->component);
+    }
+    return check;
+}
 
 PackageCheck checkPackage(const QString &path)
 {
@@ -255,11 +285,10 @@ void StageJob::verifyPackageFile()
                      {QStringLiteral("url"), m_request.url.toString(QUrl::RemoveUserInfo)},
                      {QStringLiteral("component"), QJsonValue(QJsonValue::Null)},
                      {QStringLiteral("version"), QJsonValue(QJsonValue::Null)}};
-    if (!m_request.name.endsWith(QLatin1String(".ftpkg"))) {
-        // A vendor installer (.msi, .exe, .bin): no manifest of ours to check.
-        succeed(meta);
-        return;
-    }
+    const std::optional<PackageFormat> format = packageFormatOf(m_request.name);
+    const bool vendor = !format || *format != PackageFormat::FtPkg;
+    if (format)
+        meta.insert(QStringLiteral("format"), toString(*format));
     JobRecord record = *m_store->job(m_jobId);
     record.phase = QStringLiteral("verifying");
     record.phases.append(QJsonObject{{QStringLiteral("phase"), record.phase},
@@ -267,7 +296,7 @@ void StageJob::verifyPackageFile()
                                       QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs)}});
     (void)m_store->update(record);
     auto *watcher = new QFutureWatcher<PackageCheck>(this);
-    connect(watcher, &QFutureWatcher<PackageCheck>::finished, this, [this, watcher, meta]() mutable {
+    connect(watcher, &QFutureWatcher<PackageCheck>::finished, this, [this, watcher, meta, vendor]() mutable {
         watcher->deleteLater();
         if (m_done)
             return;
@@ -276,12 +305,25 @@ void StageJob::verifyPackageFile()
             fail(tr("The package does not match its own manifest: %1").arg(check.error));
             return;
         }
-        meta.insert(QStringLiteral("component"), check.component);
-        meta.insert(QStringLiteral("version"), check.version);
-        m_store->appendLog(m_jobId, tr("The package is intact: %1 version %2.").arg(check.component, check.version));
+        if (!check.component.isEmpty())
+            meta.insert(QStringLiteral("component"), check.component);
+        if (!check.version.isEmpty())
+            meta.insert(QStringLiteral("version"), check.version);
+        if (vendor) {
+            m_store->appendLog(m_jobId, check.version.isEmpty()
+                                            ? tr("The installer is intact as far as its format tells; it does not "
+                                                 "name its version.")
+                                            : tr("The installer is intact as far as its format tells: version %1.")
+                                                  .arg(check.version));
+        } else {
+            m_store->appendLog(m_jobId, tr("The package is intact: %1 version %2.").arg(check.component, check.version));
+        }
         succeed(meta);
     });
-    watcher->setFuture(QtConcurrent::run(checkPackage, m_partial.fileName()));
+    if (vendor)
+        watcher->setFuture(QtConcurrent::run(checkVendorPackage, m_partial.fileName(), m_request.name));
+    else
+        watcher->setFuture(QtConcurrent::run(checkPackage, m_partial.fileName()));
 }
 
 void StageJob::succeed(const QJsonObject &metaIn)

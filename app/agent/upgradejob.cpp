@@ -3,12 +3,16 @@
 #include "jobstore.h"
 #include "support/logging.h"
 #include "nodeinfo.h"
+#include "packages/installcommand.h"
 #include "packages/package.h"
 #include "servicebackend.h"
 #include "fasthash.h"
 
 #include <QCoreApplication>
 #include <QDateTime>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
 #include <QFutureWatcher>
 #include <QJsonObject>
 #include <QRegularExpression>
@@ -38,6 +42,8 @@ UpgradeJob::UpgradeJob(JobStore *store, const QString &jobId, const Request &req
     , m_service(service)
 {
     m_phase = QStringLiteral("queued");
+    m_logTail.setInterval(300);
+    connect(&m_logTail, &QTimer::timeout, this, [this] { tailInstallerLog(); });
     m_installTimeout.setSingleShot(true);
     connect(&m_installTimeout, &QTimer::timeout, this, [this] {
         if (!m_installer)
@@ -156,6 +162,14 @@ void UpgradeJob::runInstaller()
                                                   .arg(m_request.program, m_installer->errorString()));
     });
     m_installTimeout.start(m_request.timeoutSeconds * 1000);
+    if (!m_request.rebootRequiredFile.isEmpty())
+        m_rebootFileBefore = QFileInfo::exists(m_request.rebootRequiredFile);
+    if (!m_request.logFile.isEmpty()) {
+        QDir().mkpath(QFileInfo(m_request.logFile).absolutePath());
+        QFile::remove(m_request.logFile);
+        log(tr("The installer's own log: %1").arg(QDir::toNativeSeparators(m_request.logFile)));
+        m_logTail.start();
+    }
     m_installer->start();
 }
 
@@ -189,33 +203,94 @@ void UpgradeJob::onInstallerOutput(QProcess::ProcessChannel channel, bool flushA
     }
 }
 
+void UpgradeJob::tailInstallerLog(bool flushAll)
+{
+    if (m_request.logFile.isEmpty())
+        return;
+    QFile file(m_request.logFile);
+    if (!file.open(QIODevice::ReadOnly))
+        return; // not written yet
+    if (file.size() < m_logOffset)
+        m_logOffset = 0; // rewritten from the start
+    if (!file.seek(m_logOffset))
+        return;
+    // At most 4 MiB per turn, so a chatty log never stalls the agent.
+    QByteArray data = file.read(4 * 1024 * 1024);
+    if (m_logOffset == 0 && data.startsWith("\xff\xfe")) {
+        m_logUtf16 = true;
+        data.remove(0, 2);
+        m_logOffset = 2;
+    }
+    m_logOffset += data.size();
+    m_logPending += data;
+    QString text;
+    if (m_logUtf16) {
+        const qsizetype whole = m_logPending.size() & ~qsizetype(1);
+        text = QString::fromUtf16(reinterpret_cast<const char16_t *>(m_logPending.constData()), whole / 2);
+        m_logPending.remove(0, whole);
+    } else {
+        text = QString::fromUtf8(m_logPending);
+        m_logPending.clear();
+    }
+    text.replace(QLatin1String("\r\n"), QLatin1String("\n"));
+    const qsizetype lastBreak = text.lastIndexOf(QLatin1Char('\n'));
+    QString complete = lastBreak >= 0 ? text.left(lastBreak) : QString();
+    QString rest = lastBreak >= 0 ? text.mid(lastBreak + 1) : text;
+    if (flushAll) {
+        complete += QLatin1Char('\n') + rest;
+        rest.clear();
+    }
+    // An unfinished last line waits for the next turn.
+    m_logPending.prepend(m_logUtf16 ? QByteArray(reinterpret_cast<const char *>(rest.utf16()), rest.size() * 2)
+                                    : rest.toUtf8());
+    for (const QString &line : complete.split(QLatin1Char('\n'))) {
+        if (!line.trimmed().isEmpty())
+            log(line, QStringLiteral("installer-log"));
+    }
+}
+
 void UpgradeJob::onInstallerFinished(std::optional<int> exitCode, const QString &error)
 {
     if (m_installerDone)
         return;
     m_installerDone = true;
     m_installTimeout.stop();
+    m_logTail.stop();
+    tailInstallerLog(true);
     onInstallerOutput(QProcess::StandardOutput, true);
     onInstallerOutput(QProcess::StandardError, true);
     if (m_installer)
         m_installer->deleteLater();
 
-    m_exitCode = exitCode;
     JobRecord record = *m_store->job(m_jobId);
     record.exitCode = exitCode;
-    if (exitCode && *exitCode == InstallerExit::RebootRequired)
+    // 3010: a restart is required; 1641: the installer started one. A file such as
+    // /var/run/reboot-required that the install created says the same on Linux.
+    const bool rebootFile = !m_request.rebootRequiredFile.isEmpty() && !m_rebootFileBefore
+                            && QFileInfo::exists(m_request.rebootRequiredFile);
+    if (exitCode && (*exitCode == InstallerExit::RebootRequired || *exitCode == InstallerExit::RebootStarted))
         record.rebootRequested = true;
+    if (exitCode && *exitCode == InstallerExit::Success && rebootFile) {
+        log(tr("The installer created %1: it asks for a reboot.").arg(QDir::toNativeSeparators(m_request.rebootRequiredFile)));
+        record.rebootRequested = true;
+        exitCode = InstallerExit::RebootRequired;
+    }
     (void)m_store->update(record);
+    m_exitCode = exitCode;
 
     if (m_installError.isEmpty()) {
         if (!exitCode) {
             m_installError = error;
-        } else if (*exitCode != InstallerExit::Success && *exitCode != InstallerExit::RebootRequired) {
+        } else if (*exitCode != InstallerExit::Success && *exitCode != InstallerExit::RebootRequired
+                   && *exitCode != InstallerExit::RebootStarted) {
             m_installError = tr("The installer failed with exit code %1.").arg(*exitCode);
         }
     }
-    if (exitCode)
-        log(tr("The installer exited with code %1.").arg(*exitCode));
+    if (exitCode) {
+        const QString meaning = msiexecExitMeaning(*exitCode);
+        log(meaning.isEmpty() ? tr("The installer exited with code %1.").arg(*exitCode)
+                              : tr("The installer exited with code %1 (%2).").arg(*exitCode).arg(meaning));
+    }
     else if (m_installError == error)
         log(error);
     startService();
@@ -270,7 +345,8 @@ void UpgradeJob::check(bool serviceStarted, const QString &startError)
         return;
     }
 
-    const bool rebootRequested = m_exitCode && *m_exitCode == InstallerExit::RebootRequired;
+    const bool rebootRequested = m_exitCode && (*m_exitCode == InstallerExit::RebootRequired
+                                                || *m_exitCode == InstallerExit::RebootStarted);
     const bool changed = !after.isEmpty() && after != m_versionBefore;
     const bool reachedTarget = m_request.targetVersion.isEmpty() ? changed : after == m_request.targetVersion;
     if (rebootRequested) {

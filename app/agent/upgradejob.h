@@ -39,6 +39,8 @@ public:
         QString installDir;
         QString program;        // installer executable
         QStringList arguments;
+        QString logFile;        // the installer's own log ({log}); streamed into the job's log
+        QString rebootRequiredFile; // an installer creating it asks for a reboot (Linux)
     };
 
     UpgradeJob(JobStore *store, const QString &jobId, const Request &request, ServiceBackend *service,
@@ -62,6 +64,8 @@ private:
     void runInstaller();
     void onInstallerOutput(QProcess::ProcessChannel channel, bool flushAll = false);
     void onInstallerFinished(std::optional<int> exitCode, const QString &error);
+    // Reads what the installer appended to its log file since the last call.
+    void tailInstallerLog(bool flushAll = false);
     void startService();
     void check(bool serviceStarted, const QString &startError);
     void setPhase(const QString &phase, double progress);
@@ -75,6 +79,11 @@ private:
     QPointer<QProcess> m_installer;
     QTimer m_installTimeout;
     QByteArray m_pending[2]; // partial output lines of stdout, stderr
+    QTimer m_logTail;
+    qint64 m_logOffset = 0;
+    QByteArray m_logPending;
+    bool m_logUtf16 = false; // msiexec writes its /l*v log in UTF-16LE with a BOM
+    bool m_rebootFileBefore = false;
     QString m_phase;
     QString m_versionBefore;
     std::optional<int> m_exitCode;

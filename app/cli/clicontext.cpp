@@ -1,5 +1,9 @@
 #include "clicontext.h"
 
+#include "packages/vendorpackage.h"
+
+#include <QProcess>
+
 #include "agentlink/connectionprofile.h"
 #include "packages/packageinspection.h"
 #include "session/sandboxcluster.h"
@@ -55,6 +59,17 @@ void CliContext::addPackageOptions(QCommandLineParser &parser)
     parser.addOption({QStringLiteral("server-package"), tr("The new server package."), tr("file")});
     parser.addOption({QStringLiteral("nbi-package"), tr("The new NBI package."), tr("file")});
     parser.addOption({QStringLiteral("webui-package"), tr("The new Web UI package."), tr("file")});
+    // A vendor installer that does not name its version, or whose silent switches the
+    // vendor does not document (.exe, .sh/.bin/.run), needs them typed.
+    for (const char *slot : {"server", "nbi", "webui"}) {
+        parser.addOption({QStringLiteral("%1-version").arg(QLatin1String(slot)),
+                          tr("The version the %1 package installs, when the file does not say.").arg(QLatin1String(slot)),
+                          tr("version")});
+        parser.addOption({QStringLiteral("%1-switches").arg(QLatin1String(slot)),
+                          tr("The silent-install arguments of the %1 installer (.exe, .sh, .bin, .run).")
+                              .arg(QLatin1String(slot)),
+                          tr("arguments")});
+    }
 }
 
 Result CliContext::configure(const QCommandLineParser &parser, UpgradeSession &session)
@@ -149,7 +164,21 @@ QHash<Component, QString> packagePaths(const QCommandLineParser &parser)
     return paths;
 }
 
+QHash<Component, PackageTyping> packageTyping(const QCommandLineParser &parser)
+{
+    QHash<Component, PackageTyping> typing;
+    for (Component slot : {Component::Server, Component::Nbi, Component::WebUi}) {
+        const QString name = toString(slot);
+        PackageTyping typed;
+        typed.version = parser.value(name + QStringLiteral("-version"));
+        typed.switches = parser.value(name + QStringLiteral("-switches"));
+        typing.insert(slot, typed);
+    }
+    return typing;
+}
+
 void inspectPackages(QObject *owner, const QHash<Component, QString> &paths,
+                     const QHash<Component, PackageTyping> &typing,
                      std::function<void(Component, const PackageChoice &)> accept,
                      std::function<void(const QStringList &)> done)
 {
@@ -163,11 +192,20 @@ void inspectPackages(QObject *owner, const QHash<Component, QString> &paths,
         auto *job = new PackageInspectJob(owner);
         job->setPath(it.value());
         job->setSlot(it.key());
+        const PackageTyping typed = typing.value(it.key());
+        job->setTypedFacts({typed.version, std::nullopt});
+        job->setInstallerArguments(QProcess::splitCommand(typed.switches));
         QObject::connect(job, &PackageInspectJob::finished, owner,
                          [pending, errors, accept, done](PackageInspectJob *finished) {
                              finished->deleteLater();
+                             const auto format = packageFormatOf(finished->path());
                              if (finished->hasError())
                                  errors->append(finished->errorString());
+                             else if (format && needsTypedSwitches(*format)
+                                      && finished->choice().installerArguments.isEmpty())
+                                 errors->append(tr("%1 needs its silent-install arguments (--%2-switches): the vendor "
+                                                   "does not document them, and the wizard does not guess.")
+                                                    .arg(finished->choice().fileName(), toString(finished->slot())));
                              else
                                  accept(finished->slot(), finished->choice());
                              if (--*pending == 0)

@@ -43,7 +43,16 @@ QHash<Component, QString> packagePaths(const QCommandLineParser &parser);
 // Reads each package (manifest, integrity, SHA-256) off the main thread: `accept` gets
 // each good one, then `done` gets the errors (sentences) once all are read. Never
 // calls back inside this call.
+// What was typed for each slot's vendor installer: --server-version/--server-switches, …
+struct PackageTyping
+{
+    QString version;
+    QString switches;
+};
+QHash<Component, PackageTyping> packageTyping(const QCommandLineParser &parser);
+
 void inspectPackages(QObject *owner, const QHash<Component, QString> &paths,
+                     const QHash<Component, PackageTyping> &typing,
                      std::function<void(Component, const PackageChoice &)> accept,
                      std::function<void(const QStringList &)> done);
 

@@ -135,7 +135,7 @@ void PlanCommand::discovered()
         return;
     }
     inspectPackages(
-        this, packagePaths(m_parser),
+        this, packagePaths(m_parser), packageTyping(m_parser),
         [this](Component slot, const PackageChoice &choice) { m_session.setPackage(slot, choice); },
         [this](const QStringList &errors) {
             if (!errors.isEmpty()) {

@@ -150,6 +150,9 @@ Result RunCommand::parse(const QStringList &arguments)
         {QStringLiteral("serve-key"), tr("The certificate's private key (PEM, RSA or EC)."), tr("file")},
         {QStringLiteral("report"), tr("Also write the run's report (.json, .html or .pdf)."), tr("file")},
         {QStringLiteral("verbose"), tr("Print the installers' log lines on stderr as they come.")},
+        {QStringLiteral("canary"), tr("Upgrade this worker first and alone, then halt (exit 1) so it can be "
+                                      "checked; run --resume upgrades the rest."),
+         tr("node")},
     });
     if (Result parsed = parseArguments(m_parser, arguments); !parsed)
         return parsed;
@@ -205,6 +208,7 @@ Result RunCommand::parse(const QStringList &arguments)
         return makeError(workers.error());
     PlanOptions planOptions;
     planOptions.maxWorkersDown = *workers;
+    planOptions.canaryNode = m_parser.value(QStringLiteral("canary"));
     m_session.setPlanOptions(planOptions);
     const QHostAddress address(m_parser.value(QStringLiteral("serve-address")));
     if (address.isNull())
@@ -239,7 +243,7 @@ void RunCommand::discovered()
         return;
     }
     inspectPackages(
-        this, m_packagePaths,
+        this, m_packagePaths, packageTyping(m_parser),
         [this](Component slot, const PackageChoice &choice) { m_session.setPackage(slot, choice); },
         [this](const QStringList &errors) {
             m_packageErrors = errors;
@@ -432,7 +436,7 @@ void VerifyCommand::discovered()
         return;
     }
     inspectPackages(
-        this, m_packagePaths,
+        this, m_packagePaths, packageTyping(m_parser),
         [this](Component slot, const PackageChoice &choice) { m_targets.insert(slot, choice.version); },
         [this](const QStringList &errors) {
             m_packageErrors = errors;

@@ -1,6 +1,7 @@
 // The agent's building blocks without a network: token hashing, the certificate, the
 // job store's persistence and restart rule, request validation, installer progress.
 
+#include "agentconfig.h"
 #include "apirequest.h"
 #include "certificate.h"
 #include "fasthash.h"
@@ -10,6 +11,7 @@
 #include "upgradejob.h"
 
 #include <QCryptographicHash>
+#include <QSettings>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -40,6 +42,7 @@ private Q_SLOTS:
     void installerProgress();
     void upgradeCancelledBeforeStopTouchesNothing();
     void fastHashMatchesQtHash();
+    void installerCommandsPerFormatFromAgentConf();
 };
 
 void TestAgentUnits::tokenHashMatchesOnlyTheToken()
@@ -317,6 +320,36 @@ void TestAgentUnits::fastHashMatchesQtHash()
     QVERIFY(!sha256OfFileFast(dir.filePath(QStringLiteral("missing"))));
     Sha256 empty;
     QCOMPARE(empty.hexResult(), QByteArray("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+}
+
+// Each vendor format has its own installer command: the backend's default, or what
+// agent.conf's [installers] says; a .ftpkg keeps installer_command.
+void TestAgentUnits::installerCommandsPerFormatFromAgentConf()
+{
+    QTemporaryDir dir;
+    const QString file = dir.filePath(QStringLiteral("agent.conf"));
+    {
+        QSettings ini(file, QSettings::IniFormat);
+        ini.setValue(QStringLiteral("agent/backend"), QStringLiteral("windows"));
+        ini.setValue(QStringLiteral("agent/installer_command"), QStringLiteral("custom-ftpkg {package}"));
+        ini.setValue(QStringLiteral("installers/exe"), QStringLiteral("{package} /S /D={install}"));
+        ini.setValue(QStringLiteral("auth/token_salt"), QStringLiteral("c2FsdA=="));
+        ini.setValue(QStringLiteral("auth/token_sha256"), QStringLiteral("aGFzaA=="));
+    }
+    const auto config = AgentConfig::load(file);
+    QVERIFY2(config, qPrintable(config.error()));
+    QCOMPARE(config->installerCommandFor(QStringLiteral("FlowTraq-6.3.msi")),
+             QStringLiteral("msiexec /i {package} /qn /norestart /l*v {log}"));
+    QCOMPARE(config->installerCommandFor(QStringLiteral("setup.EXE")), QStringLiteral("{package} /S /D={install}"));
+    QCOMPARE(config->installerCommandFor(QStringLiteral("flowtraq.deb")), QStringLiteral("dpkg --log={log} -i {package}"));
+    QCOMPARE(config->installerCommandFor(QStringLiteral("server.ftpkg")), QStringLiteral("custom-ftpkg {package}"));
+    QVERIFY(config->rebootRequiredFile.isEmpty()); // Windows: exit codes say it
+
+    // Saved and loaded again, the override stays.
+    QVERIFY(config->save());
+    const auto again = AgentConfig::load(file);
+    QVERIFY(again);
+    QCOMPARE(again->installerCommandFor(QStringLiteral("setup.exe")), QStringLiteral("{package} /S /D={install}"));
 }
 
 QTEST_GUILESS_MAIN(TestAgentUnits)

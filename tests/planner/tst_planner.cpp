@@ -64,6 +64,7 @@ private Q_SLOTS:
     void measuredHistoryIsPreferred();
     void unreachablePortalIsSkippedAndBlocked();
     void windowsPackageOnLinuxNodes();
+    void canaryGoesFirstAndAlone();
 };
 
 void tst_Planner::naturalOrder_data()
@@ -386,6 +387,26 @@ void tst_Planner::windowsPackageOnLinuxNodes()
     const Result valid = validateTarget(upgrade, cluster(2));
     QVERIFY(!valid);
     QVERIFY(valid.error().contains("portal, w1, w2"));
+}
+
+
+// The canary: the chosen worker is the first wave, alone, whatever the workers-down
+// setting; a name that is no worker to upgrade gives a warning and no canary.
+void tst_Planner::canaryGoesFirstAndAlone()
+{
+    const QList<NodeStatus> nodes{portal(), worker("w1"), worker("w2"), worker("w3")};
+    PlanOptions withCanary = options(2);
+    withCanary.canaryNode = QStringLiteral("w3");
+    const UpgradePlan plan = UpgradePlanner().plan(nodes, target(), withCanary);
+    QCOMPARE(plan.canaryNode, QStringLiteral("w3"));
+    QVERIFY(describeWaves(plan).startsWith(QStringLiteral("server:w3 | server:w1+server:w2 | server:portal")));
+    QVERIFY(plan.waves.first().title.contains(QStringLiteral("Canary")));
+
+    withCanary.canaryNode = QStringLiteral("portal");
+    const UpgradePlan noCanary = UpgradePlanner().plan(nodes, target(), withCanary);
+    QVERIFY(noCanary.canaryNode.isEmpty());
+    QVERIFY(describeWaves(noCanary).startsWith(QStringLiteral("server:w1+server:w2 | server:w3")));
+    QVERIFY(noCanary.warnings.join(QLatin1Char(' ')).contains(QStringLiteral("no canary")));
 }
 
 QTEST_GUILESS_MAIN(tst_Planner)

@@ -6,6 +6,7 @@
 #include "widgets/timelinechart.h"
 #include "session/upgradesession.h"
 
+#include <QComboBox>
 #include <QDateTimeEdit>
 #include <QFileDialog>
 #include <QHBoxLayout>
@@ -58,6 +59,11 @@ PlanPage::PlanPage(UpgradeSession *session, QWidget *parent)
                                     "one makes queries slower and less complete; at least one "
                                     "worker always stays up."));
 
+    m_canary = new QComboBox;
+    m_canary->setObjectName(QStringLiteral("canaryWorker"));
+    m_canary->setToolTip(tr("Upgrade this worker first and alone, then halt for your confirmation: offered "
+                            "when an installer's silent-install arguments were typed rather than documented."));
+
     m_start = new QDateTimeEdit;
     m_start->setObjectName(QStringLiteral("startTime"));
     m_start->setCalendarPopup(true);
@@ -78,6 +84,9 @@ PlanPage::PlanPage(UpgradeSession *session, QWidget *parent)
     auto *options = new QHBoxLayout;
     options->addWidget(new QLabel(tr("Workers down at once:")));
     options->addWidget(m_maxWorkersDown);
+    options->addSpacing(16);
+    options->addWidget(new QLabel(tr("Canary:")));
+    options->addWidget(m_canary);
     options->addSpacing(16);
     options->addWidget(new QLabel(tr("Start:")));
     options->addWidget(m_start);
@@ -123,6 +132,11 @@ PlanPage::PlanPage(UpgradeSession *session, QWidget *parent)
         options.maxWorkersDown = value;
         m_session->setPlanOptions(options);
     });
+    connect(m_canary, &QComboBox::currentIndexChanged, this, [this] {
+        PlanOptions options = m_session->planOptions();
+        options.canaryNode = m_canary->currentData().toString();
+        m_session->setPlanOptions(options);
+    });
     connect(m_start, &QDateTimeEdit::dateTimeChanged, this, [this](const QDateTime &start) {
         PlanOptions options = m_session->planOptions();
         options.startTime = start.toUTC();
@@ -147,6 +161,26 @@ void PlanPage::initializePage()
     const QSignalBlocker blockWorkers(m_maxWorkersDown);
     m_start->setDateTime(options.startTime.toLocalTime());
     m_maxWorkersDown->setValue(options.maxWorkersDown);
+    // The canary is offered for every run and chosen by default when an installer's
+    // switches were typed: they are not documented, so one worker proves them first.
+    bool typedSwitches = false;
+    for (Component component : {Component::Server, Component::Nbi, Component::WebUi}) {
+        const auto &choice = m_session->target().package(component);
+        typedSwitches = typedSwitches || (choice && !choice->installerArguments.isEmpty());
+    }
+    {
+        const QSignalBlocker blockCanary(m_canary);
+        m_canary->clear();
+        m_canary->addItem(tr("none"), QString());
+        for (const NodeStatus &node : m_session->nodes()) {
+            if (node.role == NodeRole::Worker && node.reachable)
+                m_canary->addItem(node.name, node.name);
+        }
+        if (typedSwitches && options.canaryNode.isEmpty() && m_canary->count() > 1)
+            options.canaryNode = m_canary->itemData(1).toString();
+        m_canary->setCurrentIndex(qMax(0, m_canary->findData(options.canaryNode)));
+        options.canaryNode = m_canary->currentData().toString();
+    }
     m_session->setPlanOptions(options);
     m_session->fetchFlowHistory();
 }

@@ -7,6 +7,7 @@
 class QDateTimeEdit;
 class QLabel;
 class QPushButton;
+class QComboBox;
 class QSpinBox;
 class QTreeWidget;
 
@@ -43,6 +44,7 @@ private:
     UpgradeSession *m_session;
     UpgradePlan m_plan;
     QSpinBox *m_maxWorkersDown = nullptr;
+    QComboBox *m_canary = nullptr; // "(none)" or a worker upgraded first, with a halt after it
     QDateTimeEdit *m_start = nullptr;
     QPushButton *m_suggest = nullptr;
     QLabel *m_loss = nullptr;

@@ -4,6 +4,7 @@
 #include "packages/packageinspection.h"
 
 #include <QPointer>
+#include <optional>
 #include <QWidget>
 
 class QLabel;
@@ -32,6 +33,10 @@ public:
     QString errorString() const { return m_error; }
     // Picks a file as if chosen in the dialog (demo mode, tests).
     void setPath(const QString &path);
+    // Types a version (for a file that does not say) or silent-install arguments, as
+    // the administrator would in the fields below the path (tests).
+    void setTypedVersion(const QString &version);
+    void setSwitches(const QString &switches);
 
 Q_SIGNALS:
     void stateChanged();
@@ -40,12 +45,19 @@ private:
     void browse();
     void inspect();
     void onInspected(PackageInspectJob *job);
+    void onSwitchesEdited();
+    void showChoice();
 
     UpgradeSession *m_session;
     Component m_slot;
     QLineEdit *m_path = nullptr;
     QPushButton *m_browse = nullptr;
     QLabel *m_info = nullptr;
+    QLineEdit *m_version = nullptr;   // shown when nothing names the version
+    QLineEdit *m_switches = nullptr;  // shown for .exe and self-extracting installers
+    QWidget *m_versionRow = nullptr;
+    QWidget *m_switchesRow = nullptr;
+    std::optional<PackageChoice> m_choice; // the last good inspection
     QPointer<PackageInspectJob> m_job;
     QString m_error;
     QString m_inspectedPath; // the path last inspected (or being inspected)

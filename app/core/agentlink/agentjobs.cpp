@@ -530,11 +530,14 @@ AgentClient::Request StartUpgradeJob::request() const
     AgentClient::Request call;
     call.verb = "POST";
     call.path = QStringLiteral("/upgrade");
-    call.body = toJson({
+    QJsonObject body{
         {QStringLiteral("component"), toString(m_upgrade.component)},
         {QStringLiteral("package"), m_upgrade.package},
         {QStringLiteral("timeout_seconds"), m_upgrade.timeoutSeconds},
-    });
+    };
+    if (!m_upgrade.installerArguments.isEmpty())
+        body.insert(QStringLiteral("installer_arguments"), QJsonArray::fromStringList(m_upgrade.installerArguments));
+    call.body = toJson(body);
     return call;
 }
 

@@ -80,6 +80,9 @@ struct UpgradeRequest
     Component component = Component::Server;
     QString package;     // a staged package's name
     int timeoutSeconds = 1800;
+    // Silent-install arguments typed on the Packages page (.exe, .sh/.bin/.run);
+    // sent only when there are some.
+    QStringList installerArguments;
 };
 
 struct AgentLogLine

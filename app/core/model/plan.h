@@ -66,6 +66,9 @@ struct UpgradePlan
     QList<PlanStep> skipped;      // nodes/components already current or not reachable
     QStringList warnings;         // planner choices the administrator should know about
     int maxWorkersDown = 1;       // effective (after clamping)
+    // A worker upgraded first, alone; the run halts after it for a confirmation (used
+    // when an installer's switches were typed, not documented). Empty: none.
+    QString canaryNode;
 
     qint64 wallTimeMs = 0;            // staging + every wave
     qint64 mixedVersionStartMs = -1;  // offset when servers start running mixed versions

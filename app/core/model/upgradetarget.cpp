@@ -47,6 +47,8 @@ PackageChoice PackageChoice::fromManifest(const PackageManifest &manifest, const
     choice.os = manifest.os;
     choice.filePath = filePath;
     choice.size = size;
+    choice.versionSource = tr("from package.json");
+    choice.componentSource = choice.versionSource;
     return choice;
 }
 

@@ -23,6 +23,15 @@ struct PackageChoice
     QString filePath;
     qint64 size = 0;    // bytes of the package file
     QString sha256;     // of the package file, lower-case hex; may be filled in later
+    // Where it came from and where each fact was read (shown on the Packages page).
+    QString format = QStringLiteral("ftpkg"); // ftpkg | msi | exe | rpm | deb | sh
+    QString versionSource;   // "from package.json", "from the MSI", "from the file name", "typed by you"
+    QString componentSource;
+    QString productName;     // as the vendor file names itself; empty for .ftpkg
+    QString manufacturer;
+    // Silent-install arguments the administrator typed (.exe and self-extracting
+    // installers, whose switches the vendor does not document); sent to the agent.
+    QStringList installerArguments;
 
     // From a package's manifest (ft::readPackageManifest) and the file's path and size.
     static PackageChoice fromManifest(const PackageManifest &manifest, const QString &filePath,

@@ -197,7 +197,7 @@ int installerExitCodeFromStatus(int processExitCode)
 {
     for (int code : {InstallerExit::Success, InstallerExit::Failed, InstallerExit::ServiceRunning,
                      InstallerExit::PackageInvalid, InstallerExit::OtherVersion,
-                     InstallerExit::RebootRequired}) {
+                     InstallerExit::RebootStarted, InstallerExit::RebootRequired}) {
         if (processExitCode == code || (processExitCode >= 0 && processExitCode < 256
                                         && processExitCode == (code & 0xff) && code != 0)) {
             return code;

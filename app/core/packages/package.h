@@ -52,6 +52,7 @@ constexpr int Failed = 1603;             // ERROR_INSTALL_FAILURE
 constexpr int ServiceRunning = 1618;     // ERROR_INSTALL_ALREADY_RUNNING: stop the service first
 constexpr int PackageInvalid = 1620;     // ERROR_INSTALL_PACKAGE_INVALID: checksum/manifest wrong
 constexpr int OtherVersion = 1638;       // ERROR_PRODUCT_VERSION: wrong component/OS/lower version
+constexpr int RebootStarted = 1641;      // ERROR_SUCCESS_REBOOT_INITIATED: the installer started a restart
 constexpr int RebootRequired = 3010;     // ERROR_SUCCESS_REBOOT_REQUIRED
 } // namespace InstallerExit
 

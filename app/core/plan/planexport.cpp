@@ -201,6 +201,7 @@ QJsonObject planToJson(const UpgradePlan &plan)
         {QStringLiteral("format"), kFormat},
         {QStringLiteral("start_time"), plan.startTime.toUTC().toString(Qt::ISODate)},
         {QStringLiteral("max_workers_down"), plan.maxWorkersDown},
+        {QStringLiteral("canary"), plan.canaryNode},
         {QStringLiteral("stage"), QJsonObject{{QStringLiteral("duration_ms"), plan.stageDurationMs},
                                               {QStringLiteral("basis"), plan.stageBasis},
                                               {QStringLiteral("nodes"), stage}}},
@@ -223,6 +224,7 @@ Expected<UpgradePlan> planFromJson(const QJsonObject &json)
     plan.startTime = QDateTime::fromString(json.value(QLatin1String("start_time")).toString(),
                                            Qt::ISODate);
     plan.maxWorkersDown = json.value(QLatin1String("max_workers_down")).toInt(1);
+    plan.canaryNode = json.value(QLatin1String("canary")).toString();
 
     const QJsonObject stage = json.value(QLatin1String("stage")).toObject();
     plan.stageDurationMs = stage.value(QLatin1String("duration_ms")).toInteger();

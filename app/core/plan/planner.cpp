@@ -255,6 +255,22 @@ UpgradePlan UpgradePlanner::plan(const QList<NodeStatus> &input, const UpgradeTa
                                                            QLocale::DataSizeTraditionalFormat),
                                m_defaults.origin());
 
+    // The canary: one chosen worker first and alone; the run halts after it.
+    if (!options.canaryNode.isEmpty()) {
+        const auto canary = std::find_if(workerServers.begin(), workerServers.end(),
+                                         [&](const PlanStep &step) { return step.node == options.canaryNode; });
+        if (canary == workerServers.end()) {
+            plan.warnings.append(tr("%1 is not a worker this plan upgrades, so there is no canary.")
+                                     .arg(options.canaryNode));
+        } else {
+            plan.canaryNode = canary->node;
+            PlanWave wave;
+            wave.title = tr("Canary: worker %1 (the run halts after it for your confirmation)").arg(canary->node);
+            wave.steps = {*canary};
+            workerServers.erase(canary);
+            plan.waves.append(wave);
+        }
+    }
     // Waves, in the vendor's order.
     for (qsizetype i = 0; i < workerServers.size(); i += plan.maxWorkersDown) {
         PlanWave wave;

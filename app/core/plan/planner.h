@@ -22,6 +22,8 @@ struct PlanOptions
     bool includeWebUi = true;
     QDateTime startTime;  // null: now
     QString clusterId;    // key of this cluster in the duration history
+    // A worker to upgrade first, alone, with a halt for confirmation after it.
+    QString canaryNode;
 };
 
 // Orders a rolling upgrade from what discovery found: stage everything first, then

@@ -264,7 +264,9 @@ QJsonObject RunJournal::toJson() const
                                         {QStringLiteral("file_name"), package.fileName},
                                         {QStringLiteral("sha256"), package.sha256},
                                         {QStringLiteral("size"), package.size},
-                                        {QStringLiteral("version"), package.version}});
+                                        {QStringLiteral("version"), package.version},
+                                        {QStringLiteral("installer_arguments"),
+                                         QJsonArray::fromStringList(package.installerArguments)}});
     QJsonArray stageJson;
     for (const RunStageRecord &record : stage)
         stageJson.append(QJsonObject{{QStringLiteral("node"), record.node},
@@ -361,6 +363,8 @@ Expected<RunJournal> RunJournal::fromJson(const QJsonObject &json)
         package.sha256 = object.value(QLatin1String("sha256")).toString();
         package.size = object.value(QLatin1String("size")).toInteger();
         package.version = object.value(QLatin1String("version")).toString();
+        for (const QJsonValue &argument : object.value(QLatin1String("installer_arguments")).toArray())
+            package.installerArguments.append(argument.toString());
         journal.packages.append(package);
     }
     for (const QJsonValue &value : json.value(QLatin1String("stage")).toArray()) {

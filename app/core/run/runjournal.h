@@ -69,6 +69,9 @@ struct RunPackage
     QString sha256;
     qint64 size = 0;
     QString version;
+    // Silent-install arguments typed for an installer that needs them (kept so a
+    // resumed run sends the same ones).
+    QStringList installerArguments;
 };
 
 // One package staged on one node.

@@ -1,4 +1,5 @@
 #include "installation.h"
+#include "vendorbuilder.h"
 
 #include "packages/filemanifest.h"
 #include "packages/package.h"
@@ -158,6 +159,10 @@ Result createInstallation(InstallationSpec spec)
         if (result && !QDir().mkpath(at(folder)))
             result = makeError(tr("Could not create the folder %1.").arg(at(folder)));
     }
+    // The node's own, empty dpkg database: .deb packages install into this folder with
+    // dpkg --admindir=DIR/dpkg --instdir=DIR (LAYOUT.md).
+    if (result)
+        result = initDpkgDatabase(root);
     if (result && spec.flowPort != 0) {
         result = writeFile(at(QStringLiteral("data/flowhistory.json")),
                            seededFlowHistory(spec.name, QDateTime::currentDateTimeUtc()));

@@ -212,7 +212,8 @@ void ClusterLauncher::run()
         node.install = root + QStringLiteral("/nodes/") + name;
         m_nodes.append(node);
     };
-    addNode(QStringLiteral("portal"), QStringLiteral("portal"), QStringLiteral("linux"));
+    addNode(QStringLiteral("portal"), QStringLiteral("portal"),
+            m_spec.windowsPortal ? QStringLiteral("windows") : QStringLiteral("linux"));
     for (int i = 1; i <= m_spec.workers; ++i) {
         const bool windows = i > m_spec.workers - m_spec.windowsWorkers;
         addNode(QStringLiteral("w%1").arg(i), QStringLiteral("worker"),

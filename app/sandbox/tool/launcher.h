@@ -28,6 +28,7 @@ struct ClusterSpec
     QString dir;
     int workers = 3;
     int windowsWorkers = 0;       // the last K workers pretend to run Windows
+    bool windowsPortal = false;   // the portal too
     bool nbi = false;             // NBI on the portal
     QMap<QString, double> flows;  // node name → flows per second
     Version version;

@@ -5,6 +5,7 @@
 #include "installer.h"
 #include "launcher.h"
 #include "packagebuilder.h"
+#include "vendorbuilder.h"
 #include "support/signalwatcher.h"
 
 #include "model/domain.h"
@@ -63,6 +64,8 @@ const char *const overview =
     "  init DIR          lay out one sandbox FlowTraq installation\n"
     "  make-package      write an install package (*.ftpkg)\n"
     "  apply PACKAGE     run a package's installer on an installation\n"
+    "  msiexec /i PKG /qn [/norestart] [/l*v LOG] INSTALLDIR=DIR\n"
+    "                    the Windows Installer stand-in for .msi packages\n"
     "  up DIR            create and start a sandbox cluster\n"
     "  down DIR          stop a sandbox cluster\n"
     "  status DIR        print a cluster with each node's live status\n"
@@ -189,7 +192,8 @@ int runMakePackage(const QStringList &arguments)
     const QCommandLineOption pad(QStringLiteral("pad-bytes"), tr("Add a payload file of N bytes."), tr("N"), QStringLiteral("0"));
     const QCommandLineOption webUi(QStringLiteral("webui-files"), tr("Number of Web UI files (default 300)."), tr("N"), QStringLiteral("300"));
     const QCommandLineOption output({QStringLiteral("o"), QStringLiteral("output")}, tr("The package file to write."), tr("FILE"));
-    parser.addOptions({version, component, mode, os, slow, pad, webUi, output});
+    const QCommandLineOption format(QStringLiteral("format"), tr("ftpkg (default), deb, rpm, msi or sh: the vendor's formats are made with dpkg-deb, rpmbuild and wixl."), tr("F"), QStringLiteral("ftpkg"));
+    parser.addOptions({version, component, mode, os, slow, pad, webUi, output, format});
     int exitCode = 0;
     if (!parse(parser, arguments, QStringLiteral("make-package"), tr("Writes a sandbox install package."), 0, 0, &exitCode))
         return exitCode;
@@ -221,12 +225,18 @@ int runMakePackage(const QStringList &arguments)
     if (!ok || spec.padBytes < 0)
         return usageError(tr("--pad-bytes must be a number of bytes, not \"%1\".").arg(parser.value(pad)));
     spec.output = parser.value(output);
-    if (Result built = buildPackage(spec); !built) {
+    const Expected<PackageFormat> parsedFormat = parsePackageFormat(parser.value(format));
+    if (!parsedFormat || *parsedFormat == PackageFormat::Exe)
+        return usageError(tr("Unknown --format \"%1\" (expected ftpkg, deb, rpm, msi or sh).").arg(parser.value(format)));
+    if (*parsedFormat != PackageFormat::FtPkg)
+        spec.os = osOf(*parsedFormat);
+    if (Result built = buildVendorPackage(spec, *parsedFormat); !built) {
         err(QStringLiteral("error: ") + built.error());
         return 1;
     }
-    out(tr("Wrote %1 (%2 %3, mode %4, os %5)")
-            .arg(QFileInfo(spec.output).absoluteFilePath(), toString(spec.component), spec.version.toString(), spec.mode, spec.os));
+    out(tr("Wrote %1 (%2 %3, mode %4, os %5, format %6)")
+            .arg(QFileInfo(spec.output).absoluteFilePath(), toString(spec.component), spec.version.toString(), spec.mode, spec.os,
+                 toString(*parsedFormat)));
     return 0;
 }
 
@@ -252,6 +262,14 @@ int runApply(QCoreApplication &app, const QStringList &arguments)
     Installer installer(parser.positionalArguments().first(), parser.value(install), expected);
     QObject::connect(&installer, &Installer::finished, &app, [&app](int code) { app.exit(code); });
     installer.start();
+    return app.exec();
+}
+
+int runMsiexec(QCoreApplication &app, const QStringList &arguments)
+{
+    MsiexecStandIn msiexec(arguments);
+    QObject::connect(&msiexec, &MsiexecStandIn::finished, &app, [&app](int code) { app.exit(code); });
+    msiexec.start();
     return app.exec();
 }
 
@@ -316,12 +334,14 @@ int runUp(QCoreApplication &app, const QStringList &arguments)
     const QCommandLineOption flows(QStringLiteral("flows"), tr("Send flows to a node: NODE=RATE (flows/s); repeatable."), tr("NODE=RATE"));
     const QCommandLineOption version(QStringLiteral("version"), tr("Installed version (default 6.2.1-1200)."), tr("V"), QStringLiteral("6.2.1-1200"));
     const QCommandLineOption webUi(QStringLiteral("webui-files"), tr("Number of Web UI files per node (default 300)."), tr("N"), QStringLiteral("300"));
-    parser.addOptions({workers, windows, nbi, flows, version, webUi});
+    const QCommandLineOption windowsPortal(QStringLiteral("windows-portal"), tr("The portal runs Windows too (an all-Windows cluster with --windows N)."));
+    parser.addOptions({workers, windows, nbi, flows, version, webUi, windowsPortal});
     parser.addPositionalArgument(QStringLiteral("DIR"), tr("The cluster folder (new or empty)."));
     int exitCode = 0;
     if (!parse(parser, arguments, QStringLiteral("up"), tr("Creates and starts a sandbox cluster."), 1, -1, &exitCode))
         return exitCode;
     ClusterSpec spec;
+    spec.windowsPortal = parser.isSet(windowsPortal);
     QStringList positional = parser.positionalArguments();
     spec.dir = positional.takeFirst();
     // `--flows w1=200 w2=80`: the extra NODE=RATE words belong to --flows.
@@ -485,6 +505,8 @@ int main(int argc, char *argv[])
         return runInit(arguments);
     if (command == QLatin1String("make-package"))
         return runMakePackage(arguments);
+    if (command == QLatin1String("msiexec"))
+        return runMsiexec(app, arguments.mid(1));
     if (command == QLatin1String("apply"))
         return runApply(app, arguments);
     if (command == QLatin1String("up"))

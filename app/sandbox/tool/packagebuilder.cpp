@@ -84,16 +84,9 @@ QString paddingPath(Component component)
     return {};
 }
 
-Result buildPackage(const PackageSpec &spec)
+Expected<QStringList> writePayload(const PackageSpec &spec, const QString &directory)
 {
-    const QFileInfo output(spec.output);
-    if (!QDir().mkpath(output.absolutePath()))
-        return makeError(tr("Could not create the folder %1.").arg(output.absolutePath()));
-    QTemporaryDir payload(output.absolutePath() + QStringLiteral("/.ftpkg-build-XXXXXX"));
-    if (!payload.isValid())
-        return makeError(tr("Could not create a temporary folder beside %1.").arg(spec.output));
-    const QDir root(payload.path());
-
+    const QDir root(directory);
     QStringList files; // relative to the payload root, in archive order
     switch (spec.component) {
     case Component::Server:
@@ -106,7 +99,7 @@ Result buildPackage(const PackageSpec &spec)
         for (OsKind os : systems) {
             for (const QString &binary : binaryPaths(spec.component, os)) {
                 if (Result written = writeFile(root.filePath(binary), standInBinary(binary, spec.version), true); !written)
-                    return written;
+                    return makeError(written.error());
                 files.append(binary);
             }
         }
@@ -117,7 +110,7 @@ Result buildPackage(const PackageSpec &spec)
         for (const QString &path : generator.paths()) {
             const QString relative = QStringLiteral("webui/") + path;
             if (Result written = writeFile(root.filePath(relative), generator.content(path)); !written)
-                return written;
+                return makeError(written.error());
             files.append(relative);
         }
         break;
@@ -125,9 +118,30 @@ Result buildPackage(const PackageSpec &spec)
     }
     if (spec.padBytes > 0) {
         if (Result written = writePadding(root.filePath(paddingPath(spec.component)), spec.padBytes); !written)
-            return written;
+            return makeError(written.error());
         files.append(paddingPath(spec.component));
     }
+    return files;
+}
+
+Result damageOneFile(const QString &path)
+{
+    return flipOneByte(path);
+}
+
+Result buildPackage(const PackageSpec &spec)
+{
+    const QFileInfo output(spec.output);
+    if (!QDir().mkpath(output.absolutePath()))
+        return makeError(tr("Could not create the folder %1.").arg(output.absolutePath()));
+    QTemporaryDir payload(output.absolutePath() + QStringLiteral("/.ftpkg-build-XXXXXX"));
+    if (!payload.isValid())
+        return makeError(tr("Could not create a temporary folder beside %1.").arg(spec.output));
+    const QDir root(payload.path());
+    const Expected<QStringList> written = writePayload(spec, root.path());
+    if (!written)
+        return makeError(written.error());
+    const QStringList files = *written;
 
     const Expected<FileManifest> hashed = FileManifest::compute(root.path());
     if (!hashed)

@@ -5,6 +5,7 @@
 #include "model/version.h"
 
 #include <QString>
+#include <QStringList>
 
 namespace ft::sandbox {
 
@@ -25,6 +26,12 @@ struct PackageSpec
 // in memory), hashes it, and writes the package. `corrupt` flips a byte of one payload
 // file after hashing, so its checksum no longer matches.
 Result buildPackage(const PackageSpec &spec);
+
+// The component's files for spec (binaries, Web UI files, padding), written under
+// directory; returns their paths relative to it, in archive order.
+Expected<QStringList> writePayload(const PackageSpec &spec, const QString &directory);
+// What `corrupt` does to a payload file after it was hashed.
+Result damageOneFile(const QString &path);
 
 // Where --pad-bytes puts its file, relative to the installation folder.
 QString paddingPath(Component component);
