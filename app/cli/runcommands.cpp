@@ -1,5 +1,7 @@
 #include "runcommands.h"
 
+#include "session/scheduledstart.h"
+
 #include "packages/packageinspection.h"
 #include "plan/planexport.h"
 #include "verify/runreport.h"
@@ -13,6 +15,7 @@
 #include <QSslCertificate>
 #include <QSslKey>
 #include <QStandardPaths>
+#include <QTimeZone>
 #include <QTimer>
 
 namespace ft::cli {
@@ -150,6 +153,12 @@ Result RunCommand::parse(const QStringList &arguments)
         {QStringLiteral("serve-key"), tr("The certificate's private key (PEM, RSA or EC)."), tr("file")},
         {QStringLiteral("report"), tr("Also write the run's report (.json, .html or .pdf)."), tr("file")},
         {QStringLiteral("verbose"), tr("Print the installers' log lines on stderr as they come.")},
+        {QStringLiteral("at"), tr("The announced window's start: stage at once, then stop no service "
+                                  "before this time (ISO 8601, e.g. 2026-12-05T22:00:00+01:00, or "
+                                  "HH:MM today in local time)."),
+         tr("time")},
+        {QStringLiteral("now"), tr("Start the upgrade as soon as staging is done, without a window "
+                                   "(also when resuming a run that has one).")},
     });
     if (Result parsed = parseArguments(m_parser, arguments); !parsed)
         return parsed;
@@ -223,7 +232,42 @@ Result RunCommand::parse(const QStringList &arguments)
         if (const auto format = reportFormatForPath(m_parser.value(QStringLiteral("report"))); !format)
             return makeError(format.error());
     }
+    m_now = m_parser.isSet(QStringLiteral("now"));
+    if (m_parser.isSet(QStringLiteral("at"))) {
+        if (m_now)
+            return makeError(tr("Use either --at or --now, not both."));
+        const auto at = parseStartTime(m_parser.value(QStringLiteral("at")), QDateTime::currentDateTime());
+        if (!at)
+            return makeError(at.error());
+        m_at = *at;
+        PlanOptions withStart = m_session.planOptions();
+        withStart.startTime = m_at;
+        m_session.setPlanOptions(withStart);
+    }
     return {};
+}
+
+Expected<QDateTime> parseStartTime(const QString &text, const QDateTime &now)
+{
+    const QString trimmed = text.trimmed();
+    QDateTime at;
+    const QTime clock = QTime::fromString(trimmed, QStringLiteral("H:mm"));
+    if (clock.isValid())
+        at = QDateTime(now.date(), clock, now.timeZone());
+    else
+        at = QDateTime::fromString(trimmed, Qt::ISODate);
+    if (!at.isValid())
+        return makeError(QCoreApplication::translate(
+                             "ft::cli::RunCommand",
+                             "--at takes a time such as 2026-12-05T22:00:00+01:00, 2026-12-05T21:00:00Z "
+                             "or 22:00 (today, local time); \"%1\" is none of these.")
+                             .arg(text));
+    // A minute of slack: "--at 22:00" typed at 22:00:30 means now.
+    if (at.toUTC() < now.toUTC().addSecs(-60))
+        return makeError(QCoreApplication::translate("ft::cli::RunCommand",
+                                                     "--at %1 lies in the past; use --now to start at once.")
+                             .arg(text));
+    return at.toUTC();
 }
 
 void RunCommand::start()
@@ -333,6 +377,17 @@ void RunCommand::startEngine(bool resuming)
                 printError(QStringLiteral("  %1| %2").arg(node, line));
         });
     connect(m_engine, &RunEngine::finished, this, &RunCommand::runFinished);
+    if (m_at.isValid() && !m_now) {
+        // The announced window: staging now, the first service stopped at m_at.
+        m_schedule = new ScheduledStart(m_engine, m_at, this);
+        connect(m_schedule, &ScheduledStart::released, this, [this](bool) {
+            printError(tr("The announced window has opened (%1): the upgrade starts.")
+                           .arg(m_at.toString(Qt::ISODate)));
+        });
+        m_schedule->arm();
+        printError(tr("Staging now; no service stops before %1 (the announced window).")
+                       .arg(m_at.toString(Qt::ISODate)));
+    }
     m_engine->start();
 }
 

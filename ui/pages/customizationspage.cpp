@@ -246,9 +246,10 @@ void CustomizationsPage::setState(State state)
                               .arg(node, m_customizations.version.toString().toHtmlEscaped()));
         break;
     case State::Customized:
-        m_status->setText(tr("%1 file(s) of the Web UI on %2 differ from version %3 as it was "
-                             "installed (manifest %4).")
-                              .arg(count)
+        m_status->setText((count == 1 ? tr("1 file of the Web UI on %2 differs from version %3 as it "
+                                           "was installed (manifest %4).")
+                                      : tr("%1 files of the Web UI on %2 differ from version %3 as it "
+                                           "was installed (manifest %4).").arg(count))
                               .arg(node, m_customizations.version.toString().toHtmlEscaped(),
                                    m_customizations.manifest.toHtmlEscaped()));
         m_caution->setText(cautionHtml(count));
@@ -380,9 +381,12 @@ void CustomizationsPage::saveReferenceBackup(const QString &path, bool overwrite
         m_saveBackup->setEnabled(m_state == State::Customized);
         const bool ok = !done->hasError();
         const QString message =
-            ok ? tr("Reference backup of %1 file(s) saved to %2. Keep it for reference; do not "
-                    "copy its files back over the new Web UI.")
-                     .arg(done->fileCount())
+            ok ? (done->fileCount() == 1 ? tr("Reference backup of 1 file saved to %2. Keep it for "
+                                              "reference; do not copy it back over the new Web UI.")
+                                         : tr("Reference backup of %1 files saved to %2. Keep it for "
+                                              "reference; do not copy its files back over the new "
+                                              "Web UI.")
+                                               .arg(done->fileCount()))
                      .arg(QDir::toNativeSeparators(done->archivePath()))
                : tr("The reference backup was not saved: %1").arg(done->errorString());
         m_backupStatus->setStyleSheet(ok ? QString() : QStringLiteral("color: #b3261e"));

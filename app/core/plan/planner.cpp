@@ -250,9 +250,9 @@ UpgradePlan UpgradePlanner::plan(const QList<NodeStatus> &input, const UpgradeTa
     plan.stageDurationMs = m_defaults.stagingMs(stageBytes);
     plan.stageBasis = tr("%1 for all nodes together at an assumed %2/s (%3).")
                           .arg(QLocale().formattedDataSize(stageBytes, 1,
-                                                           QLocale::DataSizeTraditionalFormat),
+                                                           QLocale::DataSizeIecFormat),
                                QLocale().formattedDataSize(m_defaults.stagingBytesPerSecond(), 0,
-                                                           QLocale::DataSizeTraditionalFormat),
+                                                           QLocale::DataSizeIecFormat),
                                m_defaults.origin());
 
     // Waves, in the vendor's order.

@@ -1,5 +1,7 @@
 #include "verify/runreport.h"
 
+#include "verify/stepstatus.h"
+
 #include "plan/planexport.h"
 
 #include <QCoreApplication>
@@ -38,10 +40,11 @@ QString decisionsText(const RunStepRecord &record)
     return parts.join(QStringLiteral("; "));
 }
 
-QString outcomeText(const RunStepRecord &record)
+QString outcomeText(const RunStepRecord &record, const RunJournal &journal)
 {
-    QString text = displayName(record.state);
-    if (record.deferred)
+    // The same words as the run page's panes and the Verify page.
+    QString text = stepStatus(record, journal.state, journal.stateSentence).text();
+    if (record.deferred && record.state != RunStepState::Pending)
         text += QLatin1Char(' ') + tr("(deferred to the end)");
     if (record.rebootNeeded())
         text += QLatin1Char(' ') + tr("— reboot needed");
@@ -67,6 +70,8 @@ QJsonObject runReportJson(const RunJournal &journal, const VerificationReport *v
             {QStringLiteral("component"), toString(record.step.component)},
             {QStringLiteral("wave"), record.wave},
             {QStringLiteral("state"), toString(record.state)},
+            {QStringLiteral("status"), toString(stepStatus(record, journal.state).kind)},
+            {QStringLiteral("status_text"), stepStatus(record, journal.state, journal.stateSentence).text()},
             {QStringLiteral("deferred"), record.deferred},
             {QStringLiteral("version_before"), record.versionBefore},
             {QStringLiteral("version_after"), record.versionAfter},
@@ -176,7 +181,7 @@ QString runReportHtml(const RunJournal &journal, const VerificationReport *verif
             displayName(record.step.component),
             record.versionBefore,
             record.wave >= 0 ? record.step.toVersion.toString() : record.versionAfter,
-            outcomeText(record),
+            outcomeText(record, journal),
             record.wave >= 0 ? formatDuration(record.step.estimate.totalMs) : QString(),
             record.elapsedMs > 0 ? formatDuration(record.elapsedMs) : QString(),
             record.phases.outageMs() > 0 ? formatDuration(record.phases.outageMs()) : QString(),
@@ -200,8 +205,10 @@ QString runReportHtml(const RunJournal &journal, const VerificationReport *verif
         for (const VerificationCell &cell : verification->cells) {
             const QString cls = cell.verdict == Verdict::Upgraded || cell.verdict == Verdict::AlreadyCurrent
                                     ? QStringLiteral("good")
-                                    : cell.verdict == Verdict::RebootNeeded ? QStringLiteral("warn")
-                                                                            : QStringLiteral("bad");
+                                    : cell.verdict == Verdict::RebootNeeded || cell.verdict == Verdict::Skipped
+                                            || cell.verdict == Verdict::NotAttempted
+                                        ? QStringLiteral("warn")
+                                        : QStringLiteral("bad");
             const QStringList cells{
                 cell.node,
                 displayName(cell.component),
