@@ -137,8 +137,9 @@ void tst_WizardFit::sizeIsRemembered()
 {
     UpgradeSession session;
     const QRect available = QGuiApplication::primaryScreen()->availableGeometry();
-    const QSize wanted(std::min(available.width() - 40, ui::UpgradeWizard::kMinimumWidth + 50),
-                       std::min(available.height() - 60, ui::UpgradeWizard::kMinimumHeight + 30));
+    // Between the minimum and the screen, so neither bound changes it.
+    const QSize wanted(std::min(available.width() - 16, ui::UpgradeWizard::kMinimumWidth + 30),
+                       std::min(available.height() - 40, ui::UpgradeWizard::kMinimumHeight + 10));
     {
         ui::UpgradeWizard wizard(&session);
         wizard.show();
