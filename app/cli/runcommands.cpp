@@ -351,6 +351,11 @@ void RunCommand::startEngine(bool resuming)
             Q_EMIT finished(ExitBadInput);
             return;
         }
+        // The journal's window holds unless told otherwise.
+        if (m_at.isValid())
+            m_engine->setAnnouncedStart(m_at);
+        else if (m_now)
+            m_engine->startNow(QStringLiteral("--now"));
     } else {
         const UpgradePlan plan = m_session.plan();
         if (plan.nothingToDo()) {
@@ -359,6 +364,7 @@ void RunCommand::startEngine(bool resuming)
             Q_EMIT finished(ExitOk);
             return;
         }
+        m_options.announcedStart = m_at;
         m_engine->setOptions(m_options);
         if (Result prepared = m_engine->prepare(plan, m_session.target()); !prepared) {
             printError(prepared.error());
@@ -377,16 +383,16 @@ void RunCommand::startEngine(bool resuming)
                 printError(QStringLiteral("  %1| %2").arg(node, line));
         });
     connect(m_engine, &RunEngine::finished, this, &RunCommand::runFinished);
-    if (m_at.isValid() && !m_now) {
-        // The announced window: staging now, the first service stopped at m_at.
-        m_schedule = new ScheduledStart(m_engine, m_at, this);
-        connect(m_schedule, &ScheduledStart::released, this, [this](bool) {
-            printError(tr("The announced window has opened (%1): the upgrade starts.")
-                           .arg(m_at.toString(Qt::ISODate)));
+    if (m_engine->announcedStart().isValid() && !m_engine->journal().startedEarly
+        && QDateTime::currentDateTimeUtc() < m_engine->announcedStart()) {
+        // The engine holds after staging until the window; say so, and when it opens.
+        const QString window = m_engine->announcedStart().toString(Qt::ISODate);
+        m_schedule = new ScheduledStart(m_engine, this);
+        connect(m_schedule, &ScheduledStart::released, this, [window](bool early) {
+            printError(early ? tr("Started before the announced window (%1).").arg(window)
+                             : tr("The announced window has opened (%1): the upgrade starts.").arg(window));
         });
-        m_schedule->arm();
-        printError(tr("Staging now; no service stops before %1 (the announced window).")
-                       .arg(m_at.toString(Qt::ISODate)));
+        printError(tr("Staging now; no service stops before %1 (the announced window).").arg(window));
     }
     m_engine->start();
 }

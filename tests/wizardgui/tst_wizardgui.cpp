@@ -5,6 +5,7 @@
 #include "pages/connectpage.h"
 #include "discover/discovery.h"
 #include "widgets/packagepicker.h"
+#include "pages/noticepage.h"
 #include "pages/packagespage.h"
 #include "widgets/progresspane.h"
 #include "pages/runpage.h"
@@ -18,6 +19,9 @@
 #include <QCheckBox>
 #include <QDir>
 #include <QLabel>
+#include <QLineEdit>
+#include <QMessageBox>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
@@ -50,6 +54,7 @@ private:
     // first stopped, on the Plan page.
     UpgradeSession *m_session = nullptr;
     ui::UpgradeWizard *m_wizard = nullptr;
+    QDateTime m_windowStart;
 };
 
 void tst_WizardGui::initTestCase()
@@ -218,6 +223,13 @@ void tst_WizardGui::runsTheUpgradeAndVerifies()
     ui::UpgradeWizard &wizard = *m_wizard;
     QCOMPARE(wizard.currentId(), int(ui::UpgradeWizard::PlanPageId));
     auto *next = qobject_cast<QPushButton *>(wizard.button(QWizard::NextButton));
+    // The window announced lies a little ahead: the run must stage, then wait for it.
+    PlanOptions options = m_session->planOptions();
+    m_windowStart = QDateTime::currentDateTimeUtc().addSecs(40);
+    m_windowStart.setTime(QTime(m_windowStart.time().hour(), m_windowStart.time().minute(),
+                                m_windowStart.time().second()));
+    options.startTime = m_windowStart;
+    m_session->setPlanOptions(options);
     QTest::mouseClick(next, Qt::LeftButton);
 
     // The sandbox's Web UI is as installed: nothing to lose, the page lets us on.
@@ -225,28 +237,89 @@ void tst_WizardGui::runsTheUpgradeAndVerifies()
     QTRY_VERIFY_WITH_TIMEOUT(next->isEnabled(), 20000);
     QTest::mouseClick(next, Qt::LeftButton);
 
-    // The notice is the commit page: its button starts the upgrade.
+    // The notice is the commit page: its button starts the upgrade, but never by Enter.
     QCOMPARE(wizard.currentId(), int(ui::UpgradeWizard::NoticePageId));
+    auto *noticePage = wizard.findChild<ui::NoticePage *>(QStringLiteral("noticePage"));
     auto *commit = qobject_cast<QPushButton *>(wizard.button(QWizard::CommitButton));
     QVERIFY(commit->isVisible());
-    QTest::mouseClick(commit, Qt::LeftButton);
+    QVERIFY(!commit->isDefault());
+    auto *recipients = wizard.findChild<QLineEdit *>(QStringLiteral("noticeRecipients"));
+    recipients->setFocus();
+    QTest::keyClick(recipients, Qt::Key_Return);
+    QTest::keyClick(recipients, Qt::Key_Enter);
+    commit->setFocus();
+    QTest::keyClick(commit, Qt::Key_Return);
+    QTest::qWait(200);
+    QCOMPARE(wizard.currentId(), int(ui::UpgradeWizard::NoticePageId));
+    QVERIFY(!noticePage->confirmation());
+    auto *runPage = wizard.findChild<ui::RunPage *>(QStringLiteral("runPage"));
+    QVERIFY(!runPage->engine());
 
-    // Run: staging, then the waves, live in the panes, until the run is over.
-    QCOMPARE(wizard.currentId(), int(ui::UpgradeWizard::RunPageId));
+    // Start asks first, restating what stops when, the window and the flow loss; Enter
+    // in that question keeps everything as it is.
+    QTest::mouseClick(commit, Qt::LeftButton);
+    QTRY_VERIFY(noticePage->confirmation() && noticePage->confirmation()->isVisible());
+    auto *question = qobject_cast<QMessageBox *>(noticePage->confirmation());
+    QVERIFY(question);
+    QVERIFY2(question->text().contains(QStringLiteral("Announced window")), qPrintable(question->text()));
+    QVERIFY(question->text().contains(QStringLiteral("What will be stopped")));
+    QVERIFY(question->text().contains(QStringLiteral("flow loss")));
+    QVERIFY2(question->text().contains(QStringLiteral("no service stops before")), qPrintable(question->text()));
+    screenshot(question, QStringLiteral("6-confirm-start"));
+    QTest::keyClick(question, Qt::Key_Return);
+    QTRY_VERIFY(!noticePage->confirmation());
+    QCOMPARE(wizard.currentId(), int(ui::UpgradeWizard::NoticePageId));
+    QVERIFY(!runPage->engine());
+    QTest::mouseClick(commit, Qt::LeftButton);
+    QTRY_VERIFY(noticePage->confirmation() && noticePage->confirmation()->isVisible());
+    QTest::mouseClick(noticePage->confirmation()->findChild<QPushButton *>(QStringLiteral("confirmStart")),
+                      Qt::LeftButton);
+
+    // Run: staging at once, then a countdown to the announced window; nothing stops
+    // before it, and the first step starts at it.
+    QTRY_COMPARE(wizard.currentId(), int(ui::UpgradeWizard::RunPageId));
     QVERIFY(!wizard.button(QWizard::BackButton)->isVisible()
             || !wizard.button(QWizard::BackButton)->isEnabled());
-    auto *runPage = wizard.findChild<ui::RunPage *>(QStringLiteral("runPage"));
-    QVERIFY(runPage);
-    QTRY_VERIFY_WITH_TIMEOUT(runPage->engine()
-                                 && runPage->engine()->state() == RunState::Running,
-                             60000);
+    QVERIFY(runPage->engine());
+    QCOMPARE(runPage->engine()->announcedStart(), m_windowStart);
+    auto *countdown = wizard.findChild<QLabel *>(QStringLiteral("countdown"));
+    QVERIFY(wizard.findChild<QWidget *>(QStringLiteral("schedulePanel"))->isVisible());
+    QTRY_VERIFY_WITH_TIMEOUT(runPage->engine()->isWaitingForWindow(), 60000);
+    QVERIFY(QDateTime::currentDateTimeUtc() < m_windowStart);
+    QCOMPARE(runPage->engine()->journal().announcedStart, m_windowStart);
+    for (int i = 0; i < runPage->engine()->stepCount(); ++i)
+        QVERIFY(runPage->engine()->step(i).state == RunStepState::Pending
+                || runPage->engine()->step(i).state == RunStepState::AlreadyCurrent);
+    QTRY_VERIFY(countdown->text().contains(QStringLiteral("staged")));
+    QVERIFY2(countdown->text().contains(QStringLiteral("starts in")), qPrintable(countdown->text()));
+    // Resume (of a pause) does not jump the window.
+    QVERIFY(!wizard.findChild<QPushButton *>(QStringLiteral("resumeRun"))->isEnabled());
+    screenshot(&wizard, QStringLiteral("7-countdown"));
+    QTRY_VERIFY_WITH_TIMEOUT(runPage->engine()->state() == RunState::Running, 90000);
+    QVERIFY(!wizard.findChild<QWidget *>(QStringLiteral("schedulePanel"))->isVisible());
+    for (const RunStepRecord &record : runPage->engine()->journal().steps) {
+        if (record.started.isValid())
+            QVERIFY2(record.started >= m_windowStart.addMSecs(-500),
+                     qPrintable(record.step.node + QStringLiteral(" started before the window")));
+    }
     screenshot(&wizard, QStringLiteral("7-run"));
-    QTRY_VERIFY_WITH_TIMEOUT(runPage->isComplete(), 180000);
+    // The overall bar counts finished work only: it never goes down and ends full.
+    auto *overall = wizard.findChild<QProgressBar *>(QStringLiteral("overallProgress"));
+    int lastOverall = overall->value();
+    QTRY_VERIFY_WITH_TIMEOUT((lastOverall = std::max(lastOverall, overall->value()), runPage->isComplete()),
+                             180000);
     QCOMPARE(toString(runPage->engine()->state()), toString(RunState::Completed));
+    QCOMPARE(overall->value(), 1000);
     const QList<ui::ProgressPane *> panes = runPage->findChildren<ui::ProgressPane *>();
     QCOMPARE(panes.size(), runPage->engine()->stepCount());
-    for (const ui::ProgressPane *pane : panes)
+    for (const ui::ProgressPane *pane : panes) {
         QVERIFY2(pane->state() == RunStepState::Succeeded, qPrintable(pane->objectName()));
+        QCOMPARE(toString(pane->status().kind), QStringLiteral("succeeded"));
+        QVERIFY2(pane->phaseText().startsWith(QStringLiteral("Succeeded")), qPrintable(pane->phaseText()));
+    }
+    // The page says what happened, and its Cancel became Close.
+    QCOMPARE(runPage->title(), QStringLiteral("Upgrade finished"));
+    QCOMPARE(wizard.buttonText(QWizard::CancelButton), QStringLiteral("&Close"));
     screenshot(&wizard, QStringLiteral("8-run-done"));
     QTest::mouseClick(next, Qt::LeftButton);
 
@@ -257,8 +330,11 @@ void tst_WizardGui::runsTheUpgradeAndVerifies()
     QTRY_VERIFY_WITH_TIMEOUT(verifyPage->isComplete() && matrix->rowCount() > 0, 30000);
     // 4 servers, the NBI and the Web UI.
     QCOMPARE(matrix->rowCount(), 6);
-    for (int row = 0; row < matrix->rowCount(); ++row)
+    for (int row = 0; row < matrix->rowCount(); ++row) {
         QCOMPARE(matrix->item(row, 7)->data(Qt::UserRole).toString(), QStringLiteral("upgraded"));
+        // The reason is a column of its own, not only a tooltip.
+        QVERIFY(matrix->item(row, 8)->text().startsWith(QStringLiteral("Upgraded from")));
+    }
     QVERIFY(verifyPage->report().allAtTarget());
     QVERIFY(!verifyPage->report().rebootNeeded());
     screenshot(&wizard, QStringLiteral("9-verify"));

@@ -192,6 +192,9 @@ void RunPage::initializePage()
     RunOptions options;
     options.journalPath = m_journalPath;
     options.clusterId = m_session->clusterId();
+    // The window the notice announced: staging at once, no service stopped before it.
+    if (!resuming)
+        options.announcedStart = m_session->announcedStart();
     m_engine->setOptions(options);
     if (m_session->history().isOpen())
         m_engine->setHistory(&m_session->history());
@@ -248,18 +251,16 @@ void RunPage::initializePage()
         m_activity->setText(prepared.error());
         return;
     }
-    // The notice announced a window: stage now, stop nothing before it opens.
-    const QDateTime window = resuming ? QDateTime() : m_session->announcedStart();
-    if (window.isValid() && QDateTime::currentDateTimeUtc().msecsTo(window) > 0) {
-        m_schedule = new ScheduledStart(m_engine, window, this);
+    // The engine keeps to the announced window (also on a resume); the page counts down.
+    if (m_engine->announcedStart().isValid() && !m_engine->journal().startedEarly
+        && QDateTime::currentDateTimeUtc() < m_engine->announcedStart()) {
+        m_schedule = new ScheduledStart(m_engine, this);
         connect(m_schedule, &ScheduledStart::countdown, this, &RunPage::updateCountdown);
         connect(m_schedule, &ScheduledStart::released, this, [this](bool early) {
             m_schedulePanel->hide();
             m_activity->setText(early ? tr("Started before the announced window, as asked.")
                                       : tr("The announced window has opened: the upgrade starts."));
-            onStateChanged();
         });
-        m_schedule->arm();
         m_schedulePanel->show();
         updateCountdown();
     }
@@ -273,7 +274,7 @@ void RunPage::updateCountdown()
 {
     if (!m_schedule || !m_schedule->isHolding())
         return;
-    const bool staged = m_engine && m_engine->state() == RunState::Paused;
+    const bool staged = m_engine && m_engine->isWaitingForWindow();
     const QString when = timeWithZone(m_schedule->windowStart(), QTimeZone::systemTimeZone());
     m_countdown->setText(
         tr("<b>%1</b> No service stops before the announced window, <b>%2</b>: it starts in "
@@ -316,7 +317,9 @@ void RunPage::refreshStatuses()
         return;
     for (int i = 0; i < m_panes.size() && i < m_engine->stepCount(); ++i)
         m_panes.at(i)->setStatus(stepStatus(m_engine->step(i), m_engine->state(),
-                                            m_engine->journal().stateSentence));
+                                            m_engine->journal().stateSentence,
+                                            m_engine->isWaitingForWindow() ? m_engine->announcedStart()
+                                                                           : QDateTime()));
 }
 
 void RunPage::showDifferences(const QStringList &differences)

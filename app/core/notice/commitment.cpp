@@ -23,7 +23,9 @@ QString whatStops(const ImpactPeriod &period)
     case ImpactPeriod::WorkersSlow:
         return tr("the FlowTraq service on %1 (queries slower, possibly incomplete)").arg(nodes);
     case ImpactPeriod::PortalDown:
-        return tr("the FlowTraq service on the portal %1 (no queries at all)").arg(nodes);
+        return nodes.compare(QLatin1String("portal"), Qt::CaseInsensitive) == 0
+                   ? tr("the FlowTraq service on the portal (no queries at all)")
+                   : tr("the FlowTraq service on the portal %1 (no queries at all)").arg(nodes);
     case ImpactPeriod::WebUiDown:
         return tr("the Web UI on %1 (its files are replaced)").arg(nodes);
     case ImpactPeriod::NbiDown:
@@ -41,7 +43,7 @@ QString timeWithZone(const QDateTime &time, const QTimeZone &zone)
     const QString today = local.date() == QDateTime::currentDateTime().toTimeZone(zone).date()
                               ? QString()
                               : QLocale().toString(local.date(), QLocale::ShortFormat) + QLatin1Char(' ');
-    if (zone == QTimeZone::utc())
+    if (zone.offsetFromUtc(local) == 0 && (abbreviation.contains(QLatin1String("UTC")) || abbreviation == QLatin1String("GMT")))
         return tr("%1%2 UTC").arg(today, local.toString(QStringLiteral("HH:mm")));
     return tr("%1%2 %3 (%4 UTC)")
         .arg(today, local.toString(QStringLiteral("HH:mm")), abbreviation,
@@ -65,8 +67,8 @@ Commitment describeCommitment(const NoticeFacts &facts, qint64 flowsLost, const 
     Commitment commitment;
     commitment.windowStart = facts.windowStart;
     commitment.windowEnd = facts.windowEnd;
-    // Within the tolerance the window counts as open: no countdown for a few seconds.
-    commitment.scheduled = now.msecsTo(facts.windowStart) > 60 * 1000;
+    // A window a few seconds away counts as open: no countdown for that.
+    commitment.scheduled = now.msecsTo(facts.windowStart) > 10 * 1000;
     const QTimeZone zone = facts.adminZone.isValid() ? facts.adminZone : QTimeZone::systemTimeZone();
 
     QString html;

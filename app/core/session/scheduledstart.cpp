@@ -4,66 +4,78 @@
 
 namespace ft {
 
-ScheduledStart::ScheduledStart(RunEngine *engine, const QDateTime &windowStart, QObject *parent)
+ScheduledStart::ScheduledStart(RunEngine *engine, QObject *parent)
     : QObject(parent)
     , m_engine(engine)
-    , m_window(windowStart.toUTC())
 {
     m_timer.setInterval(1000);
     connect(&m_timer, &QTimer::timeout, this, &ScheduledStart::check);
+    connect(engine, &RunEngine::stateChanged, this, &ScheduledStart::check);
+    connect(engine, &RunEngine::finished, this, [this] { m_timer.stop(); });
+    if (isHolding())
+        m_timer.start();
 }
 
-void ScheduledStart::arm()
+QDateTime ScheduledStart::windowStart() const
 {
-    if (!m_engine || msToWindow() <= 0)
-        return;
-    m_holding = true;
-    // The engine's pause is honoured at the first safe point: right after staging, before
-    // any service stops. Released by resume() when the window opens.
-    m_engine->pause();
-    connect(m_engine, &RunEngine::finished, this, [this] {
-        m_timer.stop();
-        m_holding = false;
-    });
-    m_timer.start();
+    return m_engine ? m_engine->announcedStart() : QDateTime();
 }
 
 qint64 ScheduledStart::msToWindow() const
 {
-    return std::max<qint64>(0, QDateTime::currentDateTimeUtc().msecsTo(m_window));
+    const QDateTime window = windowStart();
+    return window.isValid() ? std::max<qint64>(0, QDateTime::currentDateTimeUtc().msecsTo(window)) : 0;
+}
+
+bool ScheduledStart::isHolding() const
+{
+    if (!m_engine || m_released || m_engine->journal().startedEarly)
+        return false;
+    switch (m_engine->state()) {
+    case RunState::Idle:
+    case RunState::Reconciling:
+    case RunState::Staging:
+        return msToWindow() > 0;
+    case RunState::Paused:
+        return m_engine->isWaitingForWindow();
+    default:
+        return false;
+    }
 }
 
 void ScheduledStart::startNow()
 {
-    if (m_holding)
-        release(true);
+    if (m_engine)
+        m_engine->startNow();
 }
 
 void ScheduledStart::cancel()
 {
-    m_timer.stop();
-    m_holding = false;
     if (m_engine)
         m_engine->abort();
 }
 
 void ScheduledStart::check()
 {
-    if (!m_holding)
+    if (m_released || !m_engine)
         return;
-    const qint64 left = msToWindow();
-    Q_EMIT countdown(left);
-    if (left <= 0)
-        release(false);
-}
-
-void ScheduledStart::release(bool early)
-{
-    m_timer.stop();
-    m_holding = false;
-    if (m_engine)
-        m_engine->resume();
-    Q_EMIT released(early);
+    const RunState state = m_engine->state();
+    const bool ended = state == RunState::Completed || state == RunState::Halted || state == RunState::Aborted;
+    if (ended) {
+        m_timer.stop();
+        return;
+    }
+    const bool going = state == RunState::Running || state == RunState::WaitingForDecision
+                       || state == RunState::Pausing || state == RunState::Aborting;
+    if (going) {
+        m_released = true;
+        m_timer.stop();
+        Q_EMIT released(m_engine->journal().startedEarly);
+        return;
+    }
+    if (!m_timer.isActive() && isHolding())
+        m_timer.start();
+    Q_EMIT countdown(msToWindow());
 }
 
 } // namespace ft

@@ -70,7 +70,8 @@ QString skippedBy(const RunStepRecord &record)
     return {};
 }
 
-StepStatus stepStatus(const RunStepRecord &record, RunState runState, const QString &runSentence)
+StepStatus stepStatus(const RunStepRecord &record, RunState runState, const QString &runSentence,
+                      const QDateTime &window)
 {
     StepStatus status;
     switch (record.state) {
@@ -147,7 +148,10 @@ StepStatus stepStatus(const RunStepRecord &record, RunState runState, const QStr
     }
     status.kind = StepStatusKind::Pending;
     status.word = tr("Pending");
-    if (runState == RunState::Paused || runState == RunState::Pausing)
+    if (runState == RunState::Paused && window.isValid())
+        status.detail = tr("staged; waits for the announced window at %1")
+                            .arg(window.toLocalTime().toString(QStringLiteral("HH:mm")));
+    else if (runState == RunState::Paused || runState == RunState::Pausing)
         status.detail = tr("the run is paused");
     else if (runState == RunState::Aborting)
         status.detail = tr("will not run: the run is being aborted");

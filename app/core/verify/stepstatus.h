@@ -42,8 +42,9 @@ QString phaseDisplayName(const QString &phase);
 
 // How `record` stands while (or after) the run is in `runState`; `runSentence` is the
 // run's own sentence (why it halted), used as the reason a step did not run.
+// `window` is the announced window while the run holds for it (null otherwise).
 StepStatus stepStatus(const RunStepRecord &record, RunState runState,
-                      const QString &runSentence = {});
+                      const QString &runSentence = {}, const QDateTime &window = {});
 
 // Who answered a failed step with Skip ("the administrator", "--on-failure skip"),
 // or empty.
