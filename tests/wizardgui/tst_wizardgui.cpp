@@ -11,6 +11,7 @@
 #include "pages/runpage.h"
 #include "pages/verifypage.h"
 #include "session/sandboxcluster.h"
+#include "verify/stepstatus.h"
 #include "widgets/timelinechart.h"
 #include "agentlink/trustedcertificates.h"
 #include "session/upgradesession.h"
@@ -29,6 +30,7 @@
 #include <QTableWidget>
 #include <QTableView>
 #include <QTemporaryDir>
+#include <QScopeGuard>
 #include <QTest>
 #include <QTreeWidget>
 
@@ -43,6 +45,7 @@ private Q_SLOTS:
     void cleanupTestCase();
     void walksConnectDiscoverPackagesPlan();
     void runsTheUpgradeAndVerifies();
+    void failuresShowTrueStates();
 
 private:
     void screenshot(QWidget *widget, const QString &name);
@@ -344,6 +347,157 @@ void tst_WizardGui::runsTheUpgradeAndVerifies()
         QVERIFY(version.open(QIODevice::ReadOnly));
         QCOMPARE(version.readAll().trimmed(), QByteArray("6.3.0-1500"));
     }
+}
+
+// A second cluster whose server package fails to install: every answer to a failure
+// (retry, skip, defer, abort) and what the panes, the overall bar and Verify then say.
+void tst_WizardGui::failuresShowTrueStates()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString serverPackage = dir.filePath(QStringLiteral("server-fails.ftpkg"));
+    const QString webUiPackage = dir.filePath(QStringLiteral("webui.ftpkg"));
+    SandboxLaunchJob job;
+    job.setToolDirectory(QStringLiteral(FT_BIN_DIR));
+    job.setDirectory(dir.filePath(QStringLiteral("cluster")));
+    job.setArguments({QStringLiteral("--workers"), QStringLiteral("2")});
+    job.addPackage({QStringLiteral("--version"), QStringLiteral("6.3.0-1500"), QStringLiteral("--component"),
+                    QStringLiteral("server"), QStringLiteral("--mode"), QStringLiteral("fail"), QStringLiteral("-o"),
+                    serverPackage});
+    job.addPackage({QStringLiteral("--version"), QStringLiteral("6.3.0-1500"), QStringLiteral("--component"),
+                    QStringLiteral("webui"), QStringLiteral("-o"), webUiPackage});
+    QSignalSpy launched(&job, &SandboxLaunchJob::finished);
+    job.start();
+    QVERIFY(launched.wait(120000));
+    QVERIFY2(!job.hasError(), qPrintable(job.errorString()));
+    const SandboxClusterFile cluster = job.cluster();
+    const auto stopCluster = qScopeGuard([&dir] {
+        stopSandboxCluster(dir.filePath(QStringLiteral("cluster")), QStringLiteral(FT_BIN_DIR));
+    });
+
+    UpgradeSession session;
+    ui::UpgradeWizard wizard(&session);
+    wizard.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&wizard));
+    auto *next = qobject_cast<QPushButton *>(wizard.button(QWizard::NextButton));
+    wizard.findChild<ui::ConnectPage *>()->preset(TrustedCertificates::addressOf(cluster.portal()->agentUrl),
+                                                  cluster.token);
+    QTRY_VERIFY_WITH_TIMEOUT(!wizard.findChild<QLabel *>(QStringLiteral("fingerprint"))->text().isEmpty(), 10000);
+    wizard.findChild<QCheckBox *>(QStringLiteral("trustCertificate"))->setChecked(true);
+    for (const SandboxNode &node : cluster.nodes)
+        session.addKnownFingerprint(node.agentUrl, node.agentFingerprint);
+    QTest::mouseClick(next, Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(next->isEnabled(), 20000);
+    QTest::mouseClick(next, Qt::LeftButton);
+    auto *packagesPage = wizard.findChild<ui::PackagesPage *>(QStringLiteral("packagesPage"));
+    packagesPage->picker(0)->setPath(serverPackage);
+    packagesPage->picker(2)->setPath(webUiPackage);
+    QTRY_VERIFY_WITH_TIMEOUT(session.target().server && session.target().webUi, 20000);
+    auto *acknowledge = wizard.findChild<QCheckBox *>(QStringLiteral("acknowledgeWarnings"));
+    if (acknowledge->isVisible())
+        acknowledge->setChecked(true);
+    QTRY_VERIFY(next->isEnabled());
+    QTest::mouseClick(next, Qt::LeftButton);
+    QCOMPARE(wizard.currentId(), int(ui::UpgradeWizard::PlanPageId));
+    PlanOptions options = session.planOptions();
+    options.startTime = QDateTime::currentDateTimeUtc(); // the window is now: no countdown
+    session.setPlanOptions(options);
+    QTest::mouseClick(next, Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(next->isEnabled(), 20000);
+    QTest::mouseClick(next, Qt::LeftButton);
+    QCOMPARE(wizard.currentId(), int(ui::UpgradeWizard::NoticePageId));
+    auto *noticePage = wizard.findChild<ui::NoticePage *>(QStringLiteral("noticePage"));
+    QTest::mouseClick(wizard.button(QWizard::CommitButton), Qt::LeftButton);
+    QTRY_VERIFY(noticePage->confirmation() && noticePage->confirmation()->isVisible());
+    QTest::mouseClick(noticePage->confirmation()->findChild<QPushButton *>(QStringLiteral("confirmStart")),
+                      Qt::LeftButton);
+    QTRY_COMPARE(wizard.currentId(), int(ui::UpgradeWizard::RunPageId));
+
+    auto *runPage = wizard.findChild<ui::RunPage *>(QStringLiteral("runPage"));
+    RunEngine *engine = runPage->engine();
+    QVERIFY(engine);
+    QVERIFY(!runPage->schedule());
+    // Every word a pane showed, in order, from the one mapping.
+    QStringList seen;
+    connect(engine, &RunEngine::stepChanged, this, [&seen, engine](int step, const RunStepProgress &) {
+        const QString text = engine->step(step).step.node + QLatin1Char(' ')
+                             + stepStatus(engine->step(step), engine->state()).word;
+        if (seen.isEmpty() || seen.last() != text)
+            seen.append(text);
+    });
+    auto *overall = wizard.findChild<QProgressBar *>(QStringLiteral("overallProgress"));
+    auto *decision = wizard.findChild<QWidget *>(QStringLiteral("decisionPanel"));
+    auto paneOf = [runPage](const QString &node, Component component) {
+        return runPage->findChild<ui::ProgressPane *>(QStringLiteral("pane_%1_%2").arg(node, toString(component)));
+    };
+    auto answer = [&wizard](RunDecision choice) {
+        QTest::mouseClick(wizard.findChild<QPushButton *>(QStringLiteral("decision_%1").arg(toString(choice))),
+                          Qt::LeftButton);
+    };
+
+    // w1 fails: a true "Failed" with its reason, the bar where staging left it.
+    QTRY_VERIFY_WITH_TIMEOUT(decision->isVisible(), 120000);
+    const int afterStaging = overall->value();
+    QCOMPARE(afterStaging, 100); // staging done, no step done
+    QCOMPARE(toString(paneOf(QStringLiteral("w1"), Component::Server)->status().kind), QStringLiteral("failed"));
+    QVERIFY2(paneOf(QStringLiteral("w1"), Component::Server)->phaseText().startsWith(QStringLiteral("Failed: ")),
+             qPrintable(paneOf(QStringLiteral("w1"), Component::Server)->phaseText()));
+    screenshot(&wizard, QStringLiteral("10-failure"));
+
+    // Retry: a second attempt that says so, and fails again.
+    answer(RunDecision::Retry);
+    QTRY_VERIFY_WITH_TIMEOUT(decision->isVisible() && engine->step(0).attempts == 2, 120000);
+    QVERIFY2(seen.contains(QStringLiteral("w1 Retrying (attempt 2)")), qPrintable(seen.join(QStringLiteral(" | "))));
+    QCOMPARE(paneOf(QStringLiteral("w1"), Component::Server)->status().word, QStringLiteral("Failed (attempt 2)"));
+    QCOMPARE(overall->value(), afterStaging);
+
+    // Skip w1: skipped by the administrator. w2 fails next; defer it; then the portal
+    // fails; abort.
+    answer(RunDecision::Skip);
+    QTRY_VERIFY_WITH_TIMEOUT(decision->isVisible()
+                                 && engine->step(1).state == RunStepState::Failed, 120000);
+    QVERIFY2(paneOf(QStringLiteral("w1"), Component::Server)->phaseText().contains(QStringLiteral("by the administrator")),
+             qPrintable(paneOf(QStringLiteral("w1"), Component::Server)->phaseText()));
+    QCOMPARE(overall->value(), afterStaging);
+    answer(RunDecision::Defer);
+    QTRY_COMPARE(toString(paneOf(QStringLiteral("w2"), Component::Server)->status().kind), QStringLiteral("deferred"));
+    QTRY_VERIFY_WITH_TIMEOUT(decision->isVisible()
+                                 && paneOf(QStringLiteral("portal"), Component::Server)->status().kind
+                                        == StepStatusKind::Failed,
+                             120000);
+    QCOMPARE(overall->value(), afterStaging);
+    answer(RunDecision::Abort);
+    QTRY_COMPARE_WITH_TIMEOUT(toString(engine->state()), toString(RunState::Aborted), 60000);
+    QTRY_VERIFY(runPage->isComplete());
+
+    // After the abort every pane tells its own truth; none says "Waiting" or shows a bar.
+    QCOMPARE(toString(paneOf(QStringLiteral("w1"), Component::Server)->status().kind), QStringLiteral("skipped"));
+    QCOMPARE(toString(paneOf(QStringLiteral("w2"), Component::Server)->status().kind), QStringLiteral("not_run"));
+    QVERIFY(paneOf(QStringLiteral("w2"), Component::Server)->phaseText().contains(QStringLiteral("deferred")));
+    QCOMPARE(toString(paneOf(QStringLiteral("portal"), Component::Server)->status().kind), QStringLiteral("failed"));
+    QCOMPARE(toString(paneOf(QStringLiteral("portal"), Component::WebUi)->status().kind), QStringLiteral("not_run"));
+    QVERIFY(paneOf(QStringLiteral("portal"), Component::WebUi)->phaseText().contains(QStringLiteral("aborted")));
+    QCOMPARE(overall->value(), afterStaging);
+    QCOMPARE(runPage->title(), QStringLiteral("Upgrade aborted"));
+    screenshot(&wizard, QStringLiteral("11-after-abort"));
+
+    // Verify: not attempted, skipped by the administrator and failed, each with its reason.
+    QTest::mouseClick(next, Qt::LeftButton);
+    QCOMPARE(wizard.currentId(), int(ui::UpgradeWizard::VerifyPageId));
+    auto *verifyPage = wizard.findChild<ui::VerifyPage *>(QStringLiteral("verifyPage"));
+    auto *matrix = wizard.findChild<QTableWidget *>(QStringLiteral("verificationMatrix"));
+    QTRY_VERIFY_WITH_TIMEOUT(verifyPage->isComplete() && matrix->rowCount() > 0, 30000);
+    QHash<QString, QString> verdicts;
+    for (int row = 0; row < matrix->rowCount(); ++row) {
+        const QString key = matrix->item(row, 0)->text() + QLatin1Char('/') + matrix->item(row, 1)->text();
+        verdicts.insert(key, matrix->item(row, 7)->data(Qt::UserRole).toString());
+        QVERIFY2(!matrix->item(row, 8)->text().isEmpty(), qPrintable(key));
+    }
+    QCOMPARE(verdicts.value(QStringLiteral("w1/FlowTraq Server")), QStringLiteral("skipped"));
+    QCOMPARE(verdicts.value(QStringLiteral("w2/FlowTraq Server")), QStringLiteral("failed"));
+    QCOMPARE(verdicts.value(QStringLiteral("portal/FlowTraq Server")), QStringLiteral("failed"));
+    QCOMPARE(verdicts.value(QStringLiteral("portal/Web UI")), QStringLiteral("not_attempted"));
+    screenshot(&wizard, QStringLiteral("12-verify-after-abort"));
 }
 
 QTEST_MAIN(tst_WizardGui)

@@ -163,6 +163,20 @@ void VerifyPage::show(const VerificationReport &report)
     else
         m_summary->setText(tr("<b style='color:#c62828'>Not every component is at its target "
                               "version.</b> The rows below say which and why."));
+    // The reason is read, not guessed from a sliver: it gets at least a readable width,
+    // and the table scrolls sideways when the window is narrower than that.
+    int used = 0;
+    for (int column = 0; column < 8; ++column)
+        used += m_matrix->columnWidth(column);
+    const int room = m_matrix->viewport()->width() - used;
+    auto *header = m_matrix->horizontalHeader();
+    if (room >= 320) {
+        header->setSectionResizeMode(8, QHeaderView::Stretch);
+    } else {
+        header->setSectionResizeMode(8, QHeaderView::Interactive);
+        m_matrix->setColumnWidth(8, 320);
+    }
+    m_matrix->resizeRowsToContents();
     m_warnings->setText(report.warnings.join(QStringLiteral("\n")));
     m_warnings->setVisible(!report.warnings.isEmpty());
 }

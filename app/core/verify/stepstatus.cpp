@@ -119,7 +119,10 @@ StepStatus stepStatus(const RunStepRecord &record, RunState runState, const QStr
     if (runHasEnded(runState)) {
         status.kind = StepStatusKind::NotRun;
         status.word = tr("Not run");
-        if (runState == RunState::Aborted)
+        if (record.deferred && record.attempts > 0)
+            status.detail = tr("deferred after attempt %1 failed; the run ended before it was tried again")
+                                .arg(record.attempts);
+        else if (runState == RunState::Aborted)
             status.detail = tr("the run was aborted before this step");
         else if (runState == RunState::Halted)
             status.detail = runSentence.isEmpty() ? tr("the run halted before this step")
