@@ -168,7 +168,7 @@ void UpgradeWizard::done(int result)
 {
     const auto *runPage = qobject_cast<RunPage *>(page(RunPageId));
     const bool running = runPage && runPage->isRunning();
-    const bool beforeRun = currentId() >= 0 && currentId() < RunPageId && currentId() != ConnectPageId;
+    const bool beforeRun = currentId() >= 0 && currentId() < RunPageId;
     if (result == QDialog::Rejected && !m_closeConfirmed && (running || beforeRun)) {
         askBeforeClosing(result);
         return;
