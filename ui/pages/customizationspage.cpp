@@ -236,7 +236,7 @@ void CustomizationsPage::setState(State state)
     case State::Failed:
         m_status->setText(tr("<b>The Web UI's files could not be checked.</b> %1")
                               .arg(m_reportError.toHtmlEscaped()));
-        m_acknowledge->setText(tr("I understand that any customizations of the Web UI on %1 "
+        m_acknowledge->setText(tr("I &understand that any customizations of the Web UI on %1 "
                                   "will be overwritten")
                                    .arg(m_step ? m_step->node : QString()));
         break;
@@ -254,8 +254,8 @@ void CustomizationsPage::setState(State state)
                                    m_customizations.manifest.toHtmlEscaped()));
         m_caution->setText(cautionHtml(count));
         m_acknowledge->setText(count == 1
-                                   ? tr("I understand this customization will be overwritten")
-                                   : tr("I understand these %1 customizations will be overwritten")
+                                   ? tr("I &understand this customization will be overwritten")
+                                   : tr("I &understand these %1 customizations will be overwritten")
                                          .arg(count));
         break;
     }

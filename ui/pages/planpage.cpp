@@ -22,6 +22,7 @@
 #include <QSplitter>
 #include <QTimeZone>
 #include <QTreeWidget>
+#include <QTreeWidgetItemIterator>
 #include <QVBoxLayout>
 
 namespace ft::ui {
@@ -79,21 +80,24 @@ PlanPage::PlanPage(UpgradeSession *session, QWidget *parent)
     m_export = new QPushButton(tr("&Export plan…"));
     m_export->setObjectName(QStringLiteral("exportPlan"));
 
+    // Two rows, so the page fits a small screen without scrolling sideways.
     auto *options = new QHBoxLayout;
     options->addWidget(new QLabel(tr("Workers down at once:")));
     options->addWidget(m_maxWorkersDown);
     options->addSpacing(16);
     options->addWidget(new QLabel(tr("Start:")));
     options->addWidget(m_start);
+    auto *actions = new QHBoxLayout;
     auto *zone = new QLabel(QStringLiteral("%1 (%2)").arg(
         QTimeZone::systemTimeZone().abbreviation(QDateTime::currentDateTime()),
         QTimeZone::systemTimeZone().displayName(QDateTime::currentDateTime(), QTimeZone::OffsetName)));
     zone->setObjectName(QStringLiteral("startTimeZone"));
     zone->setToolTip(QString::fromUtf8(QTimeZone::systemTimeZoneId()));
     options->addWidget(zone);
-    options->addWidget(m_suggest);
     options->addStretch();
-    options->addWidget(m_export);
+    actions->addWidget(m_suggest);
+    actions->addStretch();
+    actions->addWidget(m_export);
 
     m_summary = new QLabel;
     m_summary->setObjectName(QStringLiteral("planSummary"));
@@ -107,22 +111,56 @@ PlanPage::PlanPage(UpgradeSession *session, QWidget *parent)
     m_steps->setColumnCount(6);
     m_steps->setHeaderLabels({tr("Step"), tr("Version"), tr("Outage"), tr("What users notice"),
                               tr("Flows lost"), tr("Estimate from")});
-    m_steps->header()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    // Fixed, readable widths (never "W…" or "Estim"); what does not fit a cell is in
+    // the details pane below the table and in the cell's tooltip.
+    m_steps->header()->setSectionResizeMode(QHeaderView::Interactive);
     m_steps->header()->setSectionResizeMode(3, QHeaderView::Stretch);
-    m_steps->setWordWrap(true);
+    m_steps->header()->setMinimumSectionSize(60);
+    m_steps->setColumnWidth(0, 190);
+    m_steps->setColumnWidth(1, 170);
+    m_steps->setColumnWidth(2, 80);
+    m_steps->setColumnWidth(4, 80);
+    m_steps->setColumnWidth(5, 150);
+    m_steps->setTextElideMode(Qt::ElideMiddle);
     m_steps->setAlternatingRowColors(true);
+    m_details = new QLabel(tr("Select a step to read all about it here."));
+    m_details->setObjectName(QStringLiteral("planDetails"));
+    m_details->setWordWrap(true);
+    m_details->setTextFormat(Qt::RichText);
+    m_details->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_details->setFrameShape(QFrame::StyledPanel);
+    m_details->setMargin(6);
+    connect(m_steps, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem *item) {
+        if (!item) {
+            m_details->setText(tr("Select a step to read all about it here."));
+            return;
+        }
+        QStringList lines;
+        for (int column = 0; column < m_steps->columnCount(); ++column) {
+            if (!item->text(column).isEmpty())
+                lines.append(QStringLiteral("<b>%1:</b> %2").arg(m_steps->headerItem()->text(column).toHtmlEscaped(),
+                                                                item->text(column).toHtmlEscaped()));
+        }
+        m_details->setText(lines.join(QStringLiteral("<br>")));
+    });
 
     m_timeline = new TimelineChart;
     m_timeline->setObjectName(QStringLiteral("timeline"));
 
     auto *splitter = new QSplitter(Qt::Vertical);
-    splitter->addWidget(m_steps);
+    auto *stepsAndDetails = new QWidget;
+    auto *stepsLayout = new QVBoxLayout(stepsAndDetails);
+    stepsLayout->setContentsMargins(0, 0, 0, 0);
+    stepsLayout->addWidget(m_steps, 1);
+    stepsLayout->addWidget(m_details);
+    splitter->addWidget(stepsAndDetails);
     splitter->addWidget(m_timeline);
     splitter->setStretchFactor(0, 3);
     splitter->setStretchFactor(1, 2);
 
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(options);
+    layout->addLayout(actions);
     layout->addWidget(m_loss);
     layout->addWidget(m_summary);
     layout->addWidget(m_warnings);
@@ -256,6 +294,13 @@ void PlanPage::fillSteps()
         }
     }
     m_steps->expandAll();
+    // Every cell's full text on hover too.
+    for (QTreeWidgetItemIterator it(m_steps); *it; ++it) {
+        for (int column = 0; column < m_steps->columnCount(); ++column) {
+            if ((*it)->toolTip(column).isEmpty())
+                (*it)->setToolTip(column, (*it)->text(column));
+        }
+    }
 }
 
 void PlanPage::fillTimeline()

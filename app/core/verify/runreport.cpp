@@ -15,6 +15,9 @@
 #include <QSaveFile>
 #include <QTemporaryFile>
 #include <QTextDocument>
+#include <QTextOption>
+#include <QFont>
+#include <QPageLayout>
 
 namespace ft {
 
@@ -298,9 +301,18 @@ Result exportRunReport(const RunJournal &journal, const VerificationReport *veri
         }
         QPdfWriter writer(&file);
         writer.setPageSize(QPageSize(QPageSize::A4));
+        // The step and verification tables are wide: landscape, a smaller type, and
+        // lines broken between words only ("FlowTraq Server", never "FlowT raq").
+        writer.setPageOrientation(QPageLayout::Landscape);
         writer.setTitle(tr("FlowTraq upgrade report"));
         writer.setCreator(QStringLiteral("FlowTraq Upgrade Wizard"));
         QTextDocument document;
+        QTextOption wrap = document.defaultTextOption();
+        wrap.setWrapMode(QTextOption::WordWrap);
+        document.setDefaultTextOption(wrap);
+        QFont font = document.defaultFont();
+        font.setPointSizeF(8);
+        document.setDefaultFont(font);
         document.setHtml(runReportHtml(journal, verification));
         document.print(&writer);
         break;
