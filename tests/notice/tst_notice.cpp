@@ -462,7 +462,7 @@ void TestNotice::draftFromShippedTemplates()
     QVERIFY(gapsOnly);
     QVERIFY(!gapsOnly->textBody.contains(QLatin1String("What you will notice")));
     QVERIFY(gapsOnly->textBody.contains(
-            QLatin1String("in all.\n\nFlow data will not be collected")));
+            QLatin1String("about 3 h 30 min\n\nFlow data will not be collected")));
     QVERIFY2(!gapsOnly->textBody.contains(QLatin1String("\n\n\n")), qPrintable(gapsOnly->textBody));
     QVERIFY(!gapsOnly->htmlBody.contains(QLatin1String("<ul>\n</ul>")));
 }

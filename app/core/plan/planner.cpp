@@ -189,8 +189,8 @@ UpgradePlan UpgradePlanner::plan(const QList<NodeStatus> &input, const UpgradeTa
     // The servers move while the NBI or the Web UI stay behind: say so, it is rarely meant.
     if (target.server) {
         for (const Component component : {Component::Nbi, Component::WebUi}) {
-            if (target.package(component))
-                continue;
+            if (chosen.package(component))
+                continue; // chosen (even if left out on purpose: the plan says so itself)
             QStringList behind;
             for (const NodeStatus &node : nodes) {
                 const ComponentState &status = node.component(component);
