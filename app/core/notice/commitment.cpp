@@ -84,10 +84,11 @@ Commitment describeCommitment(const NoticeFacts &facts, qint64 flowsLost, const 
     html += tr("<p><b>What will be stopped, and when</b> (estimates):</p><ul>");
     for (const ImpactPeriod &period : facts.periods) {
         const qint64 length = period.start.msecsTo(period.end);
-        html += QStringLiteral("<li>%1</li>")
-                    .arg(tr("%1 – %2 (%3): %4")
-                             .arg(clock(period.start, zone), clock(period.end, zone), formatDuration(length),
-                                  whatStops(period).toHtmlEscaped()));
+        const QString when = length < 60 * 1000 || clock(period.start, zone) == clock(period.end, zone)
+                                 ? tr("about %1 at %2").arg(formatDuration(length), clock(period.start, zone))
+                                 : tr("%1 – %2 (%3)").arg(clock(period.start, zone), clock(period.end, zone),
+                                                          formatDuration(length));
+        html += QStringLiteral("<li>%1</li>").arg(tr("%1: %2").arg(when, whatStops(period).toHtmlEscaped()));
     }
     html += QStringLiteral("</ul>");
     if (flowsLost > 0)
