@@ -299,6 +299,7 @@ Expected<QVariantMap> noticeValues(const NoticeFacts &facts, const NoticeFields 
         QVariantMap item;
         item.insert(QStringLiteral("node"), gap.node.trimmed());
         item.insert(QStringLiteral("minutes"), QString::number(gap.minutes));
+        item.insert(QStringLiteral("length"), gap.minutes == 1 ? tr("1 minute") : tr("%1 minutes").arg(gap.minutes));
         item.insert(QStringLiteral("start"), time.full(gap.start));
         item.insert(QStringLiteral("start_time"), time.clock(gap.start));
         item.insert(QStringLiteral("start_utc"), time.utc(gap.start));

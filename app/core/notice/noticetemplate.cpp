@@ -62,7 +62,8 @@ const QHash<QString, QStringList> &listItemNames()
                << QStringLiteral("is_webui_down") << QStringLiteral("is_nbi_down");
         result.insert(QStringLiteral("impacts"), impact);
         result.insert(QStringLiteral("flow_gaps"),
-                      {QStringLiteral("node"), QStringLiteral("minutes"), QStringLiteral("start"),
+                      {QStringLiteral("node"), QStringLiteral("minutes"), QStringLiteral("length"),
+                       QStringLiteral("start"),
                        QStringLiteral("start_time"), QStringLiteral("start_utc")});
         return result;
     }();
