@@ -1,5 +1,7 @@
 #include "runcommands.h"
 
+#include "session/scheduledstart.h"
+
 #include "packages/packageinspection.h"
 #include "plan/planexport.h"
 #include "verify/runreport.h"
@@ -13,6 +15,7 @@
 #include <QSslCertificate>
 #include <QSslKey>
 #include <QStandardPaths>
+#include <QTimeZone>
 #include <QTimer>
 
 namespace ft::cli {
@@ -153,6 +156,12 @@ Result RunCommand::parse(const QStringList &arguments)
         {QStringLiteral("canary"), tr("Upgrade this worker first and alone, then halt (exit 1) so it can be "
                                       "checked; run --resume upgrades the rest."),
          tr("node")},
+        {QStringLiteral("at"), tr("The announced window's start: stage at once, then stop no service "
+                                  "before this time (ISO 8601, e.g. 2026-12-05T22:00:00+01:00, or "
+                                  "HH:MM today in local time)."),
+         tr("time")},
+        {QStringLiteral("now"), tr("Start the upgrade as soon as staging is done, without a window "
+                                   "(also when resuming a run that has one).")},
     });
     if (Result parsed = parseArguments(m_parser, arguments); !parsed)
         return parsed;
@@ -227,7 +236,42 @@ Result RunCommand::parse(const QStringList &arguments)
         if (const auto format = reportFormatForPath(m_parser.value(QStringLiteral("report"))); !format)
             return makeError(format.error());
     }
+    m_now = m_parser.isSet(QStringLiteral("now"));
+    if (m_parser.isSet(QStringLiteral("at"))) {
+        if (m_now)
+            return makeError(tr("Use either --at or --now, not both."));
+        const auto at = parseStartTime(m_parser.value(QStringLiteral("at")), QDateTime::currentDateTime());
+        if (!at)
+            return makeError(at.error());
+        m_at = *at;
+        PlanOptions withStart = m_session.planOptions();
+        withStart.startTime = m_at;
+        m_session.setPlanOptions(withStart);
+    }
     return {};
+}
+
+Expected<QDateTime> parseStartTime(const QString &text, const QDateTime &now)
+{
+    const QString trimmed = text.trimmed();
+    QDateTime at;
+    const QTime clock = QTime::fromString(trimmed, QStringLiteral("H:mm"));
+    if (clock.isValid())
+        at = QDateTime(now.date(), clock, now.timeZone());
+    else
+        at = QDateTime::fromString(trimmed, Qt::ISODate);
+    if (!at.isValid())
+        return makeError(QCoreApplication::translate(
+                             "ft::cli::RunCommand",
+                             "--at takes a time such as 2026-12-05T22:00:00+01:00, 2026-12-05T21:00:00Z "
+                             "or 22:00 (today, local time); \"%1\" is none of these.")
+                             .arg(text));
+    // A minute of slack: "--at 22:00" typed at 22:00:30 means now.
+    if (at.toUTC() < now.toUTC().addSecs(-60))
+        return makeError(QCoreApplication::translate("ft::cli::RunCommand",
+                                                     "--at %1 lies in the past; use --now to start at once.")
+                             .arg(text));
+    return at.toUTC();
 }
 
 void RunCommand::start()
@@ -311,6 +355,11 @@ void RunCommand::startEngine(bool resuming)
             Q_EMIT finished(ExitBadInput);
             return;
         }
+        // The journal's window holds unless told otherwise.
+        if (m_at.isValid())
+            m_engine->setAnnouncedStart(m_at);
+        else if (m_now)
+            m_engine->startNow(QStringLiteral("--now"));
     } else {
         const UpgradePlan plan = m_session.plan();
         if (plan.nothingToDo()) {
@@ -319,6 +368,7 @@ void RunCommand::startEngine(bool resuming)
             Q_EMIT finished(ExitOk);
             return;
         }
+        m_options.announcedStart = m_at;
         m_engine->setOptions(m_options);
         if (Result prepared = m_engine->prepare(plan, m_session.target()); !prepared) {
             printError(prepared.error());
@@ -337,6 +387,17 @@ void RunCommand::startEngine(bool resuming)
                 printError(QStringLiteral("  %1| %2").arg(node, line));
         });
     connect(m_engine, &RunEngine::finished, this, &RunCommand::runFinished);
+    if (m_engine->announcedStart().isValid() && !m_engine->journal().startedEarly
+        && QDateTime::currentDateTimeUtc() < m_engine->announcedStart()) {
+        // The engine holds after staging until the window; say so, and when it opens.
+        const QString window = m_engine->announcedStart().toString(Qt::ISODate);
+        m_schedule = new ScheduledStart(m_engine, this);
+        connect(m_schedule, &ScheduledStart::released, this, [window](bool early) {
+            printError(early ? tr("Started before the announced window (%1).").arg(window)
+                             : tr("The announced window has opened (%1): the upgrade starts.").arg(window));
+        });
+        printError(tr("Staging now; no service stops before %1 (the announced window).").arg(window));
+    }
     m_engine->start();
 }
 

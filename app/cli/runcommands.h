@@ -4,7 +4,12 @@
 #include "run/runengine.h"
 #include "verify/verification.h"
 
+#include <QDateTime>
 #include <QHash>
+
+namespace ft {
+class ScheduledStart;
+}
 
 namespace ft::cli {
 
@@ -51,7 +56,10 @@ private:
     QStringList m_packageErrors;
     RunOptions m_options;
     bool m_resume = false;
+    bool m_now = false;
+    QDateTime m_at; // UTC; the announced window's start (--at)
     RunEngine *m_engine = nullptr;
+    ScheduledStart *m_schedule = nullptr;
 };
 
 // verify: the matrix of every node × component against the targets (the packages
@@ -100,6 +108,10 @@ private:
 
 // The exit code of a finished run: 0 all upgraded, 3 a reboot is needed, 1 otherwise.
 int runExitCode(const RunEngine &engine, const VerificationReport *verification);
+
+// --at's value: ISO 8601 (with an offset or Z, else local time) or "HH:MM" today in
+// local time; as UTC. A time more than a minute before `now` is an error.
+Expected<QDateTime> parseStartTime(const QString &text, const QDateTime &now);
 
 } // namespace ft::cli
 

@@ -6,10 +6,14 @@
 #include "pages/packagespage.h"
 #include "session/sandboxcluster.h"
 #include "agentlink/trustedcertificates.h"
+#include "plan/durationhistory.h"
 #include "session/upgradesession.h"
 #include "pages/upgradewizard.h"
 
+#include <QDateTime>
+#include <QWizardPage>
 #include <QDir>
+#include <QFile>
 
 #include <spdlog/spdlog.h>
 
@@ -18,6 +22,71 @@ namespace ft {
 namespace {
 
 const char kDemoVersion[] = "6.3.0-1500";
+
+// Installers in the demo take a visible time, as real ones do (seconds each).
+int slowSeconds(Component component)
+{
+    switch (component) {
+    case Component::Server: return 25;
+    case Component::Nbi: return 15;
+    case Component::WebUi: return 10;
+    }
+    return 10;
+}
+
+// What the portal's administrators changed in the demo's Web UI, so the customizations
+// page has something to show: a site colour, a banner in the start page, a script tweak.
+struct DemoCustomization
+{
+    const char *path;
+    const char *appended;
+};
+const DemoCustomization kCustomizations[] = {
+    {"css/site.css", "\n/* ACME NOC: our colours */\n.navbar { background: #003366; }\n"},
+    {"index.html", "\n<!-- ACME NOC: maintenance banner -->\n<div class=\"banner\">Call the NOC on x4100 for help.</div>\n"},
+    {"js/app.js", "\n// ACME NOC: open the flows dashboard first\nwindow.FT_START_VIEW = 'flows';\n"},
+};
+
+void customizeWebUi(const QString &installDir)
+{
+    for (const DemoCustomization &change : kCustomizations) {
+        QFile file(QDir(installDir).filePath(QStringLiteral("webui/") + QLatin1String(change.path)));
+        if (!file.open(QIODevice::Append))
+            spdlog::warn("Demo: cannot customize {}: {}", file.fileName().toStdString(),
+                         file.errorString().toStdString());
+        else
+            file.write(change.appended);
+    }
+}
+
+// Earlier runs on "this" cluster, so elapsed-against-estimate means something in the
+// demo: three runs per node and component, close to what the demo's installers take.
+void seedHistory(DurationHistory &history, const QString &clusterId, const SandboxClusterFile &cluster)
+{
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    for (int run = 0; run < 3; ++run) {
+        for (const SandboxNode &node : cluster.nodes) {
+            QList<Component> components{Component::Server};
+            if (node.role != NodeRole::Worker)
+                components << Component::Nbi << Component::WebUi;
+            for (Component component : components) {
+                MeasuredStep step;
+                step.clusterId = clusterId;
+                step.node = node.name;
+                step.os = node.os;
+                step.component = component;
+                const qint64 install = qint64(slowSeconds(component)) * 1000 + run * 1500;
+                step.phases = {component == Component::WebUi ? 0 : 3000 + run * 400, install,
+                               component == Component::WebUi ? 0 : 4000 + run * 300, 1500};
+                step.recordedAt = now.addDays(-30 * (3 - run));
+                if (Result recorded = history.record(step); !recorded) {
+                    spdlog::warn("Demo: the seeded history was not written: {}", recorded.error().toStdString());
+                    return;
+                }
+            }
+        }
+    }
+}
 
 QString packagePath(const QString &directory, Component component)
 {
@@ -55,10 +124,17 @@ void DemoCluster::start()
     for (Component component : {Component::Server, Component::Nbi, Component::WebUi}) {
         job->addPackage({QStringLiteral("--version"), QLatin1String(kDemoVersion),
                          QStringLiteral("--component"), toString(component),
-                         QStringLiteral("--mode"), QStringLiteral("normal"), QStringLiteral("-o"),
+                         QStringLiteral("--mode"), QStringLiteral("slow"), QStringLiteral("--slow-seconds"),
+                         QString::number(slowSeconds(component)), QStringLiteral("-o"),
                          packagePath(m_directory.path(), component)});
     }
     connect(job, &SandboxLaunchJob::finished, this, &DemoCluster::onLaunched);
+    // Say what happens while the six demo nodes start, instead of an empty page.
+    if (QWizardPage *connectPage = m_wizard->page(ui::UpgradeWizard::ConnectPageId)) {
+        m_connectSubTitle = connectPage->subTitle();
+        connectPage->setSubTitle(tr("Starting the demo cluster on this computer: a portal and five "
+                                    "workers, each with its agent. This takes a few seconds…"));
+    }
     m_started = true;
     spdlog::info("Starting the demo cluster in {}", m_directory.path().toStdString());
     job->start();
@@ -67,6 +143,8 @@ void DemoCluster::start()
 void DemoCluster::onLaunched(SandboxLaunchJob *job)
 {
     job->deleteLater();
+    if (QWizardPage *connectPage = m_wizard->page(ui::UpgradeWizard::ConnectPageId))
+        connectPage->setSubTitle(job->hasError() ? tr("The demo cluster did not start.") : m_connectSubTitle);
     if (job->hasError()) {
         spdlog::error("The demo cluster did not start: {}", job->errorString().toStdString());
         Q_EMIT failed(job->errorString());
@@ -82,6 +160,14 @@ void DemoCluster::onLaunched(SandboxLaunchJob *job)
         Q_EMIT failed(tr("The demo cluster has no portal agent."));
         return;
     }
+    customizeWebUi(portal->installDir);
+    // The demo's durations live in the demo's folder, never in the administrator's own
+    // history; seeded so the estimates are "measured" ones.
+    if (Result opened = m_session->openHistory(QDir(m_directory.path()).filePath(QStringLiteral("history.sqlite")));
+        opened)
+        seedHistory(m_session->history(), TrustedCertificates::addressOf(portal->agentUrl), cluster);
+    else
+        spdlog::warn("Demo: no duration history: {}", opened.error().toStdString());
     auto *connectPage = qobject_cast<ui::ConnectPage *>(m_wizard->page(ui::UpgradeWizard::ConnectPageId));
     connectPage->preset(TrustedCertificates::addressOf(portal->agentUrl), cluster.token);
     auto *packagesPage = qobject_cast<ui::PackagesPage *>(m_wizard->page(ui::UpgradeWizard::PackagesPageId));

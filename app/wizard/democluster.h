@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QObject>
+#include <QString>
 #include <QTemporaryDir>
 
 #include <memory>
@@ -39,6 +40,7 @@ private:
     ui::UpgradeWizard *m_wizard;
     QTemporaryDir m_directory;
     bool m_started = false;
+    QString m_connectSubTitle;
 };
 
 } // namespace ft

@@ -43,6 +43,7 @@ int main(int argc, char *argv[])
         spdlog::warn("Measured durations are not available: {}", opened.error().toStdString());
 
     ft::ui::UpgradeWizard wizard(&session);
+    wizard.setDemo(parser.isSet(demo));
     std::unique_ptr<ft::DemoCluster> demoCluster;
     if (parser.isSet(demo)) {
         demoCluster = std::make_unique<ft::DemoCluster>(&session, &wizard);

@@ -1,9 +1,12 @@
 #include "run/runjournal.h"
+#include "agentlink/trustedcertificates.h"
+#include "session/resumecommand.h"
 #include "sandboxfixture.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QSettings>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -185,6 +188,111 @@ private Q_SLOTS:
                       QStringLiteral("--journal"), journalPath})
                      .exitCode,
                  2);
+    }
+
+    // run --at: staging at once, then nothing stops before the announced window; the
+    // journal records it. --at and --now together, or a time in the past, are refused.
+    void scheduledStartKeepsTheWindow()
+    {
+        Cluster cluster;
+        QVERIFY(cluster.up({QStringLiteral("--workers"), QStringLiteral("1")}));
+        const QString server = cluster.makePackage(QStringLiteral("server"), kTarget, QStringLiteral("normal"), {});
+        QVERIFY(!server.isEmpty());
+        const QString journalPath = cluster.path(QStringLiteral("run.json"));
+
+        const CliResult both = cli({QStringLiteral("run"), QStringLiteral("--sandbox"), cluster.directory(),
+                                    QStringLiteral("--server-package"), server, QStringLiteral("--at"),
+                                    QStringLiteral("23:59"), QStringLiteral("--now")});
+        QCOMPARE(both.exitCode, 2);
+        QVERIFY2(both.err.contains("--now"), both.err.constData());
+        const CliResult past = cli({QStringLiteral("run"), QStringLiteral("--sandbox"), cluster.directory(),
+                                    QStringLiteral("--server-package"), server, QStringLiteral("--at"),
+                                    QStringLiteral("2020-01-01T00:00:00Z")});
+        QCOMPARE(past.exitCode, 2);
+        QVERIFY2(past.err.contains("in the past"), past.err.constData());
+        QVERIFY(!QFile::exists(journalPath));
+
+        QDateTime window = QDateTime::currentDateTimeUtc().addSecs(15);
+        window.setTime(QTime(window.time().hour(), window.time().minute(), window.time().second()));
+        const CliResult run = cli({QStringLiteral("run"), QStringLiteral("--sandbox"), cluster.directory(),
+                                   QStringLiteral("--server-package"), server, QStringLiteral("--journal"), journalPath,
+                                   QStringLiteral("--at"), window.toString(Qt::ISODate)});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QVERIFY2(run.err.contains("no service stops before"), run.err.constData());
+        QVERIFY2(run.err.contains("announced window has opened"), run.err.constData());
+        const auto journal = RunJournal::load(journalPath);
+        QVERIFY(journal);
+        QCOMPARE(journal->announcedStart, window);
+        QVERIFY(!journal->startedEarly);
+        int started = 0;
+        for (const RunStepRecord &record : journal->steps) {
+            if (!record.started.isValid())
+                continue;
+            ++started;
+            QVERIFY2(record.started >= window, qPrintable(record.step.node + QStringLiteral(" started at ")
+                                                          + record.started.toString(Qt::ISODateWithMs)));
+        }
+        QCOMPARE(started, 2);
+        // Staging happened before the window, not after it.
+        for (const RunStageRecord &stage : journal->stage)
+            QCOMPARE(stage.state, QStringLiteral("staged"));
+    }
+
+    // The resume command the wizard shows (quoted, with its connection flags; the token
+    // from the environment) works as shown, journal path with a space included.
+    void resumeCommandWorksAsShown()
+    {
+        Cluster cluster;
+        QVERIFY(cluster.up({QStringLiteral("--workers"), QStringLiteral("2")}));
+        const QString server = cluster.makePackage(QStringLiteral("server"), kTarget, QStringLiteral("slow"),
+                                                   {QStringLiteral("--slow-seconds"), QStringLiteral("4")});
+        QVERIFY(!server.isEmpty());
+        QDir().mkpath(cluster.path(QStringLiteral("my runs")));
+        const QString journalPath = cluster.path(QStringLiteral("my runs/run 1.json"));
+
+        QProcess first;
+        startCli(first, {QStringLiteral("run"), QStringLiteral("--sandbox"), cluster.directory(),
+                         QStringLiteral("--server-package"), server, QStringLiteral("--journal"), journalPath});
+        QVERIFY(first.waitForStarted(10000));
+        QVERIFY(QTest::qWaitFor(
+            [&] {
+                const auto journal = RunJournal::load(journalPath);
+                return (journal && journal->steps.first().state == RunStepState::Running)
+                       || first.state() == QProcess::NotRunning;
+            },
+            60000));
+        first.kill();
+        QVERIFY(first.waitForFinished(10000));
+
+        // The wizard trusted the agents (as on its Discover page), in the settings the CLI reads too.
+        QSettings settings(m_home.filePath(QStringLiteral("config/FlowTraq Upgrade/ftupgrade.conf")),
+                           QSettings::IniFormat);
+        TrustedCertificates trusted(&settings);
+        for (const SandboxNode &node : cluster.file().nodes)
+            QVERIFY(trusted.trust(TrustedCertificates::addressOf(node.agentUrl), node.agentFingerprint));
+        settings.sync();
+
+        AgentEndpoint portal;
+        portal.url = cluster.file().portal()->agentUrl;
+        portal.fingerprint = cluster.file().portal()->agentFingerprint;
+        const QString shown = resumeCommandLine(journalPath, portal, tool(QStringLiteral("ftupgrade-cli")),
+                                                ShellKind::Posix);
+        QVERIFY2(shown.contains(QStringLiteral("--resume --journal '")), qPrintable(shown));
+        QVERIFY(shown.contains(QStringLiteral("--portal ")));
+        QVERIFY(shown.contains(QStringLiteral("--fingerprint ")));
+        QVERIFY(!shown.contains(cluster.file().token));
+        // Run exactly what is shown, through a shell.
+        QProcess shell;
+        QProcessEnvironment env = environment();
+        env.insert(QStringLiteral("FTUPGRADE_TOKEN"), cluster.file().token);
+        shell.setProcessEnvironment(env);
+        shell.start(QStringLiteral("/bin/sh"), {QStringLiteral("-c"), shown});
+        QVERIFY(shell.waitForFinished(120000));
+        QVERIFY2(shell.exitCode() == 0, shell.readAllStandardError().constData());
+        const QJsonObject json = QJsonDocument::fromJson(shell.readAllStandardOutput()).object();
+        QCOMPARE(json.value(QStringLiteral("state")).toString(), QStringLiteral("completed"));
+        for (const SandboxNode &node : cluster.file().nodes)
+            QCOMPARE(installedVersion(node.installDir, Component::Server), kTarget);
     }
 
     // Exit codes: 3 when the installer asked for a reboot and the version stayed,

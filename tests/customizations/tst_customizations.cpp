@@ -429,7 +429,7 @@ void tst_Customizations::pageGatesNextUntilAcknowledged()
     QVERIFY(caution->text().contains(QStringLiteral("not safe")));
     QVERIFY(acknowledge->isVisible());
     QCOMPARE(acknowledge->text(),
-             QStringLiteral("I understand these %1 customizations will be overwritten").arg(count));
+             QStringLiteral("I &understand these %1 customizations will be overwritten").arg(count));
     QVERIFY(!acknowledge->isChecked());
     QVERIFY(!next->isEnabled());
 

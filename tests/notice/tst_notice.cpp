@@ -125,6 +125,7 @@ private Q_SLOTS:
     void icsParsedByIcalendar();
     void mailtoUrlIsPercentEncoded();
     void saveRefusesToOverwrite();
+    void shortOutageAndEditedBody();
 
 private:
     NoticeFacts knownPlan() const;
@@ -411,21 +412,24 @@ void TestNotice::draftFromShippedTemplates()
     QVERIFY(text.contains(QStringLiteral(
             "Sat 5 Dec 2026 22:00 CET to Sun 6 Dec 2026 01:30 CET (Europe/Amsterdam, UTC+01:00)")));
     QVERIFY(text.contains(QStringLiteral("Sat 5 Dec 2026 21:00 UTC to Sun 6 Dec 2026 00:30 UTC")));
-    QVERIFY(text.contains(QStringLiteral("About 3 h 30 min in all.")));
+    QVERIFY(text.contains(QStringLiteral("Duration:   about 3 h 30 min")));
+    // The labels stay in the plain text (and so in the .ics), as in the HTML.
+    QVERIFY(text.contains(QStringLiteral("Local time: Sat 5 Dec 2026 22:00 CET")));
+    QVERIFY(text.contains(QStringLiteral("UTC:        Sat 5 Dec 2026 21:00 UTC")));
 
-    // What users see, in time order, one line each.
+    // What users see, in time order whatever its kind, one line each.
     const QStringList expectedOrder = {
             QStringLiteral("- 22:05–22:20: queries are slower and results may be incomplete while "
                            "workers are upgraded (w1)."),
             QStringLiteral("- 22:20–22:35: queries are slower and results may be incomplete while "
                            "workers are upgraded (w2)."),
-            QStringLiteral("- Sun 00:10–Sun 00:25: queries are slower and results may be "
-                           "incomplete while workers are upgraded (w3)."),
-            QStringLiteral("- 22:40–22:55: FlowTraq is not available while the portal (portal) is "
+            QStringLiteral("- 22:40–22:55: FlowTraq is not available while the portal is "
                            "upgraded: no queries"),
-            QStringLiteral("- 23:05–23:15: the FlowTraq Web UI is not available"),
             QStringLiteral(
                     "- 23:00–23:05: the northbound interface (NBI) on portal is not available."),
+            QStringLiteral("- 23:05–23:15: the FlowTraq Web UI is not available"),
+            QStringLiteral("- Sun 00:10–Sun 00:25: queries are slower and results may be "
+                           "incomplete while workers are upgraded (w3)."),
             QStringLiteral("- w1: about 4 minutes from 22:05"),
             QStringLiteral("- portal: about 6 minutes from 22:40"),
             QStringLiteral("Questions: NOC desk, +31 20 555 0100 & chat #flowtraq"),
@@ -458,7 +462,7 @@ void TestNotice::draftFromShippedTemplates()
     QVERIFY(gapsOnly);
     QVERIFY(!gapsOnly->textBody.contains(QLatin1String("What you will notice")));
     QVERIFY(gapsOnly->textBody.contains(
-            QLatin1String("in all.\n\nFlow data will not be collected")));
+            QLatin1String("about 3 h 30 min\n\nFlow data will not be collected")));
     QVERIFY2(!gapsOnly->textBody.contains(QLatin1String("\n\n\n")), qPrintable(gapsOnly->textBody));
     QVERIFY(!gapsOnly->htmlBody.contains(QLatin1String("<ul>\n</ul>")));
 }
@@ -934,6 +938,30 @@ void TestNotice::saveRefusesToOverwrite()
                      && refusedBySystem.error().size() > 55,
              qPrintable(refusedBySystem.error()));
     QVERIFY(!QFile::exists(QStringLiteral("/proc/ftupgrade-notice.eml")));
+}
+
+// A 45-second outage reads "about 45 s at 22:43", not "22:43–22:43"; an edited body is
+// what the exports carry.
+void TestNotice::shortOutageAndEditedBody()
+{
+    NoticeFacts facts = knownPlan();
+    facts.periods = {{ImpactPeriod::WebUiDown, cet(5, 22, 43), cet(5, 22, 43).addSecs(45),
+                      {QStringLiteral("portal")}}};
+    facts.flowGaps.clear();
+    const auto values = noticeValues(facts, knownFields());
+    QVERIFY(values);
+    QCOMPARE(values->value("impacts").toList().at(0).toMap().value("when").toString(),
+             QStringLiteral("about 45 s at 22:43"));
+    const auto draft = draftNotice(facts, knownFields(), m_templates);
+    QVERIFY2(draft, qPrintable(draft ? QString() : draft.error()));
+    QVERIFY2(draft->textBody.contains(QStringLiteral("- about 45 s at 22:43: the FlowTraq Web UI")),
+             qPrintable(draft->textBody));
+
+    const NoticeDraft edited = withEditedBody(*draft, QStringLiteral("Hello <all>,\n\nWe upgrade tonight.\nBye"));
+    QCOMPARE(edited.textBody, QStringLiteral("Hello <all>,\n\nWe upgrade tonight.\nBye"));
+    QVERIFY(edited.htmlBody.contains(QStringLiteral("<p>Hello &lt;all&gt;,</p>")));
+    QVERIFY(edited.htmlBody.contains(QStringLiteral("We upgrade tonight.<br>")));
+    QCOMPARE(edited.subject, draft->subject);
 }
 
 QTEST_GUILESS_MAIN(TestNotice)

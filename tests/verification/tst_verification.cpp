@@ -1,5 +1,6 @@
 #include "verify/runreport.h"
 #include "verify/verification.h"
+#include "verify/stepstatus.h"
 
 #include <QFile>
 #include <QGuiApplication>
@@ -73,8 +74,8 @@ private Q_SLOTS:
         QTest::newRow("failed, old version") << "6.2.1-1200" << true << int(RunStepState::Failed) << "6.2.1-1200"
                                              << false << running << int(Verdict::Failed) << "Still on 6.2.1-1200";
         QTest::newRow("skipped by decision") << "6.2.1-1200" << true << int(RunStepState::Skipped)
-                                             << "6.2.1-1200" << false << running << int(Verdict::Failed)
-                                             << "by decision";
+                                             << "6.2.1-1200" << false << running << int(Verdict::Skipped)
+                                             << "Skipped";
         // The vendor: a reboot is needed only when the version did not change.
         QTest::newRow("3010, version unchanged") << "6.2.1-1200" << true << int(RunStepState::Succeeded)
                                                  << "6.2.1-1200" << true << running
@@ -114,6 +115,52 @@ private Q_SLOTS:
         QVERIFY2(cell.sentence.contains(sentencePart, Qt::CaseInsensitive), qPrintable(cell.sentence));
         QCOMPARE(cell.versionNow, now);
         QCOMPARE(cell.target, QStringLiteral("6.3.0-1500"));
+    }
+
+    // After an abort, a step never tried, a node skipped by the administrator and a
+    // real failure are three different verdicts, each with its reason.
+    void verdictsAfterAnAbort()
+    {
+        const NodeStatus status = node(QStringLiteral("w1"), NodeRole::Worker, QStringLiteral("6.2.1-1200"));
+        const Version target = v(QStringLiteral("6.3.0-1500"));
+
+        RunStepRecord never = stepRecord(QStringLiteral("w1"), Component::Server, RunStepState::Pending,
+                                         QStringLiteral("6.2.1-1200"), {});
+        never.wave = 2;
+        VerificationCell cell = verifyCell(status, Component::Server, target, &never, kNow, RunState::Aborted);
+        QCOMPARE(toString(cell.verdict), QStringLiteral("not_attempted"));
+        QVERIFY2(cell.sentence.contains(QStringLiteral("aborted")), qPrintable(cell.sentence));
+
+        RunStepRecord skipped = stepRecord(QStringLiteral("w1"), Component::Server, RunStepState::Skipped,
+                                           QStringLiteral("6.2.1-1200"), {});
+        skipped.wave = 1;
+        skipped.attempts = 1;
+        skipped.decisions.append({RunDecision::Skip, kNow, QStringLiteral("administrator")});
+        cell = verifyCell(status, Component::Server, target, &skipped, kNow, RunState::Aborted);
+        QCOMPARE(toString(cell.verdict), QStringLiteral("skipped"));
+        QVERIFY2(cell.sentence.contains(QStringLiteral("by the administrator")), qPrintable(cell.sentence));
+
+        RunStepRecord failed = stepRecord(QStringLiteral("w1"), Component::Server, RunStepState::Failed,
+                                          QStringLiteral("6.2.1-1200"), {});
+        failed.wave = 0;
+        failed.attempts = 2;
+        failed.error = QStringLiteral("the installer exited with code 1");
+        cell = verifyCell(status, Component::Server, target, &failed, kNow, RunState::Aborted);
+        QCOMPARE(toString(cell.verdict), QStringLiteral("failed"));
+        QVERIFY2(cell.sentence.contains(QStringLiteral("exited with code 1")), qPrintable(cell.sentence));
+
+        // The same words as the run page's panes.
+        QCOMPARE(toString(stepStatus(never, RunState::Aborted).kind), QStringLiteral("not_run"));
+        QCOMPARE(stepStatus(skipped, RunState::Aborted).text(),
+                 QStringLiteral("Skipped: by the administrator; left on its old version"));
+        QCOMPARE(stepStatus(failed, RunState::Aborted).word, QStringLiteral("Failed (attempt 2)"));
+        failed.state = RunStepState::Running;
+        failed.phase = QStringLiteral("installing");
+        QCOMPARE(stepStatus(failed, RunState::Running).text(), QStringLiteral("Retrying (attempt 2): Installing"));
+        never.deferred = true;
+        QCOMPARE(toString(stepStatus(never, RunState::Running).kind), QStringLiteral("deferred"));
+        QCOMPARE(stepStatus(never, RunState::Halted, QStringLiteral("w2 failed")).text(),
+                 QStringLiteral("Not run: the run halted before this step (w2 failed)"));
     }
 
     void unreachableNode()
@@ -183,7 +230,7 @@ private Q_SLOTS:
         QCOMPARE(order, (QStringList{QStringLiteral("portal/server"), QStringLiteral("portal/webui"),
                                      QStringLiteral("w2/server"), QStringLiteral("w10/server"),
                                      QStringLiteral("w99/server")}));
-        QCOMPARE(toString(report.cells.at(2).verdict), toString(Verdict::Failed));
+        QCOMPARE(toString(report.cells.at(2).verdict), toString(Verdict::Skipped));
         QCOMPARE(toString(report.cells.at(3).verdict), toString(Verdict::Upgraded));
         QCOMPARE(toString(report.cells.at(4).verdict), toString(Verdict::Unreachable));
         QCOMPARE(report.portalWebUiVersion, QStringLiteral("6.3.0-1500"));

@@ -5,11 +5,13 @@
 #include "pages/connectpage.h"
 #include "discover/discovery.h"
 #include "widgets/packagepicker.h"
+#include "pages/noticepage.h"
 #include "pages/packagespage.h"
 #include "widgets/progresspane.h"
 #include "pages/runpage.h"
 #include "pages/verifypage.h"
 #include "session/sandboxcluster.h"
+#include "verify/stepstatus.h"
 #include "widgets/timelinechart.h"
 #include "agentlink/trustedcertificates.h"
 #include "session/upgradesession.h"
@@ -18,6 +20,9 @@
 #include <QCheckBox>
 #include <QDir>
 #include <QLabel>
+#include <QLineEdit>
+#include <QMessageBox>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
@@ -25,6 +30,7 @@
 #include <QTableWidget>
 #include <QTableView>
 #include <QTemporaryDir>
+#include <QScopeGuard>
 #include <QTest>
 #include <QTreeWidget>
 
@@ -39,6 +45,7 @@ private Q_SLOTS:
     void cleanupTestCase();
     void walksConnectDiscoverPackagesPlan();
     void runsTheUpgradeAndVerifies();
+    void failuresShowTrueStates();
 
 private:
     void screenshot(QWidget *widget, const QString &name);
@@ -50,6 +57,7 @@ private:
     // first stopped, on the Plan page.
     UpgradeSession *m_session = nullptr;
     ui::UpgradeWizard *m_wizard = nullptr;
+    QDateTime m_windowStart;
 };
 
 void tst_WizardGui::initTestCase()
@@ -218,6 +226,13 @@ void tst_WizardGui::runsTheUpgradeAndVerifies()
     ui::UpgradeWizard &wizard = *m_wizard;
     QCOMPARE(wizard.currentId(), int(ui::UpgradeWizard::PlanPageId));
     auto *next = qobject_cast<QPushButton *>(wizard.button(QWizard::NextButton));
+    // The window announced lies a little ahead: the run must stage, then wait for it.
+    PlanOptions options = m_session->planOptions();
+    m_windowStart = QDateTime::currentDateTimeUtc().addSecs(40);
+    m_windowStart.setTime(QTime(m_windowStart.time().hour(), m_windowStart.time().minute(),
+                                m_windowStart.time().second()));
+    options.startTime = m_windowStart;
+    m_session->setPlanOptions(options);
     QTest::mouseClick(next, Qt::LeftButton);
 
     // The sandbox's Web UI is as installed: nothing to lose, the page lets us on.
@@ -225,28 +240,89 @@ void tst_WizardGui::runsTheUpgradeAndVerifies()
     QTRY_VERIFY_WITH_TIMEOUT(next->isEnabled(), 20000);
     QTest::mouseClick(next, Qt::LeftButton);
 
-    // The notice is the commit page: its button starts the upgrade.
+    // The notice is the commit page: its button starts the upgrade, but never by Enter.
     QCOMPARE(wizard.currentId(), int(ui::UpgradeWizard::NoticePageId));
+    auto *noticePage = wizard.findChild<ui::NoticePage *>(QStringLiteral("noticePage"));
     auto *commit = qobject_cast<QPushButton *>(wizard.button(QWizard::CommitButton));
     QVERIFY(commit->isVisible());
-    QTest::mouseClick(commit, Qt::LeftButton);
+    QVERIFY(!commit->isDefault());
+    auto *recipients = wizard.findChild<QLineEdit *>(QStringLiteral("noticeRecipients"));
+    recipients->setFocus();
+    QTest::keyClick(recipients, Qt::Key_Return);
+    QTest::keyClick(recipients, Qt::Key_Enter);
+    commit->setFocus();
+    QTest::keyClick(commit, Qt::Key_Return);
+    QTest::qWait(200);
+    QCOMPARE(wizard.currentId(), int(ui::UpgradeWizard::NoticePageId));
+    QVERIFY(!noticePage->confirmation());
+    auto *runPage = wizard.findChild<ui::RunPage *>(QStringLiteral("runPage"));
+    QVERIFY(!runPage->engine());
 
-    // Run: staging, then the waves, live in the panes, until the run is over.
-    QCOMPARE(wizard.currentId(), int(ui::UpgradeWizard::RunPageId));
+    // Start asks first, restating what stops when, the window and the flow loss; Enter
+    // in that question keeps everything as it is.
+    QTest::mouseClick(commit, Qt::LeftButton);
+    QTRY_VERIFY(noticePage->confirmation() && noticePage->confirmation()->isVisible());
+    auto *question = qobject_cast<QMessageBox *>(noticePage->confirmation());
+    QVERIFY(question);
+    QVERIFY2(question->text().contains(QStringLiteral("Announced window")), qPrintable(question->text()));
+    QVERIFY(question->text().contains(QStringLiteral("What will be stopped")));
+    QVERIFY(question->text().contains(QStringLiteral("flow loss")));
+    QVERIFY2(question->text().contains(QStringLiteral("no service stops before")), qPrintable(question->text()));
+    screenshot(question, QStringLiteral("6-confirm-start"));
+    QTest::keyClick(question, Qt::Key_Return);
+    QTRY_VERIFY(!noticePage->confirmation());
+    QCOMPARE(wizard.currentId(), int(ui::UpgradeWizard::NoticePageId));
+    QVERIFY(!runPage->engine());
+    QTest::mouseClick(commit, Qt::LeftButton);
+    QTRY_VERIFY(noticePage->confirmation() && noticePage->confirmation()->isVisible());
+    QTest::mouseClick(noticePage->confirmation()->findChild<QPushButton *>(QStringLiteral("confirmStart")),
+                      Qt::LeftButton);
+
+    // Run: staging at once, then a countdown to the announced window; nothing stops
+    // before it, and the first step starts at it.
+    QTRY_COMPARE(wizard.currentId(), int(ui::UpgradeWizard::RunPageId));
     QVERIFY(!wizard.button(QWizard::BackButton)->isVisible()
             || !wizard.button(QWizard::BackButton)->isEnabled());
-    auto *runPage = wizard.findChild<ui::RunPage *>(QStringLiteral("runPage"));
-    QVERIFY(runPage);
-    QTRY_VERIFY_WITH_TIMEOUT(runPage->engine()
-                                 && runPage->engine()->state() == RunState::Running,
-                             60000);
+    QVERIFY(runPage->engine());
+    QCOMPARE(runPage->engine()->announcedStart(), m_windowStart);
+    auto *countdown = wizard.findChild<QLabel *>(QStringLiteral("countdown"));
+    QVERIFY(wizard.findChild<QWidget *>(QStringLiteral("schedulePanel"))->isVisible());
+    QTRY_VERIFY_WITH_TIMEOUT(runPage->engine()->isWaitingForWindow(), 60000);
+    QVERIFY(QDateTime::currentDateTimeUtc() < m_windowStart);
+    QCOMPARE(runPage->engine()->journal().announcedStart, m_windowStart);
+    for (int i = 0; i < runPage->engine()->stepCount(); ++i)
+        QVERIFY(runPage->engine()->step(i).state == RunStepState::Pending
+                || runPage->engine()->step(i).state == RunStepState::AlreadyCurrent);
+    QTRY_VERIFY(countdown->text().contains(QStringLiteral("staged")));
+    QVERIFY2(countdown->text().contains(QStringLiteral("starts in")), qPrintable(countdown->text()));
+    // Resume (of a pause) does not jump the window.
+    QVERIFY(!wizard.findChild<QPushButton *>(QStringLiteral("resumeRun"))->isEnabled());
+    screenshot(&wizard, QStringLiteral("7-countdown"));
+    QTRY_VERIFY_WITH_TIMEOUT(runPage->engine()->state() == RunState::Running, 90000);
+    QVERIFY(!wizard.findChild<QWidget *>(QStringLiteral("schedulePanel"))->isVisible());
+    for (const RunStepRecord &record : runPage->engine()->journal().steps) {
+        if (record.started.isValid())
+            QVERIFY2(record.started >= m_windowStart.addMSecs(-500),
+                     qPrintable(record.step.node + QStringLiteral(" started before the window")));
+    }
     screenshot(&wizard, QStringLiteral("7-run"));
-    QTRY_VERIFY_WITH_TIMEOUT(runPage->isComplete(), 180000);
+    // The overall bar counts finished work only: it never goes down and ends full.
+    auto *overall = wizard.findChild<QProgressBar *>(QStringLiteral("overallProgress"));
+    int lastOverall = overall->value();
+    QTRY_VERIFY_WITH_TIMEOUT((lastOverall = std::max(lastOverall, overall->value()), runPage->isComplete()),
+                             180000);
     QCOMPARE(toString(runPage->engine()->state()), toString(RunState::Completed));
+    QCOMPARE(overall->value(), 1000);
     const QList<ui::ProgressPane *> panes = runPage->findChildren<ui::ProgressPane *>();
     QCOMPARE(panes.size(), runPage->engine()->stepCount());
-    for (const ui::ProgressPane *pane : panes)
+    for (const ui::ProgressPane *pane : panes) {
         QVERIFY2(pane->state() == RunStepState::Succeeded, qPrintable(pane->objectName()));
+        QCOMPARE(toString(pane->status().kind), QStringLiteral("succeeded"));
+        QVERIFY2(pane->phaseText().startsWith(QStringLiteral("Succeeded")), qPrintable(pane->phaseText()));
+    }
+    // The page says what happened, and its Cancel became Close.
+    QCOMPARE(runPage->title(), QStringLiteral("Upgrade finished"));
+    QCOMPARE(wizard.buttonText(QWizard::CancelButton), QStringLiteral("&Close"));
     screenshot(&wizard, QStringLiteral("8-run-done"));
     QTest::mouseClick(next, Qt::LeftButton);
 
@@ -257,8 +333,11 @@ void tst_WizardGui::runsTheUpgradeAndVerifies()
     QTRY_VERIFY_WITH_TIMEOUT(verifyPage->isComplete() && matrix->rowCount() > 0, 30000);
     // 4 servers, the NBI and the Web UI.
     QCOMPARE(matrix->rowCount(), 6);
-    for (int row = 0; row < matrix->rowCount(); ++row)
+    for (int row = 0; row < matrix->rowCount(); ++row) {
         QCOMPARE(matrix->item(row, 7)->data(Qt::UserRole).toString(), QStringLiteral("upgraded"));
+        // The reason is a column of its own, not only a tooltip.
+        QVERIFY(matrix->item(row, 8)->text().startsWith(QStringLiteral("Upgraded from")));
+    }
     QVERIFY(verifyPage->report().allAtTarget());
     QVERIFY(!verifyPage->report().rebootNeeded());
     screenshot(&wizard, QStringLiteral("9-verify"));
@@ -268,6 +347,157 @@ void tst_WizardGui::runsTheUpgradeAndVerifies()
         QVERIFY(version.open(QIODevice::ReadOnly));
         QCOMPARE(version.readAll().trimmed(), QByteArray("6.3.0-1500"));
     }
+}
+
+// A second cluster whose server package fails to install: every answer to a failure
+// (retry, skip, defer, abort) and what the panes, the overall bar and Verify then say.
+void tst_WizardGui::failuresShowTrueStates()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString serverPackage = dir.filePath(QStringLiteral("server-fails.ftpkg"));
+    const QString webUiPackage = dir.filePath(QStringLiteral("webui.ftpkg"));
+    SandboxLaunchJob job;
+    job.setToolDirectory(QStringLiteral(FT_BIN_DIR));
+    job.setDirectory(dir.filePath(QStringLiteral("cluster")));
+    job.setArguments({QStringLiteral("--workers"), QStringLiteral("2")});
+    job.addPackage({QStringLiteral("--version"), QStringLiteral("6.3.0-1500"), QStringLiteral("--component"),
+                    QStringLiteral("server"), QStringLiteral("--mode"), QStringLiteral("fail"), QStringLiteral("-o"),
+                    serverPackage});
+    job.addPackage({QStringLiteral("--version"), QStringLiteral("6.3.0-1500"), QStringLiteral("--component"),
+                    QStringLiteral("webui"), QStringLiteral("-o"), webUiPackage});
+    QSignalSpy launched(&job, &SandboxLaunchJob::finished);
+    job.start();
+    QVERIFY(launched.wait(120000));
+    QVERIFY2(!job.hasError(), qPrintable(job.errorString()));
+    const SandboxClusterFile cluster = job.cluster();
+    const auto stopCluster = qScopeGuard([&dir] {
+        stopSandboxCluster(dir.filePath(QStringLiteral("cluster")), QStringLiteral(FT_BIN_DIR));
+    });
+
+    UpgradeSession session;
+    ui::UpgradeWizard wizard(&session);
+    wizard.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&wizard));
+    auto *next = qobject_cast<QPushButton *>(wizard.button(QWizard::NextButton));
+    wizard.findChild<ui::ConnectPage *>()->preset(TrustedCertificates::addressOf(cluster.portal()->agentUrl),
+                                                  cluster.token);
+    QTRY_VERIFY_WITH_TIMEOUT(!wizard.findChild<QLabel *>(QStringLiteral("fingerprint"))->text().isEmpty(), 10000);
+    wizard.findChild<QCheckBox *>(QStringLiteral("trustCertificate"))->setChecked(true);
+    for (const SandboxNode &node : cluster.nodes)
+        session.addKnownFingerprint(node.agentUrl, node.agentFingerprint);
+    QTest::mouseClick(next, Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(next->isEnabled(), 20000);
+    QTest::mouseClick(next, Qt::LeftButton);
+    auto *packagesPage = wizard.findChild<ui::PackagesPage *>(QStringLiteral("packagesPage"));
+    packagesPage->picker(0)->setPath(serverPackage);
+    packagesPage->picker(2)->setPath(webUiPackage);
+    QTRY_VERIFY_WITH_TIMEOUT(session.target().server && session.target().webUi, 20000);
+    auto *acknowledge = wizard.findChild<QCheckBox *>(QStringLiteral("acknowledgeWarnings"));
+    if (acknowledge->isVisible())
+        acknowledge->setChecked(true);
+    QTRY_VERIFY(next->isEnabled());
+    QTest::mouseClick(next, Qt::LeftButton);
+    QCOMPARE(wizard.currentId(), int(ui::UpgradeWizard::PlanPageId));
+    PlanOptions options = session.planOptions();
+    options.startTime = QDateTime::currentDateTimeUtc(); // the window is now: no countdown
+    session.setPlanOptions(options);
+    QTest::mouseClick(next, Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(next->isEnabled(), 20000);
+    QTest::mouseClick(next, Qt::LeftButton);
+    QCOMPARE(wizard.currentId(), int(ui::UpgradeWizard::NoticePageId));
+    auto *noticePage = wizard.findChild<ui::NoticePage *>(QStringLiteral("noticePage"));
+    QTest::mouseClick(wizard.button(QWizard::CommitButton), Qt::LeftButton);
+    QTRY_VERIFY(noticePage->confirmation() && noticePage->confirmation()->isVisible());
+    QTest::mouseClick(noticePage->confirmation()->findChild<QPushButton *>(QStringLiteral("confirmStart")),
+                      Qt::LeftButton);
+    QTRY_COMPARE(wizard.currentId(), int(ui::UpgradeWizard::RunPageId));
+
+    auto *runPage = wizard.findChild<ui::RunPage *>(QStringLiteral("runPage"));
+    RunEngine *engine = runPage->engine();
+    QVERIFY(engine);
+    QVERIFY(!runPage->schedule());
+    // Every word a pane showed, in order, from the one mapping.
+    QStringList seen;
+    connect(engine, &RunEngine::stepChanged, this, [&seen, engine](int step, const RunStepProgress &) {
+        const QString text = engine->step(step).step.node + QLatin1Char(' ')
+                             + stepStatus(engine->step(step), engine->state()).word;
+        if (seen.isEmpty() || seen.last() != text)
+            seen.append(text);
+    });
+    auto *overall = wizard.findChild<QProgressBar *>(QStringLiteral("overallProgress"));
+    auto *decision = wizard.findChild<QWidget *>(QStringLiteral("decisionPanel"));
+    auto paneOf = [runPage](const QString &node, Component component) {
+        return runPage->findChild<ui::ProgressPane *>(QStringLiteral("pane_%1_%2").arg(node, toString(component)));
+    };
+    auto answer = [&wizard](RunDecision choice) {
+        QTest::mouseClick(wizard.findChild<QPushButton *>(QStringLiteral("decision_%1").arg(toString(choice))),
+                          Qt::LeftButton);
+    };
+
+    // w1 fails: a true "Failed" with its reason, the bar where staging left it.
+    QTRY_VERIFY_WITH_TIMEOUT(decision->isVisible(), 120000);
+    const int afterStaging = overall->value();
+    QCOMPARE(afterStaging, 100); // staging done, no step done
+    QCOMPARE(toString(paneOf(QStringLiteral("w1"), Component::Server)->status().kind), QStringLiteral("failed"));
+    QVERIFY2(paneOf(QStringLiteral("w1"), Component::Server)->phaseText().startsWith(QStringLiteral("Failed: ")),
+             qPrintable(paneOf(QStringLiteral("w1"), Component::Server)->phaseText()));
+    screenshot(&wizard, QStringLiteral("10-failure"));
+
+    // Retry: a second attempt that says so, and fails again.
+    answer(RunDecision::Retry);
+    QTRY_VERIFY_WITH_TIMEOUT(decision->isVisible() && engine->step(0).attempts == 2, 120000);
+    QVERIFY2(seen.contains(QStringLiteral("w1 Retrying (attempt 2)")), qPrintable(seen.join(QStringLiteral(" | "))));
+    QCOMPARE(paneOf(QStringLiteral("w1"), Component::Server)->status().word, QStringLiteral("Failed (attempt 2)"));
+    QCOMPARE(overall->value(), afterStaging);
+
+    // Skip w1: skipped by the administrator. w2 fails next; defer it; then the portal
+    // fails; abort.
+    answer(RunDecision::Skip);
+    QTRY_VERIFY_WITH_TIMEOUT(decision->isVisible()
+                                 && engine->step(1).state == RunStepState::Failed, 120000);
+    QVERIFY2(paneOf(QStringLiteral("w1"), Component::Server)->phaseText().contains(QStringLiteral("by the administrator")),
+             qPrintable(paneOf(QStringLiteral("w1"), Component::Server)->phaseText()));
+    QCOMPARE(overall->value(), afterStaging);
+    answer(RunDecision::Defer);
+    QTRY_COMPARE(toString(paneOf(QStringLiteral("w2"), Component::Server)->status().kind), QStringLiteral("deferred"));
+    QTRY_VERIFY_WITH_TIMEOUT(decision->isVisible()
+                                 && paneOf(QStringLiteral("portal"), Component::Server)->status().kind
+                                        == StepStatusKind::Failed,
+                             120000);
+    QCOMPARE(overall->value(), afterStaging);
+    answer(RunDecision::Abort);
+    QTRY_COMPARE_WITH_TIMEOUT(toString(engine->state()), toString(RunState::Aborted), 60000);
+    QTRY_VERIFY(runPage->isComplete());
+
+    // After the abort every pane tells its own truth; none says "Waiting" or shows a bar.
+    QCOMPARE(toString(paneOf(QStringLiteral("w1"), Component::Server)->status().kind), QStringLiteral("skipped"));
+    QCOMPARE(toString(paneOf(QStringLiteral("w2"), Component::Server)->status().kind), QStringLiteral("not_run"));
+    QVERIFY(paneOf(QStringLiteral("w2"), Component::Server)->phaseText().contains(QStringLiteral("deferred")));
+    QCOMPARE(toString(paneOf(QStringLiteral("portal"), Component::Server)->status().kind), QStringLiteral("failed"));
+    QCOMPARE(toString(paneOf(QStringLiteral("portal"), Component::WebUi)->status().kind), QStringLiteral("not_run"));
+    QVERIFY(paneOf(QStringLiteral("portal"), Component::WebUi)->phaseText().contains(QStringLiteral("aborted")));
+    QCOMPARE(overall->value(), afterStaging);
+    QCOMPARE(runPage->title(), QStringLiteral("Upgrade aborted"));
+    screenshot(&wizard, QStringLiteral("11-after-abort"));
+
+    // Verify: not attempted, skipped by the administrator and failed, each with its reason.
+    QTest::mouseClick(next, Qt::LeftButton);
+    QCOMPARE(wizard.currentId(), int(ui::UpgradeWizard::VerifyPageId));
+    auto *verifyPage = wizard.findChild<ui::VerifyPage *>(QStringLiteral("verifyPage"));
+    auto *matrix = wizard.findChild<QTableWidget *>(QStringLiteral("verificationMatrix"));
+    QTRY_VERIFY_WITH_TIMEOUT(verifyPage->isComplete() && matrix->rowCount() > 0, 30000);
+    QHash<QString, QString> verdicts;
+    for (int row = 0; row < matrix->rowCount(); ++row) {
+        const QString key = matrix->item(row, 0)->text() + QLatin1Char('/') + matrix->item(row, 1)->text();
+        verdicts.insert(key, matrix->item(row, 7)->data(Qt::UserRole).toString());
+        QVERIFY2(!matrix->item(row, 8)->text().isEmpty(), qPrintable(key));
+    }
+    QCOMPARE(verdicts.value(QStringLiteral("w1/FlowTraq Server")), QStringLiteral("skipped"));
+    QCOMPARE(verdicts.value(QStringLiteral("w2/FlowTraq Server")), QStringLiteral("failed"));
+    QCOMPARE(verdicts.value(QStringLiteral("portal/FlowTraq Server")), QStringLiteral("failed"));
+    QCOMPARE(verdicts.value(QStringLiteral("portal/Web UI")), QStringLiteral("not_attempted"));
+    screenshot(&wizard, QStringLiteral("12-verify-after-abort"));
 }
 
 QTEST_MAIN(tst_WizardGui)

@@ -5,7 +5,9 @@
 
 #include "agentlink/agentjobs.h"
 #include "pages/connectpage.h"
+#include "pages/noticepage.h"
 #include "pages/runpage.h"
+#include "widgets/progresspane.h"
 #include "session/sandboxcluster.h"
 #include "agentlink/trustedcertificates.h"
 #include "session/upgradesession.h"
@@ -13,6 +15,7 @@
 
 #include <QCheckBox>
 #include <QDir>
+#include <QLabel>
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
@@ -122,10 +125,17 @@ void tst_WizardResume::resumesAfterTheWizardDied()
         packages->picker(0)->setPath(m_package);
         QTRY_VERIFY_WITH_TIMEOUT(wizard->button(QWizard::NextButton)->isEnabled(), 20000);
         wizard->next(); // plan
+        PlanOptions options = session.planOptions();
+        options.startTime = QDateTime::currentDateTimeUtc(); // the window is now: no countdown
+        session.setPlanOptions(options);
         wizard->next(); // Web UI: not upgraded
         QTRY_VERIFY_WITH_TIMEOUT(wizard->button(QWizard::NextButton)->isEnabled(), 20000);
         wizard->next(); // notice (commit page)
-        wizard->next(); // run starts
+        wizard->next(); // asks first
+        auto *notice = wizard->findChild<ui::NoticePage *>(QStringLiteral("noticePage"));
+        QTRY_VERIFY(notice->confirmation());
+        QTest::mouseClick(notice->confirmation()->findChild<QPushButton *>(QStringLiteral("confirmStart")),
+                          Qt::LeftButton); // run starts
         auto *runPage = wizard->findChild<ui::RunPage *>(QStringLiteral("runPage"));
         QTRY_VERIFY(runPage->engine());
         RunEngine *engine = runPage->engine();
@@ -155,6 +165,17 @@ void tst_WizardResume::resumesAfterTheWizardDied()
     QTest::mouseClick(wizard->findChild<QPushButton *>(QStringLiteral("resumeUnfinishedRun")), Qt::LeftButton);
     QCOMPARE(wizard->currentId(), int(ui::UpgradeWizard::RunPageId));
     auto *runPage = wizard->findChild<ui::RunPage *>(QStringLiteral("runPage"));
+    // What changed while the wizard was away: in a summary and in w2's pane.
+    auto *summary = wizard->findChild<QLabel *>(QStringLiteral("reconciledSummary"));
+    QTRY_VERIFY_WITH_TIMEOUT(summary->isVisible(), 60000);
+    QVERIFY2(summary->text().contains(QStringLiteral("w2")), qPrintable(summary->text()));
+    auto *w2 = runPage->findChild<ui::ProgressPane *>(QStringLiteral("pane_w2_server"));
+    QVERIFY(w2);
+    auto *w2Difference = w2->findChild<QLabel *>(QStringLiteral("reconciled"));
+    QVERIFY2(w2Difference->isVisibleTo(w2) && w2Difference->text().contains(QStringLiteral("away")),
+             qPrintable(w2Difference->text()));
+    if (const QString folder = qEnvironmentVariable("FT_SCREENSHOT_DIR"); !folder.isEmpty())
+        QVERIFY(wizard->grab().save(QDir(folder).filePath(QStringLiteral("2c-resumed-differences.png"))));
     QTRY_VERIFY_WITH_TIMEOUT(runPage->isComplete(), 120000);
     QCOMPARE(toString(runPage->engine()->state()), toString(RunState::Completed));
     QCOMPARE(runPage->journalPath(), session.unfinishedRun()->path);

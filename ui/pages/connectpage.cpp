@@ -73,7 +73,7 @@ ConnectPage::ConnectPage(UpgradeSession *session, QWidget *parent)
     m_profileName->setEnabled(false);
 
     auto *form = new QFormLayout;
-    form->addRow(tr("Saved &connection:"), m_profiles);
+    form->addRow(tr("Sa&ved connection:"), m_profiles);
     form->addRow(tr("Portal &agent:"), m_address);
     form->addRow(tr("Access t&oken:"), m_token);
     auto *checkRow = new QHBoxLayout;

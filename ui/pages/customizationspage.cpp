@@ -236,7 +236,7 @@ void CustomizationsPage::setState(State state)
     case State::Failed:
         m_status->setText(tr("<b>The Web UI's files could not be checked.</b> %1")
                               .arg(m_reportError.toHtmlEscaped()));
-        m_acknowledge->setText(tr("I understand that any customizations of the Web UI on %1 "
+        m_acknowledge->setText(tr("I &understand that any customizations of the Web UI on %1 "
                                   "will be overwritten")
                                    .arg(m_step ? m_step->node : QString()));
         break;
@@ -246,15 +246,16 @@ void CustomizationsPage::setState(State state)
                               .arg(node, m_customizations.version.toString().toHtmlEscaped()));
         break;
     case State::Customized:
-        m_status->setText(tr("%1 file(s) of the Web UI on %2 differ from version %3 as it was "
-                             "installed (manifest %4).")
-                              .arg(count)
+        m_status->setText((count == 1 ? tr("1 file of the Web UI on %2 differs from version %3 as it "
+                                           "was installed (manifest %4).")
+                                      : tr("%1 files of the Web UI on %2 differ from version %3 as it "
+                                           "was installed (manifest %4).").arg(count))
                               .arg(node, m_customizations.version.toString().toHtmlEscaped(),
                                    m_customizations.manifest.toHtmlEscaped()));
         m_caution->setText(cautionHtml(count));
         m_acknowledge->setText(count == 1
-                                   ? tr("I understand this customization will be overwritten")
-                                   : tr("I understand these %1 customizations will be overwritten")
+                                   ? tr("I &understand this customization will be overwritten")
+                                   : tr("I &understand these %1 customizations will be overwritten")
                                          .arg(count));
         break;
     }
@@ -380,9 +381,12 @@ void CustomizationsPage::saveReferenceBackup(const QString &path, bool overwrite
         m_saveBackup->setEnabled(m_state == State::Customized);
         const bool ok = !done->hasError();
         const QString message =
-            ok ? tr("Reference backup of %1 file(s) saved to %2. Keep it for reference; do not "
-                    "copy its files back over the new Web UI.")
-                     .arg(done->fileCount())
+            ok ? (done->fileCount() == 1 ? tr("Reference backup of 1 file saved to %2. Keep it for "
+                                              "reference; do not copy it back over the new Web UI.")
+                                         : tr("Reference backup of %1 files saved to %2. Keep it for "
+                                              "reference; do not copy its files back over the new "
+                                              "Web UI.")
+                                               .arg(done->fileCount()))
                      .arg(QDir::toNativeSeparators(done->archivePath()))
                : tr("The reference backup was not saved: %1").arg(done->errorString());
         m_backupStatus->setStyleSheet(ok ? QString() : QStringLiteral("color: #b3261e"));

@@ -7,7 +7,10 @@
 #include "agentlink/trustedcertificates.h"
 #include "session/upgradesession.h"
 
+#include <QDialog>
+#include <QDialogButtonBox>
 #include <QHBoxLayout>
+#include <QListWidget>
 #include <QHeaderView>
 #include <QInputDialog>
 #include <QItemSelectionModel>
@@ -171,7 +174,8 @@ void DiscoverPage::updateSummary()
             ++unreachable;
     }
     QStringList parts;
-    parts << tr("%n node(s)", nullptr, int(discovery->nodes().size()));
+    const int count = int(discovery->nodes().size());
+    parts << (count == 1 ? tr("1 node") : tr("%1 nodes").arg(count));
     parts << tr("%n ready", nullptr, reachable);
     if (unreachable)
         parts << tr("%n unreachable", nullptr, unreachable);
@@ -179,7 +183,7 @@ void DiscoverPage::updateSummary()
         parts << tr("%n with a certificate to trust", nullptr, untrusted);
     QString text = parts.join(QStringLiteral(", ")) + QLatin1Char('.');
     if (waiting)
-        text += QLatin1Char(' ') + tr("Waiting for %n node(s)…", nullptr, waiting);
+        text += QLatin1Char(' ') + (waiting == 1 ? tr("Waiting for 1 node…") : tr("Waiting for %1 nodes…").arg(waiting));
     else if (!discovery->isRunning())
         text += QLatin1Char(' ')
                 + tr("Discovered in %1 s.").arg(discovery->elapsedMilliseconds() / 1000.0, 0, 'f', 1);
@@ -230,23 +234,59 @@ void DiscoverPage::trustSelected()
     if (rows.isEmpty())
         return;
 
-    QString list;
-    for (int row : std::as_const(rows))
-        list += QStringLiteral("<tr><td>%1</td><td><tt>%2</tt></td></tr>")
-                    .arg(nodes.at(row).name.toHtmlEscaped(),
-                         TrustedCertificates::formatForPeople(nodes.at(row).presentedFingerprint));
-    const auto answer = QMessageBox::question(
-        this, tr("Trust certificates"),
-        tr("<p>Compare each fingerprint with the one 'ftupgrade-agent init' printed on that "
-           "node. Trust them only if they match.</p><table>%1</table>")
-            .arg(list));
-    if (answer != QMessageBox::Yes)
-        return;
+    // One box per node, none ticked: each fingerprint is compared and trusted on its own.
+    auto *dialog = new QDialog(this);
+    dialog->setObjectName(QStringLiteral("trustDialog"));
+    dialog->setWindowTitle(tr("Trust certificates"));
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    auto *intro = new QLabel(tr("Compare each fingerprint with the one 'ftupgrade-agent init' printed "
+                                "on that node, and tick only those that match."));
+    intro->setWordWrap(true);
+    auto *list = new QListWidget;
+    list->setObjectName(QStringLiteral("trustList"));
+    QFont mono = list->font();
+    mono.setFamily(QStringLiteral("monospace"));
+    mono.setStyleHint(QFont::TypeWriter);
     for (int row : std::as_const(rows)) {
-        if (Result trusted = m_session->trustPresentedCertificate(row); !trusted)
-            QMessageBox::warning(this, tr("Trust certificates"), trusted.error());
+        auto *item = new QListWidgetItem(QStringLiteral("%1\n%2").arg(
+            nodes.at(row).name, TrustedCertificates::formatForPeople(nodes.at(row).presentedFingerprint)));
+        item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsUserCheckable);
+        item->setCheckState(Qt::Unchecked);
+        item->setData(Qt::UserRole, row);
+        item->setFont(mono);
+        list->addItem(item);
     }
-    Q_EMIT completeChanged();
+    auto *buttons = new QDialogButtonBox;
+    auto *trust = buttons->addButton(tr("&Trust the ticked ones"), QDialogButtonBox::AcceptRole);
+    trust->setObjectName(QStringLiteral("trustTicked"));
+    trust->setAutoDefault(false);
+    trust->setEnabled(false);
+    auto *cancel = buttons->addButton(QDialogButtonBox::Cancel);
+    cancel->setDefault(true);
+    connect(list, &QListWidget::itemChanged, trust, [list, trust] {
+        bool any = false;
+        for (int i = 0; i < list->count(); ++i)
+            any = any || list->item(i)->checkState() == Qt::Checked;
+        trust->setEnabled(any);
+    });
+    connect(buttons, &QDialogButtonBox::accepted, dialog, &QDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::reject);
+    auto *layout = new QVBoxLayout(dialog);
+    layout->addWidget(intro);
+    layout->addWidget(list, 1);
+    layout->addWidget(buttons);
+    dialog->resize(640, 320);
+    connect(dialog, &QDialog::accepted, this, [this, list] {
+        for (int i = 0; i < list->count(); ++i) {
+            if (list->item(i)->checkState() != Qt::Checked)
+                continue;
+            if (Result trusted = m_session->trustPresentedCertificate(list->item(i)->data(Qt::UserRole).toInt());
+                !trusted)
+                QMessageBox::warning(this, tr("Trust certificates"), trusted.error());
+        }
+        Q_EMIT completeChanged();
+    });
+    dialog->open();
 }
 
 } // namespace ft::ui

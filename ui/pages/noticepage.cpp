@@ -1,6 +1,7 @@
 #include "pages/noticepage.h"
 
 #include "notice/calendarexport.h"
+#include "notice/commitment.h"
 #include "notice/mailexport.h"
 #include "notice/noticefacts.h"
 #include "session/upgradesession.h"
@@ -26,6 +27,7 @@
 #include <QTextBrowser>
 #include <QUrl>
 #include <QVBoxLayout>
+#include <QWizard>
 
 namespace ft::ui {
 
@@ -86,10 +88,41 @@ NoticePage::NoticePage(UpgradeSession *session, QWidget *parent)
     m_preview->setOpenLinks(false);
     m_text = new QPlainTextEdit;
     m_text->setObjectName(QStringLiteral("noticeText"));
-    m_text->setReadOnly(true);
+    // The template fills the body; the administrator may change it, and the edit is what
+    // every export carries.
+    m_text->setReadOnly(false);
+    m_text->setTabChangesFocus(true);
+    m_text->setToolTip(tr("Edit the notice here; your text is kept and exported as it is."));
+    m_resetBody = new QPushButton(tr("&Undo my edits"));
+    m_resetBody->setObjectName(QStringLiteral("resetNoticeBody"));
+    m_resetBody->setAutoDefault(false);
+    m_resetBody->hide();
+    m_editedNote = new QLabel(tr("Edited by you: the exports carry your text. Changes to the fields "
+                                 "above no longer change the body."));
+    m_editedNote->setObjectName(QStringLiteral("noticeEditedNote"));
+    m_editedNote->setWordWrap(true);
+    m_editedNote->hide();
+    auto *textTab = new QWidget;
+    auto *textLayout = new QVBoxLayout(textTab);
+    textLayout->setContentsMargins(0, 0, 0, 0);
+    textLayout->addWidget(m_text, 1);
+    auto *editedRow = new QHBoxLayout;
+    editedRow->addWidget(m_editedNote, 1);
+    editedRow->addWidget(m_resetBody);
+    textLayout->addLayout(editedRow);
     auto *tabs = new QTabWidget;
     tabs->addTab(m_preview, tr("Preview"));
-    tabs->addTab(m_text, tr("Plain text"));
+    tabs->addTab(textTab, tr("Text (editable)"));
+    connect(m_text, &QPlainTextEdit::textChanged, this, [this] {
+        if (m_settingText)
+            return;
+        m_bodyEdited = true;
+        m_resetBody->show();
+        m_editedNote->show();
+        if (const auto edited = draft(); edited)
+            m_preview->setHtml(edited->htmlBody);
+    });
+    connect(m_resetBody, &QPushButton::clicked, this, &NoticePage::resetBody);
 
     m_saveEml = new QPushButton(tr("Save as &e-mail draft (.eml)…"));
     m_saveEml->setObjectName(QStringLiteral("saveEml"));
@@ -129,6 +162,56 @@ NoticePage::NoticePage(UpgradeSession *session, QWidget *parent)
     connect(m_saveIcs, &QPushButton::clicked, this, [this] { chooseAndSave(Export::Ics); });
     connect(m_copy, &QPushButton::clicked, this, &NoticePage::copyToClipboard);
     connect(m_mail, &QPushButton::clicked, this, &NoticePage::openInMailClient);
+}
+
+bool NoticePage::validatePage()
+{
+    if (m_committed)
+        return true;
+    askToCommit();
+    return false;
+}
+
+QWidget *NoticePage::confirmation() const
+{
+    return m_confirmation;
+}
+
+void NoticePage::askToCommit()
+{
+    if (m_confirmation)
+        return;
+    const UpgradePlan plan = m_session->plan();
+    const Commitment commitment = describeCommitment(m_facts, plan.totalFlowsLost,
+                                                     m_session->flowLossArithmetic(plan),
+                                                     QDateTime::currentDateTimeUtc());
+    auto *box = new QMessageBox(QMessageBox::Question, commitment.title,
+                                QStringLiteral("<h3>%1</h3>%2").arg(commitment.title.toHtmlEscaped(),
+                                                                    commitment.html),
+                                QMessageBox::NoButton, this);
+    box->setObjectName(QStringLiteral("startConfirmation"));
+    box->setTextFormat(Qt::RichText);
+    auto *start = box->addButton(commitment.scheduled ? tr("Stage now, start at the window")
+                                                      : tr("Start the upgrade"),
+                                 QMessageBox::AcceptRole);
+    start->setObjectName(QStringLiteral("confirmStart"));
+    // Enter and Esc both keep everything as it is; starting takes a deliberate click.
+    start->setAutoDefault(false);
+    auto *cancel = box->addButton(tr("Not yet"), QMessageBox::RejectRole);
+    cancel->setObjectName(QStringLiteral("cancelStart"));
+    box->setDefaultButton(cancel);
+    box->setEscapeButton(cancel);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    m_confirmation = box;
+    connect(box, &QMessageBox::finished, this, [this, box, start, commitment] {
+        if (box->clickedButton() != start)
+            return;
+        m_session->setAnnouncedWindow(commitment.windowStart, commitment.windowEnd);
+        m_committed = true;
+        if (wizard())
+            wizard()->next();
+    });
+    box->open();
 }
 
 QStringList NoticePage::splitRecipients(const QString &text)
@@ -194,8 +277,12 @@ void NoticePage::redraft()
     // A typo in a field keeps the last good preview on screen; only the exports wait.
     if (ok) {
         m_subject->setText(tr("<b>Subject:</b> %1").arg(m_draft->subject.toHtmlEscaped()));
-        m_preview->setHtml(m_draft->htmlBody);
-        m_text->setPlainText(m_draft->textBody);
+        if (!m_bodyEdited) {
+            m_preview->setHtml(m_draft->htmlBody);
+            m_settingText = true;
+            m_text->setPlainText(m_draft->textBody);
+            m_settingText = false;
+        }
     }
     m_saveEml->setEnabled(ok && m_draft->sender.has_value());
     m_saveEml->setToolTip(ok && !m_draft->sender ? tr("Fill in From: an e-mail needs a sender.")
@@ -205,11 +292,27 @@ void NoticePage::redraft()
     m_mail->setEnabled(ok && !m_draft->recipients.isEmpty());
 }
 
+Expected<NoticeDraft> NoticePage::draft() const
+{
+    if (!m_draft || !m_bodyEdited)
+        return m_draft;
+    return withEditedBody(*m_draft, m_text->toPlainText());
+}
+
+void NoticePage::resetBody()
+{
+    m_bodyEdited = false;
+    m_resetBody->hide();
+    m_editedNote->hide();
+    redraft();
+}
+
 Expected<QByteArray> NoticePage::contents(Export kind) const
 {
-    if (!m_draft)
-        return makeError(m_draft.error());
-    return kind == Export::Eml ? toEml(*m_draft) : toIcs(*m_draft);
+    const auto current = draft();
+    if (!current)
+        return makeError(current.error());
+    return kind == Export::Eml ? toEml(*current) : toIcs(*current);
 }
 
 void NoticePage::chooseAndSave(Export kind)
@@ -268,9 +371,10 @@ void NoticePage::copyToClipboard()
         showStatus(tr("Nothing copied: %1").arg(m_draft.error()), true);
         return;
     }
+    const NoticeDraft current = *draft();
     auto *mime = new QMimeData;
-    mime->setText(m_draft->textBody);
-    mime->setHtml(m_draft->htmlBody);
+    mime->setText(current.textBody);
+    mime->setHtml(current.htmlBody);
     QApplication::clipboard()->setMimeData(mime);
     rememberFields();
     recordSent(tr("copied to the clipboard"));
@@ -285,7 +389,7 @@ void NoticePage::openInMailClient()
         showStatus(m_draft.error(), true);
         return;
     }
-    const QString url = mailtoUrl(*m_draft);
+    const QString url = mailtoUrl(*draft());
     if (url.size() > kMailtoSafeLength) {
         const auto answer = QMessageBox::question(
             this, tr("Notice too long for a mail link"),

@@ -4,6 +4,7 @@
 #include "notice/notice.h"
 #include "notice/noticetemplate.h"
 
+#include <QPointer>
 #include <QWizardPage>
 
 #include <optional>
@@ -34,9 +35,18 @@ public:
     explicit NoticePage(UpgradeSession *session, QWidget *parent = nullptr);
 
     void initializePage() override;
+    // Leaving this page starts the run: only after the administrator confirmed what will
+    // be stopped and when (an asynchronous dialog; Next is pressed again for them).
+    bool validatePage() override;
+    // The confirmation dialog while it is open (for tests and screenshots).
+    QWidget *confirmation() const;
 
-    // The draft as the fields make it now, or why there is none.
-    const Expected<NoticeDraft> &draft() const { return m_draft; }
+    // The draft as the fields make it now, or why there is none; with the
+    // administrator's edit of the body when there is one.
+    Expected<NoticeDraft> draft() const;
+    bool isBodyEdited() const { return m_bodyEdited; }
+    // Back to the template's text (edits dropped).
+    void resetBody();
 
     // Saves an export to `path`. An existing file is replaced only after the user
     // agrees; a failed write says why on the page and keeps the draft. The buttons
@@ -50,6 +60,7 @@ public:
 
 private:
     void redraft();
+    void askToCommit();
     void chooseAndSave(Export kind);
     Expected<QByteArray> contents(Export kind) const;
     void recordSent(const QString &what);
@@ -75,6 +86,12 @@ private:
     QPushButton *m_copy = nullptr;
     QPushButton *m_mail = nullptr;
     QLabel *m_status = nullptr;
+    bool m_committed = false;
+    bool m_bodyEdited = false;
+    bool m_settingText = false;
+    QPushButton *m_resetBody = nullptr;
+    QLabel *m_editedNote = nullptr;
+    QPointer<QWidget> m_confirmation;
 };
 
 } // namespace ft::ui

@@ -94,6 +94,32 @@ void PackagesPage::refreshChecks()
         item->setData(0, Qt::UserRole, finding.check);
     }
 
+    // Passed checks are shown too: an empty table under "All checks passed" reads as
+    // "nothing was checked".
+    if (!m_session->target().isEmpty()) {
+        const std::pair<const char *, QString> checks[] = {
+            {PreCheckId::Unreachable, tr("Every node's agent answers")},
+            {PreCheckId::AgentTooOld, tr("Every agent is recent enough")},
+            {PreCheckId::Busy, tr("No node is busy with another job")},
+            {PreCheckId::DiskSpace, tr("Enough disk space for the packages on every node")},
+            {PreCheckId::PortalCount, tr("One portal")},
+            {PreCheckId::NbiCount, tr("At most one NBI")},
+            {PreCheckId::Package, tr("The packages are intact")},
+            {PreCheckId::OsMismatch, tr("The packages fit every node's OS")},
+            {PreCheckId::Downgrade, tr("No node would be downgraded")},
+            {PreCheckId::ServiceStopped, tr("The FlowTraq service runs on every node")},
+        };
+        for (const auto &[check, description] : checks) {
+            if (report.contains(QLatin1String(check)))
+                continue;
+            auto *item = new QTreeWidgetItem(m_checks);
+            item->setIcon(0, okIcon());
+            item->setText(0, tr("Passed"));
+            item->setText(2, description);
+            item->setData(0, Qt::UserRole, QLatin1String(check));
+        }
+    }
+
     const bool warnings = report.hasWarnings();
     m_acknowledge->setVisible(warnings);
     if (!warnings)

@@ -1,5 +1,7 @@
 #include "pages/planpage.h"
 
+#include "notice/commitment.h"
+
 #include "plan/estimate.h"
 #include "plan/planexport.h"
 #include "widgets/statusicons.h"
@@ -8,6 +10,7 @@
 
 #include <QComboBox>
 #include <QDateTimeEdit>
+#include <QDir>
 #include <QFileDialog>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -15,10 +18,12 @@
 #include <QLocale>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QSettings>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QTimeZone>
 #include <QTreeWidget>
+#include <QTreeWidgetItemIterator>
 #include <QVBoxLayout>
 
 namespace ft::ui {
@@ -72,8 +77,8 @@ PlanPage::PlanPage(UpgradeSession *session, QWidget *parent)
                             .arg(QString::fromUtf8(QTimeZone::systemTimeZoneId())));
     m_suggest = new QPushButton(tr("Use &quietest time"));
     m_suggest->setObjectName(QStringLiteral("useQuietWindow"));
-    m_suggest->setToolTip(tr("The start in the next 7 days that loses the fewest flows, from "
-                             "the nodes' hourly flow history."));
+    m_suggest->setToolTip(tr("The start in the 7 days after the notice lead time that loses the "
+                             "fewest flows, from the nodes' hourly flow history."));
     m_loss = new QLabel;
     m_loss->setObjectName(QStringLiteral("flowLoss"));
     m_loss->setWordWrap(true);
@@ -81,6 +86,7 @@ PlanPage::PlanPage(UpgradeSession *session, QWidget *parent)
     m_export = new QPushButton(tr("&Export plan…"));
     m_export->setObjectName(QStringLiteral("exportPlan"));
 
+    // Two rows, so the page fits a small screen without scrolling sideways.
     auto *options = new QHBoxLayout;
     options->addWidget(new QLabel(tr("Workers down at once:")));
     options->addWidget(m_maxWorkersDown);
@@ -90,9 +96,17 @@ PlanPage::PlanPage(UpgradeSession *session, QWidget *parent)
     options->addSpacing(16);
     options->addWidget(new QLabel(tr("Start:")));
     options->addWidget(m_start);
-    options->addWidget(m_suggest);
+    auto *actions = new QHBoxLayout;
+    auto *zone = new QLabel(QStringLiteral("%1 (%2)").arg(
+        QTimeZone::systemTimeZone().abbreviation(QDateTime::currentDateTime()),
+        QTimeZone::systemTimeZone().displayName(QDateTime::currentDateTime(), QTimeZone::OffsetName)));
+    zone->setObjectName(QStringLiteral("startTimeZone"));
+    zone->setToolTip(QString::fromUtf8(QTimeZone::systemTimeZoneId()));
+    options->addWidget(zone);
     options->addStretch();
-    options->addWidget(m_export);
+    actions->addWidget(m_suggest);
+    actions->addStretch();
+    actions->addWidget(m_export);
 
     m_summary = new QLabel;
     m_summary->setObjectName(QStringLiteral("planSummary"));
@@ -106,22 +120,56 @@ PlanPage::PlanPage(UpgradeSession *session, QWidget *parent)
     m_steps->setColumnCount(6);
     m_steps->setHeaderLabels({tr("Step"), tr("Version"), tr("Outage"), tr("What users notice"),
                               tr("Flows lost"), tr("Estimate from")});
-    m_steps->header()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    // Fixed, readable widths (never "W…" or "Estim"); what does not fit a cell is in
+    // the details pane below the table and in the cell's tooltip.
+    m_steps->header()->setSectionResizeMode(QHeaderView::Interactive);
     m_steps->header()->setSectionResizeMode(3, QHeaderView::Stretch);
-    m_steps->setWordWrap(true);
+    m_steps->header()->setMinimumSectionSize(60);
+    m_steps->setColumnWidth(0, 190);
+    m_steps->setColumnWidth(1, 170);
+    m_steps->setColumnWidth(2, 80);
+    m_steps->setColumnWidth(4, 80);
+    m_steps->setColumnWidth(5, 150);
+    m_steps->setTextElideMode(Qt::ElideMiddle);
     m_steps->setAlternatingRowColors(true);
+    m_details = new QLabel(tr("Select a step to read all about it here."));
+    m_details->setObjectName(QStringLiteral("planDetails"));
+    m_details->setWordWrap(true);
+    m_details->setTextFormat(Qt::RichText);
+    m_details->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_details->setFrameShape(QFrame::StyledPanel);
+    m_details->setMargin(6);
+    connect(m_steps, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem *item) {
+        if (!item) {
+            m_details->setText(tr("Select a step to read all about it here."));
+            return;
+        }
+        QStringList lines;
+        for (int column = 0; column < m_steps->columnCount(); ++column) {
+            if (!item->text(column).isEmpty())
+                lines.append(QStringLiteral("<b>%1:</b> %2").arg(m_steps->headerItem()->text(column).toHtmlEscaped(),
+                                                                item->text(column).toHtmlEscaped()));
+        }
+        m_details->setText(lines.join(QStringLiteral("<br>")));
+    });
 
     m_timeline = new TimelineChart;
     m_timeline->setObjectName(QStringLiteral("timeline"));
 
     auto *splitter = new QSplitter(Qt::Vertical);
-    splitter->addWidget(m_steps);
+    auto *stepsAndDetails = new QWidget;
+    auto *stepsLayout = new QVBoxLayout(stepsAndDetails);
+    stepsLayout->setContentsMargins(0, 0, 0, 0);
+    stepsLayout->addWidget(m_steps, 1);
+    stepsLayout->addWidget(m_details);
+    splitter->addWidget(stepsAndDetails);
     splitter->addWidget(m_timeline);
     splitter->setStretchFactor(0, 3);
     splitter->setStretchFactor(1, 2);
 
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(options);
+    layout->addLayout(actions);
     layout->addWidget(m_loss);
     layout->addWidget(m_summary);
     layout->addWidget(m_warnings);
@@ -150,6 +198,10 @@ PlanPage::PlanPage(UpgradeSession *session, QWidget *parent)
 
 void PlanPage::initializePage()
 {
+    // How long before the window users must be told: a setting (hours), 24 by default.
+    const QSettings settings;
+    m_session->setNoticeLeadMs(qint64(settings.value(QStringLiteral("notice/leadTimeHours"), 24).toDouble()
+                                      * 3600 * 1000));
     PlanOptions options = m_session->planOptions();
     if (!options.startTime.isValid()) {
         // Default: the next whole hour, so the figures are concrete from the start.
@@ -196,11 +248,14 @@ void PlanPage::rebuild()
         m_summary->setText(tr("<b>Nothing to upgrade:</b> every node is already at the "
                               "chosen versions."));
     } else {
+        const QString staging = m_plan.stageDurationMs < 1000 ? tr("staging takes seconds")
+                                                              : tr("staging %1").arg(formatDuration(m_plan.stageDurationMs));
         m_summary->setText(
-            tr("About <b>%1</b> in all (staging %2). Servers run mixed versions for about %3. "
-               "At today's flow rates about <b>%4</b> flow records would be lost.")
-                .arg(formatDuration(m_plan.wallTimeMs), formatDuration(m_plan.stageDurationMs),
+            tr("About <b>%1</b> in all (%2). Servers run mixed versions for about %3. "
+               "About <b>%4</b> flow records are lost at the start you picked.")
+                .arg(formatDuration(m_plan.wallTimeMs), staging,
                      formatDuration(m_plan.mixedVersionWindowMs), flowsText(m_plan.totalFlowsLost)));
+        m_summary->setToolTip(m_session->flowLossArithmetic(m_plan));
     }
     QStringList warnings;
     for (const QString &warning : std::as_const(m_plan.warnings))
@@ -217,8 +272,9 @@ void PlanPage::fillSteps()
     m_steps->clear();
     if (!m_plan.stage.isEmpty()) {
         auto *stage = new QTreeWidgetItem(m_steps);
-        stage->setText(0, tr("Stage and verify packages on %n node(s)", nullptr,
-                             int(m_plan.stage.size())));
+        stage->setText(0, m_plan.stage.size() == 1
+                              ? tr("Stage and verify packages on 1 node")
+                              : tr("Stage and verify packages on %1 nodes").arg(m_plan.stage.size()));
         stage->setText(2, tr("none"));
         stage->setText(3, tr("No outage: packages are copied and checked first."));
         stage->setText(5, m_plan.stageBasis);
@@ -235,7 +291,13 @@ void PlanPage::fillSteps()
     for (const PlanWave &wave : std::as_const(m_plan.waves)) {
         auto *waveItem = new QTreeWidgetItem(m_steps);
         waveItem->setText(0, tr("%1. %2").arg(++number).arg(wave.title));
-        waveItem->setText(2, formatDuration(wave.durationMs));
+        // The wave's outage is its longest step's outage: the same figure as its rows.
+        qint64 waveOutageMs = 0;
+        for (const PlanStep &step : wave.steps)
+            waveOutageMs = std::max(waveOutageMs, step.estimate.outageMs);
+        waveItem->setText(2, formatDuration(waveOutageMs));
+        waveItem->setToolTip(2, tr("The longest outage in this step; the step takes about %1 in all.")
+                                    .arg(formatDuration(wave.durationMs)));
         QFont bold = waveItem->font(0);
         bold.setBold(true);
         waveItem->setFont(0, bold);
@@ -266,6 +328,13 @@ void PlanPage::fillSteps()
         }
     }
     m_steps->expandAll();
+    // Every cell's full text on hover too.
+    for (QTreeWidgetItemIterator it(m_steps); *it; ++it) {
+        for (int column = 0; column < m_steps->columnCount(); ++column) {
+            if ((*it)->toolTip(column).isEmpty())
+                (*it)->setToolTip(column, (*it)->text(column));
+        }
+    }
 }
 
 void PlanPage::fillTimeline()
@@ -321,17 +390,21 @@ void PlanPage::updateLoss()
         return;
     }
     const QDateTime start = m_start->dateTime().toUTC();
-    const qint64 atPicked = m_session->flowsLostAt(m_plan, start);
-    const auto best = m_session->quietWindow(m_plan, QDateTime::currentDateTimeUtc());
+    // The one figure for this start (the plan's own, from the flow history), and its sums.
+    const qint64 atPicked = m_plan.totalFlowsLost;
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    const auto best = m_session->quietWindow(m_plan, now);
+    const QTimeZone zone = QTimeZone::systemTimeZone();
     m_suggest->setEnabled(true);
     m_suggest->setProperty("suggestedStart", best.start);
-    m_loss->setText(tr("At the start you picked, about <b>%1</b> flow records are lost (from "
-                       "the nodes' usual traffic at that hour). The quietest start in the next "
-                       "7 days is <b>%2</b> (%3 UTC), losing about %4.")
-                        .arg(flowsText(atPicked),
-                             QLocale().toString(best.start.toLocalTime(), QLocale::ShortFormat),
-                             best.start.toString(QStringLiteral("ddd HH:mm")),
+    m_loss->setText(tr("Starting %1, about <b>%2</b> flow records are lost (each node's usual "
+                       "traffic at that hour). The quietest start from %3 on (users are told %4 "
+                       "ahead) is <b>%5</b>, losing about %6.")
+                        .arg(timeWithZone(start, zone), flowsText(atPicked),
+                             timeWithZone(now.addMSecs(m_session->noticeLeadMs()), zone),
+                             formatDuration(m_session->noticeLeadMs()), timeWithZone(best.start, zone),
                              flowsText(best.flowsLost)));
+    m_loss->setToolTip(m_session->flowLossArithmetic(m_plan));
 }
 
 void PlanPage::useQuietWindow()
@@ -349,8 +422,14 @@ void PlanPage::exportPlanToFile()
         tr("Web page (*.html);;JSON (*.json);;CSV for spreadsheets (*.csv)"), &selectedFilter);
     if (path.isEmpty())
         return;
-    if (Result written = exportPlan(m_plan, path); !written)
+    if (Result written = exportPlan(m_plan, path); !written) {
         QMessageBox::warning(this, tr("Export the plan"), written.error());
+        return;
+    }
+    m_export->setToolTip(tr("Last saved to %1.").arg(QDir::toNativeSeparators(path)));
+    m_warnings->setText(tr("<span style='color:#2e7d32'>Saved the plan to %1.</span>")
+                            .arg(QDir::toNativeSeparators(path).toHtmlEscaped()));
+    m_warnings->setVisible(true);
 }
 
 } // namespace ft::ui

@@ -51,6 +51,7 @@ private:
     QLabel *m_summary = nullptr;
     QLabel *m_warnings = nullptr;
     QTreeWidget *m_steps = nullptr;
+    QLabel *m_details = nullptr;
     TimelineChart *m_timeline = nullptr;
     QPushButton *m_export = nullptr;
 };

@@ -4,6 +4,10 @@
 #include "run/runengine.h"
 #include "widgets/statusicons.h"
 #include "session/upgradesession.h"
+#include "session/scheduledstart.h"
+#include "notice/commitment.h"
+#include "verify/stepstatus.h"
+#include "plan/estimate.h"
 
 #include <QDateTime>
 #include <QDir>
@@ -13,7 +17,9 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QTimeZone>
 #include <QVBoxLayout>
+#include <QWizard>
 
 namespace ft::ui {
 
@@ -39,6 +45,8 @@ RunPage::RunPage(UpgradeSession *session, QWidget *parent)
     m_abort = new QPushButton(tr("A&bort"));
     m_abort->setObjectName(QStringLiteral("abortRun"));
     m_abort->setToolTip(tr("Stops once the steps under way have finished. The run can be resumed later."));
+    for (QPushButton *button : {m_pause, m_resume, m_abort})
+        button->setAutoDefault(false); // a stray Enter never acts on the run
     m_activity = new QLabel;
     m_activity->setObjectName(QStringLiteral("runActivity"));
     m_activity->setWordWrap(true);
@@ -68,6 +76,7 @@ RunPage::RunPage(UpgradeSession *session, QWidget *parent)
         auto *button = new QPushButton(text);
         button->setObjectName(QStringLiteral("decision_%1").arg(toString(decision)));
         button->setToolTip(tips[tip++]);
+        button->setAutoDefault(false);
         connect(button, &QPushButton::clicked, this, [this, decision] { decide(int(decision)); });
         decisionButtons->addWidget(button);
     }
@@ -76,6 +85,51 @@ RunPage::RunPage(UpgradeSession *session, QWidget *parent)
     decisionLayout->addWidget(m_decisionText);
     decisionLayout->addLayout(decisionButtons);
     m_decision->hide();
+
+    m_schedulePanel = new QFrame;
+    m_schedulePanel->setObjectName(QStringLiteral("schedulePanel"));
+    m_schedulePanel->setFrameShape(QFrame::StyledPanel);
+    m_schedulePanel->setStyleSheet(QStringLiteral("#schedulePanel { background:#e8f0fb; }"));
+    m_countdown = new QLabel;
+    m_countdown->setObjectName(QStringLiteral("countdown"));
+    m_countdown->setWordWrap(true);
+    m_startNow = new QPushButton(tr("Start &now…"));
+    m_startNow->setObjectName(QStringLiteral("startNow"));
+    m_startNow->setAutoDefault(false);
+    m_startNow->setToolTip(tr("Starts before the announced window, after asking again."));
+    m_cancelRun = new QPushButton(tr("&Cancel the run"));
+    m_cancelRun->setObjectName(QStringLiteral("cancelScheduledRun"));
+    m_cancelRun->setAutoDefault(false);
+    m_cancelRun->setToolTip(tr("Nothing has been stopped; the staged packages stay on the nodes."));
+    auto *scheduleButtons = new QHBoxLayout;
+    scheduleButtons->addWidget(m_startNow);
+    scheduleButtons->addWidget(m_cancelRun);
+    scheduleButtons->addStretch();
+    auto *scheduleLayout = new QVBoxLayout(m_schedulePanel);
+    scheduleLayout->addWidget(m_countdown);
+    scheduleLayout->addLayout(scheduleButtons);
+    m_schedulePanel->hide();
+    connect(m_startNow, &QPushButton::clicked, this, &RunPage::askToStartNow);
+    connect(m_cancelRun, &QPushButton::clicked, this, [this] {
+        auto *box = new QMessageBox(QMessageBox::Question, tr("Cancel the run"),
+                                    tr("Cancel the run before it starts? No service has been stopped."),
+                                    QMessageBox::Yes | QMessageBox::No, this);
+        box->setDefaultButton(QMessageBox::No);
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        connect(box, &QMessageBox::finished, this, [this, box] {
+            if (box->standardButton(box->clickedButton()) == QMessageBox::Yes && m_schedule)
+                m_schedule->cancel();
+        });
+        box->open();
+    });
+
+    m_reconciled = new QLabel;
+    m_reconciled->setObjectName(QStringLiteral("reconciledSummary"));
+    m_reconciled->setWordWrap(true);
+    m_reconciled->setTextFormat(Qt::RichText);
+    m_reconciled->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_reconciled->setStyleSheet(QStringLiteral("#reconciledSummary { background:#eef4fd; padding:6px; }"));
+    m_reconciled->hide();
 
     auto *paneHost = new QWidget;
     m_paneLayout = new QVBoxLayout(paneHost);
@@ -96,6 +150,8 @@ RunPage::RunPage(UpgradeSession *session, QWidget *parent)
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(top);
     layout->addWidget(m_activity);
+    layout->addWidget(m_schedulePanel);
+    layout->addWidget(m_reconciled);
     layout->addWidget(m_decision);
     layout->addWidget(scroll, 1);
 
@@ -136,6 +192,9 @@ void RunPage::initializePage()
     RunOptions options;
     options.journalPath = m_journalPath;
     options.clusterId = m_session->clusterId();
+    // The window the notice announced: staging at once, no service stopped before it.
+    if (!resuming)
+        options.announcedStart = m_session->announcedStart();
     m_engine->setOptions(options);
     if (m_session->history().isOpen())
         m_engine->setHistory(&m_session->history());
@@ -149,8 +208,11 @@ void RunPage::initializePage()
 
     connect(m_engine, &RunEngine::stateChanged, this, &RunPage::onStateChanged);
     connect(m_engine, &RunEngine::stepChanged, this, [this](int step, const RunStepProgress &progress) {
-        if (step >= 0 && step < m_panes.size())
+        if (step >= 0 && step < m_panes.size()) {
             m_panes.at(step)->setProgress(progress);
+            m_panes.at(step)->setStatus(stepStatus(m_engine->step(step), m_engine->state(),
+                                                   m_engine->journal().stateSentence));
+        }
         updateOverall();
     });
     connect(m_engine, &RunEngine::logLines, this, [this](int step, const QStringList &lines) {
@@ -168,16 +230,13 @@ void RunPage::initializePage()
     });
     connect(m_engine, &RunEngine::decisionNeeded, this, &RunPage::onDecisionNeeded);
     connect(m_engine, &RunEngine::activity, m_activity, &QLabel::setText);
-    connect(m_engine, &RunEngine::differencesFound, this, [this](const QStringList &differences) {
-        // What the nodes turned out to be, against what the journal said.
-        m_activity->setText(tr("Resumed. What changed since the run stopped: %1")
-                                .arg(differences.join(QStringLiteral(" "))));
-    });
+    connect(m_engine, &RunEngine::differencesFound, this, &RunPage::showDifferences);
     connect(m_engine, &RunEngine::finished, this, [this] {
         m_flushTimer.stop();
         m_tickTimer.stop();
         for (ProgressPane *pane : std::as_const(m_panes))
             pane->flush();
+        refreshStatuses();
         Q_EMIT completeChanged();
     });
 
@@ -192,16 +251,110 @@ void RunPage::initializePage()
         m_activity->setText(prepared.error());
         return;
     }
+    // The engine keeps to the announced window (also on a resume); the page counts down.
+    if (m_engine->announcedStart().isValid() && !m_engine->journal().startedEarly
+        && QDateTime::currentDateTimeUtc() < m_engine->announcedStart()) {
+        m_schedule = new ScheduledStart(m_engine, this);
+        connect(m_schedule, &ScheduledStart::countdown, this, &RunPage::updateCountdown);
+        connect(m_schedule, &ScheduledStart::released, this, [this](bool early) {
+            m_schedulePanel->hide();
+            m_activity->setText(early ? tr("Started before the announced window, as asked.")
+                                      : tr("The announced window has opened: the upgrade starts."));
+        });
+        m_schedulePanel->show();
+        updateCountdown();
+    }
     m_flushTimer.start();
     m_tickTimer.start();
     m_engine->start();
     onStateChanged();
 }
 
+void RunPage::updateCountdown()
+{
+    if (!m_schedule || !m_schedule->isHolding())
+        return;
+    const bool staged = m_engine && m_engine->isWaitingForWindow();
+    const QString when = timeWithZone(m_schedule->windowStart(), QTimeZone::systemTimeZone());
+    m_countdown->setText(
+        tr("<b>%1</b> No service stops before the announced window, <b>%2</b>: it starts in "
+           "<b><span style='font-size:large'>%3</span></b>.")
+            .arg(staged ? tr("Every package is staged and verified.")
+                        : tr("Staging the packages now; nothing is stopped while they are copied."),
+                 when, countdownText(m_schedule->msToWindow())));
+    if (staged)
+        m_state->setText(QStringLiteral("<b>%1</b>").arg(tr("Waiting for the window")));
+}
+
+void RunPage::askToStartNow()
+{
+    if (!m_schedule || !m_schedule->isHolding())
+        return;
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    QString question = earlyStartQuestion(m_schedule->windowStart(), now, QTimeZone::systemTimeZone());
+    if (question.isEmpty())
+        question = tr("<p>Start the upgrade now, %1 before the announced window?</p>")
+                       .arg(formatDuration(now.msecsTo(m_schedule->windowStart())));
+    auto *box = new QMessageBox(QMessageBox::Warning, tr("Start before the announced window?"), question,
+                                QMessageBox::NoButton, this);
+    box->setObjectName(QStringLiteral("startNowConfirmation"));
+    auto *start = box->addButton(tr("Start now"), QMessageBox::DestructiveRole);
+    start->setAutoDefault(false);
+    auto *wait = box->addButton(tr("Wait for the window"), QMessageBox::RejectRole);
+    box->setDefaultButton(wait);
+    box->setEscapeButton(wait);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    connect(box, &QMessageBox::finished, this, [this, box, start] {
+        if (box->clickedButton() == start && m_schedule)
+            m_schedule->startNow();
+    });
+    box->open();
+}
+
+void RunPage::refreshStatuses()
+{
+    if (!m_engine)
+        return;
+    for (int i = 0; i < m_panes.size() && i < m_engine->stepCount(); ++i)
+        m_panes.at(i)->setStatus(stepStatus(m_engine->step(i), m_engine->state(),
+                                            m_engine->journal().stateSentence,
+                                            m_engine->isWaitingForWindow() ? m_engine->announcedStart()
+                                                                           : QDateTime()));
+}
+
+void RunPage::showDifferences(const QStringList &differences)
+{
+    // What the nodes turned out to be, against what the journal said: in a summary and
+    // in the pane of each step concerned.
+    if (differences.isEmpty()) {
+        m_reconciled->setText(tr("<b>Resumed.</b> Every node is as the journal left it."));
+        m_reconciled->show();
+        return;
+    }
+    QStringList items;
+    for (const QString &difference : differences)
+        items.append(QStringLiteral("<li>%1</li>").arg(difference.toHtmlEscaped()));
+    m_reconciled->setText(tr("<b>Resumed. What changed while the wizard was away:</b><ul>%1</ul>")
+                              .arg(items.join(QString())));
+    m_reconciled->show();
+    for (int i = 0; i < m_panes.size() && i < m_engine->stepCount(); ++i) {
+        const RunStepRecord &record = m_engine->step(i);
+        const QString prefix = tr("%1 on %2:").arg(displayName(record.step.component), record.step.node);
+        QStringList mine;
+        for (const QString &difference : differences) {
+            if (difference.startsWith(prefix))
+                mine.append(difference.mid(prefix.size()).trimmed());
+        }
+        if (!mine.isEmpty())
+            m_panes.at(i)->setDifference(tr("While the wizard was away: %1").arg(mine.join(QLatin1Char(' '))));
+    }
+}
+
 void RunPage::buildPanes()
 {
     for (int i = 0; i < m_engine->stepCount(); ++i) {
         auto *pane = new ProgressPane(m_engine->step(i));
+        pane->setStatus(stepStatus(m_engine->step(i), m_engine->state()));
         m_panes.append(pane);
         m_paneLayout->insertWidget(m_paneLayout->count() - 1, pane);
     }
@@ -240,6 +393,23 @@ void RunPage::onStateChanged()
         m_decision->hide();
     if (!m_engine->journal().stateSentence.isEmpty())
         m_activity->setText(m_engine->journal().stateSentence);
+    if (m_schedule && m_schedule->isHolding()) {
+        m_resume->setEnabled(false); // "Start now" asks first
+        updateCountdown();
+    }
+    // The page says what the run is now, not what it was.
+    switch (state) {
+    case RunState::Completed: setTitle(tr("Upgrade finished")); break;
+    case RunState::Halted: setTitle(tr("Upgrade halted")); break;
+    case RunState::Aborted: setTitle(tr("Upgrade aborted")); break;
+    default: setTitle(tr("Upgrading")); break;
+    }
+    if (wizard()) {
+        const bool ended = state == RunState::Completed || state == RunState::Halted
+                           || state == RunState::Aborted;
+        wizard()->setButtonText(QWizard::CancelButton, ended ? tr("&Close") : tr("Cancel"));
+    }
+    refreshStatuses();
     updateOverall();
     Q_EMIT completeChanged();
 }
@@ -280,16 +450,25 @@ void RunPage::updateOverall()
 {
     if (!m_engine || m_engine->stepCount() == 0)
         return;
-    // Staging counts for a tenth of the bar, the steps for the rest.
+    // Finished work only: staging for a tenth of the bar, then each step that ended with
+    // its node at the target. A failure, a skip or a step under way adds nothing, so the
+    // bar never rises on a failure.
     const double staging = m_stagingTotal > 0 ? double(m_stagingDone) / m_stagingTotal
                            : (m_engine->state() == RunState::Staging ? 0.0 : 1.0);
-    double steps = 0;
+    int done = 0;
+    int planned = 0;
     for (int i = 0; i < m_engine->stepCount(); ++i) {
-        const RunStepState state = m_engine->step(i).state;
-        steps += isTerminal(state) ? 1.0 : m_engine->step(i).progress;
+        const RunStepRecord &record = m_engine->step(i);
+        if (record.wave < 0)
+            continue; // planned as already current: no work
+        ++planned;
+        if (stepStatus(record, m_engine->state()).isDone())
+            ++done;
     }
-    steps /= m_engine->stepCount();
+    const double steps = planned > 0 ? double(done) / planned : 1.0;
     m_overall->setValue(int(1000 * (0.1 * staging + 0.9 * steps)));
+    m_overall->setFormat(tr("%1 of %2 steps done").arg(done).arg(planned));
+    m_overall->setTextVisible(true);
 }
 
 } // namespace ft::ui

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "run/runengine.h"
+#include "session/scheduledstart.h"
 
 #include <QHash>
 #include <QPointer>
@@ -14,6 +15,7 @@ class QFrame;
 class QVBoxLayout;
 
 namespace ft {
+class ScheduledStart;
 class UpgradeSession;
 }
 
@@ -39,6 +41,10 @@ public:
     bool isRunning() const;
     // Paths of the run's journal (to resume it) and audit log.
     QString journalPath() const { return m_journalPath; }
+    // Holds the run at its announced window (null when it starts at once).
+    ScheduledStart *schedule() const { return m_schedule; }
+    // Starts before the window, after asking (the "Start now" button).
+    void askToStartNow();
 
 private:
     void buildPanes();
@@ -47,6 +53,9 @@ private:
     void decide(int decision);
     void tick();
     void updateOverall();
+    void refreshStatuses();
+    void showDifferences(const QStringList &differences);
+    void updateCountdown();
 
     UpgradeSession *m_session;
     QPointer<RunEngine> m_engine;
@@ -67,6 +76,12 @@ private:
     QFrame *m_decision = nullptr;
     QLabel *m_decisionText = nullptr;
     QVBoxLayout *m_paneLayout = nullptr;
+    QPointer<ScheduledStart> m_schedule;
+    QFrame *m_schedulePanel = nullptr;
+    QLabel *m_countdown = nullptr;
+    QPushButton *m_startNow = nullptr;
+    QPushButton *m_cancelRun = nullptr;
+    QLabel *m_reconciled = nullptr;
 };
 
 } // namespace ft::ui

@@ -6,6 +6,7 @@
 #include "widgets/statusicons.h"
 #include "session/upgradesession.h"
 
+#include <QDir>
 #include <QFileDialog>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -24,7 +25,9 @@ QIcon verdictIcon(Verdict verdict)
     switch (verdict) {
     case Verdict::Upgraded: return okIcon();
     case Verdict::AlreadyCurrent: return informationIcon();
-    case Verdict::RebootNeeded: return warningIcon();
+    case Verdict::RebootNeeded:
+    case Verdict::Skipped: return warningIcon();
+    case Verdict::NotAttempted: return iconFor(NodeHealth::Waiting);
     case Verdict::Failed:
     case Verdict::Unreachable: return errorIcon();
     }
@@ -54,11 +57,15 @@ VerifyPage::VerifyPage(UpgradeSession *session, RunPage *runPage, QWidget *paren
 
     m_matrix = new QTableWidget;
     m_matrix->setObjectName(QStringLiteral("verificationMatrix"));
-    m_matrix->setColumnCount(8);
+    m_matrix->setColumnCount(9);
     m_matrix->setHorizontalHeaderLabels({tr("Node"), tr("Component"), tr("Before"), tr("Now"),
-                                         tr("Target"), tr("Service"), tr("Flows"), tr("Verdict")});
+                                         tr("Target"), tr("Service"), tr("Flows"), tr("Verdict"),
+                                         tr("Why")});
     m_matrix->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    m_matrix->horizontalHeader()->setStretchLastSection(true);
+    // The reason is read, not hovered for: it takes the room left and wraps.
+    m_matrix->horizontalHeader()->setSectionResizeMode(8, QHeaderView::Stretch);
+    m_matrix->setWordWrap(true);
+    m_matrix->verticalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_matrix->verticalHeader()->hide();
     m_matrix->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_matrix->setSelectionBehavior(QAbstractItemView::SelectRows);
@@ -71,7 +78,10 @@ VerifyPage::VerifyPage(UpgradeSession *session, RunPage *runPage, QWidget *paren
     auto *buttons = new QHBoxLayout;
     buttons->addWidget(m_recheck);
     buttons->addWidget(m_export);
-    buttons->addStretch();
+    m_saved = new QLabel;
+    m_saved->setObjectName(QStringLiteral("reportSaved"));
+    m_saved->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    buttons->addWidget(m_saved, 1);
 
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(m_summary);
@@ -131,7 +141,8 @@ void VerifyPage::show(const VerificationReport &report)
         const QStringList texts{cell.node,         displayName(cell.component),
                                 cell.versionBefore, cell.versionNow,
                                 cell.target,        cell.reachable ? displayName(cell.service) : tr("—"),
-                                flows,              displayName(cell.verdict)};
+                                flows,              displayName(cell.verdict),
+                                cell.sentence};
         for (int column = 0; column < texts.size(); ++column) {
             auto *item = new QTableWidgetItem(texts.at(column));
             item->setToolTip(cell.sentence);
@@ -139,6 +150,7 @@ void VerifyPage::show(const VerificationReport &report)
         }
         m_matrix->item(row, 7)->setIcon(verdictIcon(cell.verdict));
         m_matrix->item(row, 7)->setData(Qt::UserRole, toString(cell.verdict));
+        m_matrix->item(row, 8)->setData(Qt::UserRole, cell.sentence);
         ++row;
     }
 
@@ -151,6 +163,20 @@ void VerifyPage::show(const VerificationReport &report)
     else
         m_summary->setText(tr("<b style='color:#c62828'>Not every component is at its target "
                               "version.</b> The rows below say which and why."));
+    // The reason is read, not guessed from a sliver: it gets at least a readable width,
+    // and the table scrolls sideways when the window is narrower than that.
+    int used = 0;
+    for (int column = 0; column < 8; ++column)
+        used += m_matrix->columnWidth(column);
+    const int room = m_matrix->viewport()->width() - used;
+    auto *header = m_matrix->horizontalHeader();
+    if (room >= 320) {
+        header->setSectionResizeMode(8, QHeaderView::Stretch);
+    } else {
+        header->setSectionResizeMode(8, QHeaderView::Interactive);
+        m_matrix->setColumnWidth(8, 320);
+    }
+    m_matrix->resizeRowsToContents();
     m_warnings->setText(report.warnings.join(QStringLiteral("\n")));
     m_warnings->setVisible(!report.warnings.isEmpty());
 }
@@ -167,8 +193,11 @@ void VerifyPage::exportReport()
         tr("PDF (*.pdf);;Web page (*.html);;JSON (*.json)"));
     if (path.isEmpty())
         return;
-    if (Result written = exportRunReport(engine->journal(), &m_report, path); !written)
+    if (Result written = exportRunReport(engine->journal(), &m_report, path); !written) {
         QMessageBox::warning(this, tr("Export report"), written.error());
+        return;
+    }
+    m_saved->setText(tr("Saved the report to %1.").arg(QDir::toNativeSeparators(path)));
 }
 
 } // namespace ft::ui

@@ -46,6 +46,7 @@ private:
     QTableWidget *m_matrix = nullptr;
     QPushButton *m_recheck = nullptr;
     QPushButton *m_export = nullptr;
+    QLabel *m_saved = nullptr;
 };
 
 } // namespace ft::ui

@@ -24,21 +24,6 @@ QString clock(qint64 ms)
     return QStringLiteral("%1:%2").arg(seconds / 60).arg(seconds % 60, 2, 10, QLatin1Char('0'));
 }
 
-QString phaseName(const QString &phase)
-{
-    static const QHash<QString, const char *> names{
-        {QStringLiteral("queued"), QT_TRANSLATE_NOOP("ft::ui::ProgressPane", "Waiting")},
-        {QStringLiteral("stopping"), QT_TRANSLATE_NOOP("ft::ui::ProgressPane", "Stopping the service")},
-        {QStringLiteral("installing"), QT_TRANSLATE_NOOP("ft::ui::ProgressPane", "Installing")},
-        {QStringLiteral("starting"), QT_TRANSLATE_NOOP("ft::ui::ProgressPane", "Starting the service")},
-        {QStringLiteral("checking"), QT_TRANSLATE_NOOP("ft::ui::ProgressPane", "Checking the version")},
-        {QStringLiteral("flows"), QT_TRANSLATE_NOOP("ft::ui::ProgressPane", "Waiting for flows to arrive")},
-        {QStringLiteral("done"), QT_TRANSLATE_NOOP("ft::ui::ProgressPane", "Done")},
-    };
-    const auto it = names.constFind(phase);
-    return it == names.cend() ? phase : QCoreApplication::translate("ft::ui::ProgressPane", it.value());
-}
-
 } // namespace
 
 QString elapsedAgainstEstimate(qint64 elapsedMs, qint64 estimateMs)
@@ -61,6 +46,13 @@ ProgressPane::ProgressPane(const RunStepRecord &step, QWidget *parent)
                                   step.step.fromVersion.toString(), step.step.toVersion.toString()));
     m_phase = new QLabel;
     m_phase->setObjectName(QStringLiteral("phase"));
+    m_phase->setWordWrap(true);
+    m_phase->setTextFormat(Qt::PlainText);
+    m_difference = new QLabel;
+    m_difference->setObjectName(QStringLiteral("reconciled"));
+    m_difference->setWordWrap(true);
+    m_difference->setStyleSheet(QStringLiteral("color:#0b57d0"));
+    m_difference->hide();
     m_time = new QLabel;
     m_time->setObjectName(QStringLiteral("elapsed"));
     m_time->setToolTip(tr("Elapsed against the estimate (%1).").arg(step.step.estimate.basis));
@@ -97,38 +89,73 @@ ProgressPane::ProgressPane(const RunStepRecord &step, QWidget *parent)
     grid->setVerticalSpacing(2);
     grid->addWidget(m_icon, 0, 0);
     grid->addWidget(m_title, 0, 1);
-    grid->addWidget(m_phase, 0, 2);
     grid->addWidget(m_time, 0, 3);
     grid->addWidget(m_toggle, 0, 4);
-    grid->addWidget(m_bar, 1, 1, 1, 3);
-    grid->addWidget(m_warning, 2, 1, 1, 4);
-    grid->addWidget(m_log, 3, 0, 1, 5);
+    grid->addWidget(m_phase, 1, 1, 1, 2);
+    grid->addWidget(m_bar, 2, 1, 1, 3);
+    grid->addWidget(m_difference, 3, 1, 1, 4);
+    grid->addWidget(m_warning, 4, 1, 1, 4);
+    grid->addWidget(m_log, 5, 0, 1, 5);
     grid->setColumnStretch(1, 1);
 
     connect(m_toggle, &QToolButton::toggled, this, &ProgressPane::setLogExpanded);
 
-    RunStepProgress initial;
-    initial.state = step.state;
-    initial.estimateMs = step.step.estimate.totalMs;
-    setProgress(initial);
+    m_progress.state = step.state;
+    m_progress.estimateMs = step.step.estimate.totalMs;
+    refresh();
 }
 
 void ProgressPane::setProgress(const RunStepProgress &progress)
 {
-    const bool stateChanged = progress.state != m_state;
-    m_state = progress.state;
-    QString phase = progress.phase.isEmpty() ? displayName(progress.state) : phaseName(progress.phase);
-    if (isTerminal(progress.state))
-        phase = displayName(progress.state);
-    m_phase->setText(phase);
-    m_time->setText(progress.state == RunStepState::Pending
-                        ? tr("~%1").arg(elapsedAgainstEstimate(0, progress.estimateMs).section(QLatin1Char('~'), 1))
-                        : elapsedAgainstEstimate(progress.elapsedMs, progress.estimateMs));
-    m_bar->setValue(isTerminal(progress.state) ? 1000 : int(progress.progress * 1000));
-    if (!progress.slow && m_warning->isVisible() && isTerminal(progress.state))
-        m_warning->hide();
-    if (stateChanged)
+    m_progress = progress;
+    refresh();
+}
+
+void ProgressPane::setStatus(const StepStatus &status)
+{
+    const bool kindChanged = !m_hasStatus || status.kind != m_status.kind;
+    m_status = status;
+    m_hasStatus = true;
+    refresh();
+    if (kindChanged)
         applyStateStyle();
+}
+
+void ProgressPane::setDifference(const QString &sentence)
+{
+    m_difference->setText(sentence);
+    m_difference->setVisible(!sentence.isEmpty());
+}
+
+void ProgressPane::refresh()
+{
+    m_state = m_progress.state;
+    // The words come from the one mapping (stepStatus); without it yet, the engine's state.
+    const QString text = m_hasStatus ? m_status.text() : displayName(m_progress.state);
+    m_phase->setText(text);
+    m_phase->setToolTip(text);
+    const StepStatusKind kind = m_hasStatus ? m_status.kind : StepStatusKind::Pending;
+    switch (kind) {
+    case StepStatusKind::Pending:
+    case StepStatusKind::Staging:
+    case StepStatusKind::Deferred:
+        m_time->setText(tr("~%1").arg(elapsedAgainstEstimate(0, m_progress.estimateMs).section(QLatin1Char('~'), 1)));
+        break;
+    case StepStatusKind::NotRun:
+        m_time->setText(tr("—"));
+        break;
+    default:
+        m_time->setText(elapsedAgainstEstimate(m_progress.elapsedMs, m_progress.estimateMs));
+        break;
+    }
+    // A bar shows work under way or done; a failed or unrun step shows none, so a bar
+    // near the end never suggests a step that failed was almost done.
+    const bool underWay = kind == StepStatusKind::Running || kind == StepStatusKind::Retrying;
+    const bool done = kind == StepStatusKind::Succeeded || kind == StepStatusKind::AlreadyCurrent;
+    m_bar->setVisible(underWay || done);
+    m_bar->setValue(done ? 1000 : int(m_progress.progress * 1000));
+    if (!m_progress.slow && m_warning->isVisible() && !underWay)
+        m_warning->hide();
 }
 
 void ProgressPane::setSlow(const QString &sentence)
@@ -139,35 +166,14 @@ void ProgressPane::setSlow(const QString &sentence)
 
 void ProgressPane::applyStateStyle()
 {
-    QColor tint;
-    QIcon icon;
-    switch (m_state) {
-    case RunStepState::Pending:
-        icon = iconFor(NodeHealth::Waiting);
-        break;
-    case RunStepState::Starting:
-    case RunStepState::Running:
-        icon = informationIcon();
-        tint = QColor(0xe8, 0xf0, 0xfb);
-        break;
-    case RunStepState::Succeeded:
-    case RunStepState::AlreadyCurrent:
-        icon = okIcon();
-        tint = QColor(0xea, 0xf6, 0xec);
-        break;
-    case RunStepState::Failed:
-        icon = errorIcon();
-        tint = QColor(0xfd, 0xec, 0xea);
+    QIcon icon = iconFor(m_status.kind);
+    if (m_status.kind == StepStatusKind::Failed)
         setLogExpanded(true); // the log says what went wrong
-        break;
-    case RunStepState::Skipped:
-        icon = warningIcon();
-        tint = QColor(0xfd, 0xf6, 0xe3);
-        break;
-    }
     m_icon->setPixmap(icon.pixmap(16, 16));
+    m_icon->setToolTip(m_status.word);
     QPalette pal = palette();
-    pal.setColor(QPalette::Window, tint.isValid() ? tint : QPalette().color(QPalette::Window));
+    pal.setColor(QPalette::Window, m_status.tint.isEmpty() ? QPalette().color(QPalette::Window)
+                                                           : QColor(m_status.tint));
     setPalette(pal);
 }
 
@@ -198,6 +204,11 @@ void ProgressPane::setLogExpanded(bool expanded)
     m_toggle->setArrowType(expanded ? Qt::DownArrow : Qt::RightArrow);
     if (m_toggle->isChecked() != expanded)
         m_toggle->setChecked(expanded);
+}
+
+QString ProgressPane::phaseText() const
+{
+    return m_phase->text();
 }
 
 int ProgressPane::logLineCount() const

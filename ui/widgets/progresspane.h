@@ -1,6 +1,7 @@
 #pragma once
 
 #include "run/runengine.h"
+#include "verify/stepstatus.h"
 
 #include <QFrame>
 #include <QStringList>
@@ -25,6 +26,12 @@ public:
     ProgressPane(const RunStepRecord &step, QWidget *parent = nullptr);
 
     void setProgress(const RunStepProgress &progress);
+    // What the step is, in the words every page uses (state, reason, attempt).
+    void setStatus(const StepStatus &status);
+    const StepStatus &status() const { return m_status; }
+    // What resuming found on this node, against the journal; empty hides it.
+    void setDifference(const QString &sentence);
+    QString phaseText() const;
     void setSlow(const QString &sentence);
     // Queues log lines; they appear at the next flush().
     void queueLog(const QStringList &lines);
@@ -37,6 +44,12 @@ public:
 
 private:
     void applyStateStyle();
+    void refresh();
+
+    RunStepProgress m_progress;
+    StepStatus m_status;
+    bool m_hasStatus = false;
+    QLabel *m_difference = nullptr;
 
     RunStepState m_state = RunStepState::Pending;
     QLabel *m_icon = nullptr;

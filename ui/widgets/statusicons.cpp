@@ -67,6 +67,23 @@ QIcon iconFor(NodeHealth health)
     return {};
 }
 
+QIcon iconFor(StepStatusKind kind)
+{
+    switch (kind) {
+    case StepStatusKind::Pending:
+    case StepStatusKind::Staging: return discIcon(QColor(0xb0, 0xb0, 0xb0));
+    case StepStatusKind::NotRun: return discIcon(QColor(0xe0, 0xe0, 0xe0));
+    case StepStatusKind::Running: return informationIcon();
+    case StepStatusKind::Retrying: return discIcon(QColor(0xe6, 0x7c, 0x00));
+    case StepStatusKind::Succeeded:
+    case StepStatusKind::AlreadyCurrent: return okIcon();
+    case StepStatusKind::Failed: return errorIcon();
+    case StepStatusKind::Skipped:
+    case StepStatusKind::Deferred: return warningIcon();
+    }
+    return {};
+}
+
 QIcon errorIcon() { return discIcon(QColor(0xd3, 0x2f, 0x2f)); }
 QIcon warningIcon() { return discIcon(QColor(0xf2, 0xa9, 0x00)); }
 QIcon informationIcon() { return discIcon(QColor(0x3b, 0x7d, 0xd8)); }

@@ -3,6 +3,8 @@
 #include <QIcon>
 #include <QString>
 
+#include "verify/stepstatus.h"
+
 namespace ft {
 struct NodeStatus;
 }
@@ -15,6 +17,8 @@ enum class NodeHealth { Waiting, Ok, Warning, Untrusted, Unreachable };
 NodeHealth healthOf(const NodeStatus &node);
 QString textFor(NodeHealth health);
 QIcon iconFor(NodeHealth health);
+// The icon of a run step's status, the same on the run page, Verify and the report.
+QIcon iconFor(StepStatusKind kind);
 
 // Shared severity icons (from the style, so they match the platform).
 QIcon errorIcon();

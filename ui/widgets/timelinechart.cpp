@@ -14,7 +14,7 @@ namespace {
 constexpr int kLaneHeight = 26;
 constexpr int kLabelWidth = 120;
 constexpr int kAxisHeight = 22;
-constexpr int kLegendHeight = 24;
+constexpr int kLegendRowHeight = 18;
 constexpr int kMargin = 8;
 
 // A tick step that gives readable labels: 1, 2, 5, 10, 15, 30 minutes, then hours.
@@ -72,10 +72,54 @@ QColor TimelineChart::colorFor(BarKind kind)
     return Qt::gray;
 }
 
+QList<TimelineChart::LegendEntry> TimelineChart::legendLayout(int width) const
+{
+    // The legend wraps onto more rows on a narrow chart rather than being cut off.
+    const QFontMetrics metrics = fontMetrics();
+    const std::pair<int, QString> entries[] = {
+        {int(BarKind::Staging), tr("Staging (no outage)")},
+        {int(BarKind::Worker), tr("Worker down: slower, partial queries")},
+        {int(BarKind::Portal), tr("Portal down: no queries")},
+        {int(BarKind::Nbi), tr("NBI")},
+        {int(BarKind::WebUi), tr("Web UI unavailable")},
+        {-1, tr("receives flows (flows lost while down)")},
+    };
+    QList<LegendEntry> layout;
+    qreal x = kMargin;
+    int row = 0;
+    for (const auto &[kind, text] : entries) {
+        const qreal entryWidth = 16 + metrics.horizontalAdvance(text);
+        if (x > kMargin && x + entryWidth > width - kMargin) {
+            ++row;
+            x = kMargin;
+        }
+        layout.append({kind, text, QPointF(x, kMargin + 4 + row * kLegendRowHeight)});
+        x += entryWidth + 14;
+    }
+    return layout;
+}
+
+int TimelineChart::legendHeight() const
+{
+    const QList<LegendEntry> layout = legendLayout(width() > 0 ? width() : 640);
+    const qreal last = layout.isEmpty() ? kMargin : layout.last().origin.y();
+    return int(last - kMargin) + kLegendRowHeight + 6;
+}
+
+void TimelineChart::resizeEvent(QResizeEvent *event)
+{
+    QWidget::resizeEvent(event);
+    const int height = legendHeight();
+    if (height != m_legendHeight) {
+        m_legendHeight = height;
+        updateGeometry();
+    }
+}
+
 QSize TimelineChart::sizeHint() const
 {
     const int lanes = std::max<qsizetype>(1, m_lanes.size());
-    return {640, 2 * kMargin + kAxisHeight + kLegendHeight + lanes * kLaneHeight};
+    return {640, 2 * kMargin + kAxisHeight + legendHeight() + lanes * kLaneHeight};
 }
 
 QSize TimelineChart::minimumSizeHint() const
@@ -94,7 +138,7 @@ qint64 TimelineChart::totalSeconds() const
 TimelineChart::Geometry TimelineChart::geometry() const
 {
     Geometry geometry;
-    geometry.plot = QRectF(kMargin + kLabelWidth, kMargin + kLegendHeight,
+    geometry.plot = QRectF(kMargin + kLabelWidth, kMargin + legendHeight(),
                            width() - 2 * kMargin - kLabelWidth,
                            m_lanes.size() * kLaneHeight);
     geometry.laneHeight = kLaneHeight;
@@ -122,27 +166,18 @@ void TimelineChart::paintEvent(QPaintEvent *)
     const Geometry g = geometry();
     const QFontMetrics metrics = fontMetrics();
 
-    // Legend on top: what each colour means, and the flow marker.
-    qreal x = kMargin;
-    const qreal legendY = kMargin + 4;
-    const std::pair<BarKind, QString> legend[] = {
-        {BarKind::Staging, tr("Staging (no outage)")},
-        {BarKind::Worker, tr("Worker down: slower, partial queries")},
-        {BarKind::Portal, tr("Portal down: no queries")},
-        {BarKind::Nbi, tr("NBI")},
-        {BarKind::WebUi, tr("Web UI unavailable")},
-    };
-    for (const auto &[kind, text] : legend) {
-        painter.fillRect(QRectF(x, legendY, 12, 12), colorFor(kind));
-        x += 16;
+    // Legend on top: what each colour means, and the flow marker; wrapped to the width.
+    for (const LegendEntry &entry : legendLayout(width())) {
+        const QPointF at = entry.origin;
+        if (entry.kind >= 0) {
+            painter.fillRect(QRectF(at.x(), at.y(), 12, 12), colorFor(BarKind(entry.kind)));
+        } else {
+            painter.setPen(QPen(QColor(0x1b, 0x8a, 0x3a), 2));
+            painter.drawLine(QPointF(at.x(), at.y() + 6), QPointF(at.x() + 10, at.y() + 6));
+        }
         painter.setPen(pal.color(QPalette::Text));
-        painter.drawText(QPointF(x, legendY + 11), text);
-        x += metrics.horizontalAdvance(text) + 14;
+        painter.drawText(QPointF(at.x() + 16, at.y() + 11), entry.text);
     }
-    painter.setPen(QPen(QColor(0x1b, 0x8a, 0x3a), 2));
-    painter.drawLine(QPointF(x, legendY + 6), QPointF(x + 10, legendY + 6));
-    painter.setPen(pal.color(QPalette::Text));
-    painter.drawText(QPointF(x + 14, legendY + 11), tr("receives flows (flows lost while down)"));
 
     // Lanes: alternate shading, node names on the left.
     for (int i = 0; i < m_lanes.size(); ++i) {

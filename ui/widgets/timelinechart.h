@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QList>
+#include <QPointF>
 #include <QString>
 #include <QWidget>
 
@@ -37,10 +38,21 @@ public:
     static QColor colorFor(BarKind kind);
 
 protected:
+    void resizeEvent(QResizeEvent *event) override;
     void paintEvent(QPaintEvent *event) override;
     bool event(QEvent *event) override;
 
 private:
+    struct LegendEntry
+    {
+        int kind = -1; // a BarKind, or -1 for the flow marker
+        QString text;
+        QPointF origin;
+    };
+    QList<LegendEntry> legendLayout(int width) const;
+    int legendHeight() const;
+    int m_legendHeight = 0;
+
     struct Geometry
     {
         QRectF plot;

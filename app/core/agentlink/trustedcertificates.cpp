@@ -105,10 +105,8 @@ QString TrustedCertificates::formatForPeople(const QString &fingerprint)
     const auto hex = normalize(fingerprint);
     if (!hex)
         return fingerprint;
-    QStringList pairs;
-    for (int i = 0; i < hex->size(); i += 2)
-        pairs.append(hex->mid(i, 2).toUpper());
-    return pairs.join(QLatin1Char(':'));
+    // Exactly as 'ftupgrade-agent init' printed it, so the two compare at a glance.
+    return *hex;
 }
 
 } // namespace ft

@@ -37,8 +37,8 @@ public:
     // Accepts hex with or without colons or spaces, any case; gives 64 lower-case
     // hex digits (a SHA-256), or an error sentence.
     static Expected<QString> normalize(const QString &fingerprint);
-    // For people: colon-separated upper-case pairs ("AB:CD:…"). Text that is not a
-    // fingerprint is returned as it is.
+    // For people: lower-case hex without separators, as 'ftupgrade-agent init' prints
+    // it. Text that is not a fingerprint is returned as it is.
     static QString formatForPeople(const QString &fingerprint);
 
 private:

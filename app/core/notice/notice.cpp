@@ -75,11 +75,17 @@ public:
         return format(local(time), QStringLiteral("HH:mm"));
     }
 
-    // "22:00–22:45" within the window's first day, else "Sun 00:10–Sun 00:40".
+    // "22:00–22:45" within the window's first day, else "Sun 00:10–Sun 00:40"; a period
+    // shorter than a minute or within one minute on the clock: "about 45 s at 22:43".
     QString range(const QDateTime &start, const QDateTime &end) const
     {
         const QDateTime from = local(start);
         const QDateTime to = local(end);
+        if (start.msecsTo(end) < 60 * 1000 || clock(start) == clock(end)) {
+            const QString at = from.date() == m_windowDate ? clock(start)
+                                                           : format(from, QStringLiteral("ddd HH:mm"));
+            return tr("about %1 at %2").arg(formatDuration(start.msecsTo(end)), at);
+        }
         if (from.date() == m_windowDate && to.date() == m_windowDate)
             return clock(start) + kDash + clock(end);
         return format(from, QStringLiteral("ddd HH:mm")) + kDash
@@ -256,8 +262,20 @@ Expected<QVariantMap> noticeValues(const NoticeFacts &facts, const NoticeFields 
         item.insert(QStringLiteral("duration"), formatDuration(period.start.msecsTo(period.end)));
         item.insert(QStringLiteral("nodes"), period.nodes.join(QStringLiteral(", ")));
         item.insert(QStringLiteral("node_count"), QString::number(period.nodes.size()));
+        // " (ft-portal-1)", but nothing when the name says no more than the role does
+        // ("the portal (portal)").
+        const QString nodes = period.nodes.join(QStringLiteral(", "));
+        const bool saysRole = period.nodes.size() == 1
+                              && (nodes.compare(QLatin1String("portal"), Qt::CaseInsensitive) == 0
+                                  || nodes.compare(QLatin1String("nbi"), Qt::CaseInsensitive) == 0);
+        item.insert(QStringLiteral("named"), saysRole ? QString() : QStringLiteral(" (%1)").arg(nodes));
         lists[listKey(period.kind)].append(item);
+        for (const auto kind : {ImpactPeriod::WorkersSlow, ImpactPeriod::PortalDown,
+                                ImpactPeriod::WebUiDown, ImpactPeriod::NbiDown})
+            item.insert(QStringLiteral("is_") + listKey(kind), kind == period.kind);
+        lists[QStringLiteral("impacts")].append(item);
     }
+    values.insert(QStringLiteral("impacts"), lists.value(QStringLiteral("impacts")));
     for (const auto kind : {ImpactPeriod::WorkersSlow, ImpactPeriod::PortalDown,
                             ImpactPeriod::WebUiDown, ImpactPeriod::NbiDown}) {
         const QString key = listKey(kind);
@@ -281,6 +299,7 @@ Expected<QVariantMap> noticeValues(const NoticeFacts &facts, const NoticeFields 
         QVariantMap item;
         item.insert(QStringLiteral("node"), gap.node.trimmed());
         item.insert(QStringLiteral("minutes"), QString::number(gap.minutes));
+        item.insert(QStringLiteral("length"), gap.minutes == 1 ? tr("1 minute") : tr("%1 minutes").arg(gap.minutes));
         item.insert(QStringLiteral("start"), time.full(gap.start));
         item.insert(QStringLiteral("start_time"), time.clock(gap.start));
         item.insert(QStringLiteral("start_utc"), time.utc(gap.start));
@@ -343,6 +362,24 @@ Expected<NoticeDraft> draftNotice(const NoticeFacts &facts, const NoticeFields &
     draft.windowEnd = facts.windowEnd.toUTC();
     draft.adminZone = facts.adminZone;
     draft.clusterName = values->value(QStringLiteral("cluster_name")).toString();
+    return draft;
+}
+
+NoticeDraft withEditedBody(NoticeDraft draft, const QString &text)
+{
+    QString normalized = text;
+    normalized.replace(QStringLiteral("\r\n"), QStringLiteral("\n"));
+    draft.textBody = normalized;
+    QStringList paragraphs;
+    static const QRegularExpression blank(QStringLiteral("\n\s*\n"));
+    for (const QString &paragraph : normalized.split(blank, Qt::SkipEmptyParts))
+        paragraphs.append(QStringLiteral("<p>%1</p>")
+                              .arg(paragraph.trimmed().toHtmlEscaped().replace(QLatin1Char('\n'),
+                                                                              QStringLiteral("<br>\n"))));
+    draft.htmlBody = QStringLiteral("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head>"
+                                    "<body style=\"font-family: Segoe UI, Helvetica, Arial, sans-serif; "
+                                    "font-size: 14px;\">\n%1\n</body></html>\n")
+                         .arg(paragraphs.join(QLatin1Char('\n')));
     return draft;
 }
 

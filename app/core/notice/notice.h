@@ -96,6 +96,11 @@ Expected<QVariantMap> noticeValues(const NoticeFacts &facts, const NoticeFields 
 Expected<NoticeDraft> draftNotice(const NoticeFacts &facts, const NoticeFields &fields,
                                   const NoticeTemplates &templates);
 
+// The draft with the body the administrator edited (plain text): the exports carry the
+// edit, its HTML made from the text (paragraphs, line breaks, escaped). Subject,
+// addresses and window stay the template's.
+NoticeDraft withEditedBody(NoticeDraft draft, const QString &text);
+
 // A mailto: URL (RFC 6068) with the recipients' addresses, the subject and the
 // plain-text body, percent-encoded as UTF-8 (line breaks as %0D%0A). The GUI hands
 // it to QDesktopServices::openUrl(QUrl(url, QUrl::StrictMode)). Mail clients on

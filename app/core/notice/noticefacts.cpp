@@ -41,6 +41,9 @@ QList<ImpactPeriod> merged(QList<ImpactPeriod> periods, qint64 gapMs)
         }
         result.append(period);
     }
+    // Users read the notice as a timeline: what happens first comes first.
+    std::stable_sort(result.begin(), result.end(),
+                     [](const ImpactPeriod &a, const ImpactPeriod &b) { return a.start < b.start; });
     return result;
 }
 

@@ -38,7 +38,7 @@ const QStringList &topLevelNames()
                QStringLiteral("has_nbi_down"),      QStringLiteral("has_flow_gaps"),
                QStringLiteral("slow_queries"),      QStringLiteral("portal_down"),
                QStringLiteral("webui_down"),        QStringLiteral("nbi_down"),
-               QStringLiteral("flow_gaps")};
+               QStringLiteral("flow_gaps"),         QStringLiteral("impacts")};
     return names;
 }
 
@@ -49,14 +49,21 @@ const QHash<QString, QStringList> &listItemNames()
                                     QStringLiteral("start_time"), QStringLiteral("end_time"),
                                     QStringLiteral("start_utc"),  QStringLiteral("end_utc"),
                                     QStringLiteral("when"),       QStringLiteral("duration"),
-                                    QStringLiteral("nodes"),      QStringLiteral("node_count")};
+                                    QStringLiteral("nodes"),      QStringLiteral("node_count"),
+                                    QStringLiteral("named")};
         QHash<QString, QStringList> result;
         result.insert(QStringLiteral("slow_queries"), period);
         result.insert(QStringLiteral("portal_down"), period);
         result.insert(QStringLiteral("webui_down"), period);
         result.insert(QStringLiteral("nbi_down"), period);
+        // Every period of every kind in time order, each with a flag naming its kind.
+        QStringList impact = period;
+        impact << QStringLiteral("is_slow_queries") << QStringLiteral("is_portal_down")
+               << QStringLiteral("is_webui_down") << QStringLiteral("is_nbi_down");
+        result.insert(QStringLiteral("impacts"), impact);
         result.insert(QStringLiteral("flow_gaps"),
-                      {QStringLiteral("node"), QStringLiteral("minutes"), QStringLiteral("start"),
+                      {QStringLiteral("node"), QStringLiteral("minutes"), QStringLiteral("length"),
+                       QStringLiteral("start"),
                        QStringLiteral("start_time"), QStringLiteral("start_utc")});
         return result;
     }();

@@ -370,7 +370,7 @@ QString planToHtml(const UpgradePlan &plan, const QString &title)
                         .arg(esc(entry.node),
                              esc(entry.packageFiles.join(QStringLiteral(", "))),
                              esc(locale.formattedDataSize(entry.bytes, 1,
-                                                          QLocale::DataSizeTraditionalFormat)));
+                                                          QLocale::DataSizeIecFormat)));
         html += QStringLiteral("</table>\n");
     }
 

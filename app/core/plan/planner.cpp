@@ -186,6 +186,26 @@ UpgradePlan UpgradePlanner::plan(const QList<NodeStatus> &input, const UpgradeTa
     }));
     plan.maxWorkersDown = effectiveWorkersDown(options.maxWorkersDown, workerCount, plan.warnings);
 
+    // The servers move while the NBI or the Web UI stay behind: say so, it is rarely meant.
+    if (target.server) {
+        for (const Component component : {Component::Nbi, Component::WebUi}) {
+            if (chosen.package(component))
+                continue; // chosen (even if left out on purpose: the plan says so itself)
+            QStringList behind;
+            for (const NodeStatus &node : nodes) {
+                const ComponentState &status = node.component(component);
+                if (node.reachable && status.installed && status.version < target.server->version)
+                    behind.append(node.name);
+            }
+            if (!behind.isEmpty())
+                plan.warnings.append(tr("The servers go to %1, but the %2 on %3 stays on its old version: "
+                                        "choose its package too, unless the vendor says the old one works "
+                                        "with the new server.")
+                                         .arg(target.server->version.toString(), displayName(component),
+                                              behind.join(QStringLiteral(", "))));
+        }
+    }
+
     QList<PlanStep> workerServers, portalServers, nbiSteps, webUiSteps;
     auto addSkipped = [&](PlanStep step, const QString &reason) {
         step.skipped = true;
@@ -250,9 +270,9 @@ UpgradePlan UpgradePlanner::plan(const QList<NodeStatus> &input, const UpgradeTa
     plan.stageDurationMs = m_defaults.stagingMs(stageBytes);
     plan.stageBasis = tr("%1 for all nodes together at an assumed %2/s (%3).")
                           .arg(QLocale().formattedDataSize(stageBytes, 1,
-                                                           QLocale::DataSizeTraditionalFormat),
+                                                           QLocale::DataSizeIecFormat),
                                QLocale().formattedDataSize(m_defaults.stagingBytesPerSecond(), 0,
-                                                           QLocale::DataSizeTraditionalFormat),
+                                                           QLocale::DataSizeIecFormat),
                                m_defaults.origin());
 
     // The canary: one chosen worker first and alone; the run halts after it.

@@ -15,7 +15,7 @@ QString tr(const char *text) { return QCoreApplication::translate("ft::PreCheck"
 
 QString bytesText(qint64 bytes)
 {
-    return QLocale().formattedDataSize(bytes, 1, QLocale::DataSizeTraditionalFormat);
+    return QLocale().formattedDataSize(bytes, 1, QLocale::DataSizeIecFormat);
 }
 
 QString joinNames(QStringList names)

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <QDateTime>
+
 #include "agentlink/agentclient.h"
 #include "model/expected.h"
 #include "run/runjournal.h"
@@ -16,6 +18,9 @@ class DurationHistory;
 
 struct RunOptions
 {
+    // The announced window's start (UTC): staging starts at once, the first service stops
+    // no sooner. Null: as soon as staging is done. Kept in the journal for a resume.
+    QDateTime announcedStart;
     // Failures are answered by decide() (Ask), or by the policy without asking.
     FailurePolicy onFailure = FailurePolicy::Ask;
     // The run halts (asks) once this many nodes have failed, whatever the policy;

@@ -35,6 +35,9 @@ RunEngine::RunEngine(AgentClient *client, QObject *parent)
     qRegisterMetaType<ft::RunState>();
     m_run.client = client;
 
+    m_windowTimer.setSingleShot(true);
+    connect(&m_windowTimer, &QTimer::timeout, this, &RunEngine::advance);
+
     connect(m_stager.get(), &Stager::activity, this, &RunEngine::audit);
     connect(m_stager.get(), &Stager::journalChanged, this, &RunEngine::saveJournal);
     connect(m_stager.get(), &Stager::progress, this, &RunEngine::stagingProgress);
@@ -113,6 +116,7 @@ Result RunEngine::prepare(const UpgradePlan &plan, const UpgradeTarget &target,
     journal.clusterId = m_run.options.clusterId;
     journal.customizationsAcknowledged = customizationsAcknowledged;
     journal.noticeSent = noticeSent;
+    journal.announcedStart = m_run.options.announcedStart.toUTC();
     journal.auditLogPath = auditLogPath();
     m_run.journal = journal;
     m_prepared = true;
@@ -176,6 +180,60 @@ void RunEngine::serveAndBegin()
     } else {
         startStaging();
     }
+}
+
+void RunEngine::setAnnouncedStart(const QDateTime &start)
+{
+    if (m_started)
+        return;
+    m_run.journal.announcedStart = start.toUTC();
+    m_run.journal.startedEarly = false;
+    if (m_prepared)
+        saveJournal();
+}
+
+void RunEngine::startNow(const QString &by)
+{
+    if (!m_run.journal.announcedStart.isValid() || m_run.journal.startedEarly || isEnd(state()))
+        return;
+    m_run.journal.startedEarly = true;
+    audit(tr("Started before the announced window (%1), as %2 asked.")
+              .arg(m_run.journal.announcedStart.toString(Qt::ISODate),
+                   by.isEmpty() ? tr("the administrator") : by),
+          true);
+    saveJournal();
+    if (m_waitingForWindow)
+        QMetaObject::invokeMethod(this, &RunEngine::advance, Qt::QueuedConnection);
+}
+
+bool RunEngine::holdForWindow()
+{
+    // The moment a service would stop: never before the window users were told about.
+    const QDateTime window = m_run.journal.announcedStart;
+    const qint64 left = window.isValid() && !m_run.journal.startedEarly
+                            ? QDateTime::currentDateTimeUtc().msecsTo(window)
+                            : 0;
+    if (left <= 0) {
+        if (m_waitingForWindow) {
+            m_waitingForWindow = false;
+            m_windowTimer.stop();
+            audit(m_run.journal.startedEarly ? tr("Going on before the announced window.")
+                                             : tr("The announced window has opened (%1).")
+                                                   .arg(window.toString(Qt::ISODate)));
+        }
+        return false;
+    }
+    if (!m_waitingForWindow) {
+        m_waitingForWindow = true;
+        audit(tr("Staged; holding until the announced window at %1.").arg(window.toString(Qt::ISODate)));
+    }
+    // A whole-day wait is re-armed in steps; a timer holds at most ~24 days anyway.
+    m_windowTimer.start(int(std::min<qint64>(left + 50, 3600 * 1000)));
+    if (state() != RunState::Paused)
+        setState(RunState::Paused, tr("Staged and verified; no service stops before the announced window "
+                                      "at %1.")
+                                       .arg(window.toString(QStringLiteral("yyyy-MM-dd HH:mm 'UTC'"))));
+    return true;
 }
 
 void RunEngine::pause()
@@ -352,6 +410,8 @@ void RunEngine::finishRun(RunState endState, const QString &sentence)
         return;
     m_steps->stopTicking();
     m_stager->close();
+    m_windowTimer.stop();
+    m_waitingForWindow = false;
     setState(endState, sentence);
     QMetaObject::invokeMethod(this, [this] { Q_EMIT finished(); }, Qt::QueuedConnection);
 }
@@ -403,6 +463,8 @@ void RunEngine::stagingDone()
     audit(tr("Every package is staged and verified."));
     m_wave = 0;
     m_steps->startTicking();
+    if (!m_pauseRequested && holdForWindow())
+        return; // Paused until the window; the timer goes on
     setState(m_pauseRequested ? RunState::Paused : RunState::Running,
              m_pauseRequested ? tr("Paused after staging; no service is stopped.") : QString());
     advance();
@@ -485,6 +547,8 @@ void RunEngine::advance()
             setState(RunState::Paused, tr("Paused; no service is stopped."));
         return;
     }
+    if (holdForWindow())
+        return;
     if (!m_canaryConfirmed && !m_run.journal.plan.canaryNode.isEmpty()) {
         for (const RunStepRecord &record : std::as_const(m_run.journal.steps)) {
             if (record.step.node != m_run.journal.plan.canaryNode || record.wave < 0

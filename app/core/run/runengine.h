@@ -9,6 +9,7 @@
 #include "run/runjournal.h"
 
 #include <QObject>
+#include <QTimer>
 #include <QSet>
 
 #include <memory>
@@ -65,6 +66,15 @@ public:
     Result resumeFrom(const RunJournal &journal);
 
     void start();
+    // The announced window (from the options, or the resumed journal); null: none.
+    QDateTime announcedStart() const { return m_run.journal.announcedStart; }
+    // Resuming with another window (the CLI's --at): before start() only.
+    void setAnnouncedStart(const QDateTime &start);
+    // True while everything is staged and the run holds for its window (state Paused).
+    bool isWaitingForWindow() const { return m_waitingForWindow; }
+    // Lets the run go before its window (the caller asked the administrator). Recorded
+    // in the journal and the audit log.
+    void startNow(const QString &by = {});
     // Pauses at the next safe point (no service stopped): Pausing, then Paused.
     void pause();
     void resume();
@@ -118,6 +128,7 @@ private:
 
     // steps (StepRunner)
     void advance();
+    bool holdForWindow();
     bool anyStepRunning() const;
     QList<int> nextSteps();
     void stepEnded(int index, RunStepState state);
@@ -132,6 +143,8 @@ private:
     bool m_pauseRequested = false;
     bool m_canaryConfirmed = false; // the canary's halt happened (or a resumed run: confirmed)
     bool m_abortRequested = false;
+    bool m_waitingForWindow = false;
+    QTimer m_windowTimer;
     int m_wave = 0;
     QSet<int> m_decisionAsked; // failed steps whose decisionNeeded went out
     std::unique_ptr<Stager> m_stager;

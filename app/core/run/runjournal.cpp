@@ -323,6 +323,8 @@ QJsonObject RunJournal::toJson() const
         {QStringLiteral("steps"), stepsJson},
         {QStringLiteral("customizations_acknowledged"), strings(customizationsAcknowledged)},
         {QStringLiteral("notice_sent"), noticeSent},
+        {QStringLiteral("announced_start"), isoTime(announcedStart)},
+        {QStringLiteral("started_early"), startedEarly},
         {QStringLiteral("differences"), strings(differences)},
         {QStringLiteral("audit_log"), auditLogPath},
     };
@@ -421,6 +423,8 @@ Expected<RunJournal> RunJournal::fromJson(const QJsonObject &json)
     }
     journal.customizationsAcknowledged = stringList(json.value(QLatin1String("customizations_acknowledged")));
     journal.noticeSent = json.value(QLatin1String("notice_sent")).toString();
+    journal.announcedStart = timeField(json, "announced_start");
+    journal.startedEarly = json.value(QLatin1String("started_early")).toBool();
     journal.differences = stringList(json.value(QLatin1String("differences")));
     journal.auditLogPath = json.value(QLatin1String("audit_log")).toString();
     return journal;

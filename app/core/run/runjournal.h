@@ -140,6 +140,10 @@ struct RunJournal
     QList<RunStepRecord> steps;
     QStringList customizationsAcknowledged;
     QString noticeSent;
+    // The window the notice announced (UTC): no service is stopped before it, also after a
+    // resume, unless the administrator started early (startedEarly).
+    QDateTime announcedStart;
+    bool startedEarly = false;
     QStringList differences;  // from the last reconciliation
     QString auditLogPath;
 

@@ -5,6 +5,7 @@
 #include <QCoreApplication>
 #include <QDir>
 #include <QFileInfo>
+#include <QLocale>
 #include <QStandardPaths>
 #include <QtConcurrent/QtConcurrentRun>
 
@@ -134,7 +135,55 @@ UpgradePlan UpgradeSession::plan() const
         planner.setHistory(&m_history);
     PlanOptions options = m_planOptions;
     options.clusterId = clusterId();
-    return planner.plan(nodes(), m_target, options);
+    UpgradePlan plan = planner.plan(nodes(), m_target, options);
+    applyFlowHistory(plan);
+    return plan;
+}
+
+void UpgradeSession::applyFlowHistory(UpgradePlan &plan) const
+{
+    // One figure per start time everywhere (steps, summary, exports, notice): with a flow
+    // history, each step's loss is the node's usual traffic in that hour, not the rate
+    // seen at discovery.
+    if (m_flowHistory.isEmpty() || !plan.startTime.isValid())
+        return;
+    qint64 total = 0;
+    for (PlanWave &wave : plan.waves) {
+        for (PlanStep &step : wave.steps) {
+            if (step.skipped || step.component != Component::Server || !step.impact.receivesFlows)
+                continue;
+            const NodeOutage outage{step.node, step.startOffsetMs, step.estimate.outageMs,
+                                    step.impact.flowsPerSecond};
+            step.impact.flowsLost = QuietWindowFinder(m_flowHistory, {outage}).lossAt(plan.startTime);
+            total += step.impact.flowsLost;
+        }
+    }
+    plan.totalFlowsLost = total;
+}
+
+QString UpgradeSession::flowLossArithmetic(const UpgradePlan &plan) const
+{
+    QStringList parts;
+    for (const PlanWave &wave : plan.waves) {
+        for (const PlanStep &step : wave.steps) {
+            if (step.skipped || step.component != Component::Server || !step.impact.receivesFlows)
+                continue;
+            const double seconds = double(step.estimate.outageMs) / 1000.0;
+            const double rate = seconds > 0 ? double(step.impact.flowsLost) / seconds : 0;
+            parts.append(QCoreApplication::translate("ft::UpgradeSession", "%1: %2 flows/s × %3 = %4")
+                             .arg(step.node, QLocale().toString(rate, 'f', rate < 10 ? 1 : 0),
+                                  formatDuration(step.estimate.outageMs),
+                                  QLocale().toString(step.impact.flowsLost)));
+        }
+    }
+    if (parts.isEmpty())
+        return {};
+    const QString basis = m_flowHistory.isEmpty()
+                              ? QCoreApplication::translate("ft::UpgradeSession", "the rates seen at discovery")
+                              : QCoreApplication::translate("ft::UpgradeSession",
+                                                            "each node's usual traffic at that hour");
+    return QCoreApplication::translate("ft::UpgradeSession", "%1; from %2")
+        .arg(parts.join(QStringLiteral(" + ")), basis);
 }
 
 void UpgradeSession::fetchFlowHistory()
@@ -182,7 +231,8 @@ qint64 UpgradeSession::flowsLostAt(const UpgradePlan &plan, const QDateTime &sta
 QuietWindowFinder::Suggestion UpgradeSession::quietWindow(const UpgradePlan &plan,
                                                           const QDateTime &now) const
 {
-    return QuietWindowFinder(m_flowHistory, flowOutages(plan)).best(now);
+    // Users are told first: no start sooner than the notice lead time.
+    return QuietWindowFinder(m_flowHistory, flowOutages(plan)).best(now.addMSecs(m_noticeLeadMs));
 }
 
 } // namespace ft

@@ -92,7 +92,23 @@ public:
     QStringList flowHistoryErrors() const { return m_flowHistoryErrors; }
     // Expected loss if the plan starts at `start`, and the best start in 7 days.
     qint64 flowsLostAt(const UpgradePlan &plan, const QDateTime &start) const;
+    // The best start no sooner than now + the notice lead time.
     QuietWindowFinder::Suggestion quietWindow(const UpgradePlan &plan, const QDateTime &now) const;
+    // How the plan's flow-loss figure is made, node by node, for a tooltip.
+    QString flowLossArithmetic(const UpgradePlan &plan) const;
+    // How long before a window users must be told (default 24 h); the quiet window is
+    // never sooner.
+    qint64 noticeLeadMs() const { return m_noticeLeadMs; }
+    void setNoticeLeadMs(qint64 ms) { m_noticeLeadMs = std::max<qint64>(0, ms); }
+
+    // The window the notice announced (UTC); the run stops no service before its start.
+    QDateTime announcedStart() const { return m_announcedStart; }
+    QDateTime announcedEnd() const { return m_announcedEnd; }
+    void setAnnouncedWindow(const QDateTime &start, const QDateTime &end)
+    {
+        m_announcedStart = start;
+        m_announcedEnd = end;
+    }
 
 Q_SIGNALS:
     void targetChanged();
@@ -117,6 +133,11 @@ private:
     QStringList m_flowHistoryErrors;
     int m_flowHistoryPending = 0;
     bool m_flowHistoryReady = false;
+    qint64 m_noticeLeadMs = 24 * 3600 * 1000LL;
+    QDateTime m_announcedStart;
+    QDateTime m_announcedEnd;
+
+    void applyFlowHistory(UpgradePlan &plan) const;
 };
 
 } // namespace ft

@@ -1,5 +1,7 @@
 #include "verify/runreport.h"
 
+#include "verify/stepstatus.h"
+
 #include "plan/planexport.h"
 
 #include <QCoreApplication>
@@ -13,6 +15,9 @@
 #include <QSaveFile>
 #include <QTemporaryFile>
 #include <QTextDocument>
+#include <QTextOption>
+#include <QFont>
+#include <QPageLayout>
 
 namespace ft {
 
@@ -38,10 +43,11 @@ QString decisionsText(const RunStepRecord &record)
     return parts.join(QStringLiteral("; "));
 }
 
-QString outcomeText(const RunStepRecord &record)
+QString outcomeText(const RunStepRecord &record, const RunJournal &journal)
 {
-    QString text = displayName(record.state);
-    if (record.deferred)
+    // The same words as the run page's panes and the Verify page.
+    QString text = stepStatus(record, journal.state, journal.stateSentence).text();
+    if (record.deferred && record.state != RunStepState::Pending)
         text += QLatin1Char(' ') + tr("(deferred to the end)");
     if (record.rebootNeeded())
         text += QLatin1Char(' ') + tr("— reboot needed");
@@ -67,6 +73,8 @@ QJsonObject runReportJson(const RunJournal &journal, const VerificationReport *v
             {QStringLiteral("component"), toString(record.step.component)},
             {QStringLiteral("wave"), record.wave},
             {QStringLiteral("state"), toString(record.state)},
+            {QStringLiteral("status"), toString(stepStatus(record, journal.state).kind)},
+            {QStringLiteral("status_text"), stepStatus(record, journal.state, journal.stateSentence).text()},
             {QStringLiteral("deferred"), record.deferred},
             {QStringLiteral("version_before"), record.versionBefore},
             {QStringLiteral("version_after"), record.versionAfter},
@@ -176,7 +184,7 @@ QString runReportHtml(const RunJournal &journal, const VerificationReport *verif
             displayName(record.step.component),
             record.versionBefore,
             record.wave >= 0 ? record.step.toVersion.toString() : record.versionAfter,
-            outcomeText(record),
+            outcomeText(record, journal),
             record.wave >= 0 ? formatDuration(record.step.estimate.totalMs) : QString(),
             record.elapsedMs > 0 ? formatDuration(record.elapsedMs) : QString(),
             record.phases.outageMs() > 0 ? formatDuration(record.phases.outageMs()) : QString(),
@@ -200,8 +208,10 @@ QString runReportHtml(const RunJournal &journal, const VerificationReport *verif
         for (const VerificationCell &cell : verification->cells) {
             const QString cls = cell.verdict == Verdict::Upgraded || cell.verdict == Verdict::AlreadyCurrent
                                     ? QStringLiteral("good")
-                                    : cell.verdict == Verdict::RebootNeeded ? QStringLiteral("warn")
-                                                                            : QStringLiteral("bad");
+                                    : cell.verdict == Verdict::RebootNeeded || cell.verdict == Verdict::Skipped
+                                            || cell.verdict == Verdict::NotAttempted
+                                        ? QStringLiteral("warn")
+                                        : QStringLiteral("bad");
             const QStringList cells{
                 cell.node,
                 displayName(cell.component),
@@ -291,9 +301,18 @@ Result exportRunReport(const RunJournal &journal, const VerificationReport *veri
         }
         QPdfWriter writer(&file);
         writer.setPageSize(QPageSize(QPageSize::A4));
+        // The step and verification tables are wide: landscape, a smaller type, and
+        // lines broken between words only ("FlowTraq Server", never "FlowT raq").
+        writer.setPageOrientation(QPageLayout::Landscape);
         writer.setTitle(tr("FlowTraq upgrade report"));
         writer.setCreator(QStringLiteral("FlowTraq Upgrade Wizard"));
         QTextDocument document;
+        QTextOption wrap = document.defaultTextOption();
+        wrap.setWrapMode(QTextOption::WordWrap);
+        document.setDefaultTextOption(wrap);
+        QFont font = document.defaultFont();
+        font.setPointSizeF(8);
+        document.setDefaultFont(font);
         document.setHtml(runReportHtml(journal, verification));
         document.print(&writer);
         break;

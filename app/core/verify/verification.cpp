@@ -2,6 +2,7 @@
 
 #include "agentlink/agentjobs.h"
 #include "model/upgradetarget.h"
+#include "verify/stepstatus.h"
 
 #include <QCoreApplication>
 #include <QJsonArray>
@@ -44,6 +45,8 @@ QString toString(Verdict verdict)
     case Verdict::Failed: return QStringLiteral("failed");
     case Verdict::RebootNeeded: return QStringLiteral("reboot_needed");
     case Verdict::Unreachable: return QStringLiteral("unreachable");
+    case Verdict::NotAttempted: return QStringLiteral("not_attempted");
+    case Verdict::Skipped: return QStringLiteral("skipped");
     }
     return {};
 }
@@ -56,12 +59,15 @@ QString displayName(Verdict verdict)
     case Verdict::Failed: return tr("Failed");
     case Verdict::RebootNeeded: return tr("Reboot needed");
     case Verdict::Unreachable: return tr("Unreachable");
+    case Verdict::NotAttempted: return tr("Not attempted");
+    case Verdict::Skipped: return tr("Skipped");
     }
     return {};
 }
 
 VerificationCell verifyCell(const NodeStatus &node, Component component, const Version &target,
-                            const RunStepRecord *step, const QDateTime &now)
+                            const RunStepRecord *step, const QDateTime &now,
+                            RunState runState, const QString &runSentence)
 {
     VerificationCell cell;
     cell.node = node.name;
@@ -123,11 +129,23 @@ VerificationCell verifyCell(const NodeStatus &node, Component component, const V
                             .arg(orNone(cell.versionNow), node.name);
         return cell;
     }
+    if (step && step->state == RunStepState::Skipped && step->wave >= 0) {
+        const QString by = skippedBy(*step);
+        cell.verdict = Verdict::Skipped;
+        cell.sentence = by.isEmpty()
+                            ? tr("Skipped; left on %1, the target is %2.").arg(orNone(cell.versionNow), cell.target)
+                            : tr("Skipped by %1; left on %2, the target is %3.")
+                                  .arg(by, orNone(cell.versionNow), cell.target);
+        return cell;
+    }
+    if (step && (step->state == RunStepState::Pending) && step->attempts == 0) {
+        cell.verdict = Verdict::NotAttempted;
+        cell.sentence = tr("Not attempted (%1); still on %2.")
+                            .arg(stepStatus(*step, runState, runSentence).detail, orNone(cell.versionNow));
+        return cell;
+    }
     cell.verdict = Verdict::Failed;
-    if (step && step->state == RunStepState::Skipped && step->wave >= 0)
-        cell.sentence = tr("Left on %1 by decision (skipped); the target is %2.")
-                            .arg(orNone(cell.versionNow), cell.target);
-    else if (step && !step->error.isEmpty())
+    if (step && !step->error.isEmpty())
         cell.sentence = tr("Still on %1 instead of %2: %3").arg(orNone(cell.versionNow), cell.target, step->error);
     else
         cell.sentence = tr("Still on %1 instead of %2.").arg(orNone(cell.versionNow), cell.target);
@@ -173,7 +191,9 @@ VerificationReport buildVerification(const QList<NodeStatus> &nodes,
                 continue;
             if (!step && !node.reachable && component != Component::Server)
                 continue;
-            VerificationCell cell = verifyCell(node, component, targets.value(component), step, now);
+            VerificationCell cell = verifyCell(node, component, targets.value(component), step, now,
+                                               journal ? journal->state : RunState::Completed,
+                                               journal ? journal->stateSentence : QString());
             if (cell.flowsArriving && !*cell.flowsArriving)
                 report.warnings.append(tr("Flows are not arriving on %1 again (last flow: %2).")
                                            .arg(node.name, node.lastFlowAt.isValid()
@@ -228,7 +248,8 @@ bool VerificationReport::rebootNeeded() const
 bool VerificationReport::anyFailed() const
 {
     for (const VerificationCell &cell : cells) {
-        if (cell.verdict == Verdict::Failed || cell.verdict == Verdict::Unreachable)
+        if (cell.verdict == Verdict::Failed || cell.verdict == Verdict::Unreachable
+            || cell.verdict == Verdict::NotAttempted || cell.verdict == Verdict::Skipped)
             return true;
     }
     return false;

@@ -18,9 +18,11 @@ namespace ft {
 enum class Verdict {
     Upgraded,       // at the target now, and it was not before
     AlreadyCurrent, // at the target before the run already (skipped)
-    Failed,         // not at the target (failed, skipped by decision, or not running)
+    Failed,         // not at the target after trying (or at it with the service not running)
     RebootNeeded,   // the installer asked for a reboot (3010) and the version did not change
     Unreachable,    // the node did not answer
+    NotAttempted,   // the run ended before it tried this step
+    Skipped,        // left on its old version by a decision (the administrator or a policy)
 };
 QString toString(Verdict verdict);      // "upgraded" | "already_current" | "failed" | …
 QString displayName(Verdict verdict);   // "Upgraded", "Skipped (already current)", …
@@ -51,14 +53,16 @@ struct VerificationReport
 
     bool allAtTarget() const;   // every cell upgraded or already current
     bool rebootNeeded() const;
-    bool anyFailed() const;     // failed or unreachable
+    bool anyFailed() const;     // failed, unreachable, not attempted or skipped
     QJsonObject toJson() const;
 };
 
 // The verdict rules, pure so they are tested on their own. `step` is the run's record
 // of this node and component (null when verifying without a run).
+// `runState` and `runSentence` say why a step that never ran did not.
 VerificationCell verifyCell(const NodeStatus &node, Component component, const Version &target,
-                            const RunStepRecord *step, const QDateTime &now);
+                            const RunStepRecord *step, const QDateTime &now,
+                            RunState runState = RunState::Completed, const QString &runSentence = {});
 
 // The matrix for every node × every component with a target, plus the warnings.
 // Nodes the journal knows but `nodes` lacks are reported unreachable.

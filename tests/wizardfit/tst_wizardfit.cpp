@@ -1,0 +1,158 @@
+// Shows every page of the real wizard on the screen the test runs on (Xvfb at 1024×768
+// and 1400×950, and 1024×768 with QT_SCALE_FACTOR=1.5) and checks that the window fits
+// the screen and every one of its buttons is on it. Saves a screenshot of each page
+// under FT_SCREENSHOT_DIR (default: <build>/screenshots/fit).
+
+#include "pages/upgradewizard.h"
+#include "session/upgradesession.h"
+#include "widgets/steplist.h"
+
+#include <QAbstractButton>
+#include <QDir>
+#include <QGuiApplication>
+#include <QScreen>
+#include <QScrollArea>
+#include <QSettings>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace ft;
+
+class tst_WizardFit : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void everyPageFits_data();
+    void everyPageFits();
+    void sizeIsRemembered();
+
+private:
+    QString screenshotPath(const QString &page) const;
+    QTemporaryDir m_dir;
+};
+
+void tst_WizardFit::initTestCase()
+{
+    QVERIFY(m_dir.isValid());
+    QSettings::setDefaultFormat(QSettings::IniFormat);
+    QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, m_dir.filePath(QStringLiteral("settings")));
+}
+
+QString tst_WizardFit::screenshotPath(const QString &page) const
+{
+    QString folder = qEnvironmentVariable("FT_SCREENSHOT_DIR");
+    if (folder.isEmpty())
+        folder = QStringLiteral(FT_BUILD_DIR "/screenshots/fit");
+    QDir().mkpath(folder);
+    const QScreen *screen = QGuiApplication::primaryScreen();
+    const QSize physical = screen->size() * screen->devicePixelRatio();
+    return QDir(folder).filePath(QStringLiteral("%1x%2-scale%3-%4.png")
+                                     .arg(physical.width())
+                                     .arg(physical.height())
+                                     .arg(screen->devicePixelRatio())
+                                     .arg(page));
+}
+
+void tst_WizardFit::everyPageFits_data()
+{
+    QTest::addColumn<int>("pageId");
+    const std::pair<const char *, ui::UpgradeWizard::PageId> pages[] = {
+        {"connect", ui::UpgradeWizard::ConnectPageId},
+        {"discover", ui::UpgradeWizard::DiscoverPageId},
+        {"packages", ui::UpgradeWizard::PackagesPageId},
+        {"plan", ui::UpgradeWizard::PlanPageId},
+        {"customizations", ui::UpgradeWizard::CustomizationsPageId},
+        {"notice", ui::UpgradeWizard::NoticePageId},
+        {"verify", ui::UpgradeWizard::VerifyPageId},
+    };
+    for (const auto &[name, id] : pages)
+        QTest::newRow(name) << int(id);
+}
+
+void tst_WizardFit::everyPageFits()
+{
+    QFETCH(int, pageId);
+    UpgradeSession session;
+    ui::UpgradeWizard wizard(&session);
+    wizard.setStartId(pageId);
+    wizard.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&wizard));
+    QTest::qWait(200); // let the page lay itself out
+
+    const QRect available = wizard.screen()->availableGeometry();
+    qInfo("screen %dx%d (logical), window %dx%d, minimum %dx%d", available.width(), available.height(),
+          wizard.width(), wizard.height(), wizard.minimumSize().width(), wizard.minimumSize().height());
+    QVERIFY2(wizard.minimumSize().width() <= available.width()
+                 && wizard.minimumSize().height() <= available.height(),
+             "the minimum size is larger than the screen");
+    QVERIFY2(available.contains(wizard.frameGeometry()) || available.contains(wizard.geometry()),
+             qPrintable(QStringLiteral("window %1,%2 %3x%4 is not inside the screen")
+                            .arg(wizard.geometry().x())
+                            .arg(wizard.geometry().y())
+                            .arg(wizard.width())
+                            .arg(wizard.height())));
+
+    // Every button of the wizard itself is whole and on screen; a page's own buttons are
+    // in the window or reachable by scrolling its page.
+    const QRect windowRect = wizard.rect();
+    for (QAbstractButton *button : wizard.findChildren<QAbstractButton *>()) {
+        if (!button->isVisibleTo(&wizard) || button->window() != &wizard)
+            continue;
+        const QRect inWindow(button->mapTo(&wizard, QPoint(0, 0)), button->size());
+        const bool scrolls = [button] {
+            for (QWidget *w = button->parentWidget(); w; w = w->parentWidget()) {
+                if (qobject_cast<QScrollArea *>(w))
+                    return true;
+            }
+            return false;
+        }();
+        const QString name = button->objectName().isEmpty() ? button->text() : button->objectName();
+        if (scrolls)
+            continue;
+        QVERIFY2(windowRect.contains(inWindow),
+                 qPrintable(QStringLiteral("button \"%1\" at %2,%3 %4x%5 is outside the %6x%7 window")
+                                .arg(name)
+                                .arg(inWindow.x())
+                                .arg(inWindow.y())
+                                .arg(inWindow.width())
+                                .arg(inWindow.height())
+                                .arg(windowRect.width())
+                                .arg(windowRect.height())));
+    }
+    for (const QWizard::WizardButton which : {QWizard::BackButton, QWizard::NextButton, QWizard::CancelButton}) {
+        QAbstractButton *button = wizard.button(which);
+        if (!button->isVisible())
+            continue;
+        const QRect global(button->mapToGlobal(QPoint(0, 0)), button->size());
+        QVERIFY2(available.contains(global), qPrintable(button->text() + QStringLiteral(" is off screen")));
+    }
+    // The side list says where we are.
+    QCOMPARE(wizard.stepList()->current(), pageId);
+    QVERIFY(wizard.grab().save(screenshotPath(QString::fromLatin1(QTest::currentDataTag()))));
+}
+
+void tst_WizardFit::sizeIsRemembered()
+{
+    UpgradeSession session;
+    const QRect available = QGuiApplication::primaryScreen()->availableGeometry();
+    // Between the minimum and the screen, so neither bound changes it.
+    const QSize wanted(std::min(available.width() - 16, ui::UpgradeWizard::kMinimumWidth + 30),
+                       std::min(available.height() - 40, ui::UpgradeWizard::kMinimumHeight + 10));
+    {
+        ui::UpgradeWizard wizard(&session);
+        wizard.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&wizard));
+        wizard.resize(wanted);
+        QTRY_COMPARE(wizard.size(), wanted);
+        wizard.done(QDialog::Accepted);
+    }
+    ui::UpgradeWizard again(&session);
+    again.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&again));
+    QTRY_COMPARE(again.size(), wanted);
+}
+
+QTEST_MAIN(tst_WizardFit)
+#include "tst_wizardfit.moc"
