@@ -50,6 +50,7 @@ private:
     QHash<Component, QString> m_packagePaths;
     QStringList m_packageErrors;
     RunOptions m_options;
+    bool m_serveAddressGiven = false;
     bool m_resume = false;
     RunEngine *m_engine = nullptr;
 };
