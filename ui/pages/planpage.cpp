@@ -166,7 +166,8 @@ void PlanPage::rebuild()
             tr("About <b>%1</b> in all (staging %2). Servers run mixed versions for about %3. "
                "At today's flow rates about <b>%4</b> flow records would be lost.")
                 .arg(formatDuration(m_plan.wallTimeMs), formatDuration(m_plan.stageDurationMs),
-                     formatDuration(m_plan.mixedVersionWindowMs), flowsText(m_plan.totalFlowsLost)));
+                     formatDuration(m_plan.mixedVersionWindowMs), flowsText(m_plan.totalFlowsLost))
+            + QStringLiteral("<br>") + m_session->delivery().sentence().toHtmlEscaped());
     }
     QStringList warnings;
     for (const QString &warning : std::as_const(m_plan.warnings))

@@ -136,6 +136,10 @@ void RunPage::initializePage()
     RunOptions options;
     options.journalPath = m_journalPath;
     options.clusterId = m_session->clusterId();
+    // Never the 127.0.0.1 default: the administrator's delivery choice, and the portal's
+    // agent for the default delivery.
+    m_session->delivery().applyTo(options);
+    options.portal = m_session->portal();
     m_engine->setOptions(options);
     if (m_session->history().isOpen())
         m_engine->setHistory(&m_session->history());

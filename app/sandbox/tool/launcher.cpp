@@ -13,6 +13,7 @@
 #include <QJsonDocument>
 #include <QProcess>
 #include <QRandomGenerator>
+#include <QSettings>
 #include <QTimer>
 #include <QUrl>
 
@@ -481,6 +482,22 @@ void ClusterLauncher::runAgents()
             abort(written.error());
             return;
         }
+        // The member list where the wizard reads it: the portal agent's own configuration
+        // (what an administrator or the agent's installer writes; the vendor has no API).
+        QSettings agentConf(m_nodes.first().install + QStringLiteral("/agent/agent.conf"), QSettings::IniFormat);
+        QStringList names;
+        agentConf.remove(QStringLiteral("cluster"));
+        agentConf.beginGroup(QStringLiteral("cluster"));
+        for (const Node &node : std::as_const(m_nodes)) {
+            if (node.role != QLatin1String("worker"))
+                continue;
+            names.append(node.name);
+            agentConf.setValue(node.name + QStringLiteral("/host"), node.address);
+            agentConf.setValue(node.name + QStringLiteral("/agent_port"), QUrl(node.agentUrl).port());
+        }
+        agentConf.setValue(QStringLiteral("members"), names);
+        agentConf.endGroup();
+        agentConf.sync();
         Q_EMIT progress(tr("All %1 agents are listening").arg(m_nodes.size()));
         startExporter();
     });
