@@ -3,6 +3,7 @@
 #include "support/logging.h"
 
 #include <QRegularExpression>
+#include <QSslSocket>
 #include <QTcpSocket>
 
 #include <spdlog/spdlog.h>
@@ -59,6 +60,8 @@ void FileStreamer::begin(const QString &path, const QByteArray &range)
         return;
     }
     connect(m_socket, &QTcpSocket::bytesWritten, this, [this] { pump(); });
+    if (auto *ssl = qobject_cast<QSslSocket *>(m_socket.data()))
+        connect(ssl, &QSslSocket::encryptedBytesWritten, this, [this] { pump(); });
     connect(m_socket, &QTcpSocket::disconnected, this, [this] { finish(); });
     connect(m_socket, &QObject::destroyed, this, [this] { finish(); });
 
@@ -107,7 +110,7 @@ void FileStreamer::pump()
         return;
     if (m_block.isEmpty() && m_left > 0)
         m_block.resize(kBlock);
-    while (m_left > 0 && m_socket->bytesToWrite() < kHighWater) {
+    while (m_left > 0 && queued() < kHighWater) {
         const qint64 n = m_file.read(m_block.data(), std::min(kBlock, m_left));
         if (n <= 0) { // the file shrank under us: the peer sees a short body
             m_socket->abort();
@@ -117,8 +120,19 @@ void FileStreamer::pump()
         m_socket->write(m_block.constData(), n);
         m_left -= n;
     }
-    if (m_left == 0 && m_socket->bytesToWrite() == 0)
+    if (m_left == 0 && queued() == 0)
         m_socket->disconnectFromHost();
+}
+
+qint64 FileStreamer::queued() const
+{
+    // Once encrypted, QSslSocket::bytesToWrite() counts only what is not encrypted yet;
+    // the encrypted bytes wait in the connection's own buffer. Both count, or the whole
+    // file would pile up there.
+    qint64 bytes = m_socket->bytesToWrite();
+    if (auto *ssl = qobject_cast<QSslSocket *>(m_socket.data()))
+        bytes += ssl->encryptedBytesToWrite();
+    return bytes;
 }
 
 void FileStreamer::finish()

@@ -30,6 +30,7 @@ private:
     FileStreamer(QTcpSocket *socket, QObject *parent);
     void begin(const QString &path, const QByteArray &range);
     void pump();
+    qint64 queued() const;
     void finish();
 
     QPointer<QTcpSocket> m_socket;

@@ -17,6 +17,8 @@
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QElapsedTimer>
+#include <QEventLoop>
+#include <QTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -217,7 +219,17 @@ bool staging(int nodes, qint64 mib, PackageDelivery delivery)
     engine.pause(); // stop after staging: only staging is measured
     clock.restart();
     engine.start();
-    QTest::qWaitFor([&] { return staged; }, 1800000);
+    // A real event loop, as in the wizard and the CLI: QTest::qWaitFor sleeps 10 ms between
+    // rounds, which would stall every hand-over between QNetworkAccessManager's HTTP
+    // thread and this one (an upload's body goes across in small pieces).
+    QEventLoop loop;
+    QObject::connect(&engine, &RunEngine::stateChanged, &loop, [&loop](RunState state) {
+        if (state == RunState::Paused || state == RunState::Halted)
+            loop.quit();
+    });
+    QTimer::singleShot(1800000, &loop, &QEventLoop::quit);
+    if (!staged)
+        loop.exec();
     const qint64 ms = clock.elapsed();
     sampler.stop();
     if (engine.state() != RunState::Paused) {
