@@ -193,8 +193,14 @@ private Q_SLOTS:
         const QString said = QString::fromUtf8(result.out + result.err);
         // The address this machine uses towards the portal, found from the connection.
         QVERIFY2(said.contains(QStringLiteral("Serving the packages on %1").arg(callerAddress())), result.err.constData());
-        QVERIFY2(said.contains(QStringLiteral("cannot download from this workstation at %1:").arg(callerAddress())),
-                 result.err.constData());
+        const QString sentence = QStringLiteral("could not download anything from this workstation at %1:").arg(callerAddress());
+        QVERIFY2(said.contains(sentence), result.err.constData());
+        // The run's outcome: one sentence for the one cause, naming every node and the address.
+        const QString halted = result.json().value(QStringLiteral("state_sentence")).toString();
+        qInfo("%s", qPrintable(halted));
+        QCOMPARE(halted.count(sentence), 1);
+        for (const QJsonValue &value : nodes())
+            QVERIFY2(halted.contains(value.toObject().value(QStringLiteral("name")).toString()), qPrintable(halted));
         checkNodes(kFrom);
         for (const QJsonValue &step : result.json().value(QStringLiteral("steps")).toArray())
             QVERIFY(step.toObject().value(QStringLiteral("state")).toString() != QLatin1String("succeeded"));

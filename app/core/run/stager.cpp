@@ -110,6 +110,20 @@ Result Stager::serve()
     return {};
 }
 
+QStringList Stager::errors() const
+{
+    QStringList all;
+    if (!m_unreachable.isEmpty()) {
+        // One sentence for what is one cause: this workstation is out of the nodes' reach.
+        QStringList nodes = m_unreachable;
+        nodes.sort();
+        all.append(tr("%1 could not download anything from this workstation at %2 (%3), so the nodes cannot reach "
+                      "that address; deliver the packages through the portal's agent instead.")
+                       .arg(nodes.join(QStringLiteral(", ")), m_unreachableAddress, m_unreachableReason));
+    }
+    return all + m_errors;
+}
+
 qint64 Stager::bytesSent() const
 {
     return m_uploadedBytes + (m_upload ? m_upload->bytesSent() : 0) + (m_server ? m_server->bytesSent() : 0);
@@ -132,6 +146,8 @@ void Stager::start(bool recheck)
     m_done = false;
     m_queue.clear();
     m_errors.clear();
+    m_unreachable.clear();
+    m_unreachableReason.clear();
     m_bytesTotal = 0;
     m_bytesDone.clear();
     for (RunStageRecord &record : journal.stage) {
@@ -209,7 +225,7 @@ void Stager::cancel()
 
 void Stager::pump()
 {
-    if (m_cancelled || !m_errors.isEmpty())
+    if (m_cancelled || !m_errors.isEmpty() || !m_unreachable.isEmpty())
         m_queue.clear();
     while (!m_queue.isEmpty() && m_staging.size() < std::max(1, m_context.options.stageConcurrency))
         stageNode(m_queue.takeFirst());
@@ -270,7 +286,7 @@ void Stager::stageNext(const QString &node)
             break;
         }
     }
-    if (index < 0 || m_cancelled || !m_errors.isEmpty()) {
+    if (index < 0 || m_cancelled || !m_errors.isEmpty() || !m_unreachable.isEmpty()) {
         stageFinished(node);
         return;
     }
@@ -356,11 +372,10 @@ void Stager::watchStageJob(const QString &node, int index, const QString &jobId)
         if (done->error() == AgentJob::NoError && done->hasStatus() && done->status().bytesDone == 0
             && m_context.options.delivery == PackageDelivery::Workstation) {
             // Nothing arrived at all: the node cannot reach this workstation (VPN, NAT, firewall).
-            m_errors.append(tr("%1 cannot download from this workstation at %2:%3 (%4), so the nodes cannot reach "
-                               "that address; deliver the packages through the portal's agent instead.")
-                                .arg(node, source.host())
-                                .arg(source.port())
-                                .arg(record.error));
+            m_unreachable.append(node);
+            m_unreachableAddress = QStringLiteral("%1:%2").arg(source.host()).arg(source.port());
+            if (m_unreachableReason.isEmpty())
+                m_unreachableReason = record.error;
         } else {
             m_errors.append(tr("%1: %2").arg(node, record.error));
         }

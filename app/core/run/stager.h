@@ -54,7 +54,7 @@ public:
     bool isStaging() const { return !m_staging.isEmpty(); }
     bool isCancelled() const { return m_cancelled; }
     // One sentence per node that failed; empty when everything is staged.
-    QStringList errors() const { return m_errors; }
+    QStringList errors() const;
 
 Q_SIGNALS:
     // Bytes verified so far on all nodes together.
@@ -89,6 +89,10 @@ private:
     QStringList m_uploadQueue;          // file names still to upload
     QPointer<PackageUploadJob> m_upload;
     qint64 m_uploadedBytes = 0;
+    // Workstation delivery: nodes that got no byte from this workstation, and why.
+    QStringList m_unreachable;
+    QString m_unreachableAddress;
+    QString m_unreachableReason;
 };
 
 } // namespace ft
