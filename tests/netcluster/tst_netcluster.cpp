@@ -125,7 +125,8 @@ private Q_SLOTS:
         if (up.exitCode != 0) {
             const QString said = QString::fromUtf8(up.err + up.out);
             if (said.contains(QLatin1String("not available")) || said.contains(QLatin1String("need `ip`"))
-                || said.contains(QLatin1String("Operation not permitted")))
+                || said.contains(QLatin1String("Operation not permitted"))
+                || said.contains(QLatin1String("Could not set up the cluster's network")))
                 QSKIP(qPrintable(QStringLiteral("Network namespaces are not permitted here, so the namespaced cluster "
                                                 "cannot be built: ") + said.trimmed()));
             QFAIL(qPrintable(QStringLiteral("ftsandbox up --netns failed: ") + said));
