@@ -12,6 +12,8 @@
 #include "stagejob.h"
 #include "tokenauth.h"
 #include "upgradejob.h"
+#include "filestreamer.h"
+#include "uploadstore.h"
 
 #include <QCoreApplication>
 #include <QDateTime>
@@ -136,6 +138,7 @@ AgentServer::AgentServer(const AgentConfig &config, QObject *parent)
     , m_store(std::make_unique<JobStore>(config.jobsDir()))
     , m_service(ServiceBackend::create(config))
     , m_staging(std::make_unique<StagingArea>(config.stagingDir))
+    , m_uploads(std::make_unique<UploadStore>(QDir(config.stagingDir).filePath(QStringLiteral(".uploads"))))
     , m_network(new QNetworkAccessManager(this))
 {
     // Downloads go straight to the staging folder; no disk cache, no cookies.
@@ -237,7 +240,10 @@ void AgentServer::route(const QHttpServerRequest &request, const ReplyPtr &reply
         }
         return;
     }
-    if (auto tooLarge = checkBodySize(request))
+    // An upload's chunks are the one body that is not JSON and may be up to 8 MiB.
+    const bool uploadChunk = method == QHttpServerRequest::Method::Put
+                             && path.startsWith(QLatin1String("/v1/uploads/"));
+    if (auto tooLarge = checkBodySize(request, uploadChunk ? kMaxChunkBytes : kMaxBodyBytes))
         return reply->error(*tooLarge);
 
     // Split before decoding, so an encoded "/" inside a segment stays in that segment.
@@ -275,6 +281,42 @@ void AgentServer::route(const QHttpServerRequest &request, const ReplyPtr &reply
                 return reply->error(*bad);
         }
         return r.handler();
+    }
+
+    // /v1/uploads, /v1/uploads/U and /v1/uploads/U/file
+    if (parts.at(2) == QLatin1String("uploads")) {
+        if (parts.size() == 3) {
+            if (!post)
+                return reply->error(405, tr("Use POST for this endpoint."));
+            if (auto bad = checkQuery(request, {}))
+                return reply->error(*bad);
+            return postUpload(request, reply);
+        }
+        const QString &id = parts.at(3);
+        if (!UploadStore::isValidId(id) || parts.size() > 5)
+            return reply->error(404, tr("There is no upload %1.").arg(id));
+        if (parts.size() == 4) {
+            if (method == QHttpServerRequest::Method::Put) {
+                if (auto bad = checkQuery(request, {QStringLiteral("offset")}))
+                    return reply->error(*bad);
+                return putUpload(id, request, reply);
+            }
+            if (auto bad = checkQuery(request, {}))
+                return reply->error(*bad);
+            if (get)
+                return getUpload(id, reply);
+            if (method == QHttpServerRequest::Method::Delete)
+                return deleteUpload(id, reply);
+            return reply->error(405, tr("Use GET, PUT or DELETE for this endpoint."));
+        }
+        if (parts.at(4) == QLatin1String("file")) {
+            if (!get)
+                return reply->error(405, tr("Use GET for this endpoint."));
+            if (auto bad = checkQuery(request, {}))
+                return reply->error(*bad);
+            return getUploadFile(id, request, reply);
+        }
+        return reply->error(404, tr("There is no such endpoint."));
     }
 
     // /v1/jobs/J and /v1/jobs/J/cancel
@@ -389,7 +431,7 @@ void AgentServer::postStage(const QHttpServerRequest &request, const ReplyPtr &r
     QJsonObject body;
     if (auto bad = readJsonBody(request, &body,
                                 {QStringLiteral("url"), QStringLiteral("sha256"), QStringLiteral("size"),
-                                 QStringLiteral("name"), QStringLiteral("fingerprint")},
+                                 QStringLiteral("name"), QStringLiteral("fingerprint"), QStringLiteral("token")},
                                 {QStringLiteral("url"), QStringLiteral("sha256"), QStringLiteral("size"),
                                  QStringLiteral("name")})) {
         return reply->error(*bad);
@@ -423,6 +465,15 @@ void AgentServer::postStage(const QHttpServerRequest &request, const ReplyPtr &r
         if (scheme != QLatin1String("https"))
             return reply->error(400, tr("A fingerprint only makes sense for an https URL."));
         stage.fingerprint = text.toLower().toLatin1();
+    }
+    if (body.contains(QStringLiteral("token"))) {
+        // The source agent's token; it travels only over a pinned HTTPS connection.
+        if (auto bad = stringField(body, QStringLiteral("token"), &stage.token))
+            return reply->error(*bad);
+        if (stage.fingerprint.isEmpty())
+            return reply->error(400, tr("A token is only sent to an https URL whose fingerprint is given."));
+        if (stage.token.size() > 1024 || stage.token.contains(QLatin1Char('\n')) || stage.token.contains(QLatin1Char('\r')))
+            return reply->error(400, tr("The token must be one line of at most 1024 characters."));
     }
     for (const auto &job : std::as_const(m_stageJobs)) {
         if (job && job->packageName() == stage.name)
@@ -644,6 +695,116 @@ void AgentServer::postCancel(const QString &id, const QHttpServerRequest &reques
         return reply->json(200, {{QStringLiteral("cancelled"), true}});
     }
     reply->error(409, tr("Job %1 has already finished (%2).").arg(id, record->state));
+}
+
+// ---------------------------------------------------------------- uploads
+
+void AgentServer::postUpload(const QHttpServerRequest &request, const ReplyPtr &reply)
+{
+    QJsonObject body;
+    const QSet<QString> fields{QStringLiteral("name"), QStringLiteral("size"), QStringLiteral("sha256")};
+    if (auto bad = readJsonBody(request, &body, fields, fields))
+        return reply->error(*bad);
+    QString name;
+    QString sha;
+    qint64 size = 0;
+    if (auto bad = stringField(body, QStringLiteral("name"), &name))
+        return reply->error(*bad);
+    if (!isPlainFileName(name))
+        return reply->error(400, tr("The name \"%1\" must be a plain file name (letters, digits, . _ + -).").arg(name));
+    if (auto bad = integerField(body, QStringLiteral("size"), &size, 1, qint64(1) << 50))
+        return reply->error(*bad);
+    if (auto bad = stringField(body, QStringLiteral("sha256"), &sha))
+        return reply->error(*bad);
+    if (!isSha256Hex(sha))
+        return reply->error(400, tr("The sha256 must be 64 hexadecimal digits."));
+    const qint64 free = nodeinfo::freeBytes(m_config.stagingDir);
+    if (free >= 0 && free < size + kStagingReserveBytes)
+        return reply->error(507, tr("Not enough disk space to receive %1: it needs %2 bytes (plus %3 MiB to spare), "
+                                    "the staging folder's disk has %4 bytes free.")
+                                     .arg(name).arg(size).arg(kStagingReserveBytes >> 20).arg(free));
+    auto upload = m_uploads->create(name, size, sha.toLower().toLatin1());
+    if (!upload)
+        return reply->error(500, upload.error());
+    logging::logger()->info("Upload {} of {} ({} bytes) at byte {}", upload->id.toStdString(), name.toStdString(),
+                            size, upload->offset);
+    reply->json(200, upload->toJson());
+}
+
+void AgentServer::getUpload(const QString &id, const ReplyPtr &reply)
+{
+    auto upload = m_uploads->find(id);
+    if (!upload)
+        return reply->error(404, tr("There is no upload %1.").arg(id));
+    reply->json(200, upload->toJson());
+}
+
+void AgentServer::putUpload(const QString &id, const QHttpServerRequest &request, const ReplyPtr &reply)
+{
+    qint64 offset = 0;
+    if (!request.query().hasQueryItem(QStringLiteral("offset")))
+        return reply->error(400, tr("The query parameter \"offset\" is required."));
+    if (auto bad = queryInteger(request, QStringLiteral("offset"), 0, qint64(1) << 50, 0, &offset))
+        return reply->error(*bad);
+    const QByteArray contentType = request.value("Content-Type").trimmed().toLower();
+    if (contentType != "application/octet-stream")
+        return reply->error(415, tr("A chunk must be sent as application/octet-stream."));
+    if (m_uploadsHashing.contains(id))
+        return reply->error(409, tr("The upload %1 is being checked; ask GET /v1/uploads/%1 in a moment.").arg(id));
+    auto appended = m_uploads->append(id, offset, QByteArrayView(request.body()));
+    if (auto *error = std::get_if<HttpError>(&appended)) {
+        if (error->status == 409 || error->status == 404)
+            return reply->error(*error);
+        logging::logger()->warn("Upload {}: {}", id.toStdString(), error->message.toStdString());
+        return reply->error(*error);
+    }
+    const UploadStore::Appended &result = std::get<UploadStore::Appended>(appended);
+    if (!result.needsFileHash) {
+        if (result.upload.complete)
+            logging::logger()->info("Upload {} of {} complete; SHA-256 matches", id.toStdString(),
+                                    result.upload.name.toStdString());
+        return reply->json(200, result.upload.toJson());
+    }
+    // The agent restarted during this upload: the hash comes from the file, off the event loop.
+    m_uploadsHashing.insert(id);
+    auto *watcher = new QFutureWatcher<Expected<QByteArray>>(this);
+    connect(watcher, &QFutureWatcher<Expected<QByteArray>>::finished, this, [this, watcher, reply, id] {
+        watcher->deleteLater();
+        m_uploadsHashing.remove(id);
+        const Expected<QByteArray> hash = watcher->result();
+        if (!hash)
+            return reply->error(500, hash.error());
+        auto finished = m_uploads->finishWithHash(id, *hash);
+        if (auto *error = std::get_if<HttpError>(&finished))
+            return reply->error(*error);
+        reply->json(200, std::get<Upload>(finished).toJson());
+    });
+    watcher->setFuture(QtConcurrent::run(sha256OfFileFast, m_uploads->partPath(id)));
+}
+
+void AgentServer::getUploadFile(const QString &id, const QHttpServerRequest &request, const ReplyPtr &reply)
+{
+    auto upload = m_uploads->find(id);
+    if (!upload)
+        return reply->error(404, tr("There is no upload %1.").arg(id));
+    if (!upload->complete)
+        return reply->error(409, tr("The upload %1 is not complete: %2 of %3 bytes arrived.")
+                                     .arg(id).arg(upload->offset).arg(upload->size));
+    if (!reply->alive())
+        return;
+    reply->sent = true; // the streamer answers on the socket itself
+    FileStreamer::serve(reply->socket, m_uploads->dataPath(*upload), request.value("Range"), this);
+}
+
+void AgentServer::deleteUpload(const QString &id, const ReplyPtr &reply)
+{
+    if (m_uploadsHashing.contains(id))
+        return reply->error(409, tr("The upload %1 is being checked.").arg(id));
+    if (!m_uploads->find(id))
+        return reply->error(404, tr("There is no upload %1.").arg(id));
+    if (auto removed = m_uploads->remove(id); !removed)
+        return reply->error(500, removed.error());
+    reply->json(200, {{QStringLiteral("deleted"), true}});
 }
 
 // ---------------------------------------------------------------- service

@@ -8,6 +8,7 @@
 #include <QHash>
 #include <QJsonObject>
 #include <QPointer>
+#include <QSet>
 #include <QUrl>
 
 #include <memory>
@@ -21,6 +22,7 @@ class ServiceBackend;
 class StageJob;
 class StagingArea;
 class UpgradeJob;
+class UploadStore;
 
 // The agent's HTTPS API, version 1 (app/agent/API.md): authentication, request limits
 // and routing, plus the jobs it starts. Long polls keep their responder until the job
@@ -59,6 +61,11 @@ private:
     void getJob(const QString &id, const QHttpServerRequest &request, const ReplyPtr &reply);
     void postCancel(const QString &id, const QHttpServerRequest &request, const ReplyPtr &reply);
     void postService(const QHttpServerRequest &request, const ReplyPtr &reply);
+    void postUpload(const QHttpServerRequest &request, const ReplyPtr &reply);
+    void getUpload(const QString &id, const ReplyPtr &reply);
+    void putUpload(const QString &id, const QHttpServerRequest &request, const ReplyPtr &reply);
+    void getUploadFile(const QString &id, const QHttpServerRequest &request, const ReplyPtr &reply);
+    void deleteUpload(const QString &id, const ReplyPtr &reply);
 
     QJsonObject jobJson(const QString &id, qint64 since) const;
     bool upgradeRunning() const;
@@ -67,6 +74,8 @@ private:
     std::unique_ptr<JobStore> m_store;
     std::unique_ptr<ServiceBackend> m_service;
     std::unique_ptr<StagingArea> m_staging;
+    std::unique_ptr<UploadStore> m_uploads;
+    QSet<QString> m_uploadsHashing; // uploads whose last chunk is being checked
     QNetworkAccessManager *m_network = nullptr;
     QHash<QString, QPointer<StageJob>> m_stageJobs;
     QPointer<UpgradeJob> m_upgrade;

@@ -18,13 +18,13 @@ QString tr(const char *text) { return QCoreApplication::translate("ft::agent::Ap
 
 } // namespace
 
-std::optional<HttpError> checkBodySize(const QHttpServerRequest &request)
+std::optional<HttpError> checkBodySize(const QHttpServerRequest &request, qint64 limit)
 {
     const QByteArray declared = request.value("Content-Length");
     bool ok = false;
     const qint64 length = declared.trimmed().toLongLong(&ok);
-    if ((ok && length > kMaxBodyBytes) || request.body().size() > kMaxBodyBytes)
-        return HttpError{413, tr("The request body is larger than %1 KiB.").arg(kMaxBodyBytes / 1024)};
+    if ((ok && length > limit) || request.body().size() > limit)
+        return HttpError{413, tr("The request body is larger than %1 KiB.").arg(limit / 1024)};
     return std::nullopt;
 }
 

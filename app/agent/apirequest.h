@@ -13,6 +13,8 @@ namespace ft::agent {
 
 // The largest request body the API accepts (API.md).
 constexpr qint64 kMaxBodyBytes = 64 * 1024;
+// The largest chunk of an upload (PUT /v1/uploads/U).
+constexpr qint64 kMaxChunkBytes = 8 * 1024 * 1024;
 
 // An HTTP error for the caller: a status and a sentence.
 struct HttpError
@@ -28,7 +30,7 @@ std::optional<HttpError> readJsonBody(const QHttpServerRequest &request, QJsonOb
                                       const QSet<QString> &allowed, const QSet<QString> &required);
 
 // Body size check on the declared Content-Length first, then on the bytes received.
-std::optional<HttpError> checkBodySize(const QHttpServerRequest &request);
+std::optional<HttpError> checkBodySize(const QHttpServerRequest &request, qint64 limit = kMaxBodyBytes);
 
 // A plain file name: letters, digits and . _ + - only, starting with a letter or
 // digit, no "..", at most 128 characters. Anything else could name a path.

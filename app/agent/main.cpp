@@ -12,6 +12,8 @@
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDir>
+#include <QSettings>
+#include <QRegularExpression>
 #include <QFile>
 #include <QFileInfo>
 #include <QSaveFile>
@@ -171,8 +173,35 @@ int runInit(const QCommandLineParser &parser)
         tokenWhere = tr("unchanged (only its hash is kept)");
     }
 
+    // The cluster's member list: the vendor documents no API for it, so it lives here.
+    QStringList names;
+    QList<std::tuple<QString, QString, int>> members;
+    for (const QString &text : parser.values(QStringLiteral("member"))) {
+        static const QRegularExpression pattern(
+            QStringLiteral("^([A-Za-z0-9][A-Za-z0-9._-]{0,62})=([^:\\s]+|\\[[0-9A-Fa-f:.]+\\])(?::(\\d{1,5}))?$"));
+        const auto match = pattern.match(text);
+        const int port = match.captured(3).isEmpty() ? 9650 : match.captured(3).toInt();
+        if (!match.hasMatch() || port < 1 || port > 65535 || names.contains(match.captured(1)))
+            return fail(tr("--member takes NAME=HOST or NAME=HOST:PORT, each name once (got \"%1\").").arg(text));
+        names.append(match.captured(1));
+        members.append({match.captured(1), match.captured(2), port});
+    }
     if (auto saved = config.save(); !saved)
         return fail(saved.error());
+    if (parser.isSet(QStringLiteral("member"))) {
+        QSettings ini(config.file, QSettings::IniFormat);
+        ini.remove(QStringLiteral("cluster"));
+        ini.beginGroup(QStringLiteral("cluster"));
+        ini.setValue(QStringLiteral("members"), names);
+        for (const auto &[name, host, port] : members) {
+            ini.setValue(name + QStringLiteral("/host"), host);
+            ini.setValue(name + QStringLiteral("/agent_port"), port);
+        }
+        ini.endGroup();
+        ini.sync();
+        if (ini.status() != QSettings::NoError)
+            return fail(tr("Cannot write the member list into %1.").arg(config.file));
+    }
     auto fingerprint = ensureCertificate(config, parser.isSet(QStringLiteral("new-certificate")));
     if (!fingerprint)
         return fail(fingerprint.error());
@@ -265,6 +294,9 @@ int main(int argc, char *argv[])
         {QStringLiteral("service-name"), tr("systemd unit or Windows service name."), QStringLiteral("name")},
         {QStringLiteral("installer-command"), tr("Installer command template (see API.md)."), QStringLiteral("cmd")},
         {QStringLiteral("new-certificate"), tr("init: replace the certificate.")},
+        {QStringLiteral("member"), tr("init, on the portal: a cluster member NAME=HOST[:AGENT_PORT] (repeatable); "
+                                      "replaces the member list in the configuration."),
+         QStringLiteral("member")},
     });
     logging::addCommandLineOptions(parser);
     parser.process(app);

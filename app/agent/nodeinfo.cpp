@@ -144,25 +144,43 @@ QJsonObject clusterReport(const AgentConfig &config)
     QSettings conf(confPath(config), QSettings::IniFormat);
     const QString role = conf.value(QStringLiteral("node/role"), QStringLiteral("standalone")).toString();
     const QString name = conf.value(QStringLiteral("node/name"), QSysInfo::machineHostName()).toString();
-    QJsonArray members;
-    conf.beginGroup(QStringLiteral("cluster"));
-    const QString portal = conf.value(QStringLiteral("portal"), role == QLatin1String("worker") ? QString() : name).toString();
-    if (role != QLatin1String("worker")) {
-        for (const QString &member : conf.value(QStringLiteral("members")).toStringList()) {
+    const QString portal = conf.value(QStringLiteral("cluster/portal"),
+                                      role == QLatin1String("worker") ? QString() : name).toString();
+
+    // The vendor documents no API and no file for the member list, so the administrator
+    // (or the agent's installer) writes it into this agent's own configuration, read
+    // afresh on every request. Only the sandbox's own flowtraq.conf (app/sandbox/LAYOUT.md)
+    // is a fallback; a real node's FlowTraq configuration is never guessed at.
+    const auto readMembers = [](QSettings &ini, bool withAgentPort) {
+        QJsonArray members;
+        ini.beginGroup(QStringLiteral("cluster"));
+        for (const QString &member : ini.value(QStringLiteral("members")).toStringList()) {
             const QString trimmed = member.trimmed();
             if (trimmed.isEmpty())
                 continue;
             members.append(QJsonObject{
                 {QStringLiteral("name"), trimmed},
-                {QStringLiteral("host"), conf.value(trimmed + QStringLiteral("/host")).toString()},
-                {QStringLiteral("tcp_port"), conf.value(trimmed + QStringLiteral("/tcp_port"), 0).toInt()},
-                {QStringLiteral("agent_port"), conf.value(trimmed + QStringLiteral("/agent_port"), 0).toInt()},
+                {QStringLiteral("host"), ini.value(trimmed + QStringLiteral("/host")).toString()},
+                {QStringLiteral("tcp_port"), ini.value(trimmed + QStringLiteral("/tcp_port"), 0).toInt()},
+                {QStringLiteral("agent_port"), withAgentPort ? ini.value(trimmed + QStringLiteral("/agent_port"), 0).toInt() : 0},
             });
         }
+        ini.endGroup();
+        return members;
+    };
+    QSettings agentConf(config.file, QSettings::IniFormat);
+    QJsonArray members = readMembers(agentConf, true);
+    QString source = QStringLiteral("agent.conf");
+    if (members.isEmpty()) {
+        source = QStringLiteral("none");
+        if (config.backend == Backend::Sandbox && role != QLatin1String("worker")) {
+            members = readMembers(conf, true);
+            if (!members.isEmpty())
+                source = QStringLiteral("sandbox flowtraq.conf");
+        }
     }
-    conf.endGroup();
     return {{QStringLiteral("role"), role}, {QStringLiteral("portal"), portal},
-            {QStringLiteral("members"), members}};
+            {QStringLiteral("members"), members}, {QStringLiteral("source"), source}};
 }
 
 QJsonObject flowHistory(const AgentConfig &config, int hours)

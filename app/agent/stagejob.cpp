@@ -30,6 +30,8 @@ QString tr(const char *text) { return QCoreApplication::translate("ft::agent::St
 // What the network stack may buffer ahead of the disk, and the block we move at a time.
 constexpr qint64 kReadBufferBytes = 4 * 1024 * 1024;
 constexpr qint64 kBlockBytes = 1024 * 1024;
+// Times one staging continues a download after the connection broke.
+constexpr int kMaxResumes = 5;
 
 QByteArray certificateDigest(const QSslCertificate &certificate)
 {
@@ -175,32 +177,53 @@ void StageJob::start()
             return;
         }
 
-        QNetworkRequest request(m_request.url);
-        request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::NoLessSafeRedirectPolicy);
-        request.setTransferTimeout(60000); // no byte for a minute: give up
-        m_reply = m_network->get(request);
-        // Bounded buffering: when the disk is slower than the network, TCP slows the sender.
-        m_reply->setReadBufferSize(kReadBufferBytes);
-        connect(m_reply, &QNetworkReply::readyRead, this, [this] { onReadyRead(); });
-        connect(m_reply, &QNetworkReply::finished, this, [this] { onDownloadFinished(); });
-        connect(m_reply, &QNetworkReply::sslErrors, this, [this](const QList<QSslError> &errors) {
-            if (m_request.fingerprint.isEmpty() || !m_reply)
-                return;
-            // A pinned certificate replaces the CA check, but only for that exact certificate.
-            const QSslCertificate peer = m_reply->sslConfiguration().peerCertificate();
-            if (certificateDigest(peer) == m_request.fingerprint)
-                m_reply->ignoreSslErrors(errors);
-        });
-        connect(m_reply, &QNetworkReply::encrypted, this, [this] {
-            if (m_request.fingerprint.isEmpty() || !m_reply)
-                return;
-            const QSslCertificate peer = m_reply->sslConfiguration().peerCertificate();
-            if (certificateDigest(peer) != m_request.fingerprint) {
-                m_failure = tr("The server's certificate (SHA-256 %1) is not the pinned one.")
-                                .arg(QString::fromLatin1(certificateDigest(peer)));
-                m_reply->abort();
-            }
-        });
+        sendRequest();
+    });
+}
+
+void StageJob::sendRequest()
+{
+    QNetworkRequest request(m_request.url);
+    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::NoLessSafeRedirectPolicy);
+    request.setTransferTimeout(60000); // no byte for a minute: give up
+    if (!m_request.token.isEmpty()) {
+        // Another agent's token: never sent anywhere but where the caller pointed us.
+        request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
+        request.setRawHeader("Authorization", "Bearer " + m_request.token.toUtf8());
+    }
+    if (!m_request.fingerprint.isEmpty()) {
+        // Kept-alive connections are shared per host, port and verify name, and a reused
+        // connection does no new handshake: naming the pin keeps a request under one pin
+        // off a connection that was accepted under another.
+        request.setPeerVerifyName(QStringLiteral("%1.%2.pin.ftupgrade.invalid")
+                                      .arg(QString::fromLatin1(m_request.fingerprint.left(32)),
+                                           QString::fromLatin1(m_request.fingerprint.mid(32))));
+    }
+    m_rangeStart = m_received;
+    if (m_rangeStart > 0)
+        request.setRawHeader("Range", "bytes=" + QByteArray::number(m_rangeStart) + '-');
+    m_reply = m_network->get(request);
+    // Bounded buffering: when the disk is slower than the network, TCP slows the sender.
+    m_reply->setReadBufferSize(kReadBufferBytes);
+    connect(m_reply, &QNetworkReply::readyRead, this, [this] { onReadyRead(); });
+    connect(m_reply, &QNetworkReply::finished, this, [this] { onDownloadFinished(); });
+    connect(m_reply, &QNetworkReply::sslErrors, this, [this](const QList<QSslError> &errors) {
+        if (m_request.fingerprint.isEmpty() || !m_reply)
+            return;
+        // A pinned certificate replaces the CA check, but only for that exact certificate.
+        const QSslCertificate peer = m_reply->sslConfiguration().peerCertificate();
+        if (certificateDigest(peer) == m_request.fingerprint)
+            m_reply->ignoreSslErrors(errors);
+    });
+    connect(m_reply, &QNetworkReply::encrypted, this, [this] {
+        if (m_request.fingerprint.isEmpty() || !m_reply)
+            return;
+        const QSslCertificate peer = m_reply->sslConfiguration().peerCertificate();
+        if (certificateDigest(peer) != m_request.fingerprint) {
+            m_failure = tr("The server's certificate (SHA-256 %1) is not the pinned one.")
+                            .arg(QString::fromLatin1(certificateDigest(peer)));
+            m_reply->abort();
+        }
     });
 }
 
@@ -208,6 +231,21 @@ void StageJob::onReadyRead()
 {
     if (!m_reply || m_done)
         return;
+    if (!m_request.fingerprint.isEmpty() && m_reply->bytesAvailable() > 0
+        && certificateDigest(m_reply->sslConfiguration().peerCertificate()) != m_request.fingerprint) {
+        m_failure = tr("The server's certificate is not the pinned one.");
+        m_reply->abort();
+        return;
+    }
+    if (m_rangeStart > 0 && m_reply->bytesAvailable() > 0
+        && m_reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt() != 206) {
+        // A server that ignores the Range would make us append the file's start again.
+        m_failure = tr("The download failed after %1 of %2 bytes (%3), and the server did not continue it "
+                       "at that byte (no Range support).")
+                        .arg(m_rangeStart).arg(m_request.size).arg(m_breakReason);
+        m_reply->abort();
+        return;
+    }
     if (m_block.isEmpty())
         m_block.resize(kBlockBytes);
     while (m_reply->bytesAvailable() > 0) {
@@ -252,13 +290,28 @@ void StageJob::onDownloadFinished()
         fail(m_failure);
         return;
     }
+    const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    const bool broken = reply->error() != QNetworkReply::NoError
+                        && (status == 0 || status == 200 || status == 206);
+    if (broken && m_received > 0 && m_received < m_request.size && m_resumes < kMaxResumes) {
+        // A dropped connection costs only the bytes still missing.
+        ++m_resumes;
+        m_breakReason = reply->errorString();
+        m_store->appendLog(m_jobId, tr("The connection broke after %1 of %2 bytes (%3); continuing from byte %1.")
+                                        .arg(m_received).arg(m_request.size).arg(reply->errorString()));
+        if (!m_partial.open(QIODevice::WriteOnly | QIODevice::Append)) {
+            fail(tr("Cannot write to the staging folder: %1").arg(m_partial.errorString()));
+            return;
+        }
+        sendRequest();
+        return;
+    }
     if (reply->error() != QNetworkReply::NoError) {
         fail(tr("The download failed after %1 of %2 bytes: %3")
                  .arg(m_received).arg(m_request.size).arg(reply->errorString()));
         return;
     }
-    const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    if (status != 0 && status != 200) {
+    if (status != 0 && status != (m_rangeStart > 0 ? 206 : 200)) {
         fail(tr("The server answered HTTP %1 %2.")
                  .arg(status).arg(reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString()));
         return;

@@ -56,6 +56,7 @@ public:
         qint64 size = 0;
         QString name;
         QByteArray fingerprint; // lower-case hex; empty: normal certificate checks
+        QString token;          // bearer token for the source (another agent); never logged or stored
     };
 
     StageJob(JobStore *store, const QString &jobId, const Request &request, const StagingArea &staging,
@@ -72,6 +73,7 @@ Q_SIGNALS:
     void finished(StageJob *job);
 
 private:
+    void sendRequest();
     void onReadyRead();
     void onDownloadFinished();
     void verifyPackageFile();
@@ -88,6 +90,9 @@ private:
     Sha256 m_hash;
     QByteArray m_block; // reused for every read: no allocation per chunk
     qint64 m_received = 0;
+    qint64 m_rangeStart = 0; // the current request asked for bytes from here on
+    QString m_breakReason;   // why the last connection broke
+    int m_resumes = 0;       // times a broken download was continued with a Range request
     QString m_failure;   // set when we abort the reply ourselves
     bool m_cancelled = false;
     bool m_done = false;

@@ -1,6 +1,7 @@
 #include "runcommands.h"
 
 #include "session/scheduledstart.h"
+#include "agentlink/localaddressprobe.h"
 
 #include "packages/packageinspection.h"
 #include "plan/planexport.h"
@@ -144,9 +145,20 @@ Result RunCommand::parse(const QStringList &arguments)
         {QStringLiteral("flow-timeout"), tr("Seconds to wait for flows to arrive again on a node that "
                                             "receives them (default 60)."),
          tr("seconds")},
-        {QStringLiteral("serve-address"), tr("The address the packages are served on, facing the nodes "
-                                             "(default 127.0.0.1)."),
-         tr("address"), QStringLiteral("127.0.0.1")},
+        {QStringLiteral("delivery"), tr("How the packages reach the nodes: portal (default: uploaded once to "
+                                        "the portal's agent, the nodes fetch them there), workstation (served "
+                                        "from here; the nodes must reach this machine) or url (from "
+                                        "--package-url)."),
+         tr("how"), QStringLiteral("portal")},
+        {QStringLiteral("package-url"), tr("With --delivery url: the http(s) folder that holds the package files."),
+         tr("url")},
+        {QStringLiteral("package-url-fingerprint"), tr("With --delivery url over https: the SHA-256 of the file "
+                                                       "server's certificate to pin."),
+         tr("hex")},
+        {QStringLiteral("serve-address"), tr("With --delivery workstation: the address the packages are served on, "
+                                             "facing the nodes (default: the address this machine uses to reach "
+                                             "the portal)."),
+         tr("address")},
         {QStringLiteral("serve-certificate"), tr("Serve the packages over HTTPS with this certificate "
                                                  "(PEM; the agents pin it). Needs --serve-key."),
          tr("file")},
@@ -219,10 +231,29 @@ Result RunCommand::parse(const QStringList &arguments)
     planOptions.maxWorkersDown = *workers;
     planOptions.canaryNode = m_parser.value(QStringLiteral("canary"));
     m_session.setPlanOptions(planOptions);
-    const QHostAddress address(m_parser.value(QStringLiteral("serve-address")));
-    if (address.isNull())
-        return makeError(tr("--serve-address takes an IP address such as 10.0.0.5."));
-    m_options.serveAddress = address;
+    const auto delivery = parsePackageDelivery(m_parser.value(QStringLiteral("delivery")));
+    if (!delivery)
+        return makeError(delivery.error());
+    m_options.delivery = *delivery;
+    if (m_parser.isSet(QStringLiteral("package-url")) != (*delivery == PackageDelivery::Url))
+        return makeError(tr("--package-url goes with --delivery url, and --delivery url needs --package-url."));
+    if (*delivery == PackageDelivery::Url) {
+        const QUrl url(m_parser.value(QStringLiteral("package-url")), QUrl::StrictMode);
+        if (!url.isValid() || url.host().isEmpty()
+            || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https")))
+            return makeError(tr("--package-url takes an http or https URL with a host."));
+        m_options.deliveryUrl = url;
+        m_options.deliveryFingerprint = m_parser.value(QStringLiteral("package-url-fingerprint"));
+    }
+    if (m_parser.isSet(QStringLiteral("serve-address"))) {
+        if (*delivery != PackageDelivery::Workstation)
+            return makeError(tr("--serve-address goes with --delivery workstation."));
+        const QHostAddress address(m_parser.value(QStringLiteral("serve-address")));
+        if (address.isNull())
+            return makeError(tr("--serve-address takes an IP address such as 10.0.0.5."));
+        m_options.serveAddress = address;
+        m_serveAddressGiven = true;
+    }
     if (m_parser.isSet(QStringLiteral("serve-certificate")) != m_parser.isSet(QStringLiteral("serve-key")))
         return makeError(tr("HTTPS needs both --serve-certificate and --serve-key."));
     if (m_parser.isSet(QStringLiteral("serve-certificate"))) {
@@ -325,6 +356,27 @@ void RunCommand::packagesRead()
 
 void RunCommand::startEngine(bool resuming)
 {
+    m_options.portal = m_session.portal();
+    if (m_options.delivery == PackageDelivery::Workstation && !m_serveAddressGiven) {
+        // Serve on the address this machine really uses towards the portal.
+        auto *probe = new LocalAddressProbe(m_session.portal().url, this);
+        connect(probe, &LocalAddressProbe::finished, this, [this, probe, resuming] {
+            probe->deleteLater();
+            if (probe->hasError()) {
+                printError(tr("Cannot tell which address faces the nodes: %1 Name it with --serve-address.")
+                               .arg(probe->errorString()));
+                Q_EMIT finished(ExitFailed);
+                return;
+            }
+            m_options.serveAddress = probe->localAddress();
+            m_serveAddressGiven = true;
+            printError(tr("Serving the packages on %1, the address that reaches the portal.")
+                           .arg(probe->localAddress().toString()));
+            startEngine(resuming);
+        });
+        probe->start();
+        return;
+    }
     m_options.journalPath = journalPathOption();
     m_options.clusterId = m_session.clusterId();
     m_engine = new RunEngine(m_session.client(), this);
@@ -418,6 +470,13 @@ void RunCommand::printOutcome(const VerificationReport *verification)
 {
     QJsonObject json = runReportJson(m_engine->journal(), verification);
     json.insert(QStringLiteral("journal"), m_options.journalPath);
+    qint64 packageBytes = 0;
+    for (const RunPackage &package : m_engine->journal().packages)
+        packageBytes += package.size;
+    json.insert(QStringLiteral("delivery"),
+                QJsonObject{{QStringLiteral("method"), toString(m_options.delivery)},
+                            {QStringLiteral("bytes_sent"), m_engine->deliveryBytesSent()},
+                            {QStringLiteral("package_bytes"), packageBytes}});
     printJson(json);
     for (const QString &warning : verification->warnings)
         printError(tr("warning: %1").arg(warning));

@@ -55,6 +55,7 @@ private:
     QHash<Component, QString> m_packagePaths;
     QStringList m_packageErrors;
     RunOptions m_options;
+    bool m_serveAddressGiven = false;
     bool m_resume = false;
     bool m_now = false;
     QDateTime m_at; // UTC; the announced window's start (--at)

@@ -1,12 +1,13 @@
 // Benchmarks of the run engine on real sandbox clusters (not a test: it prints figures).
 //
 //   bench_run_overhead [--workers N] [--slow-seconds S] [--stage-nodes N] [--stage-mib M]
-//                      [--skip-rolling] [--skip-staging]
+//                      [--delivery portal|workstation] [--skip-rolling] [--skip-staging]
 //
 // Rolling run: the wall time of the waves (staging excluded) against the agents' own
 // work time (first to last log line of each upgrade job); BRIEF §6 wants ≤ 5 % overhead.
-// Staging: one package of M MiB staged to N nodes through the engine's package server,
-// against curl fetching the same file from the same server to disk N times in
+// Staging: one package of M MiB staged to N nodes, through the portal's agent (default:
+// one upload, then every node fetches it from the portal agent) or the engine's package
+// server, against curl fetching the same file from the same server to disk N times in
 // parallel; plus the memory growth of this process and of every agent.
 
 #include "run/runengine.h"
@@ -16,6 +17,8 @@
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QElapsedTimer>
+#include <QEventLoop>
+#include <QTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -83,6 +86,7 @@ bool rolling(int workers, int slowSeconds)
     RunEngine engine(session.client());
     RunOptions options;
     options.journalPath = cluster.path(QStringLiteral("run.json"));
+    options.delivery = PackageDelivery::Workstation;
     engine.setOptions(options);
     engine.setEndpointLookup([&session](const QString &name) { return lookup(session, name); });
     QElapsedTimer clock;
@@ -134,7 +138,7 @@ bool rolling(int workers, int slowSeconds)
     return true;
 }
 
-bool staging(int nodes, qint64 mib)
+bool staging(int nodes, qint64 mib, PackageDelivery delivery)
 {
     print("== Staging %lld MiB to %d nodes ==\n", mib, nodes);
     Cluster cluster;
@@ -184,6 +188,8 @@ bool staging(int nodes, qint64 mib)
     RunOptions options;
     options.journalPath = cluster.path(QStringLiteral("run.json"));
     options.stageConcurrency = nodes;
+    options.delivery = delivery;
+    options.portal = session.portal();
     engine.setOptions(options);
     engine.setEndpointLookup([&session](const QString &name) { return lookup(session, name); });
     const QStringList agents = agentPids(cluster.directory());
@@ -213,7 +219,17 @@ bool staging(int nodes, qint64 mib)
     engine.pause(); // stop after staging: only staging is measured
     clock.restart();
     engine.start();
-    QTest::qWaitFor([&] { return staged; }, 1800000);
+    // A real event loop, as in the wizard and the CLI: QTest::qWaitFor sleeps 10 ms between
+    // rounds, which would stall every hand-over between QNetworkAccessManager's HTTP
+    // thread and this one (an upload's body goes across in small pieces).
+    QEventLoop loop;
+    QObject::connect(&engine, &RunEngine::stateChanged, &loop, [&loop](RunState state) {
+        if (state == RunState::Paused || state == RunState::Halted)
+            loop.quit();
+    });
+    QTimer::singleShot(1800000, &loop, &QEventLoop::quit);
+    if (!staged)
+        loop.exec();
     const qint64 ms = clock.elapsed();
     sampler.stop();
     if (engine.state() != RunState::Paused) {
@@ -223,7 +239,8 @@ bool staging(int nodes, qint64 mib)
     }
     print("engine ×%d (download + SHA-256 + manifest check on every agent): %lld ms, %.1f MiB/s\n", nodes, ms,
           double(size) * nodes / 1048576.0 / (double(ms) / 1000.0));
-    print("package server sent:        %lld bytes\n", engine.packageServer()->bytesSent());
+    print("delivery %s: this process sent %lld bytes (%.2f copies of the package)\n",
+          qPrintable(toString(delivery)), engine.deliveryBytesSent(), double(engine.deliveryBytesSent()) / double(size));
     print("wizard memory growth:       %lld KiB (RSS %lld → peak %lld KiB)\n", selfPeak - selfBefore,
           selfBefore, selfPeak);
     qint64 worst = 0;
@@ -245,6 +262,7 @@ int main(int argc, char *argv[])
                        {QStringLiteral("slow-seconds"), QStringLiteral("Installer time per step."), QStringLiteral("s"), QStringLiteral("5")},
                        {QStringLiteral("stage-nodes"), QStringLiteral("Nodes staging."), QStringLiteral("n"), QStringLiteral("8")},
                        {QStringLiteral("stage-mib"), QStringLiteral("Package size."), QStringLiteral("MiB"), QStringLiteral("1024")},
+                       {QStringLiteral("delivery"), QStringLiteral("Staging through portal or workstation."), QStringLiteral("how"), QStringLiteral("portal")},
                        {QStringLiteral("skip-rolling"), QStringLiteral("No rolling run.")},
                        {QStringLiteral("skip-staging"), QStringLiteral("No staging run.")}});
     parser.addHelpOption();
@@ -253,6 +271,7 @@ int main(int argc, char *argv[])
     if (!parser.isSet(QStringLiteral("skip-rolling")))
         ok = rolling(parser.value(QStringLiteral("workers")).toInt(), parser.value(QStringLiteral("slow-seconds")).toInt()) && ok;
     if (!parser.isSet(QStringLiteral("skip-staging")))
-        ok = staging(parser.value(QStringLiteral("stage-nodes")).toInt(), parser.value(QStringLiteral("stage-mib")).toLongLong()) && ok;
+        ok = staging(parser.value(QStringLiteral("stage-nodes")).toInt(), parser.value(QStringLiteral("stage-mib")).toLongLong(),
+                     parsePackageDelivery(parser.value(QStringLiteral("delivery"))).value_or(PackageDelivery::Portal)) && ok;
     return ok ? 0 : 1;
 }

@@ -39,6 +39,9 @@ struct Run
         options.journalPath = dir.filePath(QStringLiteral("run.json"));
         options.pollWaitMs = 5000;
         options.clusterId = session.clusterId();
+        // These tests watch the workstation's package server (tests/netcluster and
+        // tests/uploads cover delivery through the portal's agent).
+        options.delivery = PackageDelivery::Workstation;
         engine->setOptions(options);
         (void)history.open(dir.filePath(QStringLiteral("history.sqlite")));
         engine->setHistory(&history);

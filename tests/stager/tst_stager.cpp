@@ -33,6 +33,7 @@ void fillContext(RunContext &context, UpgradeSession &session)
     context.client = session.client();
     context.journal = RunJournal::fromPlan(session.plan(), packages);
     context.options.pollWaitMs = 5000;
+    context.options.delivery = PackageDelivery::Workstation; // these tests watch the package server
     context.lookup = [&session](const QString &name) -> Expected<AgentEndpoint> {
         for (const NodeStatus &node : session.nodes()) {
             if (node.name == name)

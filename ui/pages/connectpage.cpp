@@ -1,5 +1,8 @@
 #include "pages/connectpage.h"
 
+#include "discover/nodelist.h"
+#include "discover/discovery.h"
+
 #include "agentlink/agentjobs.h"
 #include "agentlink/connectionprofile.h"
 #include "agentlink/credentialstore.h"
@@ -11,6 +14,9 @@
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QFile>
+#include <QFileDialog>
+#include <QPlainTextEdit>
 #include <QLineEdit>
 #include <QPushButton>
 #include <QVBoxLayout>
@@ -89,6 +95,20 @@ ConnectPage::ConnectPage(UpgradeSession *session, QWidget *parent)
 
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(form);
+    // The vendor has no API for the member list: the administrator may give one too.
+    m_nodeList = new QPlainTextEdit;
+    m_nodeList->setObjectName(QStringLiteral("nodeList"));
+    m_nodeList->setPlaceholderText(tr("Optional: your own list of the cluster's nodes, one per line as "
+                                      "name,host[,agent_port] (CSV), compared with the portal's member list"));
+    m_nodeList->setMaximumHeight(90);
+    auto *importList = new QPushButton(tr("&Import CSV…"));
+    importList->setObjectName(QStringLiteral("importNodeList"));
+    connect(importList, &QPushButton::clicked, this, &ConnectPage::importNodeList);
+    auto *listRow = new QHBoxLayout;
+    listRow->addWidget(m_nodeList, 1);
+    listRow->addWidget(importList, 0, Qt::AlignTop);
+    layout->addWidget(new QLabel(tr("Nodes you know of:")));
+    layout->addLayout(listRow);
     layout->addWidget(m_status);
     layout->addStretch();
 
@@ -233,6 +253,16 @@ bool ConnectPage::validatePage()
         m_status->setText(trusted.error());
         return false;
     }
+    QList<ListedNode> listed;
+    if (!m_nodeList->toPlainText().trimmed().isEmpty()) {
+        auto parsed = parseNodeList(m_nodeList->toPlainText().toUtf8());
+        if (!parsed) {
+            m_status->setText(parsed.error());
+            return false;
+        }
+        listed = *parsed;
+    }
+    m_session->discovery()->setListedNodes(listed);
     AgentEndpoint portal;
     portal.nodeName = tr("portal");
     portal.url = *url;
@@ -242,6 +272,28 @@ bool ConnectPage::validatePage()
     if (m_remember->isChecked())
         rememberConnection();
     return true;
+}
+
+void ConnectPage::importNodeList()
+{
+    const QString path = QFileDialog::getOpenFileName(this, tr("Import a node list"), QString(),
+                                                      tr("CSV files (*.csv *.txt);;All files (*)"));
+    if (path.isEmpty())
+        return;
+    QFile file(path);
+    // A node list is a few KiB; more is not a node list.
+    if (!file.open(QIODevice::ReadOnly) || file.size() > 1024 * 1024) {
+        m_status->setText(tr("Cannot read %1 as a node list (missing, unreadable or over 1 MiB).").arg(path));
+        return;
+    }
+    const QByteArray csv = file.readAll();
+    auto parsed = parseNodeList(csv);
+    if (!parsed) {
+        m_status->setText(parsed.error());
+        return;
+    }
+    m_nodeList->setPlainText(QString::fromUtf8(csv));
+    m_status->setText(tr("%n node(s) read from %1.", nullptr, int(parsed->size())).arg(path));
 }
 
 void ConnectPage::rememberConnection()

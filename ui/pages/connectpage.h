@@ -6,6 +6,7 @@ class QCheckBox;
 class QComboBox;
 class QLabel;
 class QLineEdit;
+class QPlainTextEdit;
 class QPushButton;
 
 namespace ft {
@@ -38,6 +39,7 @@ private:
     void showFingerprint(const QString &fingerprint, const QString &error);
     void rememberConnection();
     void addressEdited();
+    void importNodeList();
 
     UpgradeSession *m_session;
     QComboBox *m_profiles = nullptr;
@@ -49,6 +51,7 @@ private:
     QCheckBox *m_trust = nullptr;
     QCheckBox *m_remember = nullptr;
     QLineEdit *m_profileName = nullptr;
+    QPlainTextEdit *m_nodeList = nullptr; // optional: the administrator's own list of nodes (CSV)
     QString m_presentedFingerprint; // what the agent showed, lower-case hex
     QString m_probedAddress;        // the address it was probed at
 };

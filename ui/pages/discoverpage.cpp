@@ -191,6 +191,8 @@ void DiscoverPage::updateSummary()
         text += QStringLiteral("<br><b>%1</b> %2")
                     .arg(tr("The portal's member list could not be read:"),
                          discovery->memberListError().toHtmlEscaped());
+    for (const QString &warning : discovery->membershipWarnings())
+        text += QStringLiteral("<br><span style='color:#9a6700'>%1</span>").arg(warning.toHtmlEscaped());
     m_summary->setText(text);
     m_trust->setEnabled(untrusted > 0);
 }

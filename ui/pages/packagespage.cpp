@@ -1,5 +1,6 @@
 #include "pages/packagespage.h"
 
+#include "widgets/deliverychooser.h"
 #include "widgets/packagepicker.h"
 #include "plan/precheck.h"
 #include "widgets/statusicons.h"
@@ -52,6 +53,9 @@ PackagesPage::PackagesPage(UpgradeSession *session, QWidget *parent)
     layout->addWidget(m_checks, 1);
     layout->addWidget(m_verdict);
     layout->addWidget(m_acknowledge);
+    m_delivery = new DeliveryChooser(session);
+    layout->addWidget(m_delivery);
+    connect(m_delivery, &DeliveryChooser::changed, this, &PackagesPage::completeChanged);
 
     registerField(QStringLiteral("warningsAcknowledged"), m_acknowledge);
     connect(m_acknowledge, &QCheckBox::toggled, this, &PackagesPage::completeChanged);
@@ -65,6 +69,7 @@ PackagePicker *PackagesPage::picker(int slot) const
 
 void PackagesPage::initializePage()
 {
+    m_delivery->refresh();
     refreshChecks();
 }
 
@@ -147,7 +152,7 @@ bool PackagesPage::isComplete() const
         if (picker->isInspecting() || !picker->errorString().isEmpty())
             return false;
     }
-    if (m_session->target().isEmpty())
+    if (m_session->target().isEmpty() || !m_delivery->problem().isEmpty())
         return false;
     return m_session->preChecks().allowsStart(m_acknowledge->isChecked());
 }

@@ -12,6 +12,7 @@ class UpgradeSession;
 
 namespace ft::ui {
 
+class DeliveryChooser;
 class PackagePicker;
 
 // Step 3: the packages and the pre-checks. Errors block; warnings need the
@@ -36,6 +37,7 @@ private:
     QTreeWidget *m_checks = nullptr;
     QLabel *m_verdict = nullptr;
     QCheckBox *m_acknowledge = nullptr;
+    DeliveryChooser *m_delivery = nullptr;
 };
 
 } // namespace ft::ui

@@ -254,7 +254,8 @@ void PlanPage::rebuild()
             tr("About <b>%1</b> in all (%2). Servers run mixed versions for about %3. "
                "About <b>%4</b> flow records are lost at the start you picked.")
                 .arg(formatDuration(m_plan.wallTimeMs), staging,
-                     formatDuration(m_plan.mixedVersionWindowMs), flowsText(m_plan.totalFlowsLost)));
+                     formatDuration(m_plan.mixedVersionWindowMs), flowsText(m_plan.totalFlowsLost))
+            + QStringLiteral("<br>") + m_session->delivery().sentence().toHtmlEscaped());
         m_summary->setToolTip(m_session->flowLossArithmetic(m_plan));
     }
     QStringList warnings;

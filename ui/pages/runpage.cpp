@@ -195,6 +195,10 @@ void RunPage::initializePage()
     // The window the notice announced: staging at once, no service stopped before it.
     if (!resuming)
         options.announcedStart = m_session->announcedStart();
+    // Never the 127.0.0.1 default: the administrator's delivery choice, and the portal's
+    // agent for the default delivery.
+    m_session->delivery().applyTo(options);
+    options.portal = m_session->portal();
     m_engine->setOptions(options);
     if (m_session->history().isOpen())
         m_engine->setHistory(&m_session->history());

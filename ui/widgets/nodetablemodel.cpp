@@ -109,10 +109,14 @@ QVariant NodeTableModel::data(const QModelIndex &index, int role) const
             return node.freeBytes;
         return answered && node.freeBytes >= 0 ? QLocale().formattedDataSize(node.freeBytes)
                                                : QString();
-    case NotesColumn:
-        if (!node.reachable)
-            return node.unreachableReason;
-        return node.busy ? tr("An upgrade is running on this node.") : QString();
+    case NotesColumn: {
+        const QStringList sources = m_discovery->listedBy(node);
+        const QString from = sources.isEmpty() ? QString() : tr("Listed by %1.").arg(sources.join(QStringLiteral(", ")));
+        QString note = !node.reachable ? node.unreachableReason
+                       : node.busy     ? tr("An upgrade is running on this node.")
+                                       : QString();
+        return note.isEmpty() ? from : from.isEmpty() ? note : note + QLatin1Char(' ') + from;
+    }
     }
     return {};
 }

@@ -128,7 +128,8 @@ QNetworkReply *AgentClient::send(const AgentEndpoint &endpoint, const Request &r
         networkRequest.setRawHeader("Authorization", "Bearer " + endpoint.token.toUtf8());
     if (!request.body.isNull())
         networkRequest.setHeader(QNetworkRequest::ContentTypeHeader,
-                                 QByteArray("application/json"));
+                                 request.contentType.isEmpty() ? QByteArray("application/json")
+                                                               : request.contentType);
 
     // QNetworkAccessManager keeps connections alive per host, port and peer verify
     // name, and a kept-alive connection does no new handshake. Naming the pin here

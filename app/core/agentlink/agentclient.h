@@ -57,6 +57,7 @@ public:
         QString path;          // below /v1, e.g. "/node"
         QUrlQuery query;
         QByteArray body;       // JSON; sent with Content-Type application/json when not null
+        QByteArray contentType; // another type for the body (an upload's chunk)
         bool authenticated = true; // send the bearer token
     };
 

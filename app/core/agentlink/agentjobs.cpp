@@ -459,6 +459,8 @@ AgentClient::Request StartStageJob::request() const
     };
     if (!m_stage.fingerprint.isEmpty())
         body.insert(QStringLiteral("fingerprint"), m_stage.fingerprint);
+    if (!m_stage.token.isEmpty())
+        body.insert(QStringLiteral("token"), m_stage.token);
     AgentClient::Request call;
     call.verb = "POST";
     call.path = QStringLiteral("/stage");

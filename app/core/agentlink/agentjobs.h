@@ -73,6 +73,7 @@ struct StageRequest
     qint64 size = 0;
     QString name;        // plain file name
     QString fingerprint; // optional: SHA-256 of the serving certificate to pin
+    QString token;       // optional: bearer token of the serving agent (needs fingerprint)
 };
 
 struct UpgradeRequest

@@ -30,12 +30,15 @@ void ClusterDiscovery::start()
     m_queue.clear();
     m_inFlight = 0;
     m_memberListError.clear();
+    m_listedBy.clear();
+    m_memberListRead = false;
     m_running = true;
     m_listing = true;
     m_clock.start();
 
     // The portal is row 0 from the start, so a view shows it while its list is read.
     appendNode(m_portal.nodeName, m_portal.url);
+    noteSource(m_portal.url, tr("you connected to it"));
 
     auto *job = new FetchClusterJob(m_client, m_portal, this);
     job->setTimeout(m_timeout);
@@ -45,10 +48,12 @@ void ClusterDiscovery::start()
             return;
         m_listing = false;
         if (job->error() == AgentJob::NoError) {
+            m_memberListRead = true;
             onClusterListed(job->cluster());
         } else {
             m_memberListError = job->errorString();
         }
+        addListedNodes();
         // The portal's own probe tells the administrator more than the list error.
         schedule(0);
     });
@@ -71,8 +76,77 @@ int ClusterDiscovery::appendNode(const QString &name, const QUrl &url)
     return row;
 }
 
+void ClusterDiscovery::noteSource(const QUrl &url, const QString &source)
+{
+    QStringList &sources = m_listedBy[TrustedCertificates::addressOf(url)];
+    if (!sources.contains(source))
+        sources.append(source);
+}
+
+QStringList ClusterDiscovery::listedBy(const NodeStatus &node) const
+{
+    return m_listedBy.value(TrustedCertificates::addressOf(node.agentUrl));
+}
+
+QStringList ClusterDiscovery::membershipWarnings() const
+{
+    QStringList warnings;
+    if (m_listed.isEmpty() || !m_memberListRead)
+        return warnings;
+    const QString yours = tr("your list");
+    for (int row = 1; row < m_nodes.size(); ++row) {
+        const NodeStatus &node = m_nodes.at(row);
+        const QStringList sources = listedBy(node);
+        const bool inYours = sources.contains(yours);
+        if (inYours && sources.size() == 1)
+            warnings.append(tr("%1 is in your list but not in the portal's member list; check both.").arg(node.name));
+        else if (!inYours && !sources.isEmpty())
+            warnings.append(tr("%1 is in the portal's member list (%2) but not in your list; check both.")
+                                .arg(node.name, sources.join(QStringLiteral(", "))));
+    }
+    return warnings;
+}
+
+void ClusterDiscovery::addListedNodes()
+{
+    const int first = int(m_nodes.size());
+    const QString yours = tr("your list");
+    for (const ListedNode &listed : std::as_const(m_listed)) {
+        QUrl url;
+        url.setScheme(QStringLiteral("https"));
+        url.setHost(listed.host);
+        url.setPort(listed.agentPort);
+        bool known = false;
+        for (const NodeStatus &existing : std::as_const(m_nodes)) {
+            if (sameAgent(existing.agentUrl, url) || existing.name == listed.name) {
+                noteSource(existing.agentUrl, yours);
+                known = true;
+                break;
+            }
+        }
+        if (known)
+            continue;
+        NodeStatus node;
+        node.name = listed.name;
+        node.agentUrl = url;
+        node.probing = true;
+        m_nodes.append(node);
+        noteSource(url, yours);
+    }
+    const int last = int(m_nodes.size()) - 1;
+    if (last >= first)
+        Q_EMIT nodesAdded(first, last);
+    for (int row = first; row <= last; ++row)
+        schedule(row);
+}
+
 void ClusterDiscovery::onClusterListed(const ClusterListing &listing)
 {
+    const QString source = listing.source == QLatin1String("agent.conf")
+                               ? tr("the portal agent's agent.conf")
+                           : listing.source.isEmpty() || listing.source == QLatin1String("none")
+                               ? tr("the portal's member list")
+                               : tr("the portal's %1").arg(listing.source);
     const int first = int(m_nodes.size());
     for (const ClusterMember &member : listing.members) {
         QUrl url;
@@ -87,6 +161,7 @@ void ClusterDiscovery::onClusterListed(const ClusterListing &listing)
         bool known = false;
         for (const NodeStatus &existing : std::as_const(m_nodes))
             known = known || sameAgent(existing.agentUrl, url);
+        noteSource(url, source);
         if (!known)
             m_nodes.append(node);
     }

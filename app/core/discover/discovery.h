@@ -1,9 +1,11 @@
 #pragma once
 
 #include "agentlink/agentclient.h"
+#include "discover/nodelist.h"
 #include "model/nodestatus.h"
 
 #include <QElapsedTimer>
+#include <QHash>
 #include <QList>
 #include <QObject>
 #include <QPointer>
@@ -45,6 +47,14 @@ public:
     // A node the portal does not list (added by hand); probed at once when running
     // or finished. Returns its row, or -1 when a node with that URL is already there.
     int addNode(const QString &name, const QUrl &agentUrl);
+    // Nodes the administrator listed (pasted or imported on the Connect page); they are
+    // probed with the portal's members from the next start() on.
+    void setListedNodes(const QList<ListedNode> &nodes) { m_listed = nodes; }
+    const QList<ListedNode> &listedNodes() const { return m_listed; }
+    // Where a node came from, for people: "the portal agent's agent.conf", "your list", …
+    QStringList listedBy(const NodeStatus &node) const;
+    // With a list of the administrator's: every node that only one of the two names.
+    QStringList membershipWarnings() const;
     // Probes one row again (after the administrator trusted its certificate).
     void reprobe(int row);
 
@@ -64,6 +74,8 @@ Q_SIGNALS:
 private:
     AgentEndpoint endpointFor(const NodeStatus &node) const;
     void onClusterListed(const ClusterListing &listing);
+    void addListedNodes();
+    void noteSource(const QUrl &url, const QString &source);
     int appendNode(const QString &name, const QUrl &url);
     void schedule(int row);
     void pump();
@@ -85,6 +97,9 @@ private:
     bool m_running = false;
     int m_generation = 0; // probes of an earlier start() are ignored
     QString m_memberListError;
+    QList<ListedNode> m_listed;
+    QHash<QString, QStringList> m_listedBy; // agent URL (host:port) → where it was listed
+    bool m_memberListRead = false;
     QElapsedTimer m_clock;
     qint64 m_elapsedMs = 0;
 };

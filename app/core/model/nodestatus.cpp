@@ -148,6 +148,7 @@ Expected<ClusterListing> ClusterListing::fromAgentJson(const QJsonObject &json)
         return makeError(role.error());
     listing.role = *role;
     listing.portal = json.value(QLatin1String("portal")).toString();
+    listing.source = json.value(QLatin1String("source")).toString();
     const QJsonValue members = json.value(QLatin1String("members"));
     if (!members.isUndefined() && !members.isArray())
         return fieldError(QStringLiteral("members"));

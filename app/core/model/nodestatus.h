@@ -84,6 +84,7 @@ struct ClusterListing
 {
     NodeRole role = NodeRole::Worker;
     QString portal;
+    QString source; // where the agent read the members: "agent.conf", "sandbox flowtraq.conf", "none"
     QList<ClusterMember> members;
 
     static Expected<ClusterListing> fromAgentJson(const QJsonObject &json);

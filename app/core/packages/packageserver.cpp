@@ -63,6 +63,8 @@ public:
         connect(&m_idle, &QTimer::timeout, this, [this] { done(false); });
         connect(socket, &QTcpSocket::readyRead, this, [this] { onReadyRead(); });
         connect(socket, &QTcpSocket::bytesWritten, this, [this] { pump(); });
+        if (auto *ssl = qobject_cast<QSslSocket *>(socket))
+            connect(ssl, &QSslSocket::encryptedBytesWritten, this, [this] { pump(); });
         connect(socket, &QTcpSocket::disconnected, this, [this] { done(m_bodyLeft == 0 && m_answered); });
         m_idle.start(kIdleMs);
     }
@@ -188,7 +190,7 @@ private:
         if (m_finished)
             return;
         m_idle.start(kIdleMs);
-        while (m_bodyLeft > 0 && m_socket->bytesToWrite() < kHighWater) {
+        while (m_bodyLeft > 0 && queued() < kHighWater) {
             const QByteArray chunk = m_file.read(std::min(kChunk, m_bodyLeft));
             if (chunk.isEmpty()) { // the file shrank under us: the peer sees a short body
                 m_socket->abort();
@@ -199,8 +201,18 @@ private:
             m_bodyLeft -= chunk.size();
             m_sent += chunk.size();
         }
-        if (m_bodyLeft == 0 && m_answered && m_socket->bytesToWrite() == 0)
+        if (m_bodyLeft == 0 && m_answered && queued() == 0)
             m_socket->disconnectFromHost();
+    }
+
+    // Once encrypted, QSslSocket::bytesToWrite() leaves out the encrypted bytes still
+    // waiting to go: counting only it would queue the whole file in memory over HTTPS.
+    qint64 queued() const
+    {
+        qint64 bytes = m_socket->bytesToWrite();
+        if (auto *ssl = qobject_cast<QSslSocket *>(m_socket))
+            bytes += ssl->encryptedBytesToWrite();
+        return bytes;
     }
 
     void done(bool complete)

@@ -16,11 +16,31 @@ namespace ft {
 
 class DurationHistory;
 
+// How the packages get to the nodes.
+enum class PackageDelivery {
+    Portal,      // uploaded once to the portal's agent; every node fetches it from there
+    Workstation, // served from this workstation (a PackageServer); the nodes must reach it
+    Url,         // already on a file server the administrator names
+};
+QString toString(PackageDelivery delivery);
+Expected<PackageDelivery> parsePackageDelivery(const QString &text);
+
 struct RunOptions
 {
     // The announced window's start (UTC): staging starts at once, the first service stops
     // no sooner. Null: as soon as staging is done. Kept in the journal for a resume.
     QDateTime announcedStart;
+
+    // Default: through the portal's agent, so the workstation needs no inbound
+    // connection and its link carries each package once.
+    PackageDelivery delivery = PackageDelivery::Portal;
+    // Portal: the portal's agent (pin and token); empty: the plan's portal node.
+    AgentEndpoint portal;
+    // Url: the folder the packages are in (the URL of each is this + its file name),
+    // and optionally the SHA-256 of its https certificate to pin.
+    QUrl deliveryUrl;
+    QString deliveryFingerprint;
+
     // Failures are answered by decide() (Ask), or by the policy without asking.
     FailurePolicy onFailure = FailurePolicy::Ask;
     // The run halts (asks) once this many nodes have failed, whatever the policy;

@@ -71,6 +71,11 @@ PackageServer *RunEngine::packageServer() const
     return m_stager->server();
 }
 
+qint64 RunEngine::deliveryBytesSent() const
+{
+    return m_stager->bytesSent();
+}
+
 QString RunEngine::auditLogPath() const
 {
     if (!m_run.options.auditLogPath.isEmpty())

@@ -93,6 +93,8 @@ public:
     QString auditLogPath() const;
     // The package server (for figures: bytes sent); null before the run started.
     PackageServer *packageServer() const;
+    // Package bytes this workstation sent for the run, whatever the delivery.
+    qint64 deliveryBytesSent() const;
     // True when the run completed and every planned step upgraded or was current.
     bool allUpgraded() const;
     bool rebootNeeded() const;

@@ -2,7 +2,10 @@
 
 #include "agentlink/agentjobs.h"
 #include "agentlink/agentjobwatcher.h"
+#include "agentlink/uploadjobs.h"
 #include "packages/packageserver.h"
+
+#include <QHostAddress>
 
 #include <QPointer>
 #include <QSet>
@@ -35,10 +38,62 @@ Stager::~Stager()
 Result Stager::serve()
 {
     const RunOptions &options = m_context.options;
+    m_urls.clear();
+    if (options.delivery == PackageDelivery::Url) {
+        const QUrl base = options.deliveryUrl;
+        const QString scheme = base.scheme().toLower();
+        if (!base.isValid() || base.host().isEmpty()
+            || (scheme != QLatin1String("http") && scheme != QLatin1String("https")))
+            return makeError(tr("The package URL \"%1\" must be an http or https URL with a host.")
+                                 .arg(base.toString()));
+        for (const RunPackage &package : std::as_const(m_context.journal.packages)) {
+            QUrl url = base;
+            QString path = url.path();
+            if (!path.endsWith(QLatin1Char('/')))
+                path += QLatin1Char('/');
+            url.setPath(path + package.fileName);
+            m_urls.insert(package.fileName, url);
+        }
+        note(tr("The nodes fetch the packages from %1.").arg(base.toDisplayString()));
+        return {};
+    }
+    if (options.delivery == PackageDelivery::Portal) {
+        m_portal = options.portal;
+        if (m_portal.url.isEmpty()) {
+            for (const RunStepRecord &record : std::as_const(m_context.journal.steps)) {
+                if (record.step.role != NodeRole::Portal)
+                    continue;
+                auto endpoint = m_context.endpoint(record.step.node);
+                if (endpoint) {
+                    m_portal = *endpoint;
+                    break;
+                }
+            }
+        }
+        if (m_portal.url.isEmpty())
+            return makeError(tr("Delivery through the portal's agent needs the portal's agent; none is known."));
+        note(tr("The packages go once to the portal's agent (%1); every node fetches them from there.")
+                 .arg(m_portal.url.toDisplayString()));
+        return {};
+    }
+
     if (!m_server)
         m_server = new PackageServer(this);
     m_server->setAdvertisedHost(options.advertisedHost);
     m_server->setTlsConfiguration(options.tls);
+    // A loopback address is the node itself on any other machine: never hand it out.
+    const QHostAddress advertised(options.advertisedHost.isEmpty() ? options.serveAddress.toString()
+                                                                   : options.advertisedHost);
+    if (advertised.isLoopback()) {
+        for (const RunStageRecord &record : std::as_const(m_context.journal.stage)) {
+            const auto endpoint = m_context.endpoint(record.node);
+            const QHostAddress nodeAddress(endpoint ? endpoint->url.host() : QString());
+            if (endpoint && !nodeAddress.isNull() && !nodeAddress.isLoopback())
+                return makeError(tr("The packages would be served on %1, which is %2 itself to %2 (%3); choose the "
+                                    "address that faces the nodes, or deliver through the portal's agent.")
+                                     .arg(advertised.toString(), record.node, nodeAddress.toString()));
+        }
+    }
     if (Result listening = m_server->listen(options.serveAddress, options.servePort); !listening)
         return listening;
     for (const RunPackage &package : std::as_const(m_context.journal.packages)) {
@@ -53,6 +108,25 @@ Result Stager::serve()
              .arg(m_server->address().toString())
              .arg(m_server->port()));
     return {};
+}
+
+QStringList Stager::errors() const
+{
+    QStringList all;
+    if (!m_unreachable.isEmpty()) {
+        // One sentence for what is one cause: this workstation is out of the nodes' reach.
+        QStringList nodes = m_unreachable;
+        nodes.sort();
+        all.append(tr("%1 could not download anything from this workstation at %2 (%3), so the nodes cannot reach "
+                      "that address; deliver the packages through the portal's agent instead.")
+                       .arg(nodes.join(QStringLiteral(", ")), m_unreachableAddress, m_unreachableReason));
+    }
+    return all + m_errors;
+}
+
+qint64 Stager::bytesSent() const
+{
+    return m_uploadedBytes + (m_upload ? m_upload->bytesSent() : 0) + (m_server ? m_server->bytesSent() : 0);
 }
 
 void Stager::close()
@@ -72,6 +146,8 @@ void Stager::start(bool recheck)
     m_done = false;
     m_queue.clear();
     m_errors.clear();
+    m_unreachable.clear();
+    m_unreachableReason.clear();
     m_bytesTotal = 0;
     m_bytesDone.clear();
     for (RunStageRecord &record : journal.stage) {
@@ -85,13 +161,60 @@ void Stager::start(bool recheck)
             m_queue.append(record.node);
     }
     Q_EMIT journalChanged();
+    if (m_context.options.delivery == PackageDelivery::Portal && !m_queue.isEmpty()) {
+        // Each package crosses the workstation's link once, to the portal's agent.
+        m_uploadQueue.clear();
+        for (const RunPackage &package : std::as_const(journal.packages))
+            m_uploadQueue.append(package.fileName);
+        QMetaObject::invokeMethod(this, &Stager::uploadNext, Qt::QueuedConnection);
+        return;
+    }
     // Queued, so finished() never comes from inside start() (nothing to stage).
     QMetaObject::invokeMethod(this, &Stager::pump, Qt::QueuedConnection);
+}
+
+void Stager::uploadNext()
+{
+    if (m_cancelled || m_uploadQueue.isEmpty()) {
+        pump();
+        return;
+    }
+    const RunPackage *package = m_context.journal.package(m_uploadQueue.takeFirst());
+    if (!package) {
+        uploadNext();
+        return;
+    }
+    note(tr("Uploading %1 (%2 bytes) to the portal's agent.").arg(package->fileName).arg(package->size));
+    auto *job = new PackageUploadJob(m_context.client, m_portal, package->path, package->fileName, package->size,
+                                     package->sha256, this);
+    m_upload = job;
+    connect(job, &PackageUploadJob::finished, this, [this, job] {
+        job->deleteLater();
+        m_upload = nullptr;
+        m_uploadedBytes += job->bytesSent();
+        if (job->hasError()) {
+            m_errors.append(tr("Uploading %1 to the portal's agent failed: %2").arg(job->name(), job->errorString()));
+            m_queue.clear();
+            pump();
+            return;
+        }
+        m_urls.insert(job->name(), job->fileUrl());
+        note(tr("%1 is on the portal's agent (%2 bytes sent%3).")
+                 .arg(job->name())
+                 .arg(job->bytesSent())
+                 .arg(job->resumedAt().isEmpty() ? QString()
+                                                 : tr(", continued %1 times after an interruption")
+                                                       .arg(job->resumedAt().size())));
+        uploadNext();
+    });
+    job->start();
 }
 
 void Stager::cancel()
 {
     m_cancelled = true;
+    if (m_upload)
+        m_upload->cancel();
     for (const auto &stage : std::as_const(m_staging)) {
         if (!stage->watcher)
             continue;
@@ -102,7 +225,7 @@ void Stager::cancel()
 
 void Stager::pump()
 {
-    if (m_cancelled || !m_errors.isEmpty())
+    if (m_cancelled || !m_errors.isEmpty() || !m_unreachable.isEmpty())
         m_queue.clear();
     while (!m_queue.isEmpty() && m_staging.size() < std::max(1, m_context.options.stageConcurrency))
         stageNode(m_queue.takeFirst());
@@ -163,7 +286,7 @@ void Stager::stageNext(const QString &node)
             break;
         }
     }
-    if (index < 0 || m_cancelled || !m_errors.isEmpty()) {
+    if (index < 0 || m_cancelled || !m_errors.isEmpty() || !m_unreachable.isEmpty()) {
         stageFinished(node);
         return;
     }
@@ -182,7 +305,18 @@ void Stager::stageNext(const QString &node)
     request.sha256 = package->sha256;
     request.size = package->size;
     request.name = package->fileName;
-    request.fingerprint = m_server ? m_server->fingerprint() : QString();
+    switch (m_context.options.delivery) {
+    case PackageDelivery::Portal:
+        request.fingerprint = m_portal.fingerprint;
+        request.token = m_portal.token;
+        break;
+    case PackageDelivery::Workstation:
+        request.fingerprint = m_server ? m_server->fingerprint() : QString();
+        break;
+    case PackageDelivery::Url:
+        request.fingerprint = m_context.options.deliveryFingerprint;
+        break;
+    }
     auto *job = new StartStageJob(m_context.client, runtime->endpoint, request, this);
     connect(job, &AgentJob::finished, this, [this, job, node, index] {
         RunStageRecord &record = m_context.journal.stage[index];
@@ -234,7 +368,17 @@ void Stager::watchStageJob(const QString &node, int index, const QString &jobId)
                            : (done->status().error.isEmpty()
                                   ? tr("the staging job ended as %1").arg(toString(done->status().state))
                                   : done->status().error);
-        m_errors.append(tr("%1: %2").arg(node, record.error));
+        const QUrl source = m_urls.value(record.packageFile);
+        if (done->error() == AgentJob::NoError && done->hasStatus() && done->status().bytesDone == 0
+            && m_context.options.delivery == PackageDelivery::Workstation) {
+            // Nothing arrived at all: the node cannot reach this workstation (VPN, NAT, firewall).
+            m_unreachable.append(node);
+            m_unreachableAddress = QStringLiteral("%1:%2").arg(source.host()).arg(source.port());
+            if (m_unreachableReason.isEmpty())
+                m_unreachableReason = record.error;
+        } else {
+            m_errors.append(tr("%1: %2").arg(node, record.error));
+        }
         note(tr("Staging %1 on %2 failed: %3").arg(record.packageFile, node, record.error), true);
         Q_EMIT journalChanged();
         stageFinished(node);

@@ -1,10 +1,12 @@
 #pragma once
 
+#include "agentlink/agentclient.h"
 #include "model/expected.h"
 #include "run/runcontext.h"
 
 #include <QHash>
 #include <QObject>
+#include <QPointer>
 #include <QStringList>
 #include <QUrl>
 
@@ -13,11 +15,14 @@
 namespace ft {
 
 class PackageServer;
+class PackageUploadJob;
 
 // Puts every package of a run on every node that still has a step to carry out, before
-// any service is stopped: serves the packages from this workstation (a PackageServer,
-// HTTPS when the options carry a certificate), asks each node's agent to download and
-// verify them (a few nodes at a time), and skips what a node has staged already (same
+// any service is stopped. How the packages travel is the options' delivery: uploaded
+// once to the portal's agent (chunked, resumable; the default), served from this
+// workstation (a PackageServer, HTTPS when the options carry a certificate), or taken
+// from a URL the administrator gives. Then each node's agent is asked to download and
+// verify them (a few nodes at a time), skipping what a node has staged already (same
 // name and SHA-256). Works on the stage records of the context's journal and says when
 // they changed (journalChanged), so the owner saves them.
 class Stager : public QObject
@@ -28,9 +33,13 @@ public:
     explicit Stager(RunContext &context, QObject *parent = nullptr);
     ~Stager() override;
 
-    // Listens and publishes the journal's packages. An error sentence when the server
-    // cannot listen or a package cannot be read.
+    // Workstation delivery: listens and publishes the journal's packages; portal and URL
+    // delivery: checks what they need. An error sentence when the server cannot listen,
+    // a package cannot be read, or the nodes could not reach the address.
     Result serve();
+    // Package bytes this workstation sent for the run (uploads to the portal, or the
+    // package server's bodies).
+    qint64 bytesSent() const;
     // Null before serve().
     PackageServer *server() const { return m_server; }
     void close();
@@ -45,7 +54,7 @@ public:
     bool isStaging() const { return !m_staging.isEmpty(); }
     bool isCancelled() const { return m_cancelled; }
     // One sentence per node that failed; empty when everything is staged.
-    QStringList errors() const { return m_errors; }
+    QStringList errors() const;
 
 Q_SIGNALS:
     // Bytes verified so far on all nodes together.
@@ -57,6 +66,7 @@ Q_SIGNALS:
 private:
     struct NodeRuntime;
 
+    void uploadNext();
     void pump();
     void stageNode(const QString &node);
     void stageNext(const QString &node);
@@ -74,6 +84,15 @@ private:
     qint64 m_bytesTotal = 0;
     QHash<QString, qint64> m_bytesDone; // node/file → bytes
     QHash<QString, QUrl> m_urls;        // file name → URL
+    // Portal delivery
+    AgentEndpoint m_portal;
+    QStringList m_uploadQueue;          // file names still to upload
+    QPointer<PackageUploadJob> m_upload;
+    qint64 m_uploadedBytes = 0;
+    // Workstation delivery: nodes that got no byte from this workstation, and why.
+    QStringList m_unreachable;
+    QString m_unreachableAddress;
+    QString m_unreachableReason;
 };
 
 } // namespace ft

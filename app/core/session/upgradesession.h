@@ -1,5 +1,7 @@
 #pragma once
 
+#include "session/deliverychoice.h"
+
 #include "agentlink/agentclient.h"
 #include "discover/discovery.h"
 #include "plan/durationhistory.h"
@@ -55,6 +57,9 @@ public:
 
     PlanOptions planOptions() const { return m_planOptions; }
     void setPlanOptions(const PlanOptions &options);
+    // How the packages reach the nodes (Packages page); the run takes it over.
+    const DeliveryChoice &delivery() const { return m_delivery; }
+    void setDelivery(const DeliveryChoice &delivery) { m_delivery = delivery; }
 
     // Where measured step durations are kept (SQLite). Opening failures leave the
     // built-in defaults in use and are returned for the caller to show.
@@ -123,6 +128,7 @@ private:
     QHash<QString, QString> m_knownFingerprints; // address → fingerprint
     UpgradeTarget m_target;
     PlanOptions m_planOptions;
+    DeliveryChoice m_delivery;
     DurationHistory m_history;
     QFutureWatcher<std::optional<UnfinishedRun>> m_unfinishedRunWatcher;
     std::optional<UnfinishedRun> m_unfinishedRun;

@@ -71,7 +71,7 @@ QByteArray configText(const InstallationSpec &spec)
             names.append(member.name);
         text += "members=" + names.join(QLatin1Char(',')).toUtf8() + "\n";
         for (const auto &member : spec.members) {
-            text += member.name.toUtf8() + "\\host=127.0.0.1\n";
+            text += member.name.toUtf8() + "\\host=" + member.host.toUtf8() + "\n";
             text += member.name.toUtf8() + "\\tcp_port=" + QByteArray::number(member.tcpPort) + "\n";
         }
         text += "\n";

@@ -16,6 +16,7 @@ struct InstallationSpec
     {
         QString name;
         int tcpPort = 0;
+        QString host = QStringLiteral("127.0.0.1");
     };
 
     QString dir;

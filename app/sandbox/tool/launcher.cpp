@@ -13,6 +13,7 @@
 #include <QJsonDocument>
 #include <QProcess>
 #include <QRandomGenerator>
+#include <QSettings>
 #include <QTimer>
 #include <QUrl>
 
@@ -166,16 +167,35 @@ QString ClusterLauncher::sibling(const QString &program) const
     return path;
 }
 
+void ClusterLauncher::setCommand(QProcess &process, const QString &program, const QStringList &arguments) const
+{
+    if (!m_network) {
+        process.setProgram(program);
+        process.setArguments(arguments);
+        return;
+    }
+    QStringList command = m_network->wrap(program, arguments);
+    process.setProgram(command.takeFirst());
+    process.setArguments(command);
+}
+
 void ClusterLauncher::abort(const QString &message)
 {
     m_error = message;
-    if (m_started.isEmpty()) {
+    const auto done = [this] {
+        if (m_network) {
+            (void)ClusterNetwork::destroy(m_network->name);
+            m_network.reset();
+        }
         Q_EMIT finished(false);
+    };
+    if (m_started.isEmpty()) {
+        done();
         return;
     }
     Q_EMIT progress(tr("Stopping what was started…"));
     auto *stopper = new ProcessStopper(m_started, 5000, this);
-    connect(stopper, &ProcessStopper::finished, this, [this] { Q_EMIT finished(false); });
+    connect(stopper, &ProcessStopper::finished, this, done);
     stopper->start();
 }
 
@@ -232,7 +252,25 @@ void ClusterLauncher::run()
         }
         node->flowRate = it.value();
     }
-    for (Node &node : m_nodes) {
+    if (!m_spec.netns.isEmpty()) {
+        auto network = ClusterNetwork::create(m_spec.netns, int(m_nodes.size()));
+        if (!network) {
+            abort(network.error());
+            return;
+        }
+        m_network = *network;
+        Q_EMIT progress(tr("Network namespace %1: nodes on %2, the caller on %3 (the nodes cannot connect to it)")
+                            .arg(m_network->name, m_network->subnet, m_network->callerAddress));
+    }
+    for (int i = 0; i < m_nodes.size(); ++i) {
+        Node &node = m_nodes[i];
+        if (m_network) {
+            // Each node on its own address: the vendor's real ports.
+            node.address = m_network->nodeAddresses.at(i);
+            node.tcpPort = 9640;
+            node.flowPort = node.flowRate > 0 ? 2055 : 0;
+            continue;
+        }
         node.tcpPort = freeTcpPort();
         if (node.flowRate > 0)
             node.flowPort = freeUdpPort();
@@ -241,7 +279,7 @@ void ClusterLauncher::run()
     QList<InstallationSpec::Member> members;
     for (const Node &node : std::as_const(m_nodes)) {
         if (node.role == QLatin1String("worker"))
-            members.append({node.name, node.tcpPort});
+            members.append({node.name, node.tcpPort, node.address});
     }
     for (const Node &node : std::as_const(m_nodes)) {
         Q_EMIT progress(tr("Laying out %1 (%2, %3) in %4").arg(node.name, node.role, node.os, node.install));
@@ -255,6 +293,7 @@ void ClusterLauncher::run()
         install.webUiFiles = m_spec.webUiFiles;
         install.tcpPort = node.tcpPort;
         install.flowPort = node.flowPort;
+        install.listen = node.address;
         if (node.role == QLatin1String("portal"))
             install.members = members;
         else
@@ -267,8 +306,7 @@ void ClusterLauncher::run()
 
     for (Node &node : m_nodes) {
         QProcess process;
-        process.setProgram(server);
-        process.setArguments({QStringLiteral("--install"), node.install});
+        setCommand(process, server, {QStringLiteral("--install"), node.install});
         process.setWorkingDirectory(node.install);
         // Never a pipe: the launcher exits long before the daemon, and a closed pipe kills.
         process.setStandardInputFile(QProcess::nullDevice());
@@ -353,8 +391,8 @@ void ClusterLauncher::initAgent(int index)
                            QStringLiteral("--config"), node.install + QStringLiteral("/agent/agent.conf"),
                            QStringLiteral("--install"), node.install,
                            QStringLiteral("--backend"), QStringLiteral("sandbox"),
-                           QStringLiteral("--listen"), QStringLiteral("127.0.0.1"),
-                           QStringLiteral("--port"), QStringLiteral("0"),
+                           QStringLiteral("--listen"), node.address,
+                           QStringLiteral("--port"), m_network ? QStringLiteral("9650") : QStringLiteral("0"),
                            QStringLiteral("--staging"), node.install + QStringLiteral("/agent/staging"),
                            QStringLiteral("--token"), m_token});
     connect(process, &QProcess::finished, this, [this, process, index](int exitCode, QProcess::ExitStatus status) {
@@ -394,9 +432,8 @@ void ClusterLauncher::runAgents()
     for (Node &node : m_nodes) {
         QFile::remove(node.install + QStringLiteral("/agent/agent.url"));
         QProcess process;
-        process.setProgram(sibling(QStringLiteral("ftupgrade-agent")));
-        process.setArguments({QStringLiteral("run"), QStringLiteral("--config"),
-                              node.install + QStringLiteral("/agent/agent.conf")});
+        setCommand(process, sibling(QStringLiteral("ftupgrade-agent")),
+                   {QStringLiteral("run"), QStringLiteral("--config"), node.install + QStringLiteral("/agent/agent.conf")});
         process.setWorkingDirectory(node.install + QStringLiteral("/agent"));
         process.setStandardInputFile(QProcess::nullDevice());
         process.setStandardOutputFile(node.install + QStringLiteral("/logs/agent.out"));
@@ -446,6 +483,22 @@ void ClusterLauncher::runAgents()
             abort(written.error());
             return;
         }
+        // The member list where the wizard reads it: the portal agent's own configuration
+        // (what an administrator or the agent's installer writes; the vendor has no API).
+        QSettings agentConf(m_nodes.first().install + QStringLiteral("/agent/agent.conf"), QSettings::IniFormat);
+        QStringList names;
+        agentConf.remove(QStringLiteral("cluster"));
+        agentConf.beginGroup(QStringLiteral("cluster"));
+        for (const Node &node : std::as_const(m_nodes)) {
+            if (node.role != QLatin1String("worker"))
+                continue;
+            names.append(node.name);
+            agentConf.setValue(node.name + QStringLiteral("/host"), node.address);
+            agentConf.setValue(node.name + QStringLiteral("/agent_port"), QUrl(node.agentUrl).port());
+        }
+        agentConf.setValue(QStringLiteral("members"), names);
+        agentConf.endGroup();
+        agentConf.sync();
         Q_EMIT progress(tr("All %1 agents are listening").arg(m_nodes.size()));
         startExporter();
     });
@@ -457,13 +510,12 @@ void ClusterLauncher::startExporter()
     for (const Node &node : std::as_const(m_nodes)) {
         if (node.flowRate > 0) {
             arguments << QStringLiteral("--target")
-                      << QStringLiteral("%1=127.0.0.1:%2@%3").arg(node.name).arg(node.flowPort).arg(node.flowRate);
+                      << QStringLiteral("%1=%2:%3@%4").arg(node.name, node.address).arg(node.flowPort).arg(node.flowRate);
         }
     }
     if (!arguments.isEmpty()) {
         QProcess process;
-        process.setProgram(sibling(QStringLiteral("ftsandbox-exporter")));
-        process.setArguments(arguments);
+        setCommand(process, sibling(QStringLiteral("ftsandbox-exporter")), arguments);
         process.setWorkingDirectory(m_spec.dir);
         process.setStandardInputFile(QProcess::nullDevice());
         process.setStandardOutputFile(QDir(m_spec.dir).filePath(QStringLiteral("exporter.log")));
@@ -488,6 +540,7 @@ void ClusterLauncher::writeClusterFile()
                            {QStringLiteral("role"), node.role},
                            {QStringLiteral("os"), node.os},
                            {QStringLiteral("install"), node.install},
+                           {QStringLiteral("address"), node.address},
                            {QStringLiteral("tcp_port"), node.tcpPort},
                            {QStringLiteral("flow_port"), node.flowPort},
                            {QStringLiteral("flow_rate"), node.flowRate},
@@ -511,6 +564,8 @@ void ClusterLauncher::writeClusterFile()
                                                    : QJsonValue(QJsonValue::Null)},
         {QStringLiteral("nodes"), nodes},
     };
+    if (m_network)
+        m_cluster.insert(QStringLiteral("network"), m_network->toJson());
     const QString path = QDir(m_spec.dir).absoluteFilePath(QStringLiteral("cluster.json"));
     if (Result written = writeFileAtomically(path, QJsonDocument(m_cluster).toJson(QJsonDocument::Indented)); !written) {
         abort(written.error());

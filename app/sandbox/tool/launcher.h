@@ -1,5 +1,6 @@
 #pragma once
 
+#include "clusternetwork.h"
 #include "model/expected.h"
 #include "model/version.h"
 
@@ -7,10 +8,12 @@
 #include <QList>
 #include <QMap>
 #include <QObject>
+#include <QProcess>
 #include <QString>
 #include <QStringList>
 
 #include <functional>
+#include <optional>
 
 namespace ft::sandbox {
 
@@ -33,6 +36,7 @@ struct ClusterSpec
     QMap<QString, double> flows;  // node name → flows per second
     Version version;
     int webUiFiles = 300;
+    QString netns;                // non-empty: every node on its own address in this namespace
 };
 
 // Calls done(true) once ready() holds, or done(false) after timeoutMs; polls with a
@@ -89,6 +93,7 @@ private:
         int flowPort = 0;
         double flowRate = 0;
         qint64 pid = 0;
+        QString address = QStringLiteral("127.0.0.1");
         QString agentUrl;
         QString agentFingerprint;
         qint64 agentPid = 0;
@@ -104,6 +109,8 @@ private:
     void writeClusterFile();
     void abort(const QString &message);
     QString sibling(const QString &program) const;
+    // Program and arguments, run inside the cluster's namespace when there is one.
+    void setCommand(QProcess &process, const QString &program, const QStringList &arguments) const;
 
     ClusterSpec m_spec;
     QList<Node> m_nodes;
@@ -114,6 +121,7 @@ private:
     bool m_agentFailed = false;
     QString m_error;
     QJsonObject m_cluster;
+    std::optional<ClusterNetwork> m_network;
 };
 
 // Processes listed in DIR/cluster.json (exporter, agents, daemons via their pid files).

@@ -3,6 +3,7 @@
 
 #include "installation.h"
 #include "installer.h"
+#include "clusternetwork.h"
 #include "launcher.h"
 #include "packagebuilder.h"
 #include "vendorbuilder.h"
@@ -15,6 +16,7 @@
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QJsonDocument>
 #include <QTimer>
@@ -314,11 +316,24 @@ void stopCluster(const QString &dir, QObject *owner, std::function<void(int)> th
         return;
     }
     auto *stopper = new ProcessStopper(*processes, 10000, owner);
-    QObject::connect(stopper, &ProcessStopper::finished, owner, [stopper, then](bool allGone) {
+    QObject::connect(stopper, &ProcessStopper::finished, owner, [stopper, then, dir](bool allGone) {
         for (const QString &line : stopper->report())
             out(line);
         if (!allGone)
             err(QStringLiteral("error: ") + tr("Some processes are still running after SIGKILL."));
+        // A namespaced cluster: its namespace (and link) goes once nothing runs in it.
+        QFile clusterFile(QDir(dir).filePath(QStringLiteral("cluster.json")));
+        const QJsonObject network = clusterFile.open(QIODevice::ReadOnly)
+                                        ? QJsonDocument::fromJson(clusterFile.readAll()).object()
+                                              .value(QStringLiteral("network")).toObject()
+                                        : QJsonObject();
+        if (allGone && !network.isEmpty()) {
+            const ClusterNetwork net = ClusterNetwork::fromJson(network);
+            if (Result removed = ClusterNetwork::destroy(net.name); !removed)
+                err(QStringLiteral("error: ") + removed.error());
+            else
+                out(tr("Removed the network namespace %1").arg(net.name));
+        }
         stopper->deleteLater();
         then(allGone ? 0 : 1);
     });
@@ -335,7 +350,12 @@ int runUp(QCoreApplication &app, const QStringList &arguments)
     const QCommandLineOption version(QStringLiteral("version"), tr("Installed version (default 6.2.1-1200)."), tr("V"), QStringLiteral("6.2.1-1200"));
     const QCommandLineOption webUi(QStringLiteral("webui-files"), tr("Number of Web UI files per node (default 300)."), tr("N"), QStringLiteral("300"));
     const QCommandLineOption windowsPortal(QStringLiteral("windows-portal"), tr("The portal runs Windows too (an all-Windows cluster with --windows N)."));
-    parser.addOptions({workers, windows, nbi, flows, version, webUi, windowsPortal});
+    const QCommandLineOption netns(QStringLiteral("netns"),
+                                   tr("Put the cluster in a new network namespace NAME: each node on its own address "
+                                      "(10.213.X.N), reached from here over a veth pair; the nodes cannot connect back "
+                                      "(needs root, ip and nft)."),
+                                   tr("NAME"));
+    parser.addOptions({workers, windows, nbi, flows, version, webUi, windowsPortal, netns});
     parser.addPositionalArgument(QStringLiteral("DIR"), tr("The cluster folder (new or empty)."));
     int exitCode = 0;
     if (!parse(parser, arguments, QStringLiteral("up"), tr("Creates and starts a sandbox cluster."), 1, -1, &exitCode))
@@ -365,6 +385,9 @@ int runUp(QCoreApplication &app, const QStringList &arguments)
         return usageError(parsedVersion.error());
     spec.version = *parsedVersion;
     spec.nbi = parser.isSet(nbi);
+    spec.netns = parser.value(netns);
+    if (parser.isSet(netns) && !ClusterNetwork::isValidName(spec.netns))
+        return usageError(tr("--netns needs a name of lower-case letters, digits and -, at most 32 characters."));
     QString error;
     spec.flows = parseFlows(flowTexts, &error);
     if (!error.isEmpty())

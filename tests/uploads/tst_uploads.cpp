@@ -1,0 +1,404 @@
+// Uploads to the portal's agent and staging from there (API.md "Uploads"): the agent's
+// rules for chunks, a PackageUploadJob that resumes from the agent's offset after the
+// connection is cut mid-upload, and other agents that fetch the finished file with the
+// token and the pinned certificate, continuing with Range after a cut.
+
+#include "agentharness.h"
+
+#include "agentlink/agentjobs.h"
+#include "agentlink/uploadjobs.h"
+
+#include <QSignalSpy>
+#include <QRandomGenerator>
+#include <QRegularExpression>
+
+using namespace agenttest;
+
+namespace {
+
+QByteArray randomBytes(qint64 size)
+{
+    QByteArray data(size, Qt::Uninitialized);
+    QRandomGenerator generator(42);
+    generator.fillRange(reinterpret_cast<quint32 *>(data.data()), size / 4);
+    return data;
+}
+
+// A TCP relay in front of an agent that cuts every connection once the bytes that
+// went through it in one direction pass a mark (once). TLS passes through untouched,
+// so pinning still sees the agent's own certificate.
+class CuttingProxy : public QObject
+{
+public:
+    quint16 target = 0;
+    qint64 cutAfterUp = -1;   // client → agent bytes
+    qint64 cutAfterDown = -1; // agent → client bytes
+    qint64 up = 0;
+    qint64 down = 0;
+    int cuts = 0;
+    int downMs = 0;           // after the cut, the link stays down this long
+
+    bool listen()
+    {
+        connect(&m_server, &QTcpServer::pendingConnectionAvailable, this, [this] { accept(); });
+        return m_server.listen(QHostAddress::LocalHost, 0);
+    }
+    quint16 port() const { return m_server.serverPort(); }
+
+private:
+    void accept()
+    {
+        while (QTcpSocket *client = m_server.nextPendingConnection()) {
+            if (cuts > 0 && m_cutAt.elapsed() < downMs) {
+                client->abort();
+                client->deleteLater();
+                continue;
+            }
+            auto *agent = new QTcpSocket(client);
+            agent->connectToHost(QHostAddress::LocalHost, target);
+            auto cutAll = [this] {
+                ++cuts;
+                m_cutAt.start();
+                for (QTcpSocket *socket : m_server.findChildren<QTcpSocket *>())
+                    socket->abort();
+            };
+            connect(client, &QTcpSocket::readyRead, this, [this, client, agent, cutAll] {
+                if (agent->state() != QAbstractSocket::ConnectedState)
+                    return; // sent once connected
+                const QByteArray data = client->readAll();
+                up += data.size();
+                agent->write(data);
+                if (cutAfterUp >= 0 && up > cutAfterUp && cuts == 0)
+                    cutAll();
+            });
+            connect(agent, &QTcpSocket::connected, this, [client, agent] { agent->write(client->readAll()); });
+            connect(agent, &QTcpSocket::readyRead, this, [this, client, agent, cutAll] {
+                const QByteArray data = agent->readAll();
+                down += data.size();
+                client->write(data);
+                if (cutAfterDown >= 0 && down > cutAfterDown && cuts == 0)
+                    cutAll();
+            });
+            connect(agent, &QTcpSocket::disconnected, client, &QTcpSocket::disconnectFromHost);
+            connect(client, &QTcpSocket::disconnected, client, &QObject::deleteLater);
+            // Children of the server: findChildren reaches both ends.
+            client->setParent(&m_server);
+        }
+    }
+
+    QTcpServer m_server;
+    QElapsedTimer m_cutAt;
+};
+
+ft::AgentEndpoint endpointOf(const Agent &agent, quint16 port = 0)
+{
+    ft::AgentEndpoint endpoint;
+    endpoint.nodeName = QStringLiteral("portal");
+    endpoint.url = agent.url;
+    if (port)
+        endpoint.url.setPort(port);
+    endpoint.fingerprint = QString::fromLatin1(agent.fingerprint);
+    endpoint.token = QString::fromLatin1(agent.token);
+    return endpoint;
+}
+
+QString writeFile(const QTemporaryDir &dir, const QString &name, const QByteArray &data)
+{
+    const QString path = dir.filePath(name);
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly) || file.write(data) != data.size())
+        return {};
+    return path;
+}
+
+} // namespace
+
+class TestUploads : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void cleanupTestCase();
+    void chunkRules_data();
+    void chunkRules();
+    void wrongHashDiscardsTheBytes();
+    void rangeAndToken();
+    void uploadResumesAfterCut();
+    void otherAgentStagesFromUpload();
+    void stagingContinuesWithRangeAfterCut();
+
+private:
+    QString createUpload(const QByteArray &data, const QString &name);
+
+    Agent m_portal;
+    Agent m_worker;
+    Client m_client;
+    QTemporaryDir m_files;
+};
+
+void TestUploads::initTestCase()
+{
+    QVERIFY2(m_portal.setUp().isEmpty(), "portal setup");
+    QCOMPARE(m_portal.start(), QString());
+    QString error = m_worker.setUp();
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+    error = m_worker.start();
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+    m_client.bind(m_portal);
+}
+
+void TestUploads::cleanupTestCase()
+{
+    m_portal.stop();
+    m_worker.stop();
+}
+
+QString TestUploads::createUpload(const QByteArray &data, const QString &name)
+{
+    const Response r = m_client.post(QStringLiteral("/v1/uploads"),
+                                     {{QStringLiteral("name"), name},
+                                      {QStringLiteral("size"), data.size()},
+                                      {QStringLiteral("sha256"), QString::fromLatin1(sha256Hex(data))}});
+    if (r.status != 200)
+        return {};
+    return r.json.value(QStringLiteral("id")).toString();
+}
+
+void TestUploads::chunkRules_data()
+{
+    QTest::addColumn<QString>("query");
+    QTest::addColumn<QByteArray>("contentType");
+    QTest::addColumn<int>("bodyBytes");
+    QTest::addColumn<bool>("withToken");
+    QTest::addColumn<int>("status");
+    QTest::addColumn<QString>("sentence");
+
+    QTest::newRow("no token") << "offset=0" << QByteArray("application/octet-stream") << 100 << false << 401 << "token";
+    QTest::newRow("wrong offset") << "offset=5" << QByteArray("application/octet-stream") << 100 << true << 409
+                                  << "at byte 0, not at byte 5";
+    QTest::newRow("no offset") << "" << QByteArray("application/octet-stream") << 100 << true << 400 << "offset";
+    QTest::newRow("negative offset") << "offset=-1" << QByteArray("application/octet-stream") << 100 << true << 400
+                                     << "offset";
+    QTest::newRow("unknown parameter") << "offset=0&x=1" << QByteArray("application/octet-stream") << 100 << true
+                                       << 400 << "Unknown query parameter";
+    QTest::newRow("json body") << "offset=0" << QByteArray("application/json") << 100 << true << 415
+                               << "octet-stream";
+    QTest::newRow("empty chunk") << "offset=0" << QByteArray("application/octet-stream") << 0 << true << 400 << "empty";
+    QTest::newRow("past the size") << "offset=0" << QByteArray("application/octet-stream") << 5000 << true << 400
+                                   << "past the upload's size";
+    QTest::newRow("over 8 MiB") << "offset=0" << QByteArray("application/octet-stream") << (8 * 1024 * 1024 + 1)
+                                << true << 413 << "larger than 8192 KiB";
+}
+
+void TestUploads::chunkRules()
+{
+    QFETCH(QString, query);
+    QFETCH(QByteArray, contentType);
+    QFETCH(int, bodyBytes);
+    QFETCH(bool, withToken);
+    QFETCH(int, status);
+    QFETCH(QString, sentence);
+
+    const QByteArray data = randomBytes(4096);
+    const QString id = createUpload(data, QStringLiteral("rules.bin"));
+    QVERIFY(!id.isEmpty());
+    const QString path = QStringLiteral("/v1/uploads/") + id + (query.isEmpty() ? QString() : QStringLiteral("?") + query);
+    const Response r = m_client.request("PUT", path, QByteArray(bodyBytes, 'x'), {{"Content-Type", contentType}},
+                                        withToken);
+    QCOMPARE(r.status, status);
+    QVERIFY2(r.json.value(QStringLiteral("error")).toString().contains(sentence), r.body.constData());
+    // A refused chunk changes nothing.
+    const Response after = m_client.get(QStringLiteral("/v1/uploads/") + id);
+    QCOMPARE(after.status, 200);
+    QCOMPARE(after.json.value(QStringLiteral("offset")).toInteger(), 0);
+}
+
+void TestUploads::wrongHashDiscardsTheBytes()
+{
+    const QByteArray data = randomBytes(10000);
+    const Response created = m_client.post(QStringLiteral("/v1/uploads"),
+                                           {{QStringLiteral("name"), QStringLiteral("liar.bin")},
+                                            {QStringLiteral("size"), data.size()},
+                                            {QStringLiteral("sha256"), QString(64, QLatin1Char('a'))}});
+    QCOMPARE(created.status, 200);
+    const QString id = created.json.value(QStringLiteral("id")).toString();
+    const Response put = m_client.request("PUT", QStringLiteral("/v1/uploads/%1?offset=0").arg(id), data,
+                                          {{"Content-Type", "application/octet-stream"}});
+    QCOMPARE(put.status, 400);
+    QVERIFY(put.json.value(QStringLiteral("error")).toString().contains(QLatin1String(sha256Hex(data))));
+    const Response after = m_client.get(QStringLiteral("/v1/uploads/") + id);
+    QCOMPARE(after.json.value(QStringLiteral("offset")).toInteger(), 0);
+    QCOMPARE(after.json.value(QStringLiteral("complete")).toBool(), false);
+    QCOMPARE(m_client.get(QStringLiteral("/v1/uploads/%1/file").arg(id)).status, 409);
+    // Bad creation requests.
+    QCOMPARE(m_client.post(QStringLiteral("/v1/uploads"), {{QStringLiteral("name"), QStringLiteral("../x")},
+                                                           {QStringLiteral("size"), 10},
+                                                           {QStringLiteral("sha256"), QString(64, QLatin1Char('a'))}})
+                 .status,
+             400);
+    QCOMPARE(m_client.post(QStringLiteral("/v1/uploads"), {{QStringLiteral("name"), QStringLiteral("x.bin")},
+                                                           {QStringLiteral("size"), 10}})
+                 .status,
+             400);
+    QCOMPARE(m_client.get(QStringLiteral("/v1/uploads/u000000000000000000000000")).status, 404);
+    QCOMPARE(m_client.get(QStringLiteral("/v1/uploads/..")).status, 404);
+}
+
+void TestUploads::rangeAndToken()
+{
+    const QByteArray data = randomBytes(300000);
+    const QString id = createUpload(data, QStringLiteral("range.bin"));
+    QVERIFY(!id.isEmpty());
+    QCOMPARE(m_client.request("PUT", QStringLiteral("/v1/uploads/%1?offset=0").arg(id), data.left(100000),
+                              {{"Content-Type", "application/octet-stream"}}).status, 200);
+    QCOMPARE(m_client.request("PUT", QStringLiteral("/v1/uploads/%1?offset=100000").arg(id), data.mid(100000),
+                              {{"Content-Type", "application/octet-stream"}}).json.value(QStringLiteral("complete")).toBool(),
+             true);
+    const Response whole = m_client.get(QStringLiteral("/v1/uploads/%1/file").arg(id));
+    QCOMPARE(whole.status, 200);
+    QCOMPARE(whole.body, data);
+    const Response tail = m_client.request("GET", QStringLiteral("/v1/uploads/%1/file").arg(id), {},
+                                           {{"Range", "bytes=299990-"}});
+    QCOMPARE(tail.status, 206);
+    QCOMPARE(tail.body, data.right(10));
+    QCOMPARE(m_client.request("GET", QStringLiteral("/v1/uploads/%1/file").arg(id), {}, {{"Range", "bytes=400000-"}})
+                 .status,
+             416);
+    QCOMPARE(m_client.request("GET", QStringLiteral("/v1/uploads/%1/file").arg(id), {}, {}, false).status, 401);
+    // The same file again is the same, finished upload: nothing to send.
+    QCOMPARE(createUpload(data, QStringLiteral("range.bin")), id);
+}
+
+void TestUploads::uploadResumesAfterCut()
+{
+    const qint64 size = 6 * 1024 * 1024 + 123;
+    const QByteArray data = randomBytes(size);
+    const QString path = writeFile(m_files, QStringLiteral("server-resume.ftpkg"), data);
+    QVERIFY(!path.isEmpty());
+
+    CuttingProxy proxy;
+    proxy.target = quint16(m_portal.url.port());
+    proxy.cutAfterUp = 2 * 1024 * 1024 + 500000; // in the middle of the third 1 MiB chunk
+    proxy.downMs = 1500; // long enough that Qt's own one retry fails too
+    QVERIFY(proxy.listen());
+
+    ft::AgentClient client;
+    ft::PackageUploadJob job(&client, endpointOf(m_portal, proxy.port()), path, QStringLiteral("server-resume.ftpkg"),
+                             size, QString::fromLatin1(sha256Hex(data)));
+    job.setChunkBytes(1024 * 1024);
+    QSignalSpy finished(&job, &ft::PackageUploadJob::finished);
+    job.start();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 60000);
+    QVERIFY2(!job.hasError(), qPrintable(job.errorString()));
+    QCOMPARE(proxy.cuts, 1);
+    // It went on from where the agent stood, not from the start.
+    QVERIFY(!job.resumedAt().isEmpty());
+    QCOMPARE(job.resumedAt().first(), qint64(2 * 1024 * 1024));
+    QVERIFY2(job.bytesSent() <= size + 1024 * 1024, qPrintable(QString::number(job.bytesSent())));
+
+    m_client.bind(m_portal);
+    const Response state = m_client.get(QStringLiteral("/v1/uploads/") + job.uploadId());
+    QCOMPARE(state.json.value(QStringLiteral("complete")).toBool(), true);
+    const Response file = m_client.get(QStringLiteral("/v1/uploads/%1/file").arg(job.uploadId()));
+    QCOMPARE(sha256Hex(file.body), sha256Hex(data));
+    QCOMPARE(job.fileUrl().path(), QStringLiteral("/v1/uploads/%1/file").arg(job.uploadId()));
+}
+
+void TestUploads::otherAgentStagesFromUpload()
+{
+    const QByteArray data = randomBytes(2 * 1024 * 1024);
+    const QString path = writeFile(m_files, QStringLiteral("vendor-6.3.bin"), data);
+    ft::AgentClient client;
+    ft::PackageUploadJob upload(&client, endpointOf(m_portal), path, QStringLiteral("vendor-6.3.bin"), data.size(),
+                                QString::fromLatin1(sha256Hex(data)));
+    QSignalSpy uploaded(&upload, &ft::PackageUploadJob::finished);
+    upload.start();
+    QTRY_COMPARE_WITH_TIMEOUT(uploaded.size(), 1, 30000);
+    QVERIFY2(!upload.hasError(), qPrintable(upload.errorString()));
+    QCOMPARE(upload.bytesSent(), qint64(data.size()));
+
+    Client worker;
+    worker.bind(m_worker);
+    auto stage = [&](const QJsonObject &extra) {
+        QJsonObject body{{QStringLiteral("url"), upload.fileUrl().toString()},
+                         {QStringLiteral("sha256"), QString::fromLatin1(sha256Hex(data))},
+                         {QStringLiteral("size"), data.size()},
+                         {QStringLiteral("name"), QStringLiteral("vendor-6.3.bin")}};
+        for (auto it = extra.begin(); it != extra.end(); ++it)
+            body.insert(it.key(), it.value());
+        return worker.post(QStringLiteral("/v1/stage"), body);
+    };
+    // A token only goes to a pinned https source.
+    QCOMPARE(stage({{QStringLiteral("token"), QString::fromLatin1(m_portal.token)}}).status, 400);
+    // Without the portal's token the portal refuses the download.
+    Response r = stage({{QStringLiteral("fingerprint"), QString::fromLatin1(m_portal.fingerprint)}});
+    QCOMPARE(r.status, 202);
+    QStringList lines;
+    QJsonObject job = worker.waitForJob(r.json.value(QStringLiteral("job")).toString(), nullptr, &lines);
+    QVERIFY2(job.value(QStringLiteral("state")).toString() == QLatin1String("failed"), qPrintable(lines.join('\n')));
+    // Another pinned certificate: refused, even with the token.
+    r = stage({{QStringLiteral("fingerprint"), QString(64, QLatin1Char('0'))},
+               {QStringLiteral("token"), QString::fromLatin1(m_portal.token)}});
+    QCOMPARE(r.status, 202);
+    job = worker.waitForJob(r.json.value(QStringLiteral("job")).toString());
+    QCOMPARE(job.value(QStringLiteral("state")).toString(), QStringLiteral("failed"));
+    QVERIFY2(job.value(QStringLiteral("error")).toString().contains(QLatin1String("certificate")), qPrintable(job.value(QStringLiteral("error")).toString()));
+    // Token and pin: staged.
+    r = stage({{QStringLiteral("fingerprint"), QString::fromLatin1(m_portal.fingerprint)},
+               {QStringLiteral("token"), QString::fromLatin1(m_portal.token)}});
+    QCOMPARE(r.status, 202);
+    job = worker.waitForJob(r.json.value(QStringLiteral("job")).toString());
+    QCOMPARE(job.value(QStringLiteral("state")).toString(), QStringLiteral("succeeded"));
+    QCOMPARE(sha256Hex(readAll(QDir(m_worker.stagingDir).filePath(QStringLiteral("vendor-6.3.bin")))),
+             sha256Hex(data));
+    // The token is never written into the worker's job files.
+    const QDir jobs(QFileInfo(m_worker.configFile).absoluteDir().filePath(QStringLiteral("jobs")));
+    for (const QString &name : jobs.entryList(QDir::Files))
+        QVERIFY(!readAll(jobs.filePath(name)).contains(m_portal.token));
+}
+
+void TestUploads::stagingContinuesWithRangeAfterCut()
+{
+    const QByteArray data = randomBytes(12 * 1024 * 1024);
+    const QString path = writeFile(m_files, QStringLiteral("big-6.3.bin"), data);
+    ft::AgentClient client;
+    ft::PackageUploadJob upload(&client, endpointOf(m_portal), path, QStringLiteral("big-6.3.bin"), data.size(),
+                                QString::fromLatin1(sha256Hex(data)));
+    QSignalSpy uploaded(&upload, &ft::PackageUploadJob::finished);
+    upload.start();
+    QTRY_COMPARE_WITH_TIMEOUT(uploaded.size(), 1, 30000);
+    QVERIFY2(!upload.hasError(), qPrintable(upload.errorString()));
+
+    CuttingProxy proxy;
+    proxy.target = quint16(m_portal.url.port());
+    proxy.cutAfterDown = 5 * 1024 * 1024;
+    QVERIFY(proxy.listen());
+    QUrl url = upload.fileUrl();
+    url.setPort(proxy.port());
+
+    Client worker;
+    worker.bind(m_worker);
+    const Response r = worker.post(QStringLiteral("/v1/stage"),
+                                   {{QStringLiteral("url"), url.toString()},
+                                    {QStringLiteral("sha256"), QString::fromLatin1(sha256Hex(data))},
+                                    {QStringLiteral("size"), data.size()},
+                                    {QStringLiteral("name"), QStringLiteral("big-6.3.bin")},
+                                    {QStringLiteral("fingerprint"), QString::fromLatin1(m_portal.fingerprint)},
+                                    {QStringLiteral("token"), QString::fromLatin1(m_portal.token)}});
+    QCOMPARE(r.status, 202);
+    QStringList lines;
+    const QJsonObject job = worker.waitForJob(r.json.value(QStringLiteral("job")).toString(), nullptr, &lines);
+    QVERIFY2(job.value(QStringLiteral("state")).toString() == QLatin1String("succeeded"),
+             qPrintable(job.value(QStringLiteral("error")).toString()));
+    QCOMPARE(proxy.cuts, 1);
+    // The second request asked only for the missing part (Range from the byte it had).
+    static const QRegularExpression resumed(QStringLiteral("continuing from byte (\\d+)"));
+    const auto match = resumed.match(lines.join(QLatin1Char('\n')));
+    QVERIFY2(match.hasMatch(), qPrintable(lines.join('\n')));
+    QVERIFY(match.captured(1).toLongLong() > 0);
+    QVERIFY(match.captured(1).toLongLong() < data.size());
+}
+
+QTEST_GUILESS_MAIN(TestUploads)
+#include "tst_uploads.moc"
