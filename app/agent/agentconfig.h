@@ -1,6 +1,7 @@
 #pragma once
 
 #include "model/expected.h"
+#include "nodesources.h"
 #include "tokenauth.h"
 
 #include <QString>
@@ -27,6 +28,7 @@ struct AgentConfig
     QString serviceName;     // systemd unit or Windows service name
     QString installerCommand; // systemd/windows: command template (see API.md)
     TokenHash token;
+    NodeSourcesConfig sources; // versions, flow ports, Web UI folder (nodesources.h)
 
     QString directory() const;
     QString certificateFile() const;

@@ -1,6 +1,7 @@
 #include "agentserver.h"
 
 #include "certificate.h"
+#include "flowcapture.h"
 #include "jobstore.h"
 #include "support/logging.h"
 #include "nodeinfo.h"
@@ -9,6 +10,7 @@
 #include "stagejob.h"
 #include "tokenauth.h"
 #include "upgradejob.h"
+#include "versionsources.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -87,6 +89,14 @@ std::optional<HttpError> queryInteger(const QHttpServerRequest &request, const Q
     return std::nullopt;
 }
 
+std::string portList(const QList<quint16> &ports)
+{
+    QStringList list;
+    for (quint16 port : ports)
+        list.append(QString::number(port));
+    return list.join(QLatin1Char(',')).toStdString();
+}
+
 } // namespace
 
 // One pending answer. The socket may go away while a long poll or a service action
@@ -161,6 +171,25 @@ Expected<QUrl> AgentServer::start()
     if (certificate.isNull() || key.isNull())
         return makeError(tr("The agent's certificate or key is not valid PEM."));
     sslSetup(certificate, key);
+
+    if (!m_config.sources.flowPorts.isEmpty()) {
+        // The agent's own flow history lives in its state folder: FlowTraq loses its
+        // own at every restart.
+        m_capture = new FlowCapture(m_config.sources.flowPorts,
+                                    QDir(m_config.directory()).filePath(QStringLiteral("state/flowhistory.json")), this);
+        if (m_capture->history().isEmpty() && m_config.backend == Backend::Sandbox) {
+            // A fresh sandbox node: the weeks the agent would have measured are the
+            // sandbox's seeded history (LAYOUT.md).
+            QFile seed(QDir(m_config.installDir).filePath(QStringLiteral("data/flowhistory.json")));
+            if (seed.open(QIODevice::ReadOnly))
+                m_capture->history().seed(QJsonDocument::fromJson(seed.readAll()).object());
+        }
+        if (auto capturing = m_capture->start(); !capturing)
+            logging::logger()->warn("Flow rates not measured: {}", capturing.error().toStdString());
+        else
+            logging::logger()->info("Counting flows on UDP ports {}",
+                                    portList(m_config.sources.flowPorts));
+    }
 
     QHostAddress address;
     if (!address.setAddress(m_config.listen))
@@ -296,7 +325,18 @@ void AgentServer::getNode(const ReplyPtr &reply)
         ServiceProbe probe;
         probe.state = op->hasError() ? ServiceState::Unknown : op->state();
         probe.detail = op->errorString();
-        reply->json(200, nodeinfo::nodeReport(m_config, probe, upgradeRunning()));
+        std::optional<FlowMeasurement> measurement;
+        if (m_capture)
+            measurement = m_capture->measurement();
+        // The version sources run package tools: off the event loop.
+        auto *watcher = new QFutureWatcher<QJsonObject>(this);
+        connect(watcher, &QFutureWatcher<QJsonObject>::finished, this, [watcher, reply] {
+            watcher->deleteLater();
+            reply->json(200, watcher->result());
+        });
+        watcher->setFuture(QtConcurrent::run([config = m_config, probe, busy = upgradeRunning(), measurement] {
+            return nodeinfo::nodeReport(config, probe, busy, measurement);
+        }));
     });
     op->start();
 }
@@ -311,6 +351,11 @@ void AgentServer::getFlowHistory(const QHttpServerRequest &request, const ReplyP
     qint64 hours = 0;
     if (auto bad = queryInteger(request, QStringLiteral("hours"), 1, 744, 168, &hours))
         return reply->error(*bad);
+    if (m_capture) {
+        QJsonObject history = m_capture->history().toJson(int(hours));
+        history.insert(QStringLiteral("source"), QStringLiteral("agent_capture"));
+        return reply->json(200, history);
+    }
     reply->json(200, nodeinfo::flowHistory(m_config, int(hours)));
 }
 
@@ -499,6 +544,9 @@ void AgentServer::postUpgrade(const QHttpServerRequest &request, const ReplyPtr 
     if (!upgrade.program.contains(QLatin1Char('/')) && !upgrade.program.contains(QLatin1Char('\\')))
         upgrade.program = siblingExecutable(upgrade.program);
     upgrade.arguments = command;
+    upgrade.readVersion = [config = m_config, componentText] {
+        return versionsources::read(config, componentText).version;
+    };
 
     JobRecord record = m_store->create(QStringLiteral("upgrade"));
     record.component = componentText;

@@ -16,6 +16,7 @@ class QNetworkAccessManager;
 
 namespace ft::agent {
 
+class FlowCapture;
 class JobStore;
 class ServiceBackend;
 class StageJob;
@@ -32,6 +33,9 @@ class AgentServer : public QAbstractHttpServer
 public:
     explicit AgentServer(const AgentConfig &config, QObject *parent = nullptr);
     ~AgentServer() override;
+
+    // The agent's own flow counter (null without flow_ports in agent.conf).
+    FlowCapture *flowCapture() const { return m_capture; }
 
     // Opens the job store (marking cut-off jobs interrupted), loads the certificate and
     // listens. Returns the URL it serves.
@@ -71,6 +75,7 @@ private:
     QHash<QString, QPointer<StageJob>> m_stageJobs;
     QPointer<UpgradeJob> m_upgrade;
     bool m_serviceActionRunning = false;
+    FlowCapture *m_capture = nullptr;
 };
 
 } // namespace ft::agent

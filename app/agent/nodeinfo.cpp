@@ -2,6 +2,7 @@
 
 #include "packages/filemanifest.h"
 #include "packages/package.h"
+#include "versionsources.h"
 
 #include <QCoreApplication>
 #include <QDateTime>
@@ -85,7 +86,8 @@ qint64 freeBytes(const QString &directory)
     return storage.isValid() ? storage.bytesAvailable() : -1;
 }
 
-QJsonObject nodeReport(const AgentConfig &config, const ServiceProbe &service, bool busy)
+QJsonObject nodeReport(const AgentConfig &config, const ServiceProbe &service, bool busy,
+                       const std::optional<FlowMeasurement> &measurement)
 {
     QSettings conf(confPath(config), QSettings::IniFormat);
     const QString hostname = QSysInfo::machineHostName();
@@ -95,28 +97,70 @@ QJsonObject nodeReport(const AgentConfig &config, const ServiceProbe &service, b
                                                                       : QStringLiteral("linux"));
 
     QJsonObject components;
-    for (const QString &component : {QStringLiteral("server"), QStringLiteral("nbi"), QStringLiteral("webui")}) {
-        const QString version = installedVersion(config.installDir, component);
-        QJsonObject entry{{QStringLiteral("installed"), !version.isEmpty()}};
-        if (!version.isEmpty())
-            entry.insert(QStringLiteral("version"), version);
-        components.insert(component, entry);
-    }
+    for (const QString &component : {QStringLiteral("server"), QStringLiteral("nbi"), QStringLiteral("webui")})
+        components.insert(component, versionsources::read(config, component).toJson());
 
     const int flowPort = conf.value(QStringLiteral("server/flow_port"), 0).toInt();
-    const QJsonObject status = readJsonFile(QDir(config.installDir).filePath(QStringLiteral("run/status.json")));
     const bool running = service.state == ServiceState::Running;
-    QJsonObject flows{
-        {QStringLiteral("receives_flows"), flowPort != 0},
-        {QStringLiteral("flow_port"), flowPort},
-        {QStringLiteral("per_second_1m"),
-         running ? status.value(QStringLiteral("flows_per_second_1m")).toDouble() : 0.0},
-        {QStringLiteral("per_second_10s"),
-         running ? status.value(QStringLiteral("flows_per_second_10s")).toDouble() : 0.0},
-        {QStringLiteral("last_flow_at"), status.value(QStringLiteral("last_flow_at")).isString()
-                                             ? status.value(QStringLiteral("last_flow_at"))
-                                             : QJsonValue(QJsonValue::Null)},
-    };
+    QJsonObject flows;
+    if (measurement) {
+        // The agent's own packet counter: the rate is what it saw, or "not measured"
+        // with the reason, never a 0 that looks like a quiet node.
+        QJsonArray ports;
+        for (quint16 port : measurement->ports)
+            ports.append(int(port));
+        flows = QJsonObject{
+            {QStringLiteral("receives_flows"), !measurement->ports.isEmpty()},
+            {QStringLiteral("flow_port"), measurement->ports.isEmpty() ? flowPort : int(measurement->ports.first())},
+            {QStringLiteral("flow_ports"), ports},
+            {QStringLiteral("source"), QStringLiteral("agent_capture")},
+            {QStringLiteral("measured"), measurement->measured},
+        };
+        if (measurement->measured) {
+            flows.insert(QStringLiteral("per_second_1m"), measurement->perSecond1m);
+            flows.insert(QStringLiteral("per_second_10s"), measurement->perSecond10s);
+            flows.insert(QStringLiteral("measured_since"), measurement->since.toString(Qt::ISODate));
+            flows.insert(QStringLiteral("datagrams"), measurement->datagrams);
+            flows.insert(QStringLiteral("records"), measurement->records);
+            flows.insert(QStringLiteral("rejected"), measurement->rejected);
+        } else {
+            flows.insert(QStringLiteral("per_second_1m"), QJsonValue(QJsonValue::Null));
+            flows.insert(QStringLiteral("per_second_10s"), QJsonValue(QJsonValue::Null));
+            flows.insert(QStringLiteral("not_measured_reason"), measurement->reason);
+        }
+        flows.insert(QStringLiteral("last_flow_at"), measurement->lastFlowAt.isValid()
+                                                         ? QJsonValue(measurement->lastFlowAt.toString(Qt::ISODate))
+                                                         : QJsonValue(QJsonValue::Null));
+    } else if (sandbox) {
+        const QJsonObject status = readJsonFile(QDir(config.installDir).filePath(QStringLiteral("run/status.json")));
+        flows = QJsonObject{
+            {QStringLiteral("receives_flows"), flowPort != 0},
+            {QStringLiteral("flow_port"), flowPort},
+            {QStringLiteral("source"), QStringLiteral("sandbox_status")},
+            {QStringLiteral("measured"), true},
+            {QStringLiteral("per_second_1m"),
+             running ? status.value(QStringLiteral("flows_per_second_1m")).toDouble() : 0.0},
+            {QStringLiteral("per_second_10s"),
+             running ? status.value(QStringLiteral("flows_per_second_10s")).toDouble() : 0.0},
+            {QStringLiteral("last_flow_at"), status.value(QStringLiteral("last_flow_at")).isString()
+                                                 ? status.value(QStringLiteral("last_flow_at"))
+                                                 : QJsonValue(QJsonValue::Null)},
+        };
+    } else {
+        flows = QJsonObject{
+            {QStringLiteral("receives_flows"), flowPort != 0},
+            {QStringLiteral("flow_port"), flowPort},
+            {QStringLiteral("source"), QStringLiteral("none")},
+            {QStringLiteral("measured"), false},
+            {QStringLiteral("per_second_1m"), QJsonValue(QJsonValue::Null)},
+            {QStringLiteral("per_second_10s"), QJsonValue(QJsonValue::Null)},
+            {QStringLiteral("not_measured_reason"),
+             config.backend == Backend::Windows
+                 ? tr("The agent measures flow rates on Linux only.")
+                 : tr("No flow_ports are configured in agent.conf, so the agent does not count flows.")},
+            {QStringLiteral("last_flow_at"), QJsonValue(QJsonValue::Null)},
+        };
+    }
 
     return {
         {QStringLiteral("name"), conf.value(QStringLiteral("node/name"), hostname).toString()},
@@ -172,7 +216,9 @@ QJsonObject flowHistory(const AgentConfig &config, int hours)
     QJsonArray result;
     for (qsizetype i = qMax<qsizetype>(0, all.size() - hours); i < all.size(); ++i)
         result.append(all.at(i));
-    return {{QStringLiteral("hours"), result}};
+    return {{QStringLiteral("hours"), result},
+            {QStringLiteral("source"), config.backend == Backend::Sandbox ? QStringLiteral("sandbox_file")
+                                                                          : QStringLiteral("none")}};
 }
 
 Expected<QJsonObject> webUiCustomizations(const AgentConfig &config)

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <functional>
+
 #include "model/expected.h"
 
 #include <QElapsedTimer>
@@ -39,6 +41,9 @@ public:
         QString installDir;
         QString program;        // installer executable
         QStringList arguments;
+        // Reads the installed version (the agent's chain of sources); the VERSION file
+        // of installDir when unset.
+        std::function<QString()> readVersion;
     };
 
     UpgradeJob(JobStore *store, const QString &jobId, const Request &request, ServiceBackend *service,
