@@ -2,8 +2,14 @@
 // daemon's Web API (app/sandbox/server/webapiserver.*), a real HTTPS server on
 // 127.0.0.1 with a self-signed certificate the job must pin.
 
+#include "../agentapi/agentharness.h"
+
+#include "agentlink/agentclient.h"
+#include "discover/discovery.h"
+#include "verify/verification.h"
 #include "webapi/webapiinfo.h"
 #include "webapi/webapiinfojob.h"
+#include "webapi/webapireading.h"
 
 #include <QCryptographicHash>
 #include <QDir>
@@ -52,8 +58,15 @@ private Q_SLOTS:
     void unpinnedCertificateRefused();
     void reportsRunningVersionNotRegistered();
     void documentedErrorShapes();
+    void runningVersionRule_data();
+    void runningVersionRule();
+    void discoveryNamesWebApiAsSource();
+    void verifySaysRebootNeeded();
 
 private:
+    AgentEndpoint portalEndpoint() const;
+    void setVersionFile(const QByteArray &version);
+    agenttest::Agent m_agent;
     std::unique_ptr<WebApiInfoJob> runJob(const WebApiSettings &settings);
     WebApiSettings settings() const;
 
@@ -67,15 +80,10 @@ private:
 
 void TestWebApi::initTestCase()
 {
-    m_install = m_dir.filePath(QStringLiteral("portal"));
-    QProcess init;
-    init.setProcessChannelMode(QProcess::MergedChannels);
-    init.start(bin(QStringLiteral("ftsandbox")),
-               {QStringLiteral("init"), m_install, QStringLiteral("--version"), QStringLiteral("6.2.1-1200"),
-                QStringLiteral("--role"), QStringLiteral("portal"), QStringLiteral("--os"), QStringLiteral("linux"),
-                QStringLiteral("--name"), QStringLiteral("portal"), QStringLiteral("--webui-files"), QStringLiteral("20")});
-    QVERIFY(init.waitForFinished(60000));
-    QVERIFY2(init.exitCode() == 0, init.readAll().constData());
+    // A sandbox portal with its agent (ftsandbox init, ftupgrade-agent init).
+    const QString setUp = m_agent.setUp();
+    QVERIFY2(setUp.isEmpty(), qPrintable(setUp));
+    m_install = m_agent.installDir;
     // The FlowTraq user of the portal's Web API.
     QFile conf(QDir(m_install).filePath(QStringLiteral("flowtraq.conf")));
     QVERIFY(conf.open(QIODevice::Append));
@@ -94,6 +102,25 @@ void TestWebApi::initTestCase()
     QVERIFY(cert.open(QIODevice::ReadOnly));
     m_fingerprint = QString::fromLatin1(QSslCertificate(cert.readAll()).digest(QCryptographicHash::Sha256).toHex());
     QCOMPARE(m_fingerprint.size(), 64);
+    const QString agentStarted = m_agent.start();
+    QVERIFY2(agentStarted.isEmpty(), qPrintable(agentStarted));
+}
+
+AgentEndpoint TestWebApi::portalEndpoint() const
+{
+    AgentEndpoint endpoint;
+    endpoint.nodeName = QStringLiteral("portal");
+    endpoint.url = m_agent.url;
+    endpoint.fingerprint = QString::fromLatin1(m_agent.fingerprint);
+    endpoint.token = QString::fromLatin1(m_agent.token);
+    return endpoint;
+}
+
+void TestWebApi::setVersionFile(const QByteArray &version)
+{
+    QFile file(QDir(m_install).filePath(QStringLiteral("VERSION")));
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(version + "\n");
 }
 
 void TestWebApi::cleanupTestCase()
@@ -293,6 +320,94 @@ void TestWebApi::documentedErrorShapes()
     std::tie(status, body) = fetch(QStringLiteral("/flowtraq/api/v3/info"), true);
     QCOMPARE(status, 200);
     QCOMPARE(body.keys().first(), QStringLiteral("info"));
+}
+
+void TestWebApi::runningVersionRule_data()
+{
+    QTest::addColumn<QString>("now");
+    QTest::addColumn<QString>("reported");
+    QTest::addColumn<int>("verdict");
+    QTest::newRow("registered and running") << "6.3.0-1500" << "6.3.0-1500" << int(Verdict::Upgraded);
+    QTest::newRow("registered, old one runs") << "6.3.0-1500" << "6.2.1-1200" << int(Verdict::RebootNeeded);
+    QTest::newRow("not registered") << "6.2.1-1200" << "6.2.1-1200" << int(Verdict::Failed);
+    QTest::newRow("web api not read") << "6.3.0-1500" << "" << int(Verdict::Upgraded);
+}
+
+void TestWebApi::runningVersionRule()
+{
+    QFETCH(QString, now);
+    QFETCH(QString, reported);
+    QFETCH(int, verdict);
+    VerificationCell cell;
+    cell.role = NodeRole::Portal;
+    cell.target = QStringLiteral("6.3.0-1500");
+    cell.versionNow = now;
+    cell.verdict = now == cell.target ? Verdict::Upgraded : Verdict::Failed;
+    applyRunningVersion(cell, reported, QStringLiteral("refused"));
+    QCOMPARE(int(cell.verdict), verdict);
+    if (verdict == int(Verdict::RebootNeeded))
+        QVERIFY(cell.sentence.contains(reported));
+}
+
+void TestWebApi::discoveryNamesWebApiAsSource()
+{
+    // The installer registered 6.3.0 (VERSION), the running daemon still is 6.2.1.
+    setVersionFile("6.3.0-1500");
+    AgentClient client;
+    ClusterDiscovery discovery(&client);
+    discovery.setPortal(portalEndpoint());
+    discovery.setWebApi(settings());
+    QSignalSpy finished(&discovery, &ClusterDiscovery::finished);
+    discovery.start();
+    QVERIFY(finished.wait(20000));
+    setVersionFile("6.2.1-1200");
+    QVERIFY(!discovery.nodes().isEmpty());
+    const ComponentState &server = discovery.nodes().first().server;
+    QCOMPARE(server.version.toString(), QStringLiteral("6.3.0-1500"));
+    QCOMPARE(server.source, QStringLiteral("version_file"));
+    QCOMPARE(server.readings.size(), 2);
+    QCOMPARE(server.readings.last().source, QStringLiteral("webapi"));
+    QCOMPARE(server.readings.last().version, QStringLiteral("6.2.1-1200"));
+    QVERIFY(server.readings.last().detail.contains(QLatin1String("server_version")));
+    QVERIFY(server.disagreement);
+    QVERIFY(server.versionText().contains(QLatin1String("webapi 6.2.1-1200")));
+
+    // Wrong credentials: the reading says so in one sentence, nothing else changes.
+    WebApiSettings wrong = settings();
+    wrong.password = QStringLiteral("nope");
+    ClusterDiscovery again(&client);
+    again.setPortal(portalEndpoint());
+    again.setWebApi(wrong);
+    QSignalSpy done(&again, &ClusterDiscovery::finished);
+    again.start();
+    QVERIFY(done.wait(20000));
+    const ComponentState &refused = again.nodes().first().server;
+    QCOMPARE(refused.version.toString(), QStringLiteral("6.2.1-1200"));
+    QVERIFY(!refused.disagreement);
+    QVERIFY(refused.readings.last().error.contains(QLatin1String("refused the credentials")));
+}
+
+void TestWebApi::verifySaysRebootNeeded()
+{
+    setVersionFile("6.3.0-1500");
+    AgentClient client;
+    VerifyJob job(&client);
+    job.setEndpoints({portalEndpoint()});
+    job.setTargets({{Component::Server, *Version::parse(QStringLiteral("6.3.0-1500"))}});
+    job.setWebApi(settings());
+    QSignalSpy finished(&job, &VerifyJob::finished);
+    job.start();
+    QVERIFY(finished.wait(20000));
+    setVersionFile("6.2.1-1200");
+    const VerificationReport &report = job.report();
+    const auto cell = std::find_if(report.cells.begin(), report.cells.end(), [](const VerificationCell &c) {
+        return c.component == Component::Server;
+    });
+    QVERIFY(cell != report.cells.end());
+    QCOMPARE(cell->versionNow, QStringLiteral("6.3.0-1500"));
+    QCOMPARE(cell->runningVersion, QStringLiteral("6.2.1-1200"));
+    QCOMPARE(toString(cell->verdict), toString(Verdict::RebootNeeded));
+    QVERIFY(report.rebootNeeded());
 }
 
 QTEST_GUILESS_MAIN(TestWebApi)
