@@ -5,6 +5,7 @@
 #include "agentlink/credentialstore.h"
 #include "agentlink/trustedcertificates.h"
 #include "session/upgradesession.h"
+#include "widgets/webapiform.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -89,6 +90,8 @@ ConnectPage::ConnectPage(UpgradeSession *session, QWidget *parent)
 
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(form);
+    m_webApi = new WebApiForm;
+    layout->addWidget(m_webApi);
     layout->addWidget(m_status);
     layout->addStretch();
 
@@ -233,6 +236,19 @@ bool ConnectPage::validatePage()
         m_status->setText(trusted.error());
         return false;
     }
+    // The Web API is optional; what is typed there must be right, or nothing changes.
+    WebApiSettings webApi;
+    if (!m_webApi->isEmpty()) {
+        const auto settings = m_webApi->settings();
+        if (!settings) {
+            m_webApi->setStatus(settings.error());
+            return false;
+        }
+        webApi = *settings;
+    }
+    m_session->discovery()->setWebApi(webApi);
+    if (!m_webApi->isEmpty())
+        m_webApi->remember();
     AgentEndpoint portal;
     portal.nodeName = tr("portal");
     portal.url = *url;

@@ -14,6 +14,8 @@ class UpgradeSession;
 
 namespace ft::ui {
 
+class WebApiForm;
+
 // Step 1: the portal's agent. The administrator types its address and the cluster's
 // token (or picks a saved connection), looks at the agent's certificate fingerprint
 // and trusts it. Nothing is sent to an agent before its certificate is trusted.
@@ -49,6 +51,7 @@ private:
     QCheckBox *m_trust = nullptr;
     QCheckBox *m_remember = nullptr;
     QLineEdit *m_profileName = nullptr;
+    WebApiForm *m_webApi = nullptr;
     QString m_presentedFingerprint; // what the agent showed, lower-case hex
     QString m_probedAddress;        // the address it was probed at
 };

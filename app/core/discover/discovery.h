@@ -41,6 +41,7 @@ public:
     // FlowTraq's own Web API on the portal (optional): its version becomes one more
     // source ("webapi") of the portal's server version.
     void setWebApi(const WebApiSettings &settings) { m_webApi = settings; }
+    const WebApiSettings &webApi() const { return m_webApi; }
     // Agent port for members whose configuration does not name one.
     void setDefaultAgentPort(int port) { m_defaultAgentPort = port; }
 

@@ -80,8 +80,25 @@ QString WebApiSettings::keychainKey() const
 QString WebApiSettings::secretText() const
 {
     return QString::fromUtf8(QJsonDocument(QJsonObject{{QStringLiteral("user"), user},
-                                                       {QStringLiteral("password"), password}})
+                                                       {QStringLiteral("password"), password},
+                                                       {QStringLiteral("fingerprint"), fingerprint},
+                                                       {QStringLiteral("version_key"), versionKey},
+                                                       {QStringLiteral("session_key"), useSessionKey}})
                                  .toJson(QJsonDocument::Compact));
+}
+
+Result WebApiSettings::applySecretText(const QString &text)
+{
+    auto pair = parseSecretText(text);
+    if (!pair)
+        return makeError(pair.error());
+    const QJsonObject object = QJsonDocument::fromJson(text.toUtf8()).object();
+    user = pair->first;
+    password = pair->second;
+    fingerprint = object.value(QStringLiteral("fingerprint")).toString();
+    versionKey = object.value(QStringLiteral("version_key")).toString();
+    useSessionKey = object.value(QStringLiteral("session_key")).toBool();
+    return {};
 }
 
 Expected<std::pair<QString, QString>> WebApiSettings::parseSecretText(const QString &text)

@@ -27,9 +27,12 @@ struct WebApiSettings
     Result validate() const;
     // The keychain key of these credentials: "flowtraq-webapi:<host:port>".
     QString keychainKey() const;
-    // The user and password as the keychain keeps them (JSON), and back.
+    // The user and password as the keychain keeps them (JSON, with the pin and the
+    // version key beside them), and back.
     QString secretText() const;
     static Expected<std::pair<QString, QString>> parseSecretText(const QString &text);
+    // Fills user, password, fingerprint and version key from the keychain's text.
+    Result applySecretText(const QString &text);
 };
 
 // The version found in an "info" answer, and which key held it.
