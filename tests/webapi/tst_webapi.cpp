@@ -62,6 +62,7 @@ private Q_SLOTS:
     void runningVersionRule();
     void discoveryNamesWebApiAsSource();
     void verifySaysRebootNeeded();
+    void cliDiscoverShowsSources();
 
 private:
     AgentEndpoint portalEndpoint() const;
@@ -408,6 +409,49 @@ void TestWebApi::verifySaysRebootNeeded()
     QCOMPARE(cell->runningVersion, QStringLiteral("6.2.1-1200"));
     QCOMPARE(toString(cell->verdict), toString(Verdict::RebootNeeded));
     QVERIFY(report.rebootNeeded());
+}
+
+void TestWebApi::cliDiscoverShowsSources()
+{
+    auto cli = [this](const QStringList &extra, const QString &password, int *code) {
+        QProcess process;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("FTUPGRADE_TOKEN"), QString::fromLatin1(m_agent.token));
+        env.insert(QStringLiteral("FLOWTRAQ_WEBAPI_PASSWORD"), password);
+        process.setProcessEnvironment(env);
+        process.start(bin(QStringLiteral("ftupgrade-cli")),
+                      QStringList{QStringLiteral("discover"), QStringLiteral("--portal"),
+                                  QStringLiteral("127.0.0.1:%1").arg(m_agent.url.port()),
+                                  QStringLiteral("--fingerprint"), QString::fromLatin1(m_agent.fingerprint)} + extra);
+        process.waitForFinished(30000);
+        *code = process.exitCode();
+        return std::pair{QJsonDocument::fromJson(process.readAllStandardOutput()).object(),
+                         QString::fromUtf8(process.readAllStandardError())};
+    };
+    const QStringList webApi{QStringLiteral("--webapi"), QStringLiteral("https://127.0.0.1:%1").arg(m_port),
+                             QStringLiteral("--webapi-user"), QStringLiteral("analyst"),
+                             QStringLiteral("--webapi-fingerprint"), m_fingerprint};
+    int code = -1;
+    auto [json, err] = cli(webApi, QStringLiteral("s3cret pass"), &code);
+    QCOMPARE(code, 0);
+    const QJsonObject server = json.value(QStringLiteral("nodes")).toArray().first().toObject()
+                                   .value(QStringLiteral("components")).toObject().value(QStringLiteral("server")).toObject();
+    QCOMPARE(server.value(QStringLiteral("source")).toString(), QStringLiteral("version_file"));
+    const QJsonArray sources = server.value(QStringLiteral("sources")).toArray();
+    QCOMPARE(sources.size(), 2);
+    QCOMPARE(sources.last().toObject().value(QStringLiteral("source")).toString(), QStringLiteral("webapi"));
+    QCOMPARE(sources.last().toObject().value(QStringLiteral("version")).toString(), QStringLiteral("6.2.1-1200"));
+
+    // Plain http is refused before anything is sent: one sentence, exit code not 0.
+    QStringList plain = webApi;
+    plain[1] = QStringLiteral("http://127.0.0.1:%1").arg(m_port);
+    std::tie(json, err) = cli(plain, QStringLiteral("s3cret pass"), &code);
+    QVERIFY(code != 0);
+    QVERIFY2(err.contains(QLatin1String("https")), qPrintable(err));
+    // No password in the environment: refused the same way.
+    std::tie(json, err) = cli(webApi, QString(), &code);
+    QVERIFY(code != 0);
+    QVERIFY2(err.contains(QLatin1String("password")), qPrintable(err));
 }
 
 QTEST_GUILESS_MAIN(TestWebApi)
