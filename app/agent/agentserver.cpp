@@ -11,6 +11,7 @@
 #include "tokenauth.h"
 #include "upgradejob.h"
 #include "versionsources.h"
+#include "webuibaseline.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -271,6 +272,7 @@ void AgentServer::route(const QHttpServerRequest &request, const ReplyPtr &reply
         {QStringLiteral("/v1/upgrade"), true, [&] { postUpgrade(request, reply); }},
         {QStringLiteral("/v1/jobs"), false, [&] { getJobs(reply); }},
         {QStringLiteral("/v1/service"), true, [&] { postService(request, reply); }},
+        {QStringLiteral("/v1/webui/baseline"), true, [&] { postBaseline(request, reply); }},
     };
     for (const Route &r : routes) {
         if (r.path != path)
@@ -555,9 +557,11 @@ void AgentServer::postUpgrade(const QHttpServerRequest &request, const ReplyPtr 
         return reply->error(500, written.error());
     auto *job = new UpgradeJob(m_store.get(), record.id, upgrade, m_service.get(), this);
     m_upgrade = job;
-    connect(job, &UpgradeJob::finished, this, [this](UpgradeJob *job) {
+    connect(job, &UpgradeJob::finished, this, [this, componentText](UpgradeJob *job) {
         if (m_upgrade == job)
             m_upgrade = nullptr;
+        if (componentText == QLatin1String("webui"))
+            recordBaselineAfterUpgrade(job->jobId());
         job->deleteLater();
     });
     job->start();
@@ -672,6 +676,57 @@ void AgentServer::postService(const QHttpServerRequest &request, const ReplyPtr 
         reply->json(200, {{QStringLiteral("state"), toString(op->state())}});
     });
     op->start();
+}
+
+// ---------------------------------------------------------------- Web UI baseline
+
+void AgentServer::postBaseline(const QHttpServerRequest &request, const ReplyPtr &reply)
+{
+    if (!request.body().isEmpty()) {
+        QJsonObject body;
+        if (auto bad = readJsonBody(request, &body, {}, {}))
+            return reply->error(*bad);
+    }
+    if (upgradeRunning())
+        return reply->error(409, tr("An upgrade is running on this node; record the baseline when it is done."));
+    if (m_baselineRunning)
+        return reply->error(409, tr("A baseline is being recorded already."));
+    m_baselineRunning = true;
+    auto *watcher = new QFutureWatcher<Expected<QJsonObject>>(this);
+    connect(watcher, &QFutureWatcher<Expected<QJsonObject>>::finished, this, [this, watcher, reply] {
+        watcher->deleteLater();
+        m_baselineRunning = false;
+        const Expected<QJsonObject> result = watcher->result();
+        if (!result)
+            return reply->error(500, result.error());
+        logging::logger()->info("Web UI baseline of {} recorded on request ({} files)",
+                                result->value(QStringLiteral("version")).toString().toStdString(),
+                                result->value(QStringLiteral("files")).toInteger());
+        reply->json(200, *result);
+    });
+    watcher->setFuture(QtConcurrent::run([config = m_config] {
+        return webuibaseline::record(config, QStringLiteral("requested"));
+    }));
+}
+
+void AgentServer::recordBaselineAfterUpgrade(const QString &jobId)
+{
+    const JobRecord *record = m_store->job(jobId);
+    if (!record || record->state != QLatin1String("succeeded"))
+        return;
+    auto *watcher = new QFutureWatcher<Expected<QJsonObject>>(this);
+    connect(watcher, &QFutureWatcher<Expected<QJsonObject>>::finished, this, [watcher] {
+        watcher->deleteLater();
+        const Expected<QJsonObject> result = watcher->result();
+        if (!result)
+            logging::logger()->warn("No Web UI baseline after the upgrade: {}", result.error().toStdString());
+        else
+            logging::logger()->info("Web UI baseline of {} recorded after the upgrade",
+                                    result->value(QStringLiteral("version")).toString().toStdString());
+    });
+    watcher->setFuture(QtConcurrent::run([config = m_config] {
+        return webuibaseline::record(config, QStringLiteral("after upgrade"));
+    }));
 }
 
 } // namespace ft::agent

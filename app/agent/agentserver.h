@@ -63,6 +63,10 @@ private:
     void getJob(const QString &id, const QHttpServerRequest &request, const ReplyPtr &reply);
     void postCancel(const QString &id, const QHttpServerRequest &request, const ReplyPtr &reply);
     void postService(const QHttpServerRequest &request, const ReplyPtr &reply);
+    void postBaseline(const QHttpServerRequest &request, const ReplyPtr &reply);
+    // After a Web UI upgrade succeeded: its files are the vendor's, so they are the
+    // baseline of the new version.
+    void recordBaselineAfterUpgrade(const QString &jobId);
 
     QJsonObject jobJson(const QString &id, qint64 since) const;
     bool upgradeRunning() const;
@@ -75,6 +79,7 @@ private:
     QHash<QString, QPointer<StageJob>> m_stageJobs;
     QPointer<UpgradeJob> m_upgrade;
     bool m_serviceActionRunning = false;
+    bool m_baselineRunning = false;
     FlowCapture *m_capture = nullptr;
 };
 

@@ -3,6 +3,7 @@
 #include "packages/filemanifest.h"
 #include "packages/package.h"
 #include "versionsources.h"
+#include "webuibaseline.h"
 
 #include <QCoreApplication>
 #include <QDateTime>
@@ -223,18 +224,24 @@ QJsonObject flowHistory(const AgentConfig &config, int hours)
 
 Expected<QJsonObject> webUiCustomizations(const AgentConfig &config)
 {
-    const QDir install(config.installDir);
-    const QString version = installedVersion(config.installDir, QStringLiteral("webui"));
+    const QString version = webuibaseline::installedVersion(config);
     if (version.isEmpty())
         return makeError(tr("No Web UI is installed on this node."));
-    const QString manifestRel = QStringLiteral("manifests/webui-%1.sha256").arg(version);
-    auto pristine = FileManifest::read(install.filePath(manifestRel));
+    // The baseline of the installed version: the agent's own recording, else the
+    // sandbox's pristine manifest. Without one, say so: never guess what is custom.
+    const webuibaseline::Source source = webuibaseline::find(config, version);
+    if (source.manifestPath.isEmpty())
+        return makeError(tr("No baseline of Web UI %1 was recorded on this node, so its customizations cannot be "
+                            "told apart from the vendor's files. Record one (POST /v1/webui/baseline, or "
+                            "\"ftupgrade-agent baseline\") while the Web UI is as the vendor shipped it.").arg(version));
+    auto pristine = FileManifest::read(source.manifestPath);
     if (!pristine)
-        return makeError(tr("The pristine manifest of Web UI %1 cannot be read: %2").arg(version, pristine.error()));
-    const QString webui = install.filePath(QStringLiteral("webui"));
+        return makeError(tr("The baseline of Web UI %1 cannot be read: %2").arg(version, pristine.error()));
+    const QString webui = config.sources.webuiDir;
     auto actual = FileManifest::compute(webui, {QStringLiteral("VERSION")});
     if (!actual)
         return makeError(actual.error());
+    const QString manifestRel = QDir(config.installDir).relativeFilePath(source.manifestPath);
 
     QJsonArray files;
     for (const FileManifest::Change &change : pristine->compare(*actual)) {
@@ -258,9 +265,14 @@ Expected<QJsonObject> webUiCustomizations(const AgentConfig &config)
         entry.insert(QStringLiteral("text"), looksLikeText(change.path, now ? onDisk : QString()));
         files.append(entry);
     }
-    return QJsonObject{{QStringLiteral("version"), version},
-                       {QStringLiteral("manifest"), manifestRel},
+    QJsonObject result{{QStringLiteral("version"), version},
+                       {QStringLiteral("manifest"), source.kind == QLatin1String("sandbox_pristine")
+                                                        ? manifestRel : QDir::toNativeSeparators(source.manifestPath)},
+                       {QStringLiteral("baseline_source"), source.kind},
                        {QStringLiteral("files"), files}};
+    if (!source.recorded.isEmpty())
+        result.insert(QStringLiteral("baseline_recorded"), source.recorded);
+    return result;
 }
 
 Expected<QByteArray> webUiFile(const AgentConfig &config, const QString &path, bool pristine,
@@ -278,7 +290,7 @@ Expected<QByteArray> webUiFile(const AgentConfig &config, const QString &path, b
             return makeError(tr("%1 is not part of the pristine Web UI %2.").arg(path, version));
         return data;
     }
-    const QString onDisk = install.filePath(QStringLiteral("webui/") + path);
+    const QString onDisk = QDir(config.sources.webuiDir).filePath(path);
     const QFileInfo info(onDisk);
     // Never follow a link out of the Web UI folder.
     if (!info.exists() || !info.isFile() || info.isSymLink())
