@@ -85,6 +85,8 @@ Result CliContext::configure(const QCommandLineParser &parser, UpgradeSession &s
         portal.url = node->agentUrl;
         portal.fingerprint = node->agentFingerprint;
         token = cluster->token;
+        if (cluster->webApi.isConfigured() && !parser.isSet(QStringLiteral("webapi")))
+            session.discovery()->setWebApi(cluster->webApi);
     } else {
         if (!parser.isSet(QStringLiteral("portal")))
             return makeError(tr("Say which cluster: --sandbox DIR, or --portal HOST:PORT with "

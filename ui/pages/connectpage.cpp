@@ -149,6 +149,11 @@ void ConnectPage::preset(const QString &address, const QString &token)
     checkCertificate();
 }
 
+void ConnectPage::presetWebApi(const WebApiSettings &settings)
+{
+    m_webApi->preset(settings);
+}
+
 void ConnectPage::addressEdited()
 {
     // A new address needs its certificate looked at again.
@@ -247,7 +252,7 @@ bool ConnectPage::validatePage()
         webApi = *settings;
     }
     m_session->discovery()->setWebApi(webApi);
-    if (!m_webApi->isEmpty())
+    if (!m_webApi->isEmpty() && m_webApi->remembers())
         m_webApi->remember();
     AgentEndpoint portal;
     portal.nodeName = tr("portal");

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "webapi/webapiinfo.h"
+
 #include <QWizardPage>
 
 class QCheckBox;
@@ -32,6 +34,8 @@ public:
 
     // Fills the page from a sandbox cluster (demo mode): address, token, pin.
     void preset(const QString &address, const QString &token);
+    // Fills the FlowTraq Web API box (demo mode: the sandbox portal's Web API).
+    void presetWebApi(const WebApiSettings &settings);
 
 private:
     void loadProfiles();

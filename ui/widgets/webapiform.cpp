@@ -35,6 +35,9 @@ WebApiForm::WebApiForm(QWidget *parent)
     m_versionKey->setToolTip(tr("FlowTraq does not document the fields of its info answer. The wizard "
                                 "uses the first key whose name contains \"version\" and shows which; "
                                 "name another key here (a.b for nested ones) to use it instead."));
+    m_remember = new QCheckBox(tr("Remember the credentials in the system keychain"));
+    m_remember->setObjectName(QStringLiteral("webApiRemember"));
+    m_remember->setChecked(true);
     m_status = new QLabel;
     m_status->setObjectName(QStringLiteral("webApiStatus"));
     m_status->setWordWrap(true);
@@ -46,6 +49,7 @@ WebApiForm::WebApiForm(QWidget *parent)
     form->addRow(QString(), m_sessionKey);
     form->addRow(tr("Certificate &pin:"), m_fingerprint);
     form->addRow(tr("&Version key:"), m_versionKey);
+    form->addRow(QString(), m_remember);
     form->addRow(QString(), m_status);
 
     connect(m_portal, &QLineEdit::editingFinished, this, &WebApiForm::loadSaved);
@@ -71,6 +75,22 @@ Expected<WebApiSettings> WebApiForm::settings() const
     if (auto valid = settings.validate(); !valid)
         return makeError(valid.error());
     return settings;
+}
+
+void WebApiForm::preset(const WebApiSettings &settings)
+{
+    m_portal->setText(settings.portal.toString());
+    m_user->setText(settings.user);
+    m_password->setText(settings.password);
+    m_fingerprint->setText(settings.fingerprint);
+    m_versionKey->setText(settings.versionKey);
+    m_sessionKey->setChecked(settings.useSessionKey);
+    m_remember->setChecked(false);
+}
+
+bool WebApiForm::remembers() const
+{
+    return m_remember->isChecked();
 }
 
 void WebApiForm::setStatus(const QString &text)

@@ -28,6 +28,9 @@ public:
     // Saves the credentials in the keychain (asynchronously; a failure is shown).
     void remember();
     void setStatus(const QString &text);
+    // Fills the form (demo mode: the sandbox's Web API); not remembered in the keychain.
+    void preset(const WebApiSettings &settings);
+    bool remembers() const;
 
 private:
     void loadSaved();
@@ -38,6 +41,7 @@ private:
     QCheckBox *m_sessionKey = nullptr;
     QLineEdit *m_fingerprint = nullptr;
     QLineEdit *m_versionKey = nullptr;
+    QCheckBox *m_remember = nullptr;
     QLabel *m_status = nullptr;
 };
 

@@ -101,6 +101,8 @@ private:
     void runAgents();
     void startExporter();
     void writeClusterFile();
+    Result enableWebApi(const QString &install);
+    QJsonValue webApiJson() const;
     void abort(const QString &message);
     QString sibling(const QString &program) const;
 
@@ -108,6 +110,7 @@ private:
     QList<Node> m_nodes;
     QList<LaunchedProcess> m_started;
     QString m_token;
+    QString m_webApiPassword;
     qint64 m_exporterPid = 0;
     int m_agentInitsLeft = 0;
     bool m_agentFailed = false;
