@@ -86,6 +86,7 @@ void WebApiForm::preset(const WebApiSettings &settings)
     m_versionKey->setText(settings.versionKey);
     m_sessionKey->setChecked(settings.useSessionKey);
     m_remember->setChecked(false);
+    m_status->clear();
 }
 
 bool WebApiForm::remembers() const
