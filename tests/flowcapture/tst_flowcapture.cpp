@@ -4,7 +4,9 @@
 #include "../agentapi/agentharness.h"
 
 #include "flowcapture.h"
+#include "model/nodestatus.h"
 #include "netflow9encoder.h"
+#include "plan/planner.h"
 
 #include <QDataStream>
 #include <QSettings>
@@ -109,6 +111,7 @@ private Q_SLOTS:
     void historyKeepsHoursAndTrims();
     void notMeasuredWithoutPorts();
     void filterProgramShape();
+    void planSaysLossUnknownWhenNotMeasured();
     void realExportersCountedOnceBesideTheDaemon();
     void agentServesMeasuredRateAndHistory();
     void agentWithoutPrivilegeSaysNotMeasured();
@@ -176,6 +179,25 @@ void TestFlowCapture::filterProgramShape()
     // 14 fixed instructions, one per port, accept and drop.
     QCOMPARE(FlowCapture::filterProgram({2055}).size(), 17 * 8);
     QCOMPARE(FlowCapture::filterProgram({2055, 4739, 6343}).size(), 19 * 8);
+}
+
+void TestFlowCapture::planSaysLossUnknownWhenNotMeasured()
+{
+    // The agent's "not measured" reaches the plan: no made-up 0, no loss figure.
+    auto json = QJsonDocument::fromJson(R"({"name":"w1","role":"worker","os":"linux",
+        "flows":{"receives_flows":true,"flow_port":2055,"source":"agent_capture","measured":false,
+                 "per_second_1m":null,"per_second_10s":null,
+                 "not_measured_reason":"The agent may not open a packet socket (it needs CAP_NET_RAW)."}})").object();
+    const auto node = ft::NodeStatus::fromAgentJson(json);
+    QVERIFY2(node, node ? "" : qPrintable(node.error()));
+    QVERIFY(!node->flowRateMeasured);
+    QCOMPARE(node->flowRateSource, QStringLiteral("agent_capture"));
+    ft::DurationEstimate estimate;
+    estimate.outageMs = 120000;
+    const ft::StepImpact impact = ft::impactOf(*node, ft::Component::Server, estimate);
+    QVERIFY2(impact.sentence.contains(QLatin1String("not measured")), qPrintable(impact.sentence));
+    QVERIFY(impact.sentence.contains(QLatin1String("CAP_NET_RAW")));
+    QVERIFY(node->toJson().value(QStringLiteral("flows_per_second")).isNull());
 }
 
 QString TestFlowCapture::startDaemon(QTemporaryDir &dir, quint16 *flowPort, std::unique_ptr<QProcess> *daemon)
