@@ -29,10 +29,10 @@ struct ComponentState
 {
     bool installed = false;
     Version version; // null when not installed
-    QString source;  // which source the version came from ("" from older agents)
-    QList<VersionReading> readings; // every source asked, in chain order
+    QString source{};  // which source the version came from ("" from older agents)
+    QList<VersionReading> readings{}; // every source asked, in chain order
     bool disagreement = false;      // sources that answered name different versions
-    QString error;   // no source knew and at least one failed: why
+    QString error{};   // no source knew and at least one failed: why
 
     // "6.2.1-1200 (dpkg)", plus every disagreeing reading; for tables and tooltips.
     QString versionText() const;
