@@ -132,6 +132,10 @@ Expected<AgentConfig> AgentConfig::load(const QString &file)
     if (config.token.isNull())
         return makeError(tr("The configuration file %1 holds no token hash; run \"ftupgrade-agent init\" again.")
                              .arg(QDir::toNativeSeparators(file)));
+    auto sources = NodeSourcesConfig::load(ini, config.installDir);
+    if (!sources)
+        return makeError(tr("%1: %2").arg(QDir::toNativeSeparators(file), sources.error()));
+    config.sources = *sources;
     return config;
 }
 

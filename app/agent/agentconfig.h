@@ -1,6 +1,7 @@
 #pragma once
 
 #include "model/expected.h"
+#include "nodesources.h"
 #include "tokenauth.h"
 
 #include <QHash>
@@ -34,6 +35,7 @@ struct AgentConfig
     // the sandbox: {install}/run/reboot-required). Empty: not watched.
     QString rebootRequiredFile;
     TokenHash token;
+    NodeSourcesConfig sources; // versions, flow ports, Web UI folder (nodesources.h)
 
     QString directory() const;
     QString certificateFile() const;

@@ -3,6 +3,7 @@
 #include "packages/installcommand.h"
 
 #include "certificate.h"
+#include "flowcapture.h"
 #include "jobstore.h"
 #include "support/logging.h"
 #include "nodeinfo.h"
@@ -14,6 +15,8 @@
 #include "upgradejob.h"
 #include "filestreamer.h"
 #include "uploadstore.h"
+#include "versionsources.h"
+#include "webuibaseline.h"
 
 #include <QCoreApplication>
 #include <QDateTime>
@@ -92,6 +95,14 @@ std::optional<HttpError> queryInteger(const QHttpServerRequest &request, const Q
         return HttpError{400, tr("The query parameter \"%1\" must be a whole number from %2 to %3.")
                                   .arg(key).arg(minimum).arg(maximum)};
     return std::nullopt;
+}
+
+std::string portList(const QList<quint16> &ports)
+{
+    QStringList list;
+    for (quint16 port : ports)
+        list.append(QString::number(port));
+    return list.join(QLatin1Char(',')).toStdString();
 }
 
 } // namespace
@@ -174,6 +185,25 @@ Expected<QUrl> AgentServer::start()
     // The wizard authenticates with its bearer token, not a client certificate: asking
     // for one would cost every handshake a request and an empty answer.
     tls.setPeerVerifyMode(QSslSocket::VerifyNone);
+
+    if (!m_config.sources.flowPorts.isEmpty()) {
+        // The agent's own flow history lives in its state folder: FlowTraq loses its
+        // own at every restart.
+        m_capture = new FlowCapture(m_config.sources.flowPorts,
+                                    QDir(m_config.directory()).filePath(QStringLiteral("state/flowhistory.json")), this);
+        if (m_capture->history().isEmpty() && m_config.backend == Backend::Sandbox) {
+            // A fresh sandbox node: the weeks the agent would have measured are the
+            // sandbox's seeded history (LAYOUT.md).
+            QFile seed(QDir(m_config.installDir).filePath(QStringLiteral("data/flowhistory.json")));
+            if (seed.open(QIODevice::ReadOnly))
+                m_capture->history().seed(QJsonDocument::fromJson(seed.readAll()).object());
+        }
+        if (auto capturing = m_capture->start(); !capturing)
+            logging::logger()->warn("Flow rates not measured: {}", capturing.error().toStdString());
+        else
+            logging::logger()->info("Counting flows on UDP ports {}",
+                                    portList(m_config.sources.flowPorts));
+    }
 
     QHostAddress address;
     if (!address.setAddress(m_config.listen))
@@ -266,6 +296,7 @@ void AgentServer::route(const QHttpServerRequest &request, const ReplyPtr &reply
         {QStringLiteral("/v1/upgrade"), true, [&] { postUpgrade(request, reply); }},
         {QStringLiteral("/v1/jobs"), false, [&] { getJobs(reply); }},
         {QStringLiteral("/v1/service"), true, [&] { postService(request, reply); }},
+        {QStringLiteral("/v1/webui/baseline"), true, [&] { postBaseline(request, reply); }},
     };
     for (const Route &r : routes) {
         if (r.path != path)
@@ -356,7 +387,18 @@ void AgentServer::getNode(const ReplyPtr &reply)
         ServiceProbe probe;
         probe.state = op->hasError() ? ServiceState::Unknown : op->state();
         probe.detail = op->errorString();
-        reply->json(200, nodeinfo::nodeReport(m_config, probe, upgradeRunning()));
+        std::optional<FlowMeasurement> measurement;
+        if (m_capture)
+            measurement = m_capture->measurement();
+        // The version sources run package tools: off the event loop.
+        auto *watcher = new QFutureWatcher<QJsonObject>(this);
+        connect(watcher, &QFutureWatcher<QJsonObject>::finished, this, [watcher, reply] {
+            watcher->deleteLater();
+            reply->json(200, watcher->result());
+        });
+        watcher->setFuture(QtConcurrent::run([config = m_config, probe, busy = upgradeRunning(), measurement] {
+            return nodeinfo::nodeReport(config, probe, busy, measurement);
+        }));
     });
     op->start();
 }
@@ -371,6 +413,11 @@ void AgentServer::getFlowHistory(const QHttpServerRequest &request, const ReplyP
     qint64 hours = 0;
     if (auto bad = queryInteger(request, QStringLiteral("hours"), 1, 744, 168, &hours))
         return reply->error(*bad);
+    if (m_capture) {
+        QJsonObject history = m_capture->history().toJson(int(hours));
+        history.insert(QStringLiteral("source"), QStringLiteral("agent_capture"));
+        return reply->json(200, history);
+    }
     reply->json(200, nodeinfo::flowHistory(m_config, int(hours)));
 }
 
@@ -602,6 +649,9 @@ void AgentServer::postUpgrade(const QHttpServerRequest &request, const ReplyPtr 
         upgrade.program = siblingExecutable(upgrade.program);
     upgrade.arguments = command;
     upgrade.rebootRequiredFile = QString(m_config.rebootRequiredFile).replace(QLatin1String("{install}"), m_config.installDir);
+    upgrade.readVersion = [config = m_config, componentText] {
+        return versionsources::read(config, componentText).version;
+    };
 
     JobRecord record = m_store->create(QStringLiteral("upgrade"));
     record.component = componentText;
@@ -610,9 +660,11 @@ void AgentServer::postUpgrade(const QHttpServerRequest &request, const ReplyPtr 
         return reply->error(500, written.error());
     auto *job = new UpgradeJob(m_store.get(), record.id, upgrade, m_service.get(), this);
     m_upgrade = job;
-    connect(job, &UpgradeJob::finished, this, [this](UpgradeJob *job) {
+    connect(job, &UpgradeJob::finished, this, [this, componentText](UpgradeJob *job) {
         if (m_upgrade == job)
             m_upgrade = nullptr;
+        if (componentText == QLatin1String("webui"))
+            recordBaselineAfterUpgrade(job->jobId());
         job->deleteLater();
     });
     job->start();
@@ -837,6 +889,57 @@ void AgentServer::postService(const QHttpServerRequest &request, const ReplyPtr 
         reply->json(200, {{QStringLiteral("state"), toString(op->state())}});
     });
     op->start();
+}
+
+// ---------------------------------------------------------------- Web UI baseline
+
+void AgentServer::postBaseline(const QHttpServerRequest &request, const ReplyPtr &reply)
+{
+    if (!request.body().isEmpty()) {
+        QJsonObject body;
+        if (auto bad = readJsonBody(request, &body, {}, {}))
+            return reply->error(*bad);
+    }
+    if (upgradeRunning())
+        return reply->error(409, tr("An upgrade is running on this node; record the baseline when it is done."));
+    if (m_baselineRunning)
+        return reply->error(409, tr("A baseline is being recorded already."));
+    m_baselineRunning = true;
+    auto *watcher = new QFutureWatcher<Expected<QJsonObject>>(this);
+    connect(watcher, &QFutureWatcher<Expected<QJsonObject>>::finished, this, [this, watcher, reply] {
+        watcher->deleteLater();
+        m_baselineRunning = false;
+        const Expected<QJsonObject> result = watcher->result();
+        if (!result)
+            return reply->error(500, result.error());
+        logging::logger()->info("Web UI baseline of {} recorded on request ({} files)",
+                                result->value(QStringLiteral("version")).toString().toStdString(),
+                                result->value(QStringLiteral("files")).toInteger());
+        reply->json(200, *result);
+    });
+    watcher->setFuture(QtConcurrent::run([config = m_config] {
+        return webuibaseline::record(config, QStringLiteral("requested"));
+    }));
+}
+
+void AgentServer::recordBaselineAfterUpgrade(const QString &jobId)
+{
+    const JobRecord *record = m_store->job(jobId);
+    if (!record || record->state != QLatin1String("succeeded"))
+        return;
+    auto *watcher = new QFutureWatcher<Expected<QJsonObject>>(this);
+    connect(watcher, &QFutureWatcher<Expected<QJsonObject>>::finished, this, [watcher] {
+        watcher->deleteLater();
+        const Expected<QJsonObject> result = watcher->result();
+        if (!result)
+            logging::logger()->warn("No Web UI baseline after the upgrade: {}", result.error().toStdString());
+        else
+            logging::logger()->info("Web UI baseline of {} recorded after the upgrade",
+                                    result->value(QStringLiteral("version")).toString().toStdString());
+    });
+    watcher->setFuture(QtConcurrent::run([config = m_config] {
+        return webuibaseline::record(config, QStringLiteral("after upgrade"));
+    }));
 }
 
 } // namespace ft::agent

@@ -17,6 +17,7 @@ class QNetworkAccessManager;
 
 namespace ft::agent {
 
+class FlowCapture;
 class JobStore;
 class ServiceBackend;
 class StageJob;
@@ -34,6 +35,9 @@ class AgentServer : public QAbstractHttpServer
 public:
     explicit AgentServer(const AgentConfig &config, QObject *parent = nullptr);
     ~AgentServer() override;
+
+    // The agent's own flow counter (null without flow_ports in agent.conf).
+    FlowCapture *flowCapture() const { return m_capture; }
 
     // Opens the job store (marking cut-off jobs interrupted), loads the certificate and
     // listens. Returns the URL it serves.
@@ -66,6 +70,10 @@ private:
     void putUpload(const QString &id, const QHttpServerRequest &request, const ReplyPtr &reply);
     void getUploadFile(const QString &id, const QHttpServerRequest &request, const ReplyPtr &reply);
     void deleteUpload(const QString &id, const ReplyPtr &reply);
+    void postBaseline(const QHttpServerRequest &request, const ReplyPtr &reply);
+    // After a Web UI upgrade succeeded: its files are the vendor's, so they are the
+    // baseline of the new version.
+    void recordBaselineAfterUpgrade(const QString &jobId);
 
     QJsonObject jobJson(const QString &id, qint64 since) const;
     bool upgradeRunning() const;
@@ -80,6 +88,8 @@ private:
     QHash<QString, QPointer<StageJob>> m_stageJobs;
     QPointer<UpgradeJob> m_upgrade;
     bool m_serviceActionRunning = false;
+    bool m_baselineRunning = false;
+    FlowCapture *m_capture = nullptr;
 };
 
 } // namespace ft::agent

@@ -4,6 +4,7 @@
 #include "agentconfig.h"
 #include "packages/installcommand.h"
 #include "agentserver.h"
+#include "webuibaseline.h"
 #include "certificate.h"
 #include "support/logging.h"
 #include "support/signalwatcher.h"
@@ -14,6 +15,7 @@
 #include <QDir>
 #include <QSettings>
 #include <QRegularExpression>
+#include <QJsonDocument>
 #include <QFile>
 #include <QFileInfo>
 #include <QSaveFile>
@@ -269,6 +271,20 @@ int runServe(QCoreApplication &app, const QCommandLineParser &parser)
 #endif
 }
 
+// `baseline`: records the Web UI baseline of the installed version (at install time,
+// while the Web UI is as the vendor shipped it). Prints one JSON line.
+int runBaseline(const QCommandLineParser &parser)
+{
+    auto config = AgentConfig::load(parser.value(QStringLiteral("config")));
+    if (!config)
+        return fail(config.error());
+    auto recorded = webuibaseline::record(*config, QStringLiteral("ftupgrade-agent baseline"));
+    if (!recorded)
+        return fail(recorded.error());
+    printLine(QString::fromUtf8(QJsonDocument(*recorded).toJson(QJsonDocument::Compact)));
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char *argv[])
@@ -281,7 +297,7 @@ int main(int argc, char *argv[])
     parser.setApplicationDescription(tr("FlowTraq upgrade agent: serves the node's upgrade API over HTTPS."));
     parser.addHelpOption();
     parser.addVersionOption();
-    parser.addPositionalArgument(QStringLiteral("command"), tr("init or run"));
+    parser.addPositionalArgument(QStringLiteral("command"), tr("init, run or baseline"));
     parser.addOptions({
         {QStringLiteral("config"), tr("Configuration file (INI); run: repeat it to serve several agents in one process."), QStringLiteral("file")},
         {QStringLiteral("install"), tr("FlowTraq installation folder."), QStringLiteral("dir")},
@@ -303,10 +319,12 @@ int main(int argc, char *argv[])
 
     const QStringList positional = parser.positionalArguments();
     if (positional.size() != 1 || !parser.isSet(QStringLiteral("config")))
-        return fail(tr("usage: ftupgrade-agent init|run --config FILE [options]; see --help."));
+        return fail(tr("usage: ftupgrade-agent init|run|baseline --config FILE [options]; see --help."));
     if (positional.first() == QLatin1String("init"))
         return runInit(parser);
     if (positional.first() == QLatin1String("run"))
         return runServe(app, parser);
-    return fail(tr("Unknown command \"%1\" (use init or run).").arg(positional.first()));
+    if (positional.first() == QLatin1String("baseline"))
+        return runBaseline(parser);
+    return fail(tr("Unknown command \"%1\" (use init, run or baseline).").arg(positional.first()));
 }

@@ -2,6 +2,8 @@
 
 #include "packages/filemanifest.h"
 #include "packages/package.h"
+#include "versionsources.h"
+#include "webuibaseline.h"
 
 #include <QCoreApplication>
 #include <QDateTime>
@@ -85,7 +87,8 @@ qint64 freeBytes(const QString &directory)
     return storage.isValid() ? storage.bytesAvailable() : -1;
 }
 
-QJsonObject nodeReport(const AgentConfig &config, const ServiceProbe &service, bool busy)
+QJsonObject nodeReport(const AgentConfig &config, const ServiceProbe &service, bool busy,
+                       const std::optional<FlowMeasurement> &measurement)
 {
     QSettings conf(confPath(config), QSettings::IniFormat);
     const QString hostname = QSysInfo::machineHostName();
@@ -95,28 +98,70 @@ QJsonObject nodeReport(const AgentConfig &config, const ServiceProbe &service, b
                                                                       : QStringLiteral("linux"));
 
     QJsonObject components;
-    for (const QString &component : {QStringLiteral("server"), QStringLiteral("nbi"), QStringLiteral("webui")}) {
-        const QString version = installedVersion(config.installDir, component);
-        QJsonObject entry{{QStringLiteral("installed"), !version.isEmpty()}};
-        if (!version.isEmpty())
-            entry.insert(QStringLiteral("version"), version);
-        components.insert(component, entry);
-    }
+    for (const QString &component : {QStringLiteral("server"), QStringLiteral("nbi"), QStringLiteral("webui")})
+        components.insert(component, versionsources::read(config, component).toJson());
 
     const int flowPort = conf.value(QStringLiteral("server/flow_port"), 0).toInt();
-    const QJsonObject status = readJsonFile(QDir(config.installDir).filePath(QStringLiteral("run/status.json")));
     const bool running = service.state == ServiceState::Running;
-    QJsonObject flows{
-        {QStringLiteral("receives_flows"), flowPort != 0},
-        {QStringLiteral("flow_port"), flowPort},
-        {QStringLiteral("per_second_1m"),
-         running ? status.value(QStringLiteral("flows_per_second_1m")).toDouble() : 0.0},
-        {QStringLiteral("per_second_10s"),
-         running ? status.value(QStringLiteral("flows_per_second_10s")).toDouble() : 0.0},
-        {QStringLiteral("last_flow_at"), status.value(QStringLiteral("last_flow_at")).isString()
-                                             ? status.value(QStringLiteral("last_flow_at"))
-                                             : QJsonValue(QJsonValue::Null)},
-    };
+    QJsonObject flows;
+    if (measurement) {
+        // The agent's own packet counter: the rate is what it saw, or "not measured"
+        // with the reason, never a 0 that looks like a quiet node.
+        QJsonArray ports;
+        for (quint16 port : measurement->ports)
+            ports.append(int(port));
+        flows = QJsonObject{
+            {QStringLiteral("receives_flows"), !measurement->ports.isEmpty()},
+            {QStringLiteral("flow_port"), measurement->ports.isEmpty() ? flowPort : int(measurement->ports.first())},
+            {QStringLiteral("flow_ports"), ports},
+            {QStringLiteral("source"), QStringLiteral("agent_capture")},
+            {QStringLiteral("measured"), measurement->measured},
+        };
+        if (measurement->measured) {
+            flows.insert(QStringLiteral("per_second_1m"), measurement->perSecond1m);
+            flows.insert(QStringLiteral("per_second_10s"), measurement->perSecond10s);
+            flows.insert(QStringLiteral("measured_since"), measurement->since.toString(Qt::ISODate));
+            flows.insert(QStringLiteral("datagrams"), measurement->datagrams);
+            flows.insert(QStringLiteral("records"), measurement->records);
+            flows.insert(QStringLiteral("rejected"), measurement->rejected);
+        } else {
+            flows.insert(QStringLiteral("per_second_1m"), QJsonValue(QJsonValue::Null));
+            flows.insert(QStringLiteral("per_second_10s"), QJsonValue(QJsonValue::Null));
+            flows.insert(QStringLiteral("not_measured_reason"), measurement->reason);
+        }
+        flows.insert(QStringLiteral("last_flow_at"), measurement->lastFlowAt.isValid()
+                                                         ? QJsonValue(measurement->lastFlowAt.toString(Qt::ISODate))
+                                                         : QJsonValue(QJsonValue::Null));
+    } else if (sandbox) {
+        const QJsonObject status = readJsonFile(QDir(config.installDir).filePath(QStringLiteral("run/status.json")));
+        flows = QJsonObject{
+            {QStringLiteral("receives_flows"), flowPort != 0},
+            {QStringLiteral("flow_port"), flowPort},
+            {QStringLiteral("source"), QStringLiteral("sandbox_status")},
+            {QStringLiteral("measured"), true},
+            {QStringLiteral("per_second_1m"),
+             running ? status.value(QStringLiteral("flows_per_second_1m")).toDouble() : 0.0},
+            {QStringLiteral("per_second_10s"),
+             running ? status.value(QStringLiteral("flows_per_second_10s")).toDouble() : 0.0},
+            {QStringLiteral("last_flow_at"), status.value(QStringLiteral("last_flow_at")).isString()
+                                                 ? status.value(QStringLiteral("last_flow_at"))
+                                                 : QJsonValue(QJsonValue::Null)},
+        };
+    } else {
+        flows = QJsonObject{
+            {QStringLiteral("receives_flows"), flowPort != 0},
+            {QStringLiteral("flow_port"), flowPort},
+            {QStringLiteral("source"), QStringLiteral("none")},
+            {QStringLiteral("measured"), false},
+            {QStringLiteral("per_second_1m"), QJsonValue(QJsonValue::Null)},
+            {QStringLiteral("per_second_10s"), QJsonValue(QJsonValue::Null)},
+            {QStringLiteral("not_measured_reason"),
+             config.backend == Backend::Windows
+                 ? tr("The agent measures flow rates on Linux only.")
+                 : tr("No flow_ports are configured in agent.conf, so the agent does not count flows.")},
+            {QStringLiteral("last_flow_at"), QJsonValue(QJsonValue::Null)},
+        };
+    }
 
     return {
         {QStringLiteral("name"), conf.value(QStringLiteral("node/name"), hostname).toString()},
@@ -190,23 +235,31 @@ QJsonObject flowHistory(const AgentConfig &config, int hours)
     QJsonArray result;
     for (qsizetype i = qMax<qsizetype>(0, all.size() - hours); i < all.size(); ++i)
         result.append(all.at(i));
-    return {{QStringLiteral("hours"), result}};
+    return {{QStringLiteral("hours"), result},
+            {QStringLiteral("source"), config.backend == Backend::Sandbox ? QStringLiteral("sandbox_file")
+                                                                          : QStringLiteral("none")}};
 }
 
 Expected<QJsonObject> webUiCustomizations(const AgentConfig &config)
 {
-    const QDir install(config.installDir);
-    const QString version = installedVersion(config.installDir, QStringLiteral("webui"));
+    const QString version = webuibaseline::installedVersion(config);
     if (version.isEmpty())
         return makeError(tr("No Web UI is installed on this node."));
-    const QString manifestRel = QStringLiteral("manifests/webui-%1.sha256").arg(version);
-    auto pristine = FileManifest::read(install.filePath(manifestRel));
+    // The baseline of the installed version: the agent's own recording, else the
+    // sandbox's pristine manifest. Without one, say so: never guess what is custom.
+    const webuibaseline::Source source = webuibaseline::find(config, version);
+    if (source.manifestPath.isEmpty())
+        return makeError(tr("No baseline of Web UI %1 was recorded on this node, so its customizations cannot be "
+                            "told apart from the vendor's files. Record one (POST /v1/webui/baseline, or "
+                            "\"ftupgrade-agent baseline\") while the Web UI is as the vendor shipped it.").arg(version));
+    auto pristine = FileManifest::read(source.manifestPath);
     if (!pristine)
-        return makeError(tr("The pristine manifest of Web UI %1 cannot be read: %2").arg(version, pristine.error()));
-    const QString webui = install.filePath(QStringLiteral("webui"));
+        return makeError(tr("The baseline of Web UI %1 cannot be read: %2").arg(version, pristine.error()));
+    const QString webui = config.sources.webuiDir;
     auto actual = FileManifest::compute(webui, {QStringLiteral("VERSION")});
     if (!actual)
         return makeError(actual.error());
+    const QString manifestRel = QDir(config.installDir).relativeFilePath(source.manifestPath);
 
     QJsonArray files;
     for (const FileManifest::Change &change : pristine->compare(*actual)) {
@@ -230,9 +283,14 @@ Expected<QJsonObject> webUiCustomizations(const AgentConfig &config)
         entry.insert(QStringLiteral("text"), looksLikeText(change.path, now ? onDisk : QString()));
         files.append(entry);
     }
-    return QJsonObject{{QStringLiteral("version"), version},
-                       {QStringLiteral("manifest"), manifestRel},
+    QJsonObject result{{QStringLiteral("version"), version},
+                       {QStringLiteral("manifest"), source.kind == QLatin1String("sandbox_pristine")
+                                                        ? manifestRel : QDir::toNativeSeparators(source.manifestPath)},
+                       {QStringLiteral("baseline_source"), source.kind},
                        {QStringLiteral("files"), files}};
+    if (!source.recorded.isEmpty())
+        result.insert(QStringLiteral("baseline_recorded"), source.recorded);
+    return result;
 }
 
 Expected<QByteArray> webUiFile(const AgentConfig &config, const QString &path, bool pristine,
@@ -250,7 +308,7 @@ Expected<QByteArray> webUiFile(const AgentConfig &config, const QString &path, b
             return makeError(tr("%1 is not part of the pristine Web UI %2.").arg(path, version));
         return data;
     }
-    const QString onDisk = install.filePath(QStringLiteral("webui/") + path);
+    const QString onDisk = QDir(config.sources.webuiDir).filePath(path);
     const QFileInfo info(onDisk);
     // Never follow a link out of the Web UI folder.
     if (!info.exists() || !info.isFile() || info.isSymLink())

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "agentconfig.h"
+#include "flowcapture.h"
 #include "model/expected.h"
 #include "serviceparsers.h"
 
@@ -19,8 +20,11 @@ namespace nodeinfo {
 // Installed version of a component ("server", "nbi", "webui"), empty when not installed.
 QString installedVersion(const QString &installDir, const QString &component);
 
-// GET /v1/node, given the service's state and whether an upgrade runs.
-QJsonObject nodeReport(const AgentConfig &config, const ServiceProbe &service, bool busy);
+// GET /v1/node, given the service's state, whether an upgrade runs and the agent's own
+// flow measurement (nullopt: no flow_ports configured). Versions come from the chain of
+// sources (versionsources.h), which runs processes: call it off the event loop.
+QJsonObject nodeReport(const AgentConfig &config, const ServiceProbe &service, bool busy,
+                       const std::optional<FlowMeasurement> &measurement);
 
 // GET /v1/cluster, from flowtraq.conf's [cluster] section.
 QJsonObject clusterReport(const AgentConfig &config);

@@ -77,7 +77,8 @@ void UpgradeJob::start()
     QTimer::singleShot(0, this, [this] {
         if (m_done || m_cancelled)
             return;
-        m_versionBefore = nodeinfo::installedVersion(m_request.installDir, m_request.component);
+        m_versionBefore = m_request.readVersion ? m_request.readVersion()
+                                                : nodeinfo::installedVersion(m_request.installDir, m_request.component);
         JobRecord record = *m_store->job(m_jobId);
         record.state = QStringLiteral("running");
         record.started = QDateTime::currentDateTimeUtc();
@@ -316,7 +317,8 @@ void UpgradeJob::startService()
 void UpgradeJob::check(bool serviceStarted, const QString &startError)
 {
     setPhase(QStringLiteral("checking"), kChecking);
-    const QString after = nodeinfo::installedVersion(m_request.installDir, m_request.component);
+    const QString after = m_request.readVersion ? m_request.readVersion()
+                                                : nodeinfo::installedVersion(m_request.installDir, m_request.component);
     log(tr("Installed version of %1: %2 (before: %3).")
             .arg(m_request.component, after.isEmpty() ? tr("(none)") : after,
                  m_versionBefore.isEmpty() ? tr("(none)") : m_versionBefore));

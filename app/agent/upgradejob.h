@@ -1,5 +1,7 @@
 #pragma once
 
+#include <functional>
+
 #include "model/expected.h"
 
 #include <QElapsedTimer>
@@ -41,6 +43,9 @@ public:
         QStringList arguments;
         QString logFile;        // the installer's own log ({log}); streamed into the job's log
         QString rebootRequiredFile; // an installer creating it asks for a reboot (Linux)
+        // Reads the installed version (the agent's chain of sources); the VERSION file
+        // of installDir when unset.
+        std::function<QString()> readVersion;
     };
 
     UpgradeJob(JobStore *store, const QString &jobId, const Request &request, ServiceBackend *service,

@@ -7,6 +7,8 @@
 #include "agentlink/connectionprofile.h"
 #include "packages/packageinspection.h"
 #include "session/sandboxcluster.h"
+#include "session/upgradesession.h"
+#include "webapi/webapiinfo.h"
 #include "agentlink/trustedcertificates.h"
 
 #include <QCoreApplication>
@@ -52,6 +54,18 @@ void CliContext::addConnectionOptions(QCommandLineParser &parser)
     parser.addOption({QStringLiteral("token-file"),
                       tr("A file holding the cluster's access token (else $FTUPGRADE_TOKEN)."),
                       tr("file")});
+    // FlowTraq's own Web API on the portal: one more version source, and the "reboot
+    // needed" check of verify. The password comes from $FLOWTRAQ_WEBAPI_PASSWORD only.
+    parser.addOption({QStringLiteral("webapi"), tr("The FlowTraq portal's web address (https://host[:port])."),
+                      tr("url")});
+    parser.addOption({QStringLiteral("webapi-user"),
+                      tr("The FlowTraq user for the Web API (password in $FLOWTRAQ_WEBAPI_PASSWORD)."), tr("user")});
+    parser.addOption({QStringLiteral("webapi-fingerprint"),
+                      tr("SHA-256 of the portal's web certificate, to pin a self-signed one."), tr("hex")});
+    parser.addOption({QStringLiteral("webapi-version-key"),
+                      tr("The key of the Web API's info answer that holds the version (default: found)."), tr("key")});
+    parser.addOption({QStringLiteral("webapi-session-key"),
+                      tr("Log in for a session key (POST sessionkey) instead of basic auth on every call.")});
 }
 
 void CliContext::addPackageOptions(QCommandLineParser &parser)
@@ -90,6 +104,8 @@ Result CliContext::configure(const QCommandLineParser &parser, UpgradeSession &s
         portal.url = node->agentUrl;
         portal.fingerprint = node->agentFingerprint;
         token = cluster->token;
+        if (cluster->webApi.isConfigured() && !parser.isSet(QStringLiteral("webapi")))
+            session.discovery()->setWebApi(cluster->webApi);
     } else {
         if (!parser.isSet(QStringLiteral("portal")))
             return makeError(tr("Say which cluster: --sandbox DIR, or --portal HOST:PORT with "
@@ -138,6 +154,21 @@ Result CliContext::configure(const QCommandLineParser &parser, UpgradeSession &s
     if (token.isEmpty())
         return makeError(tr("No access token: use --token-file or set FTUPGRADE_TOKEN."));
     portal.token = token;
+
+    if (parser.isSet(QStringLiteral("webapi"))) {
+        WebApiSettings webApi;
+        webApi.portal = QUrl(parser.value(QStringLiteral("webapi")), QUrl::StrictMode);
+        webApi.user = parser.value(QStringLiteral("webapi-user"));
+        webApi.password = qEnvironmentVariable("FLOWTRAQ_WEBAPI_PASSWORD");
+        webApi.fingerprint = parser.value(QStringLiteral("webapi-fingerprint"));
+        webApi.versionKey = parser.value(QStringLiteral("webapi-version-key"));
+        webApi.useSessionKey = parser.isSet(QStringLiteral("webapi-session-key"));
+        if (auto valid = webApi.validate(); !valid)
+            return makeError(valid.error());
+        session.discovery()->setWebApi(webApi);
+    } else if (parser.isSet(QStringLiteral("webapi-user"))) {
+        return makeError(tr("--webapi-user needs --webapi with the portal's web address."));
+    }
     session.setPortal(portal);
     return {};
 }

@@ -459,6 +459,7 @@ void RunCommand::runFinished()
     verify->setEndpoints(reachableEndpoints());
     verify->setTargets(targetsOf(m_engine->journal()));
     verify->setJournal(m_engine->journal());
+    verify->setWebApi(m_session.discovery()->webApi());
     connect(verify, &VerifyJob::finished, this, [this](VerifyJob *job) {
         job->deleteLater();
         printOutcome(&job->report());
@@ -575,6 +576,7 @@ void VerifyCommand::targetsKnown()
     auto *job = new VerifyJob(m_session.client(), this);
     job->setEndpoints(reachableEndpoints());
     job->setTargets(m_targets);
+    job->setWebApi(m_session.discovery()->webApi());
     if (m_journal)
         job->setJournal(*m_journal);
     connect(job, &VerifyJob::finished, this, [this](VerifyJob *done) {

@@ -170,6 +170,8 @@ void DemoCluster::onLaunched(SandboxLaunchJob *job)
         spdlog::warn("Demo: no duration history: {}", opened.error().toStdString());
     auto *connectPage = qobject_cast<ui::ConnectPage *>(m_wizard->page(ui::UpgradeWizard::ConnectPageId));
     connectPage->preset(TrustedCertificates::addressOf(portal->agentUrl), cluster.token);
+    if (cluster.webApi.isConfigured())
+        connectPage->presetWebApi(cluster.webApi);
     auto *packagesPage = qobject_cast<ui::PackagesPage *>(m_wizard->page(ui::UpgradeWizard::PackagesPageId));
     const Component slots[] = {Component::Server, Component::Nbi, Component::WebUi};
     for (int slot = 0; slot < 3; ++slot)

@@ -540,11 +540,17 @@ void tst_Customizations::pageWithoutWebUiUpgradeLetsUserOn()
 
 void tst_Customizations::pageWhenFilesCannotBeCheckedNeedsAcknowledgement()
 {
-    // Without the pristine manifest the agent cannot tell what was changed (404).
+    // No baseline of the installed Web UI: neither the agent's own recording nor the
+    // sandbox's pristine manifest. The page says so, lists what the package replaces,
+    // and records a baseline on request.
     const QString manifest = m_dir.filePath(QStringLiteral("cluster/nodes/portal/manifests/webui-6.2.1-1200.sha256"));
     const QString aside = manifest + QStringLiteral(".aside");
+    const QString baseline = m_dir.filePath(QStringLiteral("cluster/nodes/portal/agent/state/baselines/webui-6.2.1-1200.sha256"));
     QVERIFY(QFile::rename(manifest, aside));
-    auto putBack = qScopeGuard([&] { QFile::rename(aside, manifest); });
+    auto putBack = qScopeGuard([&] {
+        QFile::rename(aside, manifest);
+        QFile::remove(baseline); // later tests compare with the sandbox's manifest again
+    });
 
     UpgradeSession session;
     prepareSession(session, Component::WebUi);
@@ -556,20 +562,31 @@ void tst_Customizations::pageWhenFilesCannotBeCheckedNeedsAcknowledgement()
     auto *page = wizard.findChild<ui::CustomizationsPage *>(QStringLiteral("customizationsPage"));
     auto *next = wizard.button(QWizard::NextButton);
     auto *acknowledge = wizard.findChild<QCheckBox *>(QStringLiteral("acknowledgeCustomizations"));
-    QTRY_VERIFY_WITH_TIMEOUT(page->state() == ui::CustomizationsPage::State::Failed, 30000);
-    QVERIFY(wizard.findChild<QLabel *>(QStringLiteral("customizationStatus"))->text().contains(QStringLiteral("could not be checked")));
-    QVERIFY(wizard.findChild<QPushButton *>(QStringLiteral("retryCustomizations"))->isVisible());
+    auto *record = wizard.findChild<QPushButton *>(QStringLiteral("recordBaseline"));
+    auto *replaced = wizard.findChild<QTreeWidget *>(QStringLiteral("replacedFiles"));
+    QVERIFY(page && next && acknowledge && record && replaced);
+    QTRY_VERIFY_WITH_TIMEOUT(page->state() == ui::CustomizationsPage::State::NoBaseline, 30000);
+    const QString status = wizard.findChild<QLabel *>(QStringLiteral("customizationStatus"))->text();
+    QVERIFY2(status.contains(QStringLiteral("No baseline")), qPrintable(status));
+    QVERIFY(status.contains(QStringLiteral("6.2.1-1200")));
+    // The files the new package will replace, read from the package itself.
+    QVERIFY(replaced->isVisible());
+    QVERIFY(replaced->topLevelItemCount() > 10);
+    QVERIFY(replaced->headerItem()->text(0).contains(QStringLiteral("replaces")));
+    QVERIFY(record->isVisible());
     QVERIFY(acknowledge->isVisible());
     QVERIFY(!next->isEnabled());
     acknowledge->setChecked(true);
     QVERIFY(next->isEnabled());
 
-    // Asking again once the manifest is back finds the Web UI as installed.
-    putBack.dismiss();
-    QVERIFY(QFile::rename(aside, manifest));
-    QTest::mouseClick(wizard.findChild<QPushButton *>(QStringLiteral("retryCustomizations")), Qt::LeftButton);
+    // Recording the baseline now: the agent keeps it, and the Web UI as it is now has
+    // no customizations compared with it.
+    QTest::mouseClick(record, Qt::LeftButton);
     QTRY_VERIFY_WITH_TIMEOUT(page->state() == ui::CustomizationsPage::State::NoCustomizations, 30000);
+    QVERIFY(QFile::exists(baseline));
+    QVERIFY(!QFile::exists(manifest)); // the sandbox's manifest was not what was used
     QVERIFY(next->isEnabled());
+    QVERIFY(!record->isVisible());
 }
 
 void tst_Customizations::diffViewColoursLines()

@@ -4,6 +4,7 @@
 
 #include "pages/connectpage.h"
 #include "discover/discovery.h"
+#include "webapi/webapiinfo.h"
 #include "widgets/packagepicker.h"
 #include "pages/noticepage.h"
 #include "pages/packagespage.h"
@@ -134,6 +135,16 @@ void tst_WizardGui::walksConnectDiscoverPackagesPlan()
     QVERIFY(!next->isEnabled());
     trust->setChecked(true);
     QVERIFY(next->isEnabled());
+
+    // FlowTraq's Web API: plain http is refused with one sentence and the page stays.
+    QVERIFY(m_cluster.webApi.isConfigured());
+    WebApiSettings plain = m_cluster.webApi;
+    plain.portal.setScheme(QStringLiteral("http"));
+    connectPage->presetWebApi(plain);
+    QTest::mouseClick(next, Qt::LeftButton);
+    QCOMPARE(wizard.currentId(), int(ui::UpgradeWizard::ConnectPageId));
+    QVERIFY(wizard.findChild<QLabel *>(QStringLiteral("webApiStatus"))->text().contains(QStringLiteral("https")));
+    connectPage->presetWebApi(m_cluster.webApi);
     screenshot(&wizard, QStringLiteral("1-connect"));
 
     // The workers' agents are trusted from the sandbox file (their fingerprints are known).
@@ -155,6 +166,26 @@ void tst_WizardGui::walksConnectDiscoverPackagesPlan()
     }
     QCOMPARE(names.size(), 4);
     QVERIFY(names.contains(QStringLiteral("w3")));
+    // Each version names its source; the portal's also came from FlowTraq's Web API.
+    QTRY_VERIFY_WITH_TIMEOUT(!session.discovery()->isRunning(), 20000);
+    for (int row = 0; row < int(session.nodes().size()); ++row) {
+        const NodeStatus &node = session.nodes().at(row);
+        const QString cell = table->model()->index(row, 4).data().toString(); // Server column
+        QVERIFY2(cell.contains(QStringLiteral("6.2.1-1200 (version_file)")), qPrintable(cell));
+        if (node.role == NodeRole::Portal) {
+            QCOMPARE(node.server.readings.last().source, QStringLiteral("webapi"));
+            QCOMPARE(node.server.readings.last().version, QStringLiteral("6.2.1-1200"));
+            QVERIFY(table->model()->index(row, 4).data(Qt::ToolTipRole).toString().contains(QStringLiteral("webapi")));
+        }
+        if (node.name == QLatin1String("w1")) {
+            // w1's rate comes from its agent's packet counter, or says why it does not.
+            QCOMPARE(node.flowRateSource, QStringLiteral("agent_capture"));
+            if (!node.flowRateMeasured) {
+                QVERIFY(!node.flowRateNotMeasuredReason.isEmpty());
+                QCOMPARE(table->model()->index(row, 8).data().toString(), QStringLiteral("not measured"));
+            }
+        }
+    }
     screenshot(&wizard, QStringLiteral("2-discover"));
     QTest::mouseClick(next, Qt::LeftButton);
 

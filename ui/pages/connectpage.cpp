@@ -8,6 +8,7 @@
 #include "agentlink/credentialstore.h"
 #include "agentlink/trustedcertificates.h"
 #include "session/upgradesession.h"
+#include "widgets/webapiform.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -109,6 +110,8 @@ ConnectPage::ConnectPage(UpgradeSession *session, QWidget *parent)
     listRow->addWidget(importList, 0, Qt::AlignTop);
     layout->addWidget(new QLabel(tr("Nodes you know of:")));
     layout->addLayout(listRow);
+    m_webApi = new WebApiForm;
+    layout->addWidget(m_webApi);
     layout->addWidget(m_status);
     layout->addStretch();
 
@@ -164,6 +167,11 @@ void ConnectPage::preset(const QString &address, const QString &token)
     m_address->setText(address);
     m_token->setText(token);
     checkCertificate();
+}
+
+void ConnectPage::presetWebApi(const WebApiSettings &settings)
+{
+    m_webApi->preset(settings);
 }
 
 void ConnectPage::addressEdited()
@@ -263,6 +271,19 @@ bool ConnectPage::validatePage()
         listed = *parsed;
     }
     m_session->discovery()->setListedNodes(listed);
+    // The Web API is optional; what is typed there must be right, or nothing changes.
+    WebApiSettings webApi;
+    if (!m_webApi->isEmpty()) {
+        const auto settings = m_webApi->settings();
+        if (!settings) {
+            m_webApi->setStatus(settings.error());
+            return false;
+        }
+        webApi = *settings;
+    }
+    m_session->discovery()->setWebApi(webApi);
+    if (!m_webApi->isEmpty() && m_webApi->remembers())
+        m_webApi->remember();
     AgentEndpoint portal;
     portal.nodeName = tr("portal");
     portal.url = *url;

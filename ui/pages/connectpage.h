@@ -1,5 +1,7 @@
 #pragma once
 
+#include "webapi/webapiinfo.h"
+
 #include <QWizardPage>
 
 class QCheckBox;
@@ -14,6 +16,8 @@ class UpgradeSession;
 }
 
 namespace ft::ui {
+
+class WebApiForm;
 
 // Step 1: the portal's agent. The administrator types its address and the cluster's
 // token (or picks a saved connection), looks at the agent's certificate fingerprint
@@ -31,6 +35,8 @@ public:
 
     // Fills the page from a sandbox cluster (demo mode): address, token, pin.
     void preset(const QString &address, const QString &token);
+    // Fills the FlowTraq Web API box (demo mode: the sandbox portal's Web API).
+    void presetWebApi(const WebApiSettings &settings);
 
 private:
     void loadProfiles();
@@ -52,6 +58,7 @@ private:
     QCheckBox *m_remember = nullptr;
     QLineEdit *m_profileName = nullptr;
     QPlainTextEdit *m_nodeList = nullptr; // optional: the administrator's own list of nodes (CSV)
+    WebApiForm *m_webApi = nullptr;
     QString m_presentedFingerprint; // what the agent showed, lower-case hex
     QString m_probedAddress;        // the address it was probed at
 };

@@ -1,5 +1,7 @@
 #include "pages/customizationspage.h"
 
+#include "agentlink/baselinejob.h"
+
 #include "guard/customizationreview.h"
 #include "widgets/diffview.h"
 #include "widgets/statusicons.h"
@@ -117,17 +119,31 @@ CustomizationsPage::CustomizationsPage(UpgradeSession *session, QWidget *parent)
     m_acknowledge = new QCheckBox;
     m_acknowledge->setObjectName(QStringLiteral("acknowledgeCustomizations"));
 
+    m_recordBaseline = new QPushButton(tr("&Record a baseline now"));
+    m_recordBaseline->setObjectName(QStringLiteral("recordBaseline"));
+    m_recordBaseline->setToolTip(tr("Only when the Web UI on this node is as the vendor shipped it: "
+                                    "its files become the reference that customizations are compared with."));
+    m_replaced = new QTreeWidget;
+    m_replaced->setObjectName(QStringLiteral("replacedFiles"));
+    m_replaced->setColumnCount(1);
+    m_replaced->setHeaderLabels({tr("Files the new Web UI package replaces")});
+    m_replaced->setRootIsDecorated(false);
+    m_replaced->setUniformRowHeights(true);
+
     auto *statusRow = new QHBoxLayout;
     statusRow->addWidget(m_status, 1);
     statusRow->addWidget(m_retry, 0, Qt::AlignTop);
+    statusRow->addWidget(m_recordBaseline, 0, Qt::AlignTop);
 
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(statusRow);
     layout->addWidget(m_details, 1);
+    layout->addWidget(m_replaced, 1);
     layout->addWidget(m_acknowledge);
 
     connect(m_acknowledge, &QCheckBox::toggled, this, &CustomizationsPage::completeChanged);
     connect(m_retry, &QPushButton::clicked, this, &CustomizationsPage::fetchReport);
+    connect(m_recordBaseline, &QPushButton::clicked, this, &CustomizationsPage::recordBaseline);
     connect(m_list, &QTreeWidget::currentItemChanged, this, &CustomizationsPage::showSelectedDiff);
     connect(m_saveBackup, &QPushButton::clicked, this, &CustomizationsPage::chooseBackupPath);
 
@@ -158,6 +174,7 @@ bool CustomizationsPage::isComplete() const
         return false;
     case State::Failed:
     case State::Customized:
+    case State::NoBaseline:
         return m_acknowledge->isChecked();
     }
     return false;
@@ -205,6 +222,12 @@ void CustomizationsPage::fetchReport()
 
 void CustomizationsPage::reportArrived(FetchCustomizationsJob *job)
 {
+    if (job->error() == AgentJob::NotFound && m_step) {
+        // The Web UI being upgraded is installed, so a 404 means no baseline of it.
+        m_noBaselineReason = job->errorString();
+        setState(State::NoBaseline);
+        return;
+    }
     if (job->error() != AgentJob::NoError) {
         m_reportError = job->error() == AgentJob::NotFound
                             ? tr("%1 (Without the pristine manifest of the installed Web UI the "
@@ -224,6 +247,8 @@ void CustomizationsPage::setState(State state)
     const int count = int(m_customizations.files.size());
     const QString node = m_step ? m_step->node.toHtmlEscaped() : QString();
     switch (state) {
+    case State::NoBaseline:
+        break; // below, with the list of replaced files
     case State::NotUpgraded:
         m_status->setText(tr("<b>The Web UI is not being upgraded</b> (no Web UI package was "
                              "chosen, or it is already at that version), so its files and any "
@@ -259,12 +284,59 @@ void CustomizationsPage::setState(State state)
                                          .arg(count));
         break;
     }
+    if (state == State::NoBaseline) {
+        m_status->setText(tr("<b>No baseline:</b> %1 has no record of Web UI %2 as it was installed, so "
+                             "the wizard cannot tell which files were customized. Every file the new "
+                             "package replaces is overwritten, customized or not.<br>%3")
+                              .arg(node, m_step->fromVersion.toString().toHtmlEscaped(),
+                                   m_noBaselineReason.toHtmlEscaped()));
+        m_acknowledge->setText(tr("I understand that any customizations of the Web UI on %1 will be overwritten")
+                                   .arg(m_step->node));
+        fillReplacedFiles();
+    }
     m_details->setVisible(state == State::Customized);
-    m_acknowledge->setVisible(state == State::Customized || state == State::Failed);
+    m_replaced->setVisible(state == State::NoBaseline);
+    m_recordBaseline->setVisible(state == State::NoBaseline);
+    m_recordBaseline->setEnabled(state == State::NoBaseline);
+    m_acknowledge->setVisible(state == State::Customized || state == State::Failed || state == State::NoBaseline);
     m_retry->setVisible(state == State::Failed);
     m_saveBackup->setEnabled(state == State::Customized && !m_backupJob);
     fillList();
     Q_EMIT completeChanged();
+}
+
+void CustomizationsPage::fillReplacedFiles()
+{
+    m_replaced->clear();
+    const auto &package = m_session->target().package(Component::WebUi);
+    const auto files = package ? webUiFilesOfPackage(package->filePath)
+                               : Expected<QStringList>(makeError(tr("no Web UI package was chosen")));
+    if (!files) {
+        m_replaced->setHeaderLabels({tr("The new package's contents cannot be read (%1)").arg(files.error())});
+        return;
+    }
+    m_replaced->setHeaderLabels({tr("%n file(s) the new Web UI package replaces", nullptr, int(files->size()))});
+    for (const QString &path : *files)
+        new QTreeWidgetItem(m_replaced, {path});
+}
+
+void CustomizationsPage::recordBaseline()
+{
+    m_recordBaseline->setEnabled(false);
+    auto *job = new RecordBaselineJob(m_session->client(), webUiEndpoint(), this);
+    const int generation = m_generation;
+    connect(job, &AgentJob::finished, this, [this, job, generation] {
+        if (generation != m_generation)
+            return;
+        if (job->error() != AgentJob::NoError) {
+            m_noBaselineReason = tr("The baseline was not recorded: %1").arg(job->errorString());
+            setState(State::NoBaseline);
+            return;
+        }
+        // Compared with the baseline just recorded, nothing is customized now.
+        fetchReport();
+    });
+    job->start();
 }
 
 void CustomizationsPage::fillList()

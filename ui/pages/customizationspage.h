@@ -13,6 +13,7 @@ class QCheckBox;
 class QLabel;
 class QPushButton;
 class QTreeWidget;
+class QWidget;
 
 namespace ft {
 class CustomizationBackupJob;
@@ -33,7 +34,10 @@ class CustomizationsPage : public QWizardPage
     Q_OBJECT
 
 public:
-    enum class State { NotUpgraded, Loading, Failed, NoCustomizations, Customized };
+    // NoBaseline: the node has no baseline of its installed Web UI, so customized
+    // files cannot be told apart from the vendor's; said honestly, with the files the
+    // new package replaces and an offer to record a baseline now.
+    enum class State { NotUpgraded, Loading, Failed, NoCustomizations, Customized, NoBaseline };
 
     explicit CustomizationsPage(UpgradeSession *session, QWidget *parent = nullptr);
 
@@ -58,6 +62,8 @@ private:
     void reportArrived(FetchCustomizationsJob *job);
     void setState(State state);
     void fillList();
+    void fillReplacedFiles();
+    void recordBaseline();
     void showSelectedDiff();
     void showDiffFor(const WebUiCustomizedFile &file);
     void chooseBackupPath();
@@ -88,6 +94,9 @@ private:
     QPushButton *m_saveBackup = nullptr;
     QLabel *m_backupStatus = nullptr;
     QPushButton *m_retry = nullptr;
+    QPushButton *m_recordBaseline = nullptr;
+    QTreeWidget *m_replaced = nullptr;
+    QString m_noBaselineReason;
     QCheckBox *m_acknowledge = nullptr;
 };
 

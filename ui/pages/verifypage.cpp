@@ -1,5 +1,7 @@
 #include "pages/verifypage.h"
 
+#include "discover/discovery.h"
+
 #include "run/runengine.h"
 #include "pages/runpage.h"
 #include "verify/runreport.h"
@@ -111,6 +113,7 @@ void VerifyPage::recheck()
     for (const NodeStatus &node : m_session->nodes())
         endpoints.append(m_session->endpointFor(node));
     job->setEndpoints(endpoints);
+    job->setWebApi(m_session->discovery()->webApi());
     if (engine) {
         job->setJournal(engine->journal());
         job->setTargets(targetsOf(engine->journal()));

@@ -9,9 +9,15 @@ namespace ft::ui {
 
 namespace {
 
+// The version with the source it came from; a disagreement between sources is shown
+// in the cell itself, never only in a tooltip.
 QString versionText(const ComponentState &state)
 {
-    return state.installed ? state.version.toString() : QString();
+    if (!state.installed && state.error.isEmpty())
+        return QString();
+    if (state.source.isEmpty() && !state.disagreement)
+        return state.installed ? state.version.toString() : QString();
+    return state.versionText();
 }
 
 } // namespace
@@ -79,9 +85,21 @@ QVariant NodeTableModel::data(const QModelIndex &index, int role) const
 
     if (role == Qt::DecorationRole && index.column() == StatusColumn)
         return iconFor(health);
-    if (role == Qt::ToolTipRole)
+    if (role == Qt::ToolTipRole) {
+        if (node.reachable) {
+            // Where each version came from, and what every other source said.
+            const ComponentState *state = index.column() == ServerColumn ? &node.server
+                                        : index.column() == NbiColumn    ? &node.nbi
+                                        : index.column() == WebUiColumn  ? &node.webUi
+                                                                         : nullptr;
+            if (state && !state->readings.isEmpty())
+                return state->sourcesText();
+            if (index.column() == FlowsColumn && !node.flowRateMeasured)
+                return node.flowRateNotMeasuredReason;
+        }
         return node.reachable ? node.agentUrl.toString()
                               : node.unreachableReason + QLatin1Char('\n') + node.agentUrl.toString();
+    }
     if (role == Qt::TextAlignmentRole
         && (index.column() == FlowsColumn || index.column() == DiskColumn))
         return int(Qt::AlignRight | Qt::AlignVCenter);
@@ -102,6 +120,8 @@ QVariant NodeTableModel::data(const QModelIndex &index, int role) const
     case FlowsColumn:
         if (sortRole)
             return node.flowsPerSecond;
+        if (answered && node.receivesFlows && !node.flowRateMeasured)
+            return tr("not measured");
         return answered && node.receivesFlows ? QLocale().toString(node.flowsPerSecond, 'f', 0)
                                               : QString();
     case DiskColumn:
@@ -109,14 +129,29 @@ QVariant NodeTableModel::data(const QModelIndex &index, int role) const
             return node.freeBytes;
         return answered && node.freeBytes >= 0 ? QLocale().formattedDataSize(node.freeBytes)
                                                : QString();
-    case NotesColumn: {
-        const QStringList sources = m_discovery->listedBy(node);
-        const QString from = sources.isEmpty() ? QString() : tr("Listed by %1.").arg(sources.join(QStringLiteral(", ")));
-        QString note = !node.reachable ? node.unreachableReason
-                       : node.busy     ? tr("An upgrade is running on this node.")
-                                       : QString();
-        return note.isEmpty() ? from : from.isEmpty() ? note : note + QLatin1Char(' ') + from;
-    }
+    case NotesColumn:
+        if (!node.reachable) {
+            const QStringList sources = m_discovery->listedBy(node);
+            return sources.isEmpty() ? node.unreachableReason
+                                     : node.unreachableReason + QLatin1Char(' ') + tr("Listed by %1.").arg(sources.join(QStringLiteral(", ")));
+        }
+        {
+            QStringList notes;
+            if (node.busy)
+                notes.append(tr("An upgrade is running on this node."));
+            for (const ComponentState *state : {&node.server, &node.nbi, &node.webUi}) {
+                if (state->disagreement)
+                    notes.append(tr("Version sources disagree: %1.").arg(state->versionText()));
+                else if (!state->installed && !state->error.isEmpty())
+                    notes.append(state->error);
+            }
+            if (node.receivesFlows && !node.flowRateMeasured)
+                notes.append(tr("Flow rate not measured: %1").arg(node.flowRateNotMeasuredReason));
+            const QStringList sources = m_discovery->listedBy(node);
+            if (!sources.isEmpty())
+                notes.append(tr("Listed by %1.").arg(sources.join(QStringLiteral(", "))));
+            return notes.join(QLatin1Char(' '));
+        }
     }
     return {};
 }

@@ -1,5 +1,8 @@
 #include "discover/discovery.h"
 
+#include "webapi/webapiinfojob.h"
+#include "webapi/webapireading.h"
+
 #include "agentlink/agentjobs.h"
 #include "agentlink/trustedcertificates.h"
 
@@ -274,11 +277,30 @@ void ClusterDiscovery::onProbeFinished(int row, AgentJob *job)
         // agent calls itself something else.
         if (!name.isEmpty() && row > 0)
             node.name = name;
+        if (m_webApi.isConfigured() && node.role != NodeRole::Worker)
+            askWebApi(row);
     } else {
         node.reachable = false;
         node.unreachableReason = job->errorString();
     }
     Q_EMIT nodeUpdated(row);
+}
+
+void ClusterDiscovery::askWebApi(int row)
+{
+    auto *job = new WebApiInfoJob(m_webApi, this);
+    ++m_inFlight;
+    const int generation = m_generation;
+    connect(job, &WebApiInfoJob::finished, this, [this, row, job, generation] {
+        job->deleteLater();
+        if (generation != m_generation)
+            return;
+        --m_inFlight;
+        applyVersionReading(m_nodes[row].server, webApiReading(*job));
+        Q_EMIT nodeUpdated(row);
+        pump();
+    });
+    job->start();
 }
 
 void ClusterDiscovery::checkFinished()

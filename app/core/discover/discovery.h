@@ -3,6 +3,7 @@
 #include "agentlink/agentclient.h"
 #include "discover/nodelist.h"
 #include "model/nodestatus.h"
+#include "webapi/webapiinfo.h"
 
 #include <QElapsedTimer>
 #include <QHash>
@@ -39,6 +40,10 @@ public:
     // Probes in flight at once (default 64) and each probe's time-out (default 5 s).
     void setConcurrency(int concurrency) { m_concurrency = std::max(1, concurrency); }
     void setProbeTimeout(std::chrono::milliseconds timeout) { m_timeout = timeout; }
+    // FlowTraq's own Web API on the portal (optional): its version becomes one more
+    // source ("webapi") of the portal's server version.
+    void setWebApi(const WebApiSettings &settings) { m_webApi = settings; }
+    const WebApiSettings &webApi() const { return m_webApi; }
     // Agent port for members whose configuration does not name one.
     void setDefaultAgentPort(int port) { m_defaultAgentPort = port; }
 
@@ -81,6 +86,7 @@ private:
     void pump();
     void probe(int row);
     void onProbeFinished(int row, AgentJob *job);
+    void askWebApi(int row);
     void checkFinished();
 
     QPointer<AgentClient> m_client;
@@ -89,6 +95,7 @@ private:
     int m_concurrency = 64;
     std::chrono::milliseconds m_timeout{5000};
     int m_defaultAgentPort = 9650;
+    WebApiSettings m_webApi;
 
     QList<NodeStatus> m_nodes;
     QList<int> m_queue;

@@ -23,6 +23,16 @@ Expected<ComponentState> componentFromJson(const QJsonValue &value, const QStrin
         return fieldError(field);
     const QJsonObject object = value.toObject();
     state.installed = object.value(QLatin1String("installed")).toBool();
+    state.source = object.value(QLatin1String("source")).toString();
+    state.disagreement = object.value(QLatin1String("disagreement")).toBool();
+    state.error = object.value(QLatin1String("error")).toString();
+    for (const QJsonValue &entry : object.value(QLatin1String("sources")).toArray()) {
+        const QJsonObject reading = entry.toObject();
+        state.readings.append(VersionReading{reading.value(QLatin1String("source")).toString(),
+                                             reading.value(QLatin1String("detail")).toString(),
+                                             reading.value(QLatin1String("version")).toString(),
+                                             reading.value(QLatin1String("error")).toString()});
+    }
     if (state.installed) {
         const auto version = Version::parse(object.value(QLatin1String("version")).toString());
         if (!version)
@@ -38,10 +48,59 @@ QJsonObject componentToJson(const ComponentState &state)
     QJsonObject object{{QStringLiteral("installed"), state.installed}};
     if (state.installed)
         object.insert(QStringLiteral("version"), state.version.toString());
+    if (!state.source.isEmpty())
+        object.insert(QStringLiteral("source"), state.source);
+    if (!state.readings.isEmpty()) {
+        QJsonArray readings;
+        for (const VersionReading &reading : state.readings) {
+            QJsonObject entry{{QStringLiteral("source"), reading.source}, {QStringLiteral("detail"), reading.detail}};
+            entry.insert(QStringLiteral("version"), reading.version.isEmpty() ? QJsonValue(QJsonValue::Null)
+                                                                              : QJsonValue(reading.version));
+            if (!reading.error.isEmpty())
+                entry.insert(QStringLiteral("error"), reading.error);
+            readings.append(entry);
+        }
+        object.insert(QStringLiteral("sources"), readings);
+        object.insert(QStringLiteral("disagreement"), state.disagreement);
+    }
+    if (!state.error.isEmpty())
+        object.insert(QStringLiteral("error"), state.error);
     return object;
 }
 
 } // namespace
+
+QString ComponentState::versionText() const
+{
+    QString text = installed ? version.toString() : (error.isEmpty() ? tr("not installed") : tr("unknown"));
+    if (!source.isEmpty() && installed)
+        text += QStringLiteral(" (%1)").arg(source);
+    if (disagreement) {
+        QStringList others;
+        for (const VersionReading &reading : readings) {
+            if (!reading.version.isEmpty() && reading.source != source)
+                others.append(QStringLiteral("%1 %2").arg(reading.source, reading.version));
+        }
+        text += QStringLiteral(" ≠ ") + others.join(QStringLiteral(", "));
+    }
+    return text;
+}
+
+QString ComponentState::sourcesText() const
+{
+    QStringList lines;
+    for (const VersionReading &reading : readings) {
+        lines.append(reading.version.isEmpty()
+                         ? tr("%1 (%2): %3").arg(reading.source, reading.detail, reading.error.isEmpty() ? tr("no version") : reading.error)
+                         : tr("%1 (%2): %3%4").arg(reading.source, reading.detail, reading.version,
+                                                   reading.error.isEmpty() ? QString() : QStringLiteral(" — ") + reading.error));
+    }
+    if (disagreement)
+        lines.prepend(tr("The sources disagree; the first in the chain is shown."));
+    if (!error.isEmpty() && !installed)
+        lines.prepend(error);
+    return lines.join(QLatin1Char('\n'));
+}
 
 const ComponentState &NodeStatus::component(Component which) const
 {
@@ -103,6 +162,10 @@ Expected<NodeStatus> NodeStatus::fromAgentJson(const QJsonObject &json)
     node.flowPort = flows.value(QLatin1String("flow_port")).toInt();
     node.flowsPerSecond = flows.value(QLatin1String("per_second_1m")).toDouble();
     node.flowsPerSecondRecent = flows.value(QLatin1String("per_second_10s")).toDouble();
+    node.flowRateSource = flows.value(QLatin1String("source")).toString();
+    // Older agents say nothing: their rate counts as measured, as it always did.
+    node.flowRateMeasured = flows.value(QLatin1String("measured")).toBool(true);
+    node.flowRateNotMeasuredReason = flows.value(QLatin1String("not_measured_reason")).toString();
     node.lastFlowAt = QDateTime::fromString(flows.value(QLatin1String("last_flow_at")).toString(),
                                             Qt::ISODate);
 
@@ -135,7 +198,14 @@ QJsonObject NodeStatus::toJson() const
                               {QStringLiteral("webui"), componentToJson(webUi)}});
     object.insert(QStringLiteral("service"), toString(service));
     object.insert(QStringLiteral("receives_flows"), receivesFlows);
-    object.insert(QStringLiteral("flows_per_second"), flowsPerSecond);
+    if (flowRateMeasured) {
+        object.insert(QStringLiteral("flows_per_second"), flowsPerSecond);
+    } else {
+        object.insert(QStringLiteral("flows_per_second"), QJsonValue(QJsonValue::Null));
+        object.insert(QStringLiteral("flow_rate_not_measured"), flowRateNotMeasuredReason);
+    }
+    if (!flowRateSource.isEmpty())
+        object.insert(QStringLiteral("flow_rate_source"), flowRateSource);
     object.insert(QStringLiteral("free_bytes"), freeBytes);
     return object;
 }

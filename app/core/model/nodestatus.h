@@ -14,11 +14,29 @@
 
 namespace ft {
 
+// One source's answer about a component's version (the agent's chain of sources:
+// registry, dpkg, rpm, version_command, version_file; or the wizard's Web API).
+struct VersionReading
+{
+    QString source;
+    QString detail;   // what was asked
+    QString version;  // empty when it failed
+    QString error;    // a sentence when it failed
+};
+
 // One component's installed state on a node.
 struct ComponentState
 {
     bool installed = false;
     Version version; // null when not installed
+    QString source{};  // which source the version came from ("" from older agents)
+    QList<VersionReading> readings{}; // every source asked, in chain order
+    bool disagreement = false;      // sources that answered name different versions
+    QString error{};   // no source knew and at least one failed: why
+
+    // "6.2.1-1200 (dpkg)", plus every disagreeing reading; for tables and tooltips.
+    QString versionText() const;
+    QString sourcesText() const;
 };
 
 // What the wizard knows about one node: its agent's answer to GET /v1/node, plus
@@ -57,6 +75,10 @@ struct NodeStatus
     int flowPort = 0;
     double flowsPerSecond = 0;        // last minute
     double flowsPerSecondRecent = 0;  // last 10 s
+    // Whether the rate above was measured; when not, why (never read a 0 as quiet).
+    bool flowRateMeasured = true;
+    QString flowRateSource;           // agent_capture | sandbox_status | none
+    QString flowRateNotMeasuredReason;
     QDateTime lastFlowAt;
     QString stagingDir;
     qint64 freeBytes = -1;

@@ -69,3 +69,21 @@ std::strong_ordering Version::operator<=>(const Version &other) const
 }
 
 } // namespace ft
+
+namespace ft {
+
+QString findVersionText(const QString &text)
+{
+    static const QRegularExpression pattern(
+        QStringLiteral("(?<![\\d.])(\\d{1,6}(?:\\.\\d{1,6}){1,3})(?:(?:-|\\s+build\\s+|b)(\\d{1,9}))?(?![\\d.]*\\d)"),
+        QRegularExpression::CaseInsensitiveOption);
+    const auto match = pattern.match(text);
+    if (!match.hasMatch())
+        return {};
+    const QString candidate = match.captured(2).isEmpty() ? match.captured(1)
+                                                          : match.captured(1) + QLatin1Char('-') + match.captured(2);
+    const auto version = Version::parse(candidate);
+    return version ? version->toString() : QString();
+}
+
+} // namespace ft

@@ -39,3 +39,12 @@ private:
 } // namespace ft
 
 Q_DECLARE_METATYPE(ft::Version)
+
+namespace ft {
+
+// The first FlowTraq-like version inside a longer text ("FlowTraq 18.12.1 build 33",
+// "1:6.2.1-1200", "flowtraq\t6.2.1-1200"), canonical ("18.12.1-33"); "" when none.
+// Dotted numbers with at least one dot, so a lone build or port number is not one.
+QString findVersionText(const QString &text);
+
+} // namespace ft

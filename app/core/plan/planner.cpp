@@ -26,6 +26,10 @@ QString flowSentence(const NodeStatus &node, const DurationEstimate &estimate, q
 {
     if (!node.receivesFlows)
         return tr("No flow data is lost: %1 receives none directly.").arg(node.name);
+    if (!node.flowRateMeasured)
+        return tr("%1 receives flow data, but its rate is not measured (%2), so the loss cannot be "
+                  "estimated.")
+            .arg(node.name, node.flowRateNotMeasuredReason);
     if (lost == 0)
         return tr("%1 receives flow data, but none arrived in the last minute, so no loss is "
                   "expected.")

@@ -53,6 +53,16 @@ Expected<SandboxClusterFile> SandboxClusterFile::read(const QString &directory)
         node.agentFingerprint = agent.value(QLatin1String("fingerprint")).toString();
         cluster.nodes.append(node);
     }
+    const QJsonObject webApi = root.value(QLatin1String("webapi")).toObject();
+    if (!webApi.isEmpty()) {
+        QFile passwordFile(QDir(directory).filePath(webApi.value(QLatin1String("password_file")).toString()));
+        if (passwordFile.open(QIODevice::ReadOnly)) {
+            cluster.webApi.portal = QUrl(webApi.value(QLatin1String("url")).toString());
+            cluster.webApi.user = webApi.value(QLatin1String("user")).toString();
+            cluster.webApi.password = QString::fromUtf8(passwordFile.readLine(256)).trimmed();
+            cluster.webApi.fingerprint = webApi.value(QLatin1String("fingerprint")).toString();
+        }
+    }
     if (cluster.nodes.isEmpty())
         return makeError(tr("The sandbox cluster file %1 lists no nodes.")
                              .arg(QDir::toNativeSeparators(path)));

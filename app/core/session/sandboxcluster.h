@@ -1,5 +1,7 @@
 #pragma once
 
+#include "webapi/webapiinfo.h"
+
 #include "model/domain.h"
 #include "model/expected.h"
 
@@ -33,6 +35,9 @@ struct SandboxClusterFile
     QString directory;
     QString token;
     QList<SandboxNode> nodes;
+    // The portal's FlowTraq Web API (password read from the file beside cluster.json,
+    // sandbox test data like the token); not configured when the cluster has none.
+    WebApiSettings webApi;
 
     static Expected<SandboxClusterFile> read(const QString &directory);
     const SandboxNode *portal() const;

@@ -1,5 +1,7 @@
 #include "verify/verification.h"
 
+#include "webapi/webapiinfojob.h"
+
 #include "agentlink/agentjobs.h"
 #include "model/upgradetarget.h"
 #include "verify/stepstatus.h"
@@ -272,6 +274,7 @@ QJsonObject VerificationReport::toJson() const
             {QStringLiteral("flows_arriving"),
              cell.flowsArriving ? QJsonValue(*cell.flowsArriving) : QJsonValue()},
             {QStringLiteral("reboot_requested"), cell.rebootRequested},
+            {QStringLiteral("running_version"), cell.runningVersion.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(cell.runningVersion)},
             {QStringLiteral("verdict"), toString(cell.verdict)},
             {QStringLiteral("sentence"), cell.sentence},
         };
@@ -333,7 +336,55 @@ void VerifyJob::probeFinished()
 {
     m_report = buildVerification(m_nodes, m_targets, m_journal ? &*m_journal : nullptr,
                                  QDateTime::currentDateTimeUtc());
+    if (m_webApi.isConfigured()) {
+        auto *job = new WebApiInfoJob(m_webApi, this);
+        connect(job, &WebApiInfoJob::finished, this, [this, job] {
+            job->deleteLater();
+            webApiFinished(job);
+        });
+        job->start();
+        return;
+    }
     Q_EMIT finished(this);
+}
+
+void VerifyJob::webApiFinished(WebApiInfoJob *job)
+{
+    const QString reported = job->error() == WebApiInfoJob::NoError ? job->version().version : QString();
+    bool applied = false;
+    for (VerificationCell &cell : m_report.cells) {
+        if (cell.component == Component::Server && cell.role != NodeRole::Worker) {
+            applyRunningVersion(cell, reported, job->errorString());
+            applied = true;
+        }
+    }
+    if (!reported.isEmpty() && !applied)
+        m_report.warnings.append(tr("FlowTraq's Web API reports version %1, but no portal was verified.").arg(reported));
+    if (reported.isEmpty())
+        m_report.warnings.append(tr("FlowTraq's Web API could not be asked: %1").arg(job->errorString()));
+    Q_EMIT finished(this);
+}
+
+void applyRunningVersion(VerificationCell &cell, const QString &reported, const QString &error)
+{
+    if (reported.isEmpty()) {
+        cell.sentence += QLatin1Char(' ') + tr("(FlowTraq's Web API was not read: %1)").arg(error);
+        return;
+    }
+    cell.runningVersion = reported;
+    const auto running = Version::parse(reported);
+    const auto target = Version::parse(cell.target);
+    const auto now = Version::parse(cell.versionNow);
+    if (!running || !target || !now)
+        return;
+    if (*now == *target && *running != *target) {
+        cell.verdict = Verdict::RebootNeeded;
+        cell.sentence = tr("The installer registered %1, but FlowTraq still reports %2 through its Web API: "
+                           "a reboot is needed (the version did not change in the running server).")
+                            .arg(cell.versionNow, reported);
+    } else if (*running == *target) {
+        cell.sentence += QLatin1Char(' ') + tr("FlowTraq's Web API confirms %1.").arg(reported);
+    }
 }
 
 } // namespace ft

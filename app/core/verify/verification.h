@@ -5,6 +5,7 @@
 #include "model/nodestatus.h"
 #include "run/runjournal.h"
 #include "model/version.h"
+#include "webapi/webapiinfo.h"
 
 #include <QDateTime>
 #include <QHash>
@@ -40,6 +41,7 @@ struct VerificationCell
     ServiceState service = ServiceState::Unknown; // the node's FlowTraq service
     std::optional<bool> flowsArriving; // server cells of nodes that receive flows
     bool rebootRequested = false;      // the installer exited 3010
+    QString runningVersion;            // what FlowTraq's Web API reports (portal), "" when not asked
     Verdict verdict = Verdict::Failed;
     QString sentence;       // why, for people
 };
@@ -70,6 +72,11 @@ VerificationReport buildVerification(const QList<NodeStatus> &nodes,
                                      const QHash<Component, Version> &targets,
                                      const RunJournal *journal, const QDateTime &now);
 
+// The vendor's rule, with FlowTraq's own Web API: the installer registered the target
+// (versionNow) but the running FlowTraq still reports another version → reboot needed.
+// `reported` is the Web API's version ("" when it could not be read; `error` says why).
+void applyRunningVersion(VerificationCell &cell, const QString &reported, const QString &error);
+
 // The targets a journal's packages name.
 QHash<Component, Version> targetsOf(const RunJournal &journal);
 
@@ -86,6 +93,9 @@ public:
     void setTargets(const QHash<Component, Version> &targets) { m_targets = targets; }
     // Optional: the run whose outcome is verified (copied).
     void setJournal(const RunJournal &journal);
+    // Optional: FlowTraq's Web API on the portal; the portal's server cell then also
+    // checks the version the running FlowTraq reports (applyRunningVersion).
+    void setWebApi(const WebApiSettings &settings) { m_webApi = settings; }
 
     void start();
     const VerificationReport &report() const { return m_report; }
@@ -96,6 +106,7 @@ Q_SIGNALS:
 
 private:
     void probeFinished();
+    void webApiFinished(class WebApiInfoJob *job);
 
     AgentClient *m_client;
     QList<AgentEndpoint> m_endpoints;
@@ -104,6 +115,7 @@ private:
     QList<NodeStatus> m_nodes;
     int m_pending = 0;
     VerificationReport m_report;
+    WebApiSettings m_webApi;
 };
 
 } // namespace ft

@@ -1,4 +1,5 @@
 #include "flowserver.h"
+#include "webapiserver.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -90,6 +91,23 @@ Result FlowServer::start()
         connect(m_udp, &QUdpSocket::readyRead, this, [this] { readDatagrams(); });
     }
 
+    if (m_config.webApi) {
+        m_webApi = new WebApiServer(m_config, [this] {
+            // The running daemon's own facts: its version is the one it started with,
+            // whatever an installer has registered since (LAYOUT.md).
+            return QJsonObject{
+                {QStringLiteral("product"), QStringLiteral("FlowTraq")},
+                {QStringLiteral("server_version"), m_config.version},
+                {QStringLiteral("hostname"), m_config.nodeName},
+                {QStringLiteral("uptime"), m_started.secsTo(QDateTime::currentDateTimeUtc())},
+            };
+        }, this);
+        const auto port = m_webApi->start();
+        if (!port)
+            return makeError(port.error());
+        m_webApiPort = *port;
+    }
+
     m_running = true;
     m_statusTimer.start();
     m_historyTimer.start();
@@ -113,6 +131,8 @@ void FlowServer::stop()
                  m_stats.flowsTotal(), m_stats.datagrams(), m_stats.rejected());
     m_statusTimer.stop();
     m_historyTimer.stop();
+    if (m_webApi)
+        m_webApi->setStopping(true);
     if (m_udp)
         m_udp->close();
     if (m_tcp)
@@ -206,6 +226,7 @@ QJsonObject FlowServer::status() const
             {QStringLiteral("updated"), isoUtc(now)},
             {QStringLiteral("tcp_port"), m_tcp ? int(m_tcp->serverPort()) : int(m_config.tcpPort)},
             {QStringLiteral("flow_port"), m_udp ? int(m_udp->localPort()) : int(m_config.flowPort)},
+            {QStringLiteral("webapi_port"), int(m_webApiPort)},
             {QStringLiteral("datagrams"), m_stats.datagrams()},
             {QStringLiteral("rejected"), m_stats.rejected()},
             {QStringLiteral("flows_total"), m_stats.flowsTotal()},

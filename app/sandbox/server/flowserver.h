@@ -14,6 +14,10 @@ class QTcpServer;
 class QUdpSocket;
 
 namespace ft::sandbox {
+class WebApiServer;
+}
+
+namespace ft::sandbox {
 
 // The stand-in FlowTraq daemon of one installation: counts the flows arriving on its
 // UDP flow port, answers TCP probes with its status, writes run/status.json every
@@ -54,6 +58,8 @@ private:
     FlowHistory m_history;
     QUdpSocket *m_udp = nullptr;
     QTcpServer *m_tcp = nullptr;
+    WebApiServer *m_webApi = nullptr;
+    quint16 m_webApiPort = 0;
     QTimer m_statusTimer;
     QTimer m_historyTimer;
     bool m_running = false;

@@ -67,6 +67,15 @@ Expected<ServerConfig> ServerConfig::load(const QString &installDir)
         return makeError(flowPort.error());
     config.tcpPort = *tcpPort;
     config.flowPort = *flowPort;
+    const auto webApiPort = readPort(settings, QStringLiteral("webapi/port"), 0);
+    if (!webApiPort)
+        return makeError(webApiPort.error());
+    config.webApiPort = *webApiPort;
+    config.webApiUser = settings.value(QStringLiteral("webapi/user")).toString();
+    config.webApiPasswordSha256 = settings.value(QStringLiteral("webapi/password_sha256")).toString().toLatin1().toLower();
+    config.webApi = !config.webApiUser.isEmpty();
+    if (config.webApi && config.webApiPasswordSha256.size() != 64)
+        return makeError(tr("flowtraq.conf: [webapi] needs a user and a password_sha256 (64 hex digits)."));
 
     QFile versionFile(config.path(QStringLiteral("VERSION")));
     if (!versionFile.open(QIODevice::ReadOnly))

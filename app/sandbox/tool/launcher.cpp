@@ -6,6 +6,9 @@
 #include <QCoreApplication>
 #include <QDateTime>
 #include <QDir>
+#include <QSslCertificate>
+#include <QCryptographicHash>
+#include <QSettings>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
@@ -302,6 +305,12 @@ void ClusterLauncher::run()
             abort(created.error());
             return;
         }
+        if (node.role == QLatin1String("portal")) {
+            if (Result webApi = enableWebApi(node.install); !webApi) {
+                abort(webApi.error());
+                return;
+            }
+        }
     }
 
     for (Node &node : m_nodes) {
@@ -431,6 +440,12 @@ void ClusterLauncher::runAgents()
 {
     for (Node &node : m_nodes) {
         QFile::remove(node.install + QStringLiteral("/agent/agent.url"));
+        if (node.flowPort != 0) {
+            // The agent counts the flows itself (a packet socket on the node's flow
+            // port); without CAP_NET_RAW it reports "not measured" with the reason.
+            QSettings conf(node.install + QStringLiteral("/agent/agent.conf"), QSettings::IniFormat);
+            conf.setValue(QStringLiteral("agent/flow_ports"), QString::number(node.flowPort));
+        }
         QProcess process;
         setCommand(process, sibling(QStringLiteral("ftupgrade-agent")),
                    {QStringLiteral("run"), QStringLiteral("--config"), node.install + QStringLiteral("/agent/agent.conf")});
@@ -532,6 +547,49 @@ void ClusterLauncher::startExporter()
     writeClusterFile();
 }
 
+Result ClusterLauncher::enableWebApi(const QString &install)
+{
+    // The portal's FlowTraq Web API (LAYOUT.md): one FlowTraq user with a random
+    // password, kept beside cluster.json like the token (sandbox test data, mode 0600).
+    m_webApiPassword = QString::fromLatin1(QByteArray::number(QRandomGenerator::system()->generate64(), 36)
+                                           + QByteArray::number(QRandomGenerator::system()->generate64(), 36));
+    const QString passwordFile = QDir(m_spec.dir).absoluteFilePath(QStringLiteral("webapi.password"));
+    if (Result written = writeFileAtomically(passwordFile, m_webApiPassword.toUtf8() + '\n'); !written)
+        return written;
+    QFile::setPermissions(passwordFile, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+    const QString confPath = install + QStringLiteral("/flowtraq.conf");
+    QFile conf(confPath);
+    if (!conf.open(QIODevice::ReadOnly))
+        return makeError(tr("Cannot read %1.").arg(confPath));
+    QByteArray ini = conf.readAll();
+    conf.close();
+    ini = setIniValue(ini, QStringLiteral("webapi"), QStringLiteral("port"), QStringLiteral("0"));
+    ini = setIniValue(ini, QStringLiteral("webapi"), QStringLiteral("user"), QStringLiteral("admin"));
+    ini = setIniValue(ini, QStringLiteral("webapi"), QStringLiteral("password_sha256"),
+                      QString::fromLatin1(QCryptographicHash::hash(m_webApiPassword.toUtf8(), QCryptographicHash::Sha256).toHex()));
+    return writeFileAtomically(confPath, ini);
+}
+
+QJsonValue ClusterLauncher::webApiJson() const
+{
+    for (const Node &node : m_nodes) {
+        if (node.role != QLatin1String("portal"))
+            continue;
+        const Expected<QJsonObject> status = readJsonObject(node.install + QStringLiteral("/run/status.json"));
+        QFile cert(node.install + QStringLiteral("/run/webapi.crt"));
+        const int port = status ? status->value(QStringLiteral("webapi_port")).toInt() : 0;
+        if (port == 0 || !cert.open(QIODevice::ReadOnly))
+            return QJsonValue::Null;
+        return QJsonObject{
+            {QStringLiteral("url"), QStringLiteral("https://127.0.0.1:%1").arg(port)},
+            {QStringLiteral("user"), QStringLiteral("admin")},
+            {QStringLiteral("password_file"), QStringLiteral("webapi.password")},
+            {QStringLiteral("fingerprint"), QString::fromLatin1(QSslCertificate(cert.readAll()).digest(QCryptographicHash::Sha256).toHex())},
+        };
+    }
+    return QJsonValue::Null;
+}
+
 void ClusterLauncher::writeClusterFile()
 {
     QJsonArray nodes;
@@ -563,6 +621,7 @@ void ClusterLauncher::writeClusterFile()
         {QStringLiteral("exporter"), m_exporterPid ? QJsonValue(QJsonObject{{QStringLiteral("pid"), m_exporterPid}})
                                                    : QJsonValue(QJsonValue::Null)},
         {QStringLiteral("nodes"), nodes},
+        {QStringLiteral("webapi"), webApiJson()},
     };
     if (m_network)
         m_cluster.insert(QStringLiteral("network"), m_network->toJson());

@@ -107,6 +107,8 @@ private:
     void runAgents();
     void startExporter();
     void writeClusterFile();
+    Result enableWebApi(const QString &install);
+    QJsonValue webApiJson() const;
     void abort(const QString &message);
     QString sibling(const QString &program) const;
     // Program and arguments, run inside the cluster's namespace when there is one.
@@ -116,6 +118,7 @@ private:
     QList<Node> m_nodes;
     QList<LaunchedProcess> m_started;
     QString m_token;
+    QString m_webApiPassword;
     qint64 m_exporterPid = 0;
     int m_agentInitsLeft = 0;
     bool m_agentFailed = false;

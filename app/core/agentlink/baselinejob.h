@@ -1,0 +1,34 @@
+#pragma once
+
+#include "agentlink/agentclient.h"
+
+#include <QStringList>
+
+namespace ft {
+
+// POST /v1/webui/baseline: the agent records the Web UI's files as the baseline of
+// the installed version (API.md). The administrator asks for it when the node has no
+// baseline and its Web UI is as the vendor shipped it.
+class RecordBaselineJob : public AgentJob
+{
+    Q_OBJECT
+public:
+    RecordBaselineJob(AgentClient *client, const AgentEndpoint &endpoint, QObject *parent = nullptr);
+    QString version() const { return m_version; }
+    qint64 files() const { return m_files; }
+
+protected:
+    AgentClient::Request request() const override;
+    Result parseReply(const QByteArray &body) override;
+    std::chrono::milliseconds defaultTimeout() const override { return std::chrono::seconds(120); }
+
+private:
+    QString m_version;
+    qint64 m_files = 0;
+};
+
+// The Web UI files a package will replace (its payload under webui/, relative to the
+// Web UI folder), read from the package's manifest; an error when it cannot be read.
+Expected<QStringList> webUiFilesOfPackage(const QString &packagePath);
+
+} // namespace ft
