@@ -3,7 +3,10 @@
 #include <QCoreApplication>
 #include <QDir>
 #include <QFileInfo>
+#include <QRegularExpression>
 #include <QSettings>
+
+#include <optional>
 
 namespace ft::agent {
 
@@ -37,6 +40,28 @@ QString AgentConfig::certificateFile() const { return QDir(directory()).filePath
 QString AgentConfig::keyFile() const { return QDir(directory()).filePath(QStringLiteral("agent.key")); }
 QString AgentConfig::jobsDir() const { return QDir(directory()).filePath(QStringLiteral("jobs")); }
 QString AgentConfig::urlFile() const { return QDir(directory()).filePath(QStringLiteral("agent.url")); }
+
+QString AgentConfig::flowsDir() const { return QDir(directory()).filePath(QStringLiteral("flows")); }
+
+namespace {
+
+// "1073741824", "512M", "1G": bytes with an optional K, M or G (binary) suffix.
+std::optional<qint64> parseSize(QString text)
+{
+    text = text.trimmed().toUpper();
+    qint64 unit = 1;
+    if (text.endsWith(QLatin1Char('K')) || text.endsWith(QLatin1Char('M')) || text.endsWith(QLatin1Char('G'))) {
+        unit = text.endsWith(QLatin1Char('K')) ? 1024 : text.endsWith(QLatin1Char('M')) ? 1024 * 1024 : 1024 * 1024 * 1024;
+        text.chop(1);
+    }
+    bool ok = false;
+    const qint64 value = text.toLongLong(&ok);
+    if (!ok || value < 0 || value > (qint64(1) << 50) / unit)
+        return std::nullopt;
+    return value * unit;
+}
+
+} // namespace
 
 QString AgentConfig::defaultServiceName(Backend backend)
 {
@@ -92,6 +117,36 @@ Expected<AgentConfig> AgentConfig::load(const QString &file)
     config.serviceName = ini.value(QStringLiteral("agent/service_name"), defaultServiceName(config.backend)).toString();
     config.installerCommand = ini.value(QStringLiteral("agent/installer_command"),
                                         defaultInstallerCommand(config.backend)).toString();
+    const QVariant ports = ini.value(QStringLiteral("agent/flow_ports"));
+    const QStringList portList = ports.typeId() == QMetaType::QStringList
+                                         ? ports.toStringList()
+                                         : ports.toString().split(QLatin1Char(','), Qt::SkipEmptyParts);
+    for (const QString &text : portList) {
+        const int port = text.trimmed().toInt(&ok);
+        if (!ok || port < 1 || port > 65535)
+            return makeError(tr("flow_ports in %1 must list UDP ports (1 to 65535) separated by commas.")
+                                 .arg(QDir::toNativeSeparators(file)));
+        config.flowPorts.append(quint16(port));
+    }
+    if (!ini.contains(QStringLiteral("agent/flow_ports")) && config.backend == Backend::Sandbox) {
+        QSettings node(QDir(config.installDir).filePath(QStringLiteral("flowtraq.conf")), QSettings::IniFormat);
+        const int port = node.value(QStringLiteral("server/flow_port"), 0).toInt();
+        if (port > 0 && port <= 65535)
+            config.flowPorts.append(quint16(port));
+    }
+    if (ini.contains(QStringLiteral("agent/spool_cap"))) {
+        const auto cap = parseSize(ini.value(QStringLiteral("agent/spool_cap")).toString());
+        if (!cap)
+            return makeError(tr("spool_cap in %1 must be a size in bytes, optionally with K, M or G.")
+                                 .arg(QDir::toNativeSeparators(file)));
+        config.spoolCapBytes = *cap;
+    }
+    config.nftProgram = ini.value(QStringLiteral("agent/nft"), config.nftProgram).toString();
+    config.nftTable = ini.value(QStringLiteral("agent/nft_table"), config.nftTable).toString();
+    static const QRegularExpression tableName(QStringLiteral("^[A-Za-z][A-Za-z0-9_]{0,63}$"));
+    if (!tableName.match(config.nftTable).hasMatch())
+        return makeError(tr("nft_table in %1 must be a name of letters, digits and underscores.")
+                             .arg(QDir::toNativeSeparators(file)));
     config.token.salt = ini.value(QStringLiteral("auth/token_salt")).toByteArray();
     config.token.hash = ini.value(QStringLiteral("auth/token_sha256")).toByteArray();
     if (config.token.isNull())

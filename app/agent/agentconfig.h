@@ -27,12 +27,19 @@ struct AgentConfig
     QString serviceName;     // systemd unit or Windows service name
     QString installerCommand; // systemd/windows: command template (see API.md)
     TokenHash token;
+    // Keeping flows while the service is down (FlowKeeper): the node's UDP flow ports
+    // (sandbox: read from flowtraq.conf when not set), the spool's cap, and nftables.
+    QList<quint16> flowPorts;
+    qint64 spoolCapBytes = qint64(1) << 30;
+    QString nftProgram = QStringLiteral("nft");
+    QString nftTable = QStringLiteral("ftupgrade_keep");
 
     QString directory() const;
     QString certificateFile() const;
     QString keyFile() const;
     QString jobsDir() const;
     QString urlFile() const;
+    QString flowsDir() const; // spool files of kept flows
 
     static QString defaultServiceName(Backend backend);
     static QString defaultInstallerCommand(Backend backend);

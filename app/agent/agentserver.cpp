@@ -9,6 +9,7 @@
 #include "stagejob.h"
 #include "tokenauth.h"
 #include "upgradejob.h"
+#include "flowkeeper.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -87,6 +88,17 @@ std::optional<HttpError> queryInteger(const QHttpServerRequest &request, const Q
     return std::nullopt;
 }
 
+FlowKeeper::Settings flowKeeperSettings(const AgentConfig &config)
+{
+    FlowKeeper::Settings settings;
+    settings.flowPorts = config.flowPorts;
+    settings.spoolCapBytes = config.spoolCapBytes;
+    settings.stateDir = config.flowsDir();
+    settings.nftProgram = config.nftProgram;
+    settings.nftTable = config.nftTable;
+    return settings;
+}
+
 } // namespace
 
 // One pending answer. The socket may go away while a long poll or a service action
@@ -145,6 +157,8 @@ Expected<QUrl> AgentServer::start()
         return makeError(opened.error());
     if (!QDir().mkpath(m_config.stagingDir))
         return makeError(tr("Cannot create the staging folder %1.").arg(QDir::toNativeSeparators(m_config.stagingDir)));
+    // A redirect of the flow ports left by a killed agent goes first: flows must reach the service.
+    (void)FlowKeeper::recover(flowKeeperSettings(m_config), m_store.get());
     // Leftovers of downloads cut off by a restart.
     QDir(QDir(m_config.stagingDir).filePath(QStringLiteral(".partial"))).removeRecursively();
 
@@ -444,7 +458,8 @@ void AgentServer::postUpgrade(const QHttpServerRequest &request, const ReplyPtr 
 {
     QJsonObject body;
     if (auto bad = readJsonBody(request, &body,
-                                {QStringLiteral("component"), QStringLiteral("package"), QStringLiteral("timeout_seconds")},
+                                {QStringLiteral("component"), QStringLiteral("package"), QStringLiteral("timeout_seconds"),
+                                 QStringLiteral("keep_flows")},
                                 {QStringLiteral("component"), QStringLiteral("package")})) {
         return reply->error(*bad);
     }
@@ -464,6 +479,9 @@ void AgentServer::postUpgrade(const QHttpServerRequest &request, const ReplyPtr 
         if (auto bad = integerField(body, QStringLiteral("timeout_seconds"), &timeout, 1, 86400))
             return reply->error(*bad);
     }
+    const QJsonValue keepFlows = body.value(QStringLiteral("keep_flows"));
+    if (!keepFlows.isUndefined() && !keepFlows.isBool())
+        return reply->error(400, tr("\"keep_flows\" must be true or false."));
     if (upgradeRunning())
         return reply->error(409, tr("Another upgrade is running on this node (job %1).").arg(m_upgrade->jobId()));
     for (const auto &job : std::as_const(m_stageJobs)) {
@@ -506,6 +524,8 @@ void AgentServer::postUpgrade(const QHttpServerRequest &request, const ReplyPtr 
     if (auto written = m_store->update(record); !written)
         return reply->error(500, written.error());
     auto *job = new UpgradeJob(m_store.get(), record.id, upgrade, m_service.get(), this);
+    if (keepFlows.toBool() && *component == Component::Server)
+        job->setFlowKeeper(new FlowKeeper(flowKeeperSettings(m_config), job));
     m_upgrade = job;
     connect(job, &UpgradeJob::finished, this, [this](UpgradeJob *job) {
         if (m_upgrade == job)

@@ -12,6 +12,7 @@
 
 namespace ft::agent {
 
+class FlowKeeper;
 class JobStore;
 class ServiceBackend;
 
@@ -46,6 +47,8 @@ public:
     ~UpgradeJob() override;
 
     QString jobId() const { return m_jobId; }
+    // Keeps the node's flows while the service is down and replays them after (optional).
+    void setFlowKeeper(FlowKeeper *keeper);
     void start();
     // Cancels before the service is stopped; refused (with a sentence) from then on.
     Result cancel();
@@ -64,6 +67,7 @@ private:
     void onInstallerFinished(std::optional<int> exitCode, const QString &error);
     void startService();
     void check(bool serviceStarted, const QString &startError);
+    void giveBackFlows(bool serviceStarted, const QString &startError);
     void setPhase(const QString &phase, double progress);
     void log(const QString &line, const QString &stream = QStringLiteral("agent"));
     void complete(const QString &state, const QString &error);
@@ -72,6 +76,7 @@ private:
     QString m_jobId;
     Request m_request;
     ServiceBackend *m_service;
+    QPointer<FlowKeeper> m_keeper;
     QPointer<QProcess> m_installer;
     QTimer m_installTimeout;
     QByteArray m_pending[2]; // partial output lines of stdout, stderr
