@@ -31,6 +31,7 @@ QString phaseName(const QString &phase)
         {QStringLiteral("stopping"), QT_TRANSLATE_NOOP("ft::ui::ProgressPane", "Stopping the service")},
         {QStringLiteral("installing"), QT_TRANSLATE_NOOP("ft::ui::ProgressPane", "Installing")},
         {QStringLiteral("starting"), QT_TRANSLATE_NOOP("ft::ui::ProgressPane", "Starting the service")},
+        {QStringLiteral("replaying"), QT_TRANSLATE_NOOP("ft::ui::ProgressPane", "Replaying the flows kept during the outage")},
         {QStringLiteral("checking"), QT_TRANSLATE_NOOP("ft::ui::ProgressPane", "Checking the version")},
         {QStringLiteral("flows"), QT_TRANSLATE_NOOP("ft::ui::ProgressPane", "Waiting for flows to arrive")},
         {QStringLiteral("done"), QT_TRANSLATE_NOOP("ft::ui::ProgressPane", "Done")},

@@ -530,11 +530,14 @@ AgentClient::Request StartUpgradeJob::request() const
     AgentClient::Request call;
     call.verb = "POST";
     call.path = QStringLiteral("/upgrade");
-    call.body = toJson({
+    QJsonObject body{
         {QStringLiteral("component"), toString(m_upgrade.component)},
         {QStringLiteral("package"), m_upgrade.package},
         {QStringLiteral("timeout_seconds"), m_upgrade.timeoutSeconds},
-    });
+    };
+    if (m_upgrade.keepFlows) // only when asked: an older agent refuses fields it does not know
+        body.insert(QStringLiteral("keep_flows"), true);
+    call.body = toJson(body);
     return call;
 }
 

@@ -80,6 +80,7 @@ struct UpgradeRequest
     Component component = Component::Server;
     QString package;     // a staged package's name
     int timeoutSeconds = 1800;
+    bool keepFlows = false; // keep the node's flows during the outage and replay them
 };
 
 struct AgentLogLine

@@ -125,6 +125,7 @@ void StepRunner::run(int index)
     request.component = record.step.component;
     request.package = record.step.packageFile;
     request.timeoutSeconds = timeoutSecondsFor(record);
+    request.keepFlows = record.step.impact.keepFlows;
     auto *job = new StartUpgradeJob(m_context.client, *endpoint, request, this);
     connect(job, &AgentJob::finished, this, [this, job, index] {
         if (job->error() != AgentJob::NoError) {
