@@ -132,6 +132,7 @@ Result RunCommand::parse(const QStringList &arguments)
          tr("n")},
         {QStringLiteral("max-workers-down"), tr("Workers upgraded at the same time (default 1)."), tr("n"),
          QStringLiteral("1")},
+        {QStringLiteral("drop-flows"), tr("Turn \"Keep flows during the outage\" off for this node (repeat for more); it is on for every Linux node that receives flows."), tr("node")},
         {QStringLiteral("installer-timeout"), tr("Seconds an installer may run before the agent stops it "
                                                  "(default: 4 × its estimate, at least 10 min)."),
          tr("seconds")},
@@ -205,6 +206,8 @@ Result RunCommand::parse(const QStringList &arguments)
         return makeError(workers.error());
     PlanOptions planOptions;
     planOptions.maxWorkersDown = *workers;
+    for (const QString &node : m_parser.values(QStringLiteral("drop-flows")))
+        planOptions.dropFlowsOn.insert(node);
     m_session.setPlanOptions(planOptions);
     const QHostAddress address(m_parser.value(QStringLiteral("serve-address")));
     if (address.isNull())
