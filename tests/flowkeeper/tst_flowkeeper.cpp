@@ -254,6 +254,7 @@ private Q_SLOTS:
     void upgradeKeepsEveryFlow();
     void withoutNftTheUpgradeGoesOnAsToday();
     void killedAgentLeavesNoRedirect();
+    void fullSpoolDiskFallsBackToToday();
 
 private:
     struct Node
@@ -508,6 +509,41 @@ void TestFlowKeeper::killedAgentLeavesNoRedirect()
     QCOMPARE(started.status, 200);
     const qint64 before = counter.byExporter().value(m_nets[2]->address());
     QTRY_VERIFY_WITH_TIMEOUT(counter.byExporter().value(m_nets[2]->address()) > before + 200, 30000);
+}
+
+void TestFlowKeeper::fullSpoolDiskFallsBackToToday()
+{
+    auto node = prepare(4);
+    QVERIFY(node);
+    // The agent's spool folder on a 16 KiB file system: full after a few datagrams.
+    const QString spoolDir = QDir(node->agent.dir.path()).filePath(QStringLiteral("agent/flows"));
+    QVERIFY(QDir().mkpath(spoolDir));
+    int code = 0;
+    const QByteArray mounted = run(QStringLiteral("mount"), {QStringLiteral("-t"), QStringLiteral("tmpfs"), QStringLiteral("-o"),
+                                                             QStringLiteral("size=16k"), QStringLiteral("tmpfs"), spoolDir}, &code);
+    if (code != 0)
+        QSKIP(qPrintable(QStringLiteral("Cannot mount a small file system here: ") + QString::fromUtf8(mounted)));
+    auto unmount = qScopeGuard([spoolDir] { run(QStringLiteral("umount"), {QStringLiteral("-l"), spoolDir}); });
+    QProcess exporter;
+    auto stopExporter = qScopeGuard([&exporter] {
+        exporter.terminate();
+        exporter.waitForFinished(5000);
+    });
+    exporter.start(QStringLiteral("nsenter"),
+                   m_nets[2]->in({bin(QStringLiteral("ftsandbox-exporter")), QStringLiteral("--target"),
+                                  QStringLiteral("node=%1:%2@2000").arg(m_nets[2]->nodeAddress()).arg(kFlowPort)}));
+    QVERIFY(exporter.waitForStarted());
+    const QString id = upgrade(*node, true);
+    QVERIFY(!id.isEmpty());
+    QStringList lines;
+    const QJsonObject job = node->client.waitForJob(id, nullptr, &lines, 90000);
+    QCOMPARE(job.value(QStringLiteral("state")).toString(), QStringLiteral("succeeded"));
+    const QStringList said = lines.filter(QStringLiteral("Flows are no longer kept: the spool cannot be written"));
+    QVERIFY2(said.size() == 1, qPrintable(lines.join(QLatin1Char('\n'))));
+    QVERIFY(said.first().contains(QStringLiteral("for inspection")));
+    QVERIFY(!nftTableExists(QStringLiteral("ftupgrade_keep")));
+    QCOMPARE(QDir(spoolDir).entryList({QStringLiteral("*.spool")}).size(), 1); // kept for inspection
+    QVERIFY(lines.filter(QStringLiteral("Replaying")).isEmpty());
 }
 
 int main(int argc, char *argv[])
