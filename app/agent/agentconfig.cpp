@@ -142,6 +142,10 @@ Expected<AgentConfig> AgentConfig::load(const QString &file)
         config.spoolCapBytes = *cap;
     }
     config.nftProgram = ini.value(QStringLiteral("agent/nft"), config.nftProgram).toString();
+    // Sandbox agents share one host: each needs a table of its own, or two parallel
+    // upgrades would replace each other's redirect.
+    if (config.backend == Backend::Sandbox && !config.flowPorts.isEmpty())
+        config.nftTable += QStringLiteral("_%1").arg(config.flowPorts.first());
     config.nftTable = ini.value(QStringLiteral("agent/nft_table"), config.nftTable).toString();
     static const QRegularExpression tableName(QStringLiteral("^[A-Za-z][A-Za-z0-9_]{0,63}$"));
     if (!tableName.match(config.nftTable).hasMatch())

@@ -437,7 +437,7 @@ void TestFlowKeeper::upgradeKeepsEveryFlow()
         QCOMPARE(flows.value(QStringLiteral("state")).toString(), QStringLiteral("replayed"));
         QVERIFY(flows.value(QStringLiteral("kept")).toInteger() > 0);
         QCOMPARE(flows.value(QStringLiteral("replayed")).toInteger(), flows.value(QStringLiteral("kept")).toInteger());
-        QVERIFY(!nftTableExists(QStringLiteral("ftupgrade_keep")));
+        QVERIFY(!nftTableExists(QStringLiteral("ftupgrade_keep_2055")));
     } else {
         const qint64 lost = sentTotal - counter.total();
         const double expected = ratePerSecond * double(outageMs) / 1000.0;
@@ -485,17 +485,17 @@ void TestFlowKeeper::killedAgentLeavesNoRedirect()
                              node->client.get(QStringLiteral("/v1/jobs/%1?since=0").arg(id)).body.contains("Keeping flows: 2") ||
                              node->client.get(QStringLiteral("/v1/jobs/%1?since=0").arg(id)).body.contains("Keeping flows: 3"), 20000);
     qInfo("keeping; killing the agent");
-    QVERIFY(nftTableExists(QStringLiteral("ftupgrade_keep")));
+    QVERIFY(nftTableExists(QStringLiteral("ftupgrade_keep_2055")));
     ::kill(pid_t(node->agent.process->processId()), SIGKILL);
     QVERIFY(node->agent.process->waitForFinished(5000));
-    QVERIFY2(nftTableExists(QStringLiteral("ftupgrade_keep")), "the killed agent's redirect is still there before the restart");
+    QVERIFY2(nftTableExists(QStringLiteral("ftupgrade_keep_2055")), "the killed agent's redirect is still there before the restart");
     const QString spoolDir = QDir(node->agent.dir.path()).filePath(QStringLiteral("agent/flows"));
     QCOMPARE(QDir(spoolDir).entryList({QStringLiteral("*.spool")}).size(), 1);
 
     QCOMPARE(node->agent.start(), QString());
     node->client.bind(node->agent);
     qInfo("agent restarted");
-    QVERIFY(!nftTableExists(QStringLiteral("ftupgrade_keep")));
+    QVERIFY(!nftTableExists(QStringLiteral("ftupgrade_keep_2055")));
     QVERIFY(!QFileInfo::exists(QDir(spoolDir).filePath(QStringLiteral("keeping.json"))));
     QCOMPARE(QDir(spoolDir).entryList({QStringLiteral("*.spool")}).size(), 1); // kept for inspection
     const Response log = node->client.get(QStringLiteral("/v1/jobs/%1?since=0").arg(id));
@@ -541,7 +541,7 @@ void TestFlowKeeper::fullSpoolDiskFallsBackToToday()
     const QStringList said = lines.filter(QStringLiteral("Flows are no longer kept: the spool cannot be written"));
     QVERIFY2(said.size() == 1, qPrintable(lines.join(QLatin1Char('\n'))));
     QVERIFY(said.first().contains(QStringLiteral("for inspection")));
-    QVERIFY(!nftTableExists(QStringLiteral("ftupgrade_keep")));
+    QVERIFY(!nftTableExists(QStringLiteral("ftupgrade_keep_2055")));
     QCOMPARE(QDir(spoolDir).entryList({QStringLiteral("*.spool")}).size(), 1); // kept for inspection
     QVERIFY(lines.filter(QStringLiteral("Replaying")).isEmpty());
 }
