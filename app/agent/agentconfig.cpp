@@ -5,7 +5,10 @@
 #include <QCoreApplication>
 #include <QDir>
 #include <QFileInfo>
+#include <QRegularExpression>
 #include <QSettings>
+
+#include <optional>
 
 namespace ft::agent {
 
@@ -39,6 +42,28 @@ QString AgentConfig::certificateFile() const { return QDir(directory()).filePath
 QString AgentConfig::keyFile() const { return QDir(directory()).filePath(QStringLiteral("agent.key")); }
 QString AgentConfig::jobsDir() const { return QDir(directory()).filePath(QStringLiteral("jobs")); }
 QString AgentConfig::urlFile() const { return QDir(directory()).filePath(QStringLiteral("agent.url")); }
+
+QString AgentConfig::flowsDir() const { return QDir(directory()).filePath(QStringLiteral("flows")); }
+
+namespace {
+
+// "1073741824", "512M", "1G": bytes with an optional K, M or G (binary) suffix.
+std::optional<qint64> parseSize(QString text)
+{
+    text = text.trimmed().toUpper();
+    qint64 unit = 1;
+    if (text.endsWith(QLatin1Char('K')) || text.endsWith(QLatin1Char('M')) || text.endsWith(QLatin1Char('G'))) {
+        unit = text.endsWith(QLatin1Char('K')) ? 1024 : text.endsWith(QLatin1Char('M')) ? 1024 * 1024 : 1024 * 1024 * 1024;
+        text.chop(1);
+    }
+    bool ok = false;
+    const qint64 value = text.toLongLong(&ok);
+    if (!ok || value < 0 || value > (qint64(1) << 50) / unit)
+        return std::nullopt;
+    return value * unit;
+}
+
+} // namespace
 
 QString AgentConfig::defaultServiceName(Backend backend)
 {
@@ -127,6 +152,14 @@ Expected<AgentConfig> AgentConfig::load(const QString &file)
     }
     config.rebootRequiredFile = ini.value(QStringLiteral("agent/reboot_required_file"),
                                           defaultRebootRequiredFile(config.backend)).toString();
+    if (ini.contains(QStringLiteral("agent/spool_cap"))) {
+        const auto cap = parseSize(ini.value(QStringLiteral("agent/spool_cap")).toString());
+        if (!cap)
+            return makeError(tr("spool_cap in %1 must be a size in bytes, optionally with K, M or G.")
+                                 .arg(QDir::toNativeSeparators(file)));
+        config.spoolCapBytes = *cap;
+    }
+    config.nftProgram = ini.value(QStringLiteral("agent/nft"), config.nftProgram).toString();
     config.token.salt = ini.value(QStringLiteral("auth/token_salt")).toByteArray();
     config.token.hash = ini.value(QStringLiteral("auth/token_sha256")).toByteArray();
     if (config.token.isNull())
@@ -136,6 +169,22 @@ Expected<AgentConfig> AgentConfig::load(const QString &file)
     if (!sources)
         return makeError(tr("%1: %2").arg(QDir::toNativeSeparators(file), sources.error()));
     config.sources = *sources;
+    if (!ini.contains(QStringLiteral("agent/flow_ports")) && config.backend == Backend::Sandbox) {
+        // An older sandbox node without flow_ports: its daemon's own flow port.
+        QSettings node(QDir(config.installDir).filePath(QStringLiteral("flowtraq.conf")), QSettings::IniFormat);
+        const int port = node.value(QStringLiteral("server/flow_port"), 0).toInt();
+        if (port > 0 && port <= 65535)
+            config.sources.flowPorts.append(quint16(port));
+    }
+    // Sandbox agents share one host: each needs a table of its own, or two parallel
+    // upgrades would replace each other's redirect.
+    if (config.backend == Backend::Sandbox && !config.sources.flowPorts.isEmpty())
+        config.nftTable += QStringLiteral("_%1").arg(config.sources.flowPorts.first());
+    config.nftTable = ini.value(QStringLiteral("agent/nft_table"), config.nftTable).toString();
+    static const QRegularExpression tableName(QStringLiteral("^[A-Za-z][A-Za-z0-9_]{0,63}$"));
+    if (!tableName.match(config.nftTable).hasMatch())
+        return makeError(tr("nft_table in %1 must be a name of letters, digits and underscores.")
+                             .arg(QDir::toNativeSeparators(file)));
     return config;
 }
 

@@ -36,12 +36,18 @@ struct AgentConfig
     QString rebootRequiredFile;
     TokenHash token;
     NodeSourcesConfig sources; // versions, flow ports, Web UI folder (nodesources.h)
+    // Keeping flows while the service is down (FlowKeeper) on sources.flowPorts: the
+    // spool's cap, and nftables.
+    qint64 spoolCapBytes = qint64(1) << 30;
+    QString nftProgram = QStringLiteral("nft");
+    QString nftTable = QStringLiteral("ftupgrade_keep");
 
     QString directory() const;
     QString certificateFile() const;
     QString keyFile() const;
     QString jobsDir() const;
     QString urlFile() const;
+    QString flowsDir() const; // spool files of kept flows
 
     static QString defaultServiceName(Backend backend);
     static QString defaultInstallerCommand(Backend backend);

@@ -13,6 +13,7 @@
 #include "stagejob.h"
 #include "tokenauth.h"
 #include "upgradejob.h"
+#include "flowkeeper.h"
 #include "filestreamer.h"
 #include "uploadstore.h"
 #include "versionsources.h"
@@ -105,6 +106,17 @@ std::string portList(const QList<quint16> &ports)
     return list.join(QLatin1Char(',')).toStdString();
 }
 
+FlowKeeper::Settings flowKeeperSettings(const AgentConfig &config)
+{
+    FlowKeeper::Settings settings;
+    settings.flowPorts = config.sources.flowPorts;
+    settings.spoolCapBytes = config.spoolCapBytes;
+    settings.stateDir = config.flowsDir();
+    settings.nftProgram = config.nftProgram;
+    settings.nftTable = config.nftTable;
+    return settings;
+}
+
 } // namespace
 
 // One pending answer. The socket may go away while a long poll or a service action
@@ -164,6 +176,8 @@ Expected<QUrl> AgentServer::start()
         return makeError(opened.error());
     if (!QDir().mkpath(m_config.stagingDir))
         return makeError(tr("Cannot create the staging folder %1.").arg(QDir::toNativeSeparators(m_config.stagingDir)));
+    // A redirect of the flow ports left by a killed agent goes first: flows must reach the service.
+    (void)FlowKeeper::recover(flowKeeperSettings(m_config), m_store.get());
     // Leftovers of downloads cut off by a restart.
     QDir(QDir(m_config.stagingDir).filePath(QStringLiteral(".partial"))).removeRecursively();
 
@@ -561,7 +575,7 @@ void AgentServer::postUpgrade(const QHttpServerRequest &request, const ReplyPtr 
     QJsonObject body;
     if (auto bad = readJsonBody(request, &body,
                                 {QStringLiteral("component"), QStringLiteral("package"), QStringLiteral("timeout_seconds"),
-                                 QStringLiteral("installer_arguments")},
+                                 QStringLiteral("installer_arguments"), QStringLiteral("keep_flows")},
                                 {QStringLiteral("component"), QStringLiteral("package")})) {
         return reply->error(*bad);
     }
@@ -594,6 +608,9 @@ void AgentServer::postUpgrade(const QHttpServerRequest &request, const ReplyPtr 
             switches.append(argument.toString());
         }
     }
+    const QJsonValue keepFlows = body.value(QStringLiteral("keep_flows"));
+    if (!keepFlows.isUndefined() && !keepFlows.isBool())
+        return reply->error(400, tr("\"keep_flows\" must be true or false."));
     if (upgradeRunning())
         return reply->error(409, tr("Another upgrade is running on this node (job %1).").arg(m_upgrade->jobId()));
     for (const auto &job : std::as_const(m_stageJobs)) {
@@ -659,6 +676,8 @@ void AgentServer::postUpgrade(const QHttpServerRequest &request, const ReplyPtr 
     if (auto written = m_store->update(record); !written)
         return reply->error(500, written.error());
     auto *job = new UpgradeJob(m_store.get(), record.id, upgrade, m_service.get(), this);
+    if (keepFlows.toBool() && *component == Component::Server)
+        job->setFlowKeeper(new FlowKeeper(flowKeeperSettings(m_config), job));
     m_upgrade = job;
     connect(job, &UpgradeJob::finished, this, [this, componentText](UpgradeJob *job) {
         if (m_upgrade == job)

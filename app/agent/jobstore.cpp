@@ -82,6 +82,8 @@ QJsonObject JobRecord::toJson() const
     };
     if (!url.isEmpty())
         json.insert(QStringLiteral("url"), url);
+    if (!flows.isEmpty())
+        json.insert(QStringLiteral("flows"), flows);
     return json;
 }
 
@@ -114,6 +116,7 @@ Expected<JobRecord> JobRecord::fromJson(const QJsonObject &json)
     r.error = json.value(QStringLiteral("error")).toString();
     r.logLines = json.value(QStringLiteral("log_lines")).toInteger();
     r.phases = json.value(QStringLiteral("phases")).toArray();
+    r.flows = json.value(QStringLiteral("flows")).toObject();
     return r;
 }
 

@@ -51,6 +51,7 @@ struct JobRecord
     QString error;
     qint64 logLines = 0;
     QJsonArray phases; // [{"phase": "stopping", "started": "…"}, …] in the order they ran
+    QJsonObject flows; // upgrade with keep_flows: FlowKeeper::summary(); empty otherwise
 
 
     bool isActive() const;

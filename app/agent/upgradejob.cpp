@@ -7,6 +7,7 @@
 #include "packages/package.h"
 #include "servicebackend.h"
 #include "fasthash.h"
+#include "flowkeeper.h"
 
 #include <QCoreApplication>
 #include <QDateTime>
@@ -118,9 +119,35 @@ void UpgradeJob::verify()
     watcher->setFuture(QtConcurrent::run([path = m_request.packagePath] { return sha256OfFileFast(path); }));
 }
 
+void UpgradeJob::setFlowKeeper(FlowKeeper *keeper)
+{
+    m_keeper = keeper;
+    connect(keeper, &FlowKeeper::message, this, [this](const QString &line) { log(line); });
+    connect(keeper, &FlowKeeper::progress, this, [this](double share) {
+        m_store->setProgress(m_jobId, kStarting + (kChecking - kStarting) * (0.5 + share / 2), 0, 0);
+    });
+}
+
+void UpgradeJob::giveBackFlows(bool serviceStarted, const QString &startError)
+{
+    setPhase(QStringLiteral("replaying"), kStarting + (kChecking - kStarting) / 2);
+    connect(m_keeper, &FlowKeeper::finished, this, [this, serviceStarted, startError] {
+        JobRecord record = *m_store->job(m_jobId);
+        record.flows = m_keeper->summary();
+        (void)m_store->update(record);
+        check(serviceStarted, startError);
+    }, Qt::SingleShotConnection);
+    m_keeper->giveBack(serviceStarted);
+}
+
 void UpgradeJob::stopService()
 {
     setPhase(QStringLiteral("stopping"), kStopping);
+    if (m_keeper) {
+        if (auto kept = m_keeper->takeOver(m_jobId); !kept)
+            log(tr("Flows are not kept during this outage: %1. The upgrade goes on as without the option; "
+                   "flows sent while the service is down are lost.").arg(kept.error()));
+    }
     log(tr("Stopping the service %1.").arg(m_service->serviceName()));
     ServiceOperation *op = m_service->stopService(this);
     connect(op, &ServiceOperation::message, this, [this](const QString &line) { log(line); });
@@ -309,7 +336,11 @@ void UpgradeJob::startService()
             log(op->errorString());
         else
             log(tr("The service is running."));
-        check(!op->hasError() && op->state() == ServiceState::Running, op->errorString());
+        const bool running = !op->hasError() && op->state() == ServiceState::Running;
+        if (m_keeper && m_keeper->isKeeping())
+            giveBackFlows(running, op->errorString());
+        else
+            check(running, op->errorString());
     });
     op->start();
 }

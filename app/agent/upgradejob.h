@@ -14,6 +14,7 @@
 
 namespace ft::agent {
 
+class FlowKeeper;
 class JobStore;
 class ServiceBackend;
 
@@ -53,6 +54,8 @@ public:
     ~UpgradeJob() override;
 
     QString jobId() const { return m_jobId; }
+    // Keeps the node's flows while the service is down and replays them after (optional).
+    void setFlowKeeper(FlowKeeper *keeper);
     void start();
     // Cancels before the service is stopped; refused (with a sentence) from then on.
     Result cancel();
@@ -73,6 +76,7 @@ private:
     void tailInstallerLog(bool flushAll = false);
     void startService();
     void check(bool serviceStarted, const QString &startError);
+    void giveBackFlows(bool serviceStarted, const QString &startError);
     void setPhase(const QString &phase, double progress);
     void log(const QString &line, const QString &stream = QStringLiteral("agent"));
     void complete(const QString &state, const QString &error);
@@ -81,6 +85,7 @@ private:
     QString m_jobId;
     Request m_request;
     ServiceBackend *m_service;
+    QPointer<FlowKeeper> m_keeper;
     QPointer<QProcess> m_installer;
     QTimer m_installTimeout;
     QByteArray m_pending[2]; // partial output lines of stdout, stderr

@@ -96,6 +96,7 @@ Result PlanCommand::parse(const QStringList &arguments)
     m_parser.addOption({QStringLiteral("max-workers-down"),
                         tr("Workers upgraded at the same time (default 1)."), tr("n"),
                         QStringLiteral("1")});
+    m_parser.addOption({QStringLiteral("drop-flows"), tr("Turn \"Keep flows during the outage\" off for this node (repeat for more); it is on for every Linux node that receives flows."), tr("node")});
     m_parser.addOption({QStringLiteral("start"),
                         tr("When the upgrade is to start (ISO 8601, default now)."), tr("time")});
     m_parser.addOption({QStringLiteral("export"),
@@ -121,6 +122,8 @@ Result PlanCommand::parse(const QStringList &arguments)
         if (const auto format = planFormatForPath(m_parser.value(QStringLiteral("export"))); !format)
             return makeError(format.error());
     }
+    for (const QString &node : m_parser.values(QStringLiteral("drop-flows")))
+        options.dropFlowsOn.insert(node);
     m_session.setPlanOptions(options);
     return {};
 }

@@ -136,6 +136,7 @@ Result RunCommand::parse(const QStringList &arguments)
          tr("n")},
         {QStringLiteral("max-workers-down"), tr("Workers upgraded at the same time (default 1)."), tr("n"),
          QStringLiteral("1")},
+        {QStringLiteral("drop-flows"), tr("Turn \"Keep flows during the outage\" off for this node (repeat for more); it is on for every Linux node that receives flows."), tr("node")},
         {QStringLiteral("installer-timeout"), tr("Seconds an installer may run before the agent stops it "
                                                  "(default: 4 × its estimate, at least 10 min)."),
          tr("seconds")},
@@ -230,6 +231,8 @@ Result RunCommand::parse(const QStringList &arguments)
     PlanOptions planOptions;
     planOptions.maxWorkersDown = *workers;
     planOptions.canaryNode = m_parser.value(QStringLiteral("canary"));
+    for (const QString &node : m_parser.values(QStringLiteral("drop-flows")))
+        planOptions.dropFlowsOn.insert(node);
     m_session.setPlanOptions(planOptions);
     const auto delivery = parsePackageDelivery(m_parser.value(QStringLiteral("delivery")));
     if (!delivery)

@@ -24,6 +24,7 @@ UpgradePlan samplePlan(const QString &oddName = QStringLiteral("w<b>&amp;\"x\", 
                             worker("w2"), worker("w3", "6.3.0-1500")};
     PlanOptions options;
     options.startTime = kStart;
+    options.dropFlowsOn = {oddName, QStringLiteral("portal")}; // flows lost, as without keeping them
     return UpgradePlanner().plan(nodes, target(), options);
 }
 

@@ -61,6 +61,8 @@ private Q_SLOTS:
     void mixedBeforeStartOpensWindowAtZero();
     void impactSentencesAndFlowsLost();
     void windowsNodesUseWindowsDefaults();
+    void keptFlowsAreNotLost_data();
+    void keptFlowsAreNotLost();
     void measuredHistoryIsPreferred();
     void unreachablePortalIsSkippedAndBlocked();
     void windowsPackageOnLinuxNodes();
@@ -287,7 +289,9 @@ void tst_Planner::impactSentencesAndFlowsLost()
 {
     QList<NodeStatus> nodes{withFlows(portal(), 50), withFlows(worker("w1"), 100), worker("w2"),
                             withNbi(worker("w3"))};
-    const UpgradePlan plan = UpgradePlanner().plan(nodes, target(), options());
+    PlanOptions dropping = options();
+    dropping.dropFlowsOn = {QStringLiteral("w1"), QStringLiteral("portal")}; // "Keep flows" turned off
+    const UpgradePlan plan = UpgradePlanner().plan(nodes, target(), dropping);
     QCOMPARE(describeWaves(plan),
              QStringLiteral("server:w1 | server:w2 | server:w3 | server:portal | nbi:w3 | "
                             "webui:portal"));
@@ -318,6 +322,35 @@ void tst_Planner::impactSentencesAndFlowsLost()
     QVERIFY(webUi.impact.sentence.contains("No Web UI"));
 
     QCOMPARE(plan.totalFlowsLost, 31'500);
+}
+
+void tst_Planner::keptFlowsAreNotLost_data()
+{
+    QTest::addColumn<bool>("windows");
+    QTest::addColumn<bool>("turnedOff");
+    QTest::addColumn<bool>("kept");
+    QTest::newRow("linux, default") << false << false << true;
+    QTest::newRow("linux, turned off") << false << true << false;
+    QTest::newRow("windows") << true << false << false;
+}
+
+void tst_Planner::keptFlowsAreNotLost()
+{
+    QFETCH(bool, windows);
+    QFETCH(bool, turnedOff);
+    QFETCH(bool, kept);
+    QList<NodeStatus> nodes{portal(), withFlows(worker("w1", "6.2.1-1200", windows ? OsKind::Windows : OsKind::Linux), 100)};
+    PlanOptions o = options();
+    if (turnedOff)
+        o.dropFlowsOn = {QStringLiteral("w1")};
+    const UpgradePlan plan = UpgradePlanner().plan(nodes, target(false, false), o);
+    const PlanStep w1 = plan.waves.at(0).steps.first();
+    QCOMPARE(w1.node, QStringLiteral("w1"));
+    QCOMPARE(w1.impact.keepFlows, kept);
+    QCOMPARE(w1.impact.flowsLost == 0, kept);
+    QCOMPARE(plan.totalFlowsLost == 0, kept);
+    QCOMPARE(w1.impact.sentence.contains("0 expected lost (kept and replayed)"), kept);
+    QCOMPARE(w1.impact.sentence.contains("not available on Windows nodes"), windows);
 }
 
 void tst_Planner::windowsNodesUseWindowsDefaults()

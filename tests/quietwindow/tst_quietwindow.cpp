@@ -168,8 +168,13 @@ void tst_QuietWindow::outagesFromAPlan()
                                   worker("w2")};
     PlanOptions options;
     options.startTime = kNow;
+    options.dropFlowsOn = {QStringLiteral("portal"), QStringLiteral("w1")}; // not kept: they lose flows
     const UpgradePlan plan = UpgradePlanner().plan(nodes, target(false), options);
     const QList<NodeOutage> outages = flowOutages(plan);
+    PlanOptions keeping = options;
+    keeping.dropFlowsOn.clear();
+    // Kept and replayed: no outage loses flows, whenever it starts.
+    QVERIFY(flowOutages(UpgradePlanner().plan(nodes, target(false), keeping)).isEmpty());
     // w2 receives no flows; the portal does (at no rate right now) and counts.
     QCOMPARE(outages.size(), 2);
     QCOMPARE(outages.at(0).node, QStringLiteral("w1"));

@@ -309,10 +309,12 @@ void PlanPage::fillSteps()
             item->setText(2, formatDuration(step.estimate.outageMs));
             item->setText(3, step.impact.sentence);
             item->setToolTip(3, step.impact.sentence);
-            item->setText(4, step.impact.receivesFlows ? flowsText(step.impact.flowsLost) : QString());
+            item->setText(4, !step.impact.receivesFlows ? QString()
+                             : step.impact.keepFlows ? tr("0 expected (kept and replayed)")
+                                                     : flowsText(step.impact.flowsLost));
             item->setText(5, step.estimate.basis);
             item->setToolTip(5, step.estimate.basis);
-            if (step.impact.receivesFlows)
+            if (step.impact.receivesFlows && !step.impact.keepFlows)
                 item->setIcon(4, warningIcon());
         }
     }

@@ -539,6 +539,8 @@ AgentClient::Request StartUpgradeJob::request() const
     };
     if (!m_upgrade.installerArguments.isEmpty())
         body.insert(QStringLiteral("installer_arguments"), QJsonArray::fromStringList(m_upgrade.installerArguments));
+    if (m_upgrade.keepFlows) // only when asked: an older agent refuses fields it does not know
+        body.insert(QStringLiteral("keep_flows"), true);
     call.body = toJson(body);
     return call;
 }

@@ -84,6 +84,7 @@ struct UpgradeRequest
     // Silent-install arguments typed on the Packages page (.exe, .sh/.bin/.run);
     // sent only when there are some.
     QStringList installerArguments;
+    bool keepFlows = false; // keep the node's flows during the outage and replay them
 };
 
 struct AgentLogLine

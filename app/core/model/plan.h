@@ -16,7 +16,10 @@ struct StepImpact
 {
     bool receivesFlows = false;
     double flowsPerSecond = 0; // the node's rate at discovery (last minute)
-    qint64 flowsLost = 0;      // flowsPerSecond × the estimated outage
+    qint64 flowsLost = 0;      // flowsPerSecond × the estimated outage; 0 when kept
+    // "Keep flows during the outage": the node's agent keeps the flows it receives while
+    // the service is down and replays them from the exporters' own addresses (Linux).
+    bool keepFlows = false;
     QString sentence;          // for users: "No queries at all for about 4 min …"
 };
 

@@ -69,7 +69,9 @@ NoticeFacts noticeFactsFromPlan(const UpgradePlan &plan, const NoticeFactsOption
             const QDateTime downFrom = start.addMSecs(step.startOffsetMs);
             const qint64 outageMs = step.estimate.outageMs;
             periods.append({kindOf(step), downFrom, downFrom.addMSecs(outageMs), {step.node}});
-            if (step.component == Component::Server && step.impact.receivesFlows && outageMs > 0) {
+            // A node whose flows are kept and replayed has no gap in its flow data.
+            if (step.component == Component::Server && step.impact.receivesFlows && !step.impact.keepFlows
+                && outageMs > 0) {
                 const int minutes = std::max(1, int(std::ceil(double(outageMs) / 60000.0)));
                 facts.flowGaps.append({step.node, minutes, downFrom});
             }

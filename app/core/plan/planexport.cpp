@@ -56,6 +56,7 @@ QJsonObject stepToJson(const PlanStep &step)
                   QJsonObject{{QStringLiteral("receives_flows"), step.impact.receivesFlows},
                               {QStringLiteral("flows_per_second"), step.impact.flowsPerSecond},
                               {QStringLiteral("flows_lost"), step.impact.flowsLost},
+                              {QStringLiteral("keep_flows"), step.impact.keepFlows},
                               {QStringLiteral("sentence"), step.impact.sentence}});
     return object;
 }
@@ -116,6 +117,7 @@ Expected<PlanStep> stepFromJson(const QJsonObject &object)
     step.impact.receivesFlows = impact.value(QLatin1String("receives_flows")).toBool();
     step.impact.flowsPerSecond = impact.value(QLatin1String("flows_per_second")).toDouble();
     step.impact.flowsLost = impact.value(QLatin1String("flows_lost")).toInteger();
+    step.impact.keepFlows = impact.value(QLatin1String("keep_flows")).toBool();
     step.impact.sentence = impact.value(QLatin1String("sentence")).toString();
     return step;
 }

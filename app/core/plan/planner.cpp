@@ -22,10 +22,13 @@ QString rateText(double perSecond)
     return QLocale().toString(perSecond, 'f', perSecond < 10 ? 1 : 0);
 }
 
-QString flowSentence(const NodeStatus &node, const DurationEstimate &estimate, qint64 lost)
+QString flowSentence(const NodeStatus &node, const DurationEstimate &estimate, qint64 lost, bool kept)
 {
     if (!node.receivesFlows)
         return tr("No flow data is lost: %1 receives none directly.").arg(node.name);
+    if (kept)
+        return tr("Flow records sent to %1 while it is down are kept by its agent and replayed from the "
+                  "exporters' own addresses: 0 expected lost (kept and replayed).").arg(node.name);
     if (!node.flowRateMeasured)
         return tr("%1 receives flow data, but its rate is not measured (%2), so the loss cannot be "
                   "estimated.")
@@ -34,9 +37,12 @@ QString flowSentence(const NodeStatus &node, const DurationEstimate &estimate, q
         return tr("%1 receives flow data, but none arrived in the last minute, so no loss is "
                   "expected.")
             .arg(node.name);
-    return tr("About %1 flow records sent to %2 are lost (%3 flows/s × %4).")
+    QString sentence = tr("About %1 flow records sent to %2 are lost (%3 flows/s × %4).")
         .arg(flowsText(lost), node.name, rateText(node.flowsPerSecond),
              formatDuration(estimate.outageMs));
+    if (node.os == OsKind::Windows)
+        sentence += QLatin1Char(' ') + tr("Keeping flows during the outage is not available on Windows nodes.");
+    return sentence;
 }
 
 QString skipReason(const NodeStatus &node, Component component, const PackageChoice &choice)
@@ -110,7 +116,8 @@ int effectiveWorkersDown(int requested, int workerCount, QStringList &warnings)
 
 } // namespace
 
-StepImpact impactOf(const NodeStatus &node, Component component, const DurationEstimate &estimate)
+StepImpact impactOf(const NodeStatus &node, Component component, const DurationEstimate &estimate,
+                    bool keepFlowsWanted)
 {
     StepImpact impact;
     const QString duration = formatDuration(estimate.outageMs);
@@ -118,7 +125,8 @@ StepImpact impactOf(const NodeStatus &node, Component component, const DurationE
     case Component::Server: {
         impact.receivesFlows = node.receivesFlows;
         impact.flowsPerSecond = node.receivesFlows ? node.flowsPerSecond : 0;
-        impact.flowsLost = flowsLost(impact.flowsPerSecond, estimate.outageMs);
+        impact.keepFlows = keepFlowsWanted && node.receivesFlows && node.os == OsKind::Linux;
+        impact.flowsLost = impact.keepFlows ? 0 : flowsLost(impact.flowsPerSecond, estimate.outageMs);
         QString users;
         switch (node.role) {
         case NodeRole::Worker:
@@ -134,7 +142,7 @@ StepImpact impactOf(const NodeStatus &node, Component component, const DurationE
             users = tr("FlowTraq on %1 answers no queries for about %2.").arg(node.name, duration);
             break;
         }
-        impact.sentence = users + QLatin1Char(' ') + flowSentence(node, estimate, impact.flowsLost);
+        impact.sentence = users + QLatin1Char(' ') + flowSentence(node, estimate, impact.flowsLost, impact.keepFlows);
         break;
     }
     case Component::Nbi:
@@ -244,7 +252,7 @@ UpgradePlan UpgradePlanner::plan(const QList<NodeStatus> &input, const UpgradeTa
                 continue;
             }
             step.estimate = estimateFor(node, component, options.clusterId);
-            step.impact = impactOf(node, component, step.estimate);
+            step.impact = impactOf(node, component, step.estimate, !options.dropFlowsOn.contains(node.name));
             switch (component) {
             case Component::Server:
                 (node.role == NodeRole::Worker ? workerServers : portalServers).append(step);

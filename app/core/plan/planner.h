@@ -1,5 +1,7 @@
 #pragma once
 
+#include <QSet>
+
 #include "plan/estimate.h"
 #include "model/nodestatus.h"
 #include "model/plan.h"
@@ -24,6 +26,9 @@ struct PlanOptions
     QString clusterId;    // key of this cluster in the duration history
     // A worker to upgrade first, alone, with a halt for confirmation after it.
     QString canaryNode;
+    // Nodes where "Keep flows during the outage" is turned off; on by default wherever
+    // the node can (a Linux node that receives flows).
+    QSet<QString> dropFlowsOn;
 };
 
 // Orders a rolling upgrade from what discovery found: stage everything first, then
@@ -53,6 +58,7 @@ private:
 };
 
 // The sentence for users about one step, and the flows it loses.
-StepImpact impactOf(const NodeStatus &node, Component component, const DurationEstimate &estimate);
+StepImpact impactOf(const NodeStatus &node, Component component, const DurationEstimate &estimate,
+                    bool keepFlowsWanted = true);
 
 } // namespace ft

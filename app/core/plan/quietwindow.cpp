@@ -24,7 +24,8 @@ QList<NodeOutage> flowOutages(const UpgradePlan &plan)
     QList<NodeOutage> outages;
     for (const PlanWave &wave : plan.waves) {
         for (const PlanStep &step : wave.steps) {
-            if (step.skipped || step.component != Component::Server || !step.impact.receivesFlows)
+            if (step.skipped || step.component != Component::Server || !step.impact.receivesFlows
+                || step.impact.keepFlows) // kept and replayed: nothing lost whenever it runs
                 continue;
             outages.append({step.node, step.startOffsetMs, step.estimate.outageMs,
                             step.impact.flowsPerSecond});

@@ -127,6 +127,7 @@ void StepRunner::run(int index)
     request.timeoutSeconds = timeoutSecondsFor(record);
     if (const RunPackage *package = m_context.journal.package(record.step.packageFile))
         request.installerArguments = package->installerArguments;
+    request.keepFlows = record.step.impact.keepFlows;
     auto *job = new StartUpgradeJob(m_context.client, *endpoint, request, this);
     connect(job, &AgentJob::finished, this, [this, job, index] {
         if (job->error() != AgentJob::NoError) {

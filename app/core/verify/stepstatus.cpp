@@ -50,6 +50,7 @@ QString phaseDisplayName(const QString &phase)
         {QStringLiteral("stopping"), QT_TRANSLATE_NOOP("ft::StepStatus", "Stopping the service")},
         {QStringLiteral("installing"), QT_TRANSLATE_NOOP("ft::StepStatus", "Installing")},
         {QStringLiteral("starting"), QT_TRANSLATE_NOOP("ft::StepStatus", "Starting the service")},
+        {QStringLiteral("replaying"), QT_TRANSLATE_NOOP("ft::StepStatus", "Replaying the flows kept during the outage")},
         {QStringLiteral("checking"), QT_TRANSLATE_NOOP("ft::StepStatus", "Checking the version")},
         {QStringLiteral("flows"), QT_TRANSLATE_NOOP("ft::StepStatus", "Waiting for flows to arrive")},
         {QStringLiteral("done"), QT_TRANSLATE_NOOP("ft::StepStatus", "Done")},

@@ -185,6 +185,13 @@ void FlowServer::readDatagrams()
             continue;
         }
         m_stats.addFlows(result->protocol, result->flows, now);
+        {
+            QHostAddress sender = datagram.senderAddress();
+            bool isV4 = false;
+            if (const quint32 v4 = sender.toIPv4Address(&isV4); isV4)
+                sender = QHostAddress(v4); // "::ffff:10.0.0.1" from a dual-stack socket is 10.0.0.1
+            m_stats.addExporterFlows(sender.toString(), result->flows);
+        }
         if (result->deferredSets > 0) {
             m_deferredSets += result->deferredSets;
             spdlog::debug("{} data set(s) from {} (source id {}) wait for their template.",
@@ -217,6 +224,9 @@ QJsonObject FlowServer::status() const
     const QDateTime now = QDateTime::currentDateTimeUtc();
     const qint64 nowMsecs = now.toMSecsSinceEpoch();
     const QDateTime lastFlow = m_stats.lastFlowAt();
+    QJsonObject byExporter;
+    for (auto it = m_stats.byExporter().cbegin(); it != m_stats.byExporter().cend(); ++it)
+        byExporter.insert(it.key(), it.value());
     return QJsonObject{
             {QStringLiteral("pid"), QCoreApplication::applicationPid()},
             {QStringLiteral("version"), m_config.version},
@@ -241,6 +251,7 @@ QJsonObject FlowServer::status() const
                      {flow::toString(Protocol::NetFlow9), m_stats.flows(Protocol::NetFlow9)},
                      {flow::toString(Protocol::Ipfix), m_stats.flows(Protocol::Ipfix)},
              }},
+            {QStringLiteral("by_exporter"), byExporter},
     };
 }
 

@@ -10,6 +10,18 @@ FlowStats::FlowStats(qint64 startedMsecs)
     m_slotSecond.fill(-1);
 }
 
+void FlowStats::addExporterFlows(const QString &address, int flows)
+{
+    if (flows <= 0)
+        return;
+    auto it = m_byExporter.find(address);
+    if (it == m_byExporter.end() && m_byExporter.size() >= kMaxExporters)
+        it = m_byExporter.insert(QStringLiteral("other"), m_byExporter.value(QStringLiteral("other")));
+    else if (it == m_byExporter.end())
+        it = m_byExporter.insert(address, 0);
+    *it += flows;
+}
+
 void FlowStats::addFlows(flow::Protocol protocol, int flows, qint64 nowMsecs)
 {
     if (flows <= 0)

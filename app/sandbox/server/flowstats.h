@@ -20,6 +20,12 @@ public:
     void addDatagram() { ++m_datagrams; }
     void addRejected() { ++m_rejected; }
     void addFlows(flow::Protocol protocol, int flows, qint64 nowMsecs);
+    // Flows per exporter address (as the datagram's source), so a replay that arrives
+    // from the wrong address shows as another exporter. At most kMaxExporters addresses;
+    // flows of any further one are summed under "other".
+    void addExporterFlows(const QString &address, int flows);
+    const QMap<QString, qint64> &byExporter() const { return m_byExporter; }
+    static constexpr int kMaxExporters = 1000;
     // Makes the current hour exist (with 0 flows) while the daemon listens for flows, so
     // a quiet hour is recorded as quiet rather than missing.
     void touchHour(qint64 nowMsecs);
@@ -52,6 +58,7 @@ private:
     std::array<qint64, kSlots> m_slotSecond{};
     QDateTime m_lastFlowAt;
     QMap<qint64, qint64> m_hours;
+    QMap<QString, qint64> m_byExporter;
 };
 
 } // namespace ft::sandbox

@@ -1,0 +1,483 @@
+#include "flowkeeper.h"
+
+#include "jobstore.h"
+#include "rawreplay.h"
+#include "support/logging.h"
+
+#include <QCoreApplication>
+#include <QDateTime>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QFutureWatcher>
+#include <QJsonDocument>
+#include <QLocale>
+#include <QNetworkDatagram>
+#include <QRandomGenerator>
+#include <QSaveFile>
+#include <QThread>
+#include <QUdpSocket>
+#include <QtConcurrent>
+
+#include <spdlog/spdlog.h>
+
+#ifdef Q_OS_LINUX
+#include <sys/socket.h>
+#include <unistd.h>
+#endif
+
+namespace ft::agent {
+
+namespace {
+
+QString number(qint64 n) { return QLocale(QLocale::English).toString(n); }
+
+// How often the spool is flushed (a full disk shows within this) and the count logged.
+constexpr int kFlushMs = 200;
+constexpr int kReportMs = 2000;
+// Datagrams sent between two looks at the service socket's queue.
+constexpr int kBurst = 8;
+// Without /proc/net/udp (service in another namespace) the replay falls back to this rate.
+constexpr int kFallbackPerSecond = 2000;
+
+struct ReplayOutcome
+{
+    QString error;
+    qint64 sent = 0;
+    double seconds = 0;
+    bool paced = true;
+    qint64 serviceDrops = 0;
+};
+
+qint64 queueThreshold()
+{
+    // A quarter of the default socket buffer, so a burst on top never reaches the limit.
+    QFile file(QStringLiteral("/proc/sys/net/core/rmem_default"));
+    qint64 rmem = 212992;
+    if (file.open(QIODevice::ReadOnly))
+        rmem = qMax<qint64>(file.readAll().trimmed().toLongLong(), 65536);
+    return rmem / 4;
+}
+
+} // namespace
+
+FlowKeeper::FlowKeeper(Settings settings, QObject *parent)
+    : QObject(parent)
+    , m_settings(std::move(settings))
+    , m_nft(m_settings.nftProgram, m_settings.nftTable)
+{
+    m_flushTimer.setInterval(kFlushMs);
+    connect(&m_flushTimer, &QTimer::timeout, this, &FlowKeeper::flushSpool);
+    m_progressTimer.setInterval(250);
+    connect(&m_progressTimer, &QTimer::timeout, this, [this] {
+        if (!m_replay)
+            return;
+        const qint64 total = m_replay->total.load();
+        const double share = total > 0 ? double(m_replay->sent.load()) / double(total) : 1.0;
+        Q_EMIT progress(share);
+        const qint64 percent = qint64(share * 100);
+        if (m_sinceReport.elapsed() >= kReportMs && percent != m_reported) {
+            m_reported = percent;
+            m_sinceReport.restart();
+            Q_EMIT message(tr("Replaying: %1 %").arg(percent));
+        }
+    });
+}
+
+FlowKeeper::~FlowKeeper()
+{
+    if (m_replay)
+        m_replay->cancel = true;
+    if (m_ruleActive)
+        (void)m_nft.remove(); // never leave the redirect behind
+}
+
+QString FlowKeeper::stateFile() const
+{
+    return QDir(m_settings.stateDir).filePath(QStringLiteral("keeping.json"));
+}
+
+QJsonObject FlowKeeper::summary() const
+{
+    QJsonObject s{{QStringLiteral("state"), m_state},
+                  {QStringLiteral("kept"), m_spool.written()},
+                  {QStringLiteral("dropped"), m_spool.dropped()},
+                  {QStringLiteral("templates"), m_templates},
+                  {QStringLiteral("replayed"), m_replay ? m_replay->sent.load() : 0}};
+    if (!m_spoolPath.isEmpty())
+        s.insert(QStringLiteral("spool"), QDir::toNativeSeparators(m_spoolPath));
+    return s;
+}
+
+Result FlowKeeper::takeOver(const QString &jobId)
+{
+#ifndef Q_OS_LINUX
+    Q_UNUSED(jobId);
+    return makeError(tr("Keeping flows is not available on Windows nodes."));
+#else
+    m_jobId = jobId;
+    if (m_settings.flowPorts.isEmpty())
+        return makeError(tr("the agent knows no flow port of this node (flow_ports in agent.conf)"));
+    if (::geteuid() != 0)
+        return makeError(tr("the agent does not run as root, so it cannot redirect the flow ports"));
+    if (!QDir().mkpath(m_settings.stateDir))
+        return makeError(tr("cannot create the folder %1").arg(QDir::toNativeSeparators(m_settings.stateDir)));
+    m_spoolPath = QDir(m_settings.stateDir).filePath(jobId + QStringLiteral(".spool"));
+    if (auto opened = m_spool.open(m_spoolPath, m_settings.spoolCapBytes); !opened)
+        return makeError(opened.error());
+
+    QList<NftRedirect::Port> ports;
+    for (const quint16 flowPort : std::as_const(m_settings.flowPorts)) {
+        auto *socket = new QUdpSocket(this);
+        if (!socket->bind(QHostAddress::AnyIPv4, 0)) {
+            const QString why = socket->errorString();
+            delete socket;
+            stopListening();
+            m_spool.close();
+            QFile::remove(m_spoolPath);
+            return makeError(tr("cannot open a listener for flow port %1: %2").arg(flowPort).arg(why));
+        }
+        const int buffer = 32 * 1024 * 1024; // the service is down: we are the only reader
+        (void)::setsockopt(int(socket->socketDescriptor()), SOL_SOCKET, SO_RCVBUFFORCE, &buffer, sizeof buffer);
+        connect(socket, &QUdpSocket::readyRead, this, [this, socket, flowPort] { readDatagrams(socket, flowPort); });
+        m_listeners.append({socket, flowPort});
+        ports.append({flowPort, socket->localPort()});
+    }
+
+    // Written before the rule, so a killed agent's successor knows what to clean up.
+    QSaveFile state(stateFile());
+    if (state.open(QIODevice::WriteOnly)) {
+        state.write(QJsonDocument(QJsonObject{{QStringLiteral("job"), jobId},
+                                              {QStringLiteral("spool"), m_spoolPath},
+                                              {QStringLiteral("table"), m_settings.nftTable}})
+                            .toJson(QJsonDocument::Compact));
+        state.commit();
+    }
+    const quint16 zone = quint16(QRandomGenerator::global()->bounded(1000, 65000));
+    if (auto added = m_nft.add(ports, zone); !added) {
+        (void)m_nft.remove(); // a half-applied transaction is impossible, but be sure
+        stopListening();
+        m_spool.close();
+        QFile::remove(m_spoolPath);
+        QFile::remove(stateFile());
+        return makeError(added.error());
+    }
+    m_ruleActive = true;
+    m_keeping = true;
+    m_state = QStringLiteral("keeping");
+    m_flushTimer.start();
+    m_sinceReport.start();
+    QStringList list;
+    for (const auto &p : std::as_const(ports))
+        list << QStringLiteral("%1 → %2").arg(p.flowPort).arg(p.listenerPort);
+    Q_EMIT message(tr("Keeping flows: UDP %1 redirected to the agent (nftables table inet %2); datagrams go to %3.")
+                           .arg(list.join(QStringLiteral(", ")), m_settings.nftTable,
+                                QDir::toNativeSeparators(m_spoolPath)));
+    return {};
+#endif
+}
+
+void FlowKeeper::readDatagrams(QUdpSocket *socket, quint16 flowPort)
+{
+    while (socket->hasPendingDatagrams()) {
+        const QNetworkDatagram datagram = socket->receiveDatagram();
+        if (!datagram.isValid())
+            break;
+        if (!m_keeping)
+            continue;
+        SpooledDatagram d;
+        d.arrivalMsecs = QDateTime::currentMSecsSinceEpoch();
+        d.sourceAddress = datagram.senderAddress().toIPv4Address();
+        d.sourcePort = quint16(datagram.senderPort());
+        const QHostAddress to = datagram.destinationAddress();
+        d.destinationAddress = to.isNull() || to.protocol() != QAbstractSocket::IPv4Protocol
+                                       ? QHostAddress(QHostAddress::LocalHost).toIPv4Address()
+                                       : to.toIPv4Address();
+        d.destinationPort = flowPort;
+        d.data = datagram.data();
+        const auto outcome = m_spool.append(d);
+        if (outcome == FlowSpoolWriter::Outcome::Failed) {
+            fail(tr("the spool cannot be written (%1)").arg(m_spool.errorString()));
+            return;
+        }
+        if (outcome == FlowSpoolWriter::Outcome::Written)
+            m_templateSource.add(d);
+    }
+}
+
+void FlowKeeper::flushSpool()
+{
+    if (!m_keeping)
+        return;
+    if (auto flushed = m_spool.flush(); !flushed) {
+        fail(tr("the spool cannot be written (%1)").arg(m_spool.errorString()));
+        return;
+    }
+    if (m_sinceReport.elapsed() >= kReportMs && m_spool.written() != m_reported) {
+        m_reported = m_spool.written();
+        m_sinceReport.restart();
+        QString line = tr("Keeping flows: %1 datagrams").arg(number(m_spool.written()));
+        if (m_spool.dropped() > 0)
+            line += tr(" (%1 dropped: the spool reached its cap of %2 bytes)")
+                            .arg(number(m_spool.dropped()), number(m_settings.spoolCapBytes));
+        Q_EMIT message(line);
+    }
+}
+
+void FlowKeeper::stopListening()
+{
+    for (const auto &listener : std::as_const(m_listeners)) {
+        listener.first->close();
+        listener.first->deleteLater();
+    }
+    m_listeners.clear();
+}
+
+void FlowKeeper::fail(const QString &why)
+{
+    if (m_failed)
+        return;
+    m_failed = true;
+    m_keeping = false;
+    m_flushTimer.stop();
+    QString removal;
+    if (m_ruleActive) {
+        if (auto removed = m_nft.remove(); !removed)
+            removal = QLatin1Char(' ') + removed.error();
+        else
+            m_ruleActive = false;
+    }
+    stopListening();
+    m_spool.close();
+    const qint64 kept = m_spool.written();
+    if (kept == 0)
+        QFile::remove(m_spoolPath);
+    QFile::remove(stateFile());
+    m_state = QStringLiteral("kept");
+    QString line = tr("Flows are no longer kept: %1. The redirect was removed, so flows go to the service "
+                      "directly again once it runs; flows sent while it is down are lost, as without this "
+                      "option.").arg(why) + removal;
+    if (kept > 0)
+        line += QLatin1Char(' ') + tr("The %1 datagrams kept so far were not replayed; they stay in %2 for "
+                                      "inspection.").arg(number(kept), QDir::toNativeSeparators(m_spoolPath));
+    Q_EMIT message(line);
+    logging::logger()->warn("{}", line.toStdString());
+}
+
+void FlowKeeper::giveBack(bool serviceRunning)
+{
+    if (!m_keeping) {
+        QTimer::singleShot(0, this, [this] { finish(m_state); });
+        return;
+    }
+    for (const auto &listener : std::as_const(m_listeners))
+        readDatagrams(listener.first, listener.second);
+    if (!m_keeping) { // the spool failed while draining
+        QTimer::singleShot(0, this, [this] { finish(m_state); });
+        return;
+    }
+
+    // The templates go first and still under the redirect (the replay socket's mark lets
+    // them through): the service then decodes the first live datagrams after the switch too.
+    RawReplaySocket socket;
+    const QList<SpooledDatagram> templates = m_templateSource.datagrams();
+    if (serviceRunning) {
+        if (auto opened = socket.open(NftRedirect::kBypassMark); !opened) {
+            fail(opened.error());
+            QTimer::singleShot(0, this, [this] { finish(m_state); });
+            return;
+        }
+        for (const SpooledDatagram &d : templates) {
+            if (auto sent = socket.send(d); !sent) {
+                fail(sent.error());
+                QTimer::singleShot(0, this, [this] { finish(m_state); });
+                return;
+            }
+            ++m_templates;
+        }
+    }
+
+    if (auto removed = m_nft.remove(); !removed) {
+        fail(removed.error());
+        QTimer::singleShot(0, this, [this] { finish(m_state); });
+        return;
+    }
+    m_ruleActive = false;
+    // What was already on its way to the listeners is still theirs.
+    for (const auto &listener : std::as_const(m_listeners))
+        readDatagrams(listener.first, listener.second);
+    m_keeping = false;
+    m_flushTimer.stop();
+    stopListening();
+    if (auto flushed = m_spool.flush(); !flushed) {
+        m_keeping = true; // let fail() tidy up with the sentence
+        fail(flushed.error());
+        QTimer::singleShot(0, this, [this] { finish(m_state); });
+        return;
+    }
+    m_spool.close();
+    Q_EMIT message(tr("Flows go to the service again (redirect removed). Kept %1 datagrams while it was down%2.")
+                           .arg(number(m_spool.written()),
+                                m_spool.dropped() > 0 ? tr(", dropped %1 beyond the spool's cap")
+                                                                .arg(number(m_spool.dropped()))
+                                                      : QString()));
+    if (!serviceRunning) {
+        m_state = QStringLiteral("kept");
+        Q_EMIT message(tr("The service is not running, so the kept flows are not replayed; they stay in %1 for "
+                          "inspection.").arg(QDir::toNativeSeparators(m_spoolPath)));
+        QFile::remove(stateFile());
+        QTimer::singleShot(0, this, [this] { finish(m_state); });
+        return;
+    }
+    if (!templates.isEmpty())
+        Q_EMIT message(tr("Sent %1 templates of %2 exporters first, from the kept flows.")
+                               .arg(templates.size())
+                               .arg(m_templateSource.exporters()));
+    startReplay();
+}
+
+void FlowKeeper::startReplay()
+{
+    m_state = QStringLiteral("replaying");
+    m_replay = std::make_shared<ReplayCounters>();
+    m_replay->total = m_spool.written();
+    m_reported = -1;
+    m_sinceReport.start();
+    m_sinceReport.invalidate();
+    m_sinceReport.start();
+    m_progressTimer.start();
+    Q_EMIT message(tr("Replaying: 0 % of %1 datagrams, from the exporters' own addresses.")
+                           .arg(number(m_spool.written())));
+    auto *watcher = new QFutureWatcher<ReplayOutcome>(this);
+    connect(watcher, &QFutureWatcher<ReplayOutcome>::finished, this, [this, watcher] {
+        watcher->deleteLater();
+        m_progressTimer.stop();
+        const ReplayOutcome outcome = watcher->result();
+        if (!outcome.error.isEmpty()) {
+            m_state = QStringLiteral("kept");
+            Q_EMIT message(tr("The replay stopped after %1 datagrams: %2 The spool stays in %3 for inspection.")
+                                   .arg(number(outcome.sent), outcome.error,
+                                        QDir::toNativeSeparators(m_spoolPath)));
+            QFile::remove(stateFile());
+            finish(m_state);
+            return;
+        }
+        Q_EMIT progress(1.0);
+        const double rate = outcome.seconds > 0 ? double(outcome.sent) / outcome.seconds : 0;
+        Q_EMIT message(tr("Replayed %1 datagrams in %2 s (%3 a second, %4); the service's socket dropped %5 "
+                          "datagrams meanwhile.")
+                               .arg(number(outcome.sent))
+                               .arg(outcome.seconds, 0, 'f', 2)
+                               .arg(number(qint64(rate)))
+                               .arg(outcome.paced ? tr("paced on the service socket's receive queue")
+                                                  : tr("at a fixed %1 a second: the service's socket was not "
+                                                       "visible").arg(kFallbackPerSecond))
+                               .arg(outcome.serviceDrops));
+        m_state = QStringLiteral("replayed");
+        QFile::remove(m_spoolPath);
+        QFile::remove(stateFile());
+        finish(m_state);
+    });
+    watcher->setFuture(QtConcurrent::run([path = m_spoolPath, counters = m_replay]() {
+        ReplayOutcome outcome;
+        RawReplaySocket socket;
+        if (auto opened = socket.open(NftRedirect::kBypassMark); !opened) {
+            outcome.error = opened.error();
+            return outcome;
+        }
+        FlowSpoolReader reader;
+        if (auto opened = reader.open(path); !opened) {
+            outcome.error = opened.error();
+            return outcome;
+        }
+        const qint64 threshold = queueThreshold();
+        QHash<quint16, qint64> dropsBefore;
+        QElapsedTimer clock;
+        clock.start();
+        qint64 n = 0;
+        while (auto d = reader.next()) {
+            if (counters->cancel)
+                break;
+            if (n % kBurst == 0) {
+                if (!dropsBefore.contains(d->destinationPort))
+                    dropsBefore.insert(d->destinationPort, UdpSocketQueue::read(d->destinationPort).drops);
+                for (;;) {
+                    const UdpSocketQueue q = UdpSocketQueue::read(d->destinationPort);
+                    if (!q.found) {
+                        outcome.paced = false;
+                        const qint64 due = n * 1000 / kFallbackPerSecond;
+                        if (clock.elapsed() < due)
+                            QThread::msleep(quint64(due - clock.elapsed()));
+                        break;
+                    }
+                    if (q.queuedBytes <= threshold)
+                        break;
+                    QThread::usleep(100);
+                }
+            }
+            if (auto sent = socket.send(*d); !sent) {
+                outcome.error = sent.error();
+                break;
+            }
+            ++n;
+            counters->sent = n;
+        }
+        outcome.sent = n;
+        outcome.seconds = double(clock.nsecsElapsed()) / 1e9;
+        for (auto it = dropsBefore.cbegin(); it != dropsBefore.cend(); ++it)
+            outcome.serviceDrops += UdpSocketQueue::read(it.key()).drops - it.value();
+        return outcome;
+    }));
+}
+
+void FlowKeeper::finish(const QString &state)
+{
+    m_state = state;
+    Q_EMIT finished();
+}
+
+QStringList FlowKeeper::recover(const Settings &settings, JobStore *store)
+{
+    QStringList lines;
+    QFile file(QDir(settings.stateDir).filePath(QStringLiteral("keeping.json")));
+    // keeping.json is written before the redirect is added and removed after it is gone,
+    // so without it there is nothing to clean up (and no nft to run at every start).
+    if (!file.exists())
+        return lines;
+    NftRedirect nft(settings.nftProgram, settings.nftTable);
+    bool removed = false;
+    if (auto exists = nft.exists(); exists && *exists) {
+        if (auto done = nft.remove(); done) {
+            removed = true;
+        } else {
+            lines << done.error();
+        }
+    }
+    QString job;
+    if (file.open(QIODevice::ReadOnly)) {
+        const QJsonObject state = QJsonDocument::fromJson(file.readAll()).object();
+        file.close();
+        job = state.value(QStringLiteral("job")).toString();
+        const QString spool = state.value(QStringLiteral("spool")).toString();
+        const auto count = FlowSpoolReader::count(spool);
+        lines << tr("The agent stopped while it kept the flows of job %1; %2 The %3 datagrams it kept were "
+                    "not replayed and stay in %4 for inspection.")
+                         .arg(job,
+                              removed ? tr("it removed its redirect of the flow ports (nftables table inet %1) at "
+                                           "start-up, so flows go to the service directly.").arg(settings.nftTable)
+                                      : tr("no redirect of the flow ports was left in place."),
+                              count ? number(*count) : tr("(unreadable)"), QDir::toNativeSeparators(spool));
+        file.remove();
+    } else if (removed) {
+        lines << tr("Removed a redirect of the flow ports (nftables table inet %1) left by an earlier run of the "
+                    "agent.").arg(settings.nftTable);
+    }
+    for (const QString &line : std::as_const(lines)) {
+        logging::logger()->warn("{}", line.toStdString());
+        if (store && !job.isEmpty() && store->job(job))
+            store->appendLog(job, line);
+    }
+    return lines;
+}
+
+} // namespace ft::agent

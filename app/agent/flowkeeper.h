@@ -1,0 +1,102 @@
+#pragma once
+
+#include "flowspool.h"
+#include "model/expected.h"
+#include "nftredirect.h"
+#include "rawreplay.h"
+
+#include <QElapsedTimer>
+#include <QJsonObject>
+#include <QList>
+#include <QObject>
+#include <QPointer>
+#include <QTimer>
+
+#include <atomic>
+#include <memory>
+
+class QUdpSocket;
+
+namespace ft::agent {
+
+class JobStore;
+
+// Keeps the flows a node receives while its service is replaced (Linux, as root):
+//   takeOver(): a listener per flow port, an nftables redirect of the flow ports to them,
+//               every datagram into a spool file (arrival time, exporter address/port);
+//   giveBack(): the exporters' templates first, the redirect removed in one transaction,
+//               then the spool replayed through a raw socket from the exporters' own
+//               addresses, paced on the service socket's receive queue.
+// Any failure puts things back as they would be without it (no redirect; the spool kept
+// for inspection) and says so in a sentence. finished() comes once after giveBack().
+class FlowKeeper : public QObject
+{
+    Q_OBJECT
+
+public:
+    struct Settings
+    {
+        QList<quint16> flowPorts;
+        qint64 spoolCapBytes = qint64(1) << 30;
+        QString stateDir;                               // spool files and keeping.json
+        QString nftProgram = QStringLiteral("nft");
+        QString nftTable = QStringLiteral("ftupgrade_keep");
+    };
+
+    explicit FlowKeeper(Settings settings, QObject *parent = nullptr);
+    ~FlowKeeper() override;
+
+    // Starts keeping. An error is a sentence for the job's log; nothing is left behind.
+    Result takeOver(const QString &jobId);
+    bool isKeeping() const { return m_keeping; }
+    // The service is up again (or could not be started: then nothing is replayed).
+    void giveBack(bool serviceRunning);
+
+    // Counters for the job's record: {"kept", "dropped", "replayed", "templates", "state"}.
+    QJsonObject summary() const;
+
+    // At agent start-up: removes a redirect left by a killed agent and says what became
+    // of its spool (kept for inspection). Returns the sentences logged, empty if none.
+    static QStringList recover(const Settings &settings, JobStore *store);
+
+Q_SIGNALS:
+    void message(const QString &line);
+    void progress(double share); // of the replay, 0..1
+    void finished();
+
+private:
+    void readDatagrams(QUdpSocket *socket, quint16 flowPort);
+    void flushSpool();
+    void fail(const QString &why);
+    void stopListening();
+    void startReplay();
+    void finish(const QString &state);
+    QString stateFile() const;
+
+    Settings m_settings;
+    NftRedirect m_nft;
+    QString m_jobId;
+    QString m_spoolPath;
+    FlowSpoolWriter m_spool;
+    QList<QPair<QUdpSocket *, quint16>> m_listeners;
+    QTimer m_flushTimer;
+    QTimer m_progressTimer;
+    QElapsedTimer m_sinceReport;
+    qint64 m_reported = -1;
+    bool m_keeping = false;
+    bool m_ruleActive = false;
+    bool m_failed = false;
+    QString m_state = QStringLiteral("off");
+    qint64 m_templates = 0;
+    SpoolTemplates m_templateSource;
+
+    struct ReplayCounters
+    {
+        std::atomic<qint64> sent{0};
+        std::atomic<qint64> total{0};
+        std::atomic<bool> cancel{false};
+    };
+    std::shared_ptr<ReplayCounters> m_replay;
+};
+
+} // namespace ft::agent

@@ -1,0 +1,560 @@
+// No flow lost while a flow-receiving node is upgraded (issue 15), end to end:
+// the test process enters a network namespace of its own before anything else runs, so
+// the agent, the sandbox daemon, nft and the exporters all live in it. Each exporter
+// sits in a namespace of its own behind a veth pair, at its own address in 10.77.0.0/16:
+//   10.77.1.2  softflowd replaying a generated pcap as NetFlow v9 (one run after another)
+//   10.77.2.2  softflowd, the same as IPFIX
+//   10.77.3.2  ftsandbox-exporter at a steady rate (NetFlow v9)
+// all sending to the node's flow port on 10.77.x.1. The node is upgraded with a `slow`
+// package, with and without keep_flows; the counts come from the daemon's own
+// by_exporter figures (summed over the old and the new daemon process).
+
+#include "agentharness.h"
+
+#include <QProcess>
+#include <QScopeGuard>
+#include <QRegularExpression>
+#include <QSettings>
+#include <QStandardPaths>
+#include <QtEndian>
+
+#include <sched.h>
+
+using namespace agenttest;
+
+namespace {
+
+QString g_namespaceError; // set in main() when the namespace could not be made
+constexpr int kFlowPort = 2055;
+const QString kTarget = QStringLiteral("6.3.0-1500");
+
+QByteArray run(const QString &program, const QStringList &arguments, int *code = nullptr)
+{
+    QProcess p;
+    p.setProcessChannelMode(QProcess::MergedChannels);
+    p.start(program, arguments);
+    p.waitForFinished(20000);
+    if (code)
+        *code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    return p.readAll();
+}
+
+// A pcap of `flows` TCP SYNs, each its own flow (10.1.x.y:port → 192.168.1.1:80).
+QByteArray makePcap(int flows)
+{
+    QByteArray out;
+    auto u32 = [&out](quint32 v) { out.append(reinterpret_cast<const char *>(&v), 4); };
+    auto u16 = [&out](quint16 v) { out.append(reinterpret_cast<const char *>(&v), 2); };
+    u32(0xa1b2c3d4); u16(2); u16(4); u32(0); u32(0); u32(65535); u32(1); // Ethernet
+    for (int i = 0; i < flows; ++i) {
+        QByteArray pkt(14 + 20 + 20, '\0');
+        auto *b = reinterpret_cast<uchar *>(pkt.data());
+        b[12] = 0x08; // IPv4
+        uchar *ip = b + 14;
+        ip[0] = 0x45;
+        qToBigEndian<quint16>(40, ip + 2);
+        ip[8] = 64;
+        ip[9] = 6;
+        qToBigEndian<quint32>(0x0a010000u + quint32(i), ip + 12);
+        qToBigEndian<quint32>(0xc0a80101u, ip + 16);
+        uchar *tcp = ip + 20;
+        qToBigEndian<quint16>(quint16(1024 + i), tcp);
+        qToBigEndian<quint16>(80, tcp + 2);
+        tcp[12] = 0x50;
+        tcp[13] = 0x02;
+        u32(1700000000u + quint32(i / 1000)); u32(quint32(i % 1000) * 1000);
+        u32(quint32(pkt.size())); u32(quint32(pkt.size()));
+        out += pkt;
+    }
+    return out;
+}
+
+// One exporter's namespace: a holder process, a veth pair, 10.77.N.2 inside, 10.77.N.1 at the node.
+struct ExporterNet
+{
+    int n = 0;
+    QProcess holder;
+    QString address() const { return QStringLiteral("10.77.%1.2").arg(n); }
+    QString nodeAddress() const { return QStringLiteral("10.77.%1.1").arg(n); }
+    QStringList in(const QStringList &command) const
+    {
+        return QStringList{QStringLiteral("-t"), QString::number(holder.processId()), QStringLiteral("-n"), QStringLiteral("--")}
+               + command;
+    }
+    QString setUp(int index)
+    {
+        n = index;
+        holder.start(QStringLiteral("unshare"), {QStringLiteral("-n"), QStringLiteral("sleep"), QStringLiteral("3600")});
+        if (!holder.waitForStarted())
+            return QStringLiteral("cannot start unshare");
+        QTest::qWait(100);
+        const QString pid = QString::number(holder.processId());
+        int code = 0;
+        QByteArray out = run(QStringLiteral("ip"), {QStringLiteral("link"), QStringLiteral("add"), QStringLiteral("fkn%1").arg(n),
+                                                    QStringLiteral("type"), QStringLiteral("veth"), QStringLiteral("peer"),
+                                                    QStringLiteral("name"), QStringLiteral("fke%1").arg(n),
+                                                    QStringLiteral("netns"), pid}, &code);
+        if (code != 0)
+            return QStringLiteral("ip link add: ") + QString::fromUtf8(out);
+        out += run(QStringLiteral("ip"), {QStringLiteral("addr"), QStringLiteral("add"), nodeAddress() + QStringLiteral("/24"),
+                                          QStringLiteral("dev"), QStringLiteral("fkn%1").arg(n)}, &code);
+        out += run(QStringLiteral("ip"), {QStringLiteral("link"), QStringLiteral("set"), QStringLiteral("fkn%1").arg(n),
+                                          QStringLiteral("up")}, &code);
+        out += run(QStringLiteral("nsenter"),
+                   in({QStringLiteral("sh"), QStringLiteral("-c"),
+                       QStringLiteral("ip link set lo up && ip addr add %1/24 dev fke%2 && ip link set fke%2 up")
+                               .arg(address()).arg(n)}),
+                   &code);
+        if (code != 0)
+            return QStringLiteral("veth set-up: ") + QString::fromUtf8(out);
+        // Wait until the node's side answers (the veth link needs a moment to come up).
+        for (int i = 0; i < 50; ++i) {
+            run(QStringLiteral("nsenter"), in({QStringLiteral("ping"), QStringLiteral("-c1"), QStringLiteral("-W1"), nodeAddress()}), &code);
+            if (code == 0)
+                break;
+            QTest::qWait(100);
+        }
+        return {};
+    }
+    ~ExporterNet()
+    {
+        holder.kill();
+        holder.waitForFinished();
+    }
+};
+
+// softflowd, run again and again on the pcap while `running`; sums "Flows exported: N".
+class SoftflowdLoop : public QObject
+{
+public:
+    SoftflowdLoop(const ExporterNet &net, QString pcap, int version, QString dir)
+        : m_net(net), m_pcap(std::move(pcap)), m_version(version), m_dir(std::move(dir))
+    {
+    }
+    void start()
+    {
+        m_running = true;
+        round();
+    }
+    void stop() { m_running = false; }
+    bool idle() const { return !m_process; }
+    qint64 flowsSent() const { return m_flows; }
+    int rounds() const { return m_rounds; }
+    QString errors() const { return m_errors; }
+
+private:
+    void round()
+    {
+        if (!m_running) {
+            return;
+        }
+        // softflowd misreads long paths: short names in the working folder.
+        const QString ctl = QStringLiteral("sf%1.ctl").arg(m_version);
+        const QString pid = QStringLiteral("sf%1.pid").arg(m_version);
+        // softflowd -r reads the whole file, exports every flow at its end and exits.
+        const QString script = QStringLiteral("exec softflowd -r %1 -n %2:%3 -v %4 -d -p %5 -c %6")
+                                       .arg(QFileInfo(m_pcap).fileName(), m_net.nodeAddress()).arg(kFlowPort).arg(m_version).arg(pid, ctl);
+        m_process = new QProcess(this);
+        m_process->setProcessChannelMode(QProcess::MergedChannels);
+        connect(m_process, &QProcess::finished, this, [this] {
+            const QByteArray out = m_process->readAll();
+            static const QRegularExpression exported(QStringLiteral("Flows exported: (\\d+) \\((\\d+) records\\)"));
+            const auto match = exported.match(QString::fromUtf8(out));
+            if (match.hasMatch() && match.captured(2).toLongLong() > 0) {
+                m_flows += match.captured(2).toLongLong();
+                ++m_rounds;
+            } else {
+                m_errors += QString::fromUtf8(out.right(400));
+            }
+            m_process->deleteLater();
+            m_process = nullptr;
+            QTimer::singleShot(200, this, [this] { round(); }); // about 400 flows a second
+        });
+        m_process->setWorkingDirectory(QFileInfo(m_pcap).absolutePath());
+        m_process->start(QStringLiteral("nsenter"), m_net.in({QStringLiteral("sh"), QStringLiteral("-c"), script}));
+    }
+
+    const ExporterNet &m_net;
+    QString m_pcap;
+    int m_version;
+    QString m_dir;
+    QPointer<QProcess> m_process;
+    bool m_running = false;
+    qint64 m_flows = 0;
+    int m_rounds = 0;
+    QString m_errors;
+};
+
+// Follows the daemon's status.json; keeps each daemon process's last figures by pid, so
+// the flows of the daemon before the upgrade and the one after add up.
+class FlowCounter : public QObject
+{
+public:
+    explicit FlowCounter(QString statusFile)
+        : m_file(std::move(statusFile))
+    {
+        m_timer.setInterval(50);
+        connect(&m_timer, &QTimer::timeout, this, [this] { poll(); });
+        m_timer.start();
+    }
+    void poll()
+    {
+        const QJsonObject status = QJsonDocument::fromJson(readAll(m_file)).object();
+        if (!status.contains(QStringLiteral("pid")))
+            return;
+        m_byPid[status.value(QStringLiteral("pid")).toInteger()] = status.value(QStringLiteral("by_exporter")).toObject();
+    }
+    QHash<QString, qint64> byExporter() const
+    {
+        QHash<QString, qint64> total;
+        for (const QJsonObject &one : m_byPid)
+            for (auto it = one.begin(); it != one.end(); ++it)
+                total[it.key()] += it.value().toInteger();
+        return total;
+    }
+    qint64 total() const
+    {
+        qint64 sum = 0;
+        for (const qint64 n : byExporter())
+            sum += n;
+        return sum;
+    }
+
+private:
+    QString m_file;
+    QTimer m_timer;
+    QHash<qint64, QJsonObject> m_byPid;
+};
+
+qint64 phaseStartMs(const QJsonObject &job, const QString &phase)
+{
+    for (const QJsonValue &p : job.value(QStringLiteral("phases")).toArray()) {
+        if (p.toObject().value(QStringLiteral("phase")).toString() == phase)
+            return QDateTime::fromString(p.toObject().value(QStringLiteral("started")).toString(), Qt::ISODateWithMs)
+                    .toMSecsSinceEpoch();
+    }
+    return 0;
+}
+
+bool nftTableExists(const QString &table)
+{
+    return run(QStringLiteral("nft"), {QStringLiteral("list"), QStringLiteral("tables")})
+            .contains(QStringLiteral("table inet %1").arg(table).toUtf8());
+}
+
+} // namespace
+
+class TestFlowKeeper : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void upgradeKeepsEveryFlow_data();
+    void upgradeKeepsEveryFlow();
+    void withoutNftTheUpgradeGoesOnAsToday();
+    void killedAgentLeavesNoRedirect();
+    void fullSpoolDiskFallsBackToToday();
+
+private:
+    struct Node
+    {
+        Agent agent;
+        Client client;
+        FileServer files;
+    };
+    std::unique_ptr<Node> prepare(int slowSeconds, const QMap<QString, QString> &agentConf = {});
+    QString upgrade(Node &node, bool keepFlows);
+
+    QTemporaryDir m_dir;
+    QString m_pcap;
+    std::vector<std::unique_ptr<ExporterNet>> m_nets;
+};
+
+void TestFlowKeeper::initTestCase()
+{
+    if (!g_namespaceError.isEmpty())
+        QSKIP(qPrintable(QStringLiteral("Network namespaces are not permitted here (%1); the flow keeper's "
+                                        "namespace test cannot run.").arg(g_namespaceError)));
+    if (QStandardPaths::findExecutable(QStringLiteral("nft"), {QStringLiteral("/usr/sbin"), QStringLiteral("/sbin")}).isEmpty()
+        && QStandardPaths::findExecutable(QStringLiteral("nft")).isEmpty())
+        QFAIL("nft is not installed (Debian package nftables, in .ci/packages.txt).");
+    QVERIFY(!QStandardPaths::findExecutable(QStringLiteral("softflowd"), {QStringLiteral("/usr/sbin")}).isEmpty());
+    int code = 0;
+    const QByteArray out = run(QStringLiteral("ip"), {QStringLiteral("link"), QStringLiteral("set"), QStringLiteral("lo"), QStringLiteral("up")}, &code);
+    QVERIFY2(code == 0, out.constData());
+    m_pcap = m_dir.filePath(QStringLiteral("flows.pcap"));
+    QFile pcap(m_pcap);
+    QVERIFY(pcap.open(QIODevice::WriteOnly));
+    pcap.write(makePcap(100));
+    pcap.close();
+    for (int i = 1; i <= 3; ++i) {
+        m_nets.push_back(std::make_unique<ExporterNet>());
+        const QString error = m_nets.back()->setUp(i);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+    }
+}
+
+std::unique_ptr<TestFlowKeeper::Node> TestFlowKeeper::prepare(int slowSeconds, const QMap<QString, QString> &agentConf)
+{
+    auto node = std::make_unique<Node>();
+    QString error = node->agent.setUp({QStringLiteral("--listen"), QStringLiteral("0.0.0.0"),
+                                       QStringLiteral("--flow-port"), QString::number(kFlowPort)});
+    if (error.isEmpty()) {
+        QSettings conf(node->agent.configFile, QSettings::IniFormat);
+        for (auto it = agentConf.cbegin(); it != agentConf.cend(); ++it)
+            conf.setValue(QStringLiteral("agent/") + it.key(), it.value());
+        conf.sync();
+        error = node->agent.start();
+    }
+    if (!error.isEmpty()) {
+        qWarning("%s", qPrintable(error));
+        return nullptr;
+    }
+    node->client.bind(node->agent);
+    Response r = node->client.post(QStringLiteral("/v1/service"), {{QStringLiteral("action"), QStringLiteral("start")}});
+    if (r.status != 200) {
+        qWarning("service start: %s", r.body.constData());
+        return nullptr;
+    }
+    const QString package = node->agent.dir.filePath(QStringLiteral("pkg.ftpkg"));
+    int code = 0;
+    const QByteArray out = runTool(QStringLiteral("ftsandbox"),
+                                   {QStringLiteral("make-package"), QStringLiteral("--version"), kTarget,
+                                    QStringLiteral("--component"), QStringLiteral("server"), QStringLiteral("--mode"),
+                                    QStringLiteral("slow"), QStringLiteral("--slow-seconds"), QString::number(slowSeconds),
+                                    QStringLiteral("-o"), package},
+                                   &code);
+    if (code != 0) {
+        qWarning("make-package: %s", out.constData());
+        return nullptr;
+    }
+    node->files.data = readAll(package);
+    node->files.listen();
+    r = node->client.post(QStringLiteral("/v1/stage"),
+                          {{QStringLiteral("url"), node->files.url(QStringLiteral("server.ftpkg"))},
+                           {QStringLiteral("sha256"), QString::fromLatin1(sha256Hex(node->files.data))},
+                           {QStringLiteral("size"), node->files.data.size()},
+                           {QStringLiteral("name"), QStringLiteral("server.ftpkg")}});
+    const QJsonObject staged = node->client.waitForJob(r.json.value(QStringLiteral("job")).toString());
+    if (staged.value(QStringLiteral("state")).toString() != QLatin1String("succeeded")) {
+        qWarning("staging: %s", QJsonDocument(staged).toJson().constData());
+        return nullptr;
+    }
+    return node;
+}
+
+QString TestFlowKeeper::upgrade(Node &node, bool keepFlows)
+{
+    const Response r = node.client.post(QStringLiteral("/v1/upgrade"),
+                                        {{QStringLiteral("component"), QStringLiteral("server")},
+                                         {QStringLiteral("package"), QStringLiteral("server.ftpkg")},
+                                         {QStringLiteral("keep_flows"), keepFlows}});
+    return r.status == 202 ? r.json.value(QStringLiteral("job")).toString() : QString();
+}
+
+void TestFlowKeeper::upgradeKeepsEveryFlow_data()
+{
+    QTest::addColumn<bool>("keepFlows");
+    QTest::newRow("kept and replayed") << true;
+    QTest::newRow("without the option") << false;
+}
+
+void TestFlowKeeper::upgradeKeepsEveryFlow()
+{
+    QFETCH(bool, keepFlows);
+    auto node = prepare(4);
+    QVERIFY(node);
+    FlowCounter counter(QDir(node->agent.installDir).filePath(QStringLiteral("run/status.json")));
+
+    SoftflowdLoop v9(*m_nets[0], m_pcap, 9, m_dir.path());
+    SoftflowdLoop ipfix(*m_nets[1], m_pcap, 10, m_dir.path());
+    QProcess exporter;
+    exporter.setProcessChannelMode(QProcess::MergedChannels);
+    const int rate = 400;
+    exporter.start(QStringLiteral("nsenter"),
+                   m_nets[2]->in({bin(QStringLiteral("ftsandbox-exporter")), QStringLiteral("--target"),
+                                  QStringLiteral("node=%1:%2@%3").arg(m_nets[2]->nodeAddress()).arg(kFlowPort).arg(rate)}));
+    QVERIFY(exporter.waitForStarted());
+    QElapsedTimer sending;
+    sending.start();
+    v9.start();
+    ipfix.start();
+    QTest::qWait(2500);
+
+    const QString id = upgrade(*node, keepFlows);
+    QVERIFY(!id.isEmpty());
+    QStringList lines;
+    const QJsonObject job = node->client.waitForJob(id, nullptr, &lines, 90000);
+    QCOMPARE(job.value(QStringLiteral("state")).toString(), QStringLiteral("succeeded"));
+    QTest::qWait(2500);
+
+    v9.stop();
+    ipfix.stop();
+    exporter.terminate();
+    QVERIFY(exporter.waitForFinished(10000));
+    const double sendingSeconds = double(sending.elapsed()) / 1000.0;
+    QTRY_VERIFY_WITH_TIMEOUT(v9.idle() && ipfix.idle(), 20000);
+    static const QRegularExpression sentLine(QStringLiteral("(\\d+) flow records in (\\d+) datagrams sent\\."));
+    QRegularExpressionMatch match;
+    const QString exporterOut = QString::fromUtf8(exporter.readAll());
+    for (auto it = sentLine.globalMatch(exporterOut); it.hasNext();)
+        match = it.next();
+    QVERIFY2(match.hasMatch(), qPrintable(exporterOut));
+    QHash<QString, qint64> sent{{m_nets[0]->address(), v9.flowsSent()},
+                                {m_nets[1]->address(), ipfix.flowsSent()},
+                                {m_nets[2]->address(), match.captured(1).toLongLong()}};
+    QVERIFY2(v9.rounds() > 5 && ipfix.rounds() > 5 && v9.flowsSent() > 0 && ipfix.flowsSent() > 0,
+             qPrintable(QStringLiteral("rounds %1/%2 flows %3/%4: ").arg(v9.rounds()).arg(ipfix.rounds())
+                                .arg(v9.flowsSent()).arg(ipfix.flowsSent()) + v9.errors() + ipfix.errors()));
+    qint64 sentTotal = 0;
+    for (const qint64 n : sent)
+        sentTotal += n;
+
+    // Counting settles once the daemon's status stops changing.
+    qint64 last = -1;
+    for (int i = 0; i < 40 && counter.total() != last; ++i) {
+        last = counter.total();
+        QTest::qWait(1500);
+    }
+    const QHash<QString, qint64> counted = counter.byExporter();
+    const qint64 outageMs = phaseStartMs(job, keepFlows ? QStringLiteral("replaying") : QStringLiteral("checking"))
+                            - phaseStartMs(job, QStringLiteral("stopping"));
+    const double ratePerSecond = double(sentTotal) / sendingSeconds;
+    qInfo("keep_flows=%d: sent %lld flows (%.0f a second), counted %lld; outage %.1f s; by exporter: sent %s / counted %s",
+          keepFlows, sentTotal, ratePerSecond, counter.total(), double(outageMs) / 1000.0,
+          qPrintable(QStringLiteral("%1,%2,%3").arg(sent.value(m_nets[0]->address())).arg(sent.value(m_nets[1]->address())).arg(sent.value(m_nets[2]->address()))),
+          qPrintable(QStringLiteral("%1,%2,%3").arg(counted.value(m_nets[0]->address())).arg(counted.value(m_nets[1]->address())).arg(counted.value(m_nets[2]->address()))));
+
+    if (keepFlows) {
+        for (auto it = sent.cbegin(); it != sent.cend(); ++it)
+            QCOMPARE(counted.value(it.key()), it.value());
+        // Every flow under its exporter's own address: nothing from 127.0.0.1 or the node's side.
+        QCOMPARE(counted.size(), sent.size());
+        QVERIFY(lines.filter(QRegularExpression(QStringLiteral("^Keeping flows: [\\d,]+ datagrams"))).size() >= 1);
+        QVERIFY(!lines.filter(QStringLiteral("Replaying: ")).isEmpty());
+        const QJsonObject flows = job.value(QStringLiteral("flows")).toObject();
+        QCOMPARE(flows.value(QStringLiteral("state")).toString(), QStringLiteral("replayed"));
+        QVERIFY(flows.value(QStringLiteral("kept")).toInteger() > 0);
+        QCOMPARE(flows.value(QStringLiteral("replayed")).toInteger(), flows.value(QStringLiteral("kept")).toInteger());
+        QVERIFY(!nftTableExists(QStringLiteral("ftupgrade_keep_2055")));
+    } else {
+        const qint64 lost = sentTotal - counter.total();
+        const double expected = ratePerSecond * double(outageMs) / 1000.0;
+        qInfo("without the option: lost %lld flows; rate × outage = %.0f", lost, expected);
+        QVERIFY(lost > 0);
+        QVERIFY2(double(lost) >= 0.5 * expected, qPrintable(QStringLiteral("lost %1, expected about %2").arg(lost).arg(expected)));
+        QVERIFY(job.value(QStringLiteral("flows")).toObject().isEmpty());
+    }
+}
+
+void TestFlowKeeper::withoutNftTheUpgradeGoesOnAsToday()
+{
+    auto node = prepare(1, {{QStringLiteral("nft"), QStringLiteral("/nonexistent/nft")}});
+    QVERIFY(node);
+    const QString id = upgrade(*node, true);
+    QVERIFY(!id.isEmpty());
+    QStringList lines;
+    const QJsonObject job = node->client.waitForJob(id, nullptr, &lines, 60000);
+    QCOMPARE(job.value(QStringLiteral("state")).toString(), QStringLiteral("succeeded"));
+    QCOMPARE(node->agent.installedVersion(), kTarget);
+    const QStringList said = lines.filter(QStringLiteral("Flows are not kept during this outage"));
+    QCOMPARE(said.size(), 1);
+    QVERIFY2(said.first().contains(QStringLiteral("nftables installed")), qPrintable(said.first()));
+    QVERIFY(QDir(QDir(node->agent.dir.path()).filePath(QStringLiteral("agent/flows"))).entryList({QStringLiteral("*.spool")}).isEmpty());
+}
+
+void TestFlowKeeper::killedAgentLeavesNoRedirect()
+{
+    auto node = prepare(30);
+    QVERIFY(node);
+    FlowCounter counter(QDir(node->agent.installDir).filePath(QStringLiteral("run/status.json")));
+    QProcess exporter;
+    auto stopExporter = qScopeGuard([&exporter] {
+        exporter.terminate();
+        exporter.waitForFinished(5000);
+    });
+    exporter.start(QStringLiteral("nsenter"),
+                   m_nets[2]->in({bin(QStringLiteral("ftsandbox-exporter")), QStringLiteral("--target"),
+                                  QStringLiteral("node=%1:%2@200").arg(m_nets[2]->nodeAddress()).arg(kFlowPort)}));
+    QVERIFY(exporter.waitForStarted());
+    const QString id = upgrade(*node, true);
+    QVERIFY(!id.isEmpty());
+    // Kill the agent once the redirect is active and datagrams are being kept.
+    QTRY_VERIFY_WITH_TIMEOUT(node->client.get(QStringLiteral("/v1/jobs/%1?since=0").arg(id)).body.contains("Keeping flows: 1") ||
+                             node->client.get(QStringLiteral("/v1/jobs/%1?since=0").arg(id)).body.contains("Keeping flows: 2") ||
+                             node->client.get(QStringLiteral("/v1/jobs/%1?since=0").arg(id)).body.contains("Keeping flows: 3"), 20000);
+    qInfo("keeping; killing the agent");
+    QVERIFY(nftTableExists(QStringLiteral("ftupgrade_keep_2055")));
+    ::kill(pid_t(node->agent.process->processId()), SIGKILL);
+    QVERIFY(node->agent.process->waitForFinished(5000));
+    QVERIFY2(nftTableExists(QStringLiteral("ftupgrade_keep_2055")), "the killed agent's redirect is still there before the restart");
+    const QString spoolDir = QDir(node->agent.dir.path()).filePath(QStringLiteral("agent/flows"));
+    QCOMPARE(QDir(spoolDir).entryList({QStringLiteral("*.spool")}).size(), 1);
+
+    QCOMPARE(node->agent.start(), QString());
+    node->client.bind(node->agent);
+    qInfo("agent restarted");
+    QVERIFY(!nftTableExists(QStringLiteral("ftupgrade_keep_2055")));
+    QVERIFY(!QFileInfo::exists(QDir(spoolDir).filePath(QStringLiteral("keeping.json"))));
+    QCOMPARE(QDir(spoolDir).entryList({QStringLiteral("*.spool")}).size(), 1); // kept for inspection
+    const Response log = node->client.get(QStringLiteral("/v1/jobs/%1?since=0").arg(id));
+    QVERIFY2(log.body.contains("stay in ") && log.body.contains("for inspection")
+                 && log.body.contains("removed its redirect of the flow ports"),
+             log.body.constData());
+
+    // The service (left stopped by the killed upgrade) is started again and the exporter's
+    // flows reach it directly, from its own address: nothing of the redirect is left.
+    const Response started = node->client.post(QStringLiteral("/v1/service"), {{QStringLiteral("action"), QStringLiteral("start")}});
+    QCOMPARE(started.status, 200);
+    const qint64 before = counter.byExporter().value(m_nets[2]->address());
+    QTRY_VERIFY_WITH_TIMEOUT(counter.byExporter().value(m_nets[2]->address()) > before + 200, 30000);
+}
+
+void TestFlowKeeper::fullSpoolDiskFallsBackToToday()
+{
+    auto node = prepare(4);
+    QVERIFY(node);
+    // The agent's spool folder on a 16 KiB file system: full after a few datagrams.
+    const QString spoolDir = QDir(node->agent.dir.path()).filePath(QStringLiteral("agent/flows"));
+    QVERIFY(QDir().mkpath(spoolDir));
+    int code = 0;
+    const QByteArray mounted = run(QStringLiteral("mount"), {QStringLiteral("-t"), QStringLiteral("tmpfs"), QStringLiteral("-o"),
+                                                             QStringLiteral("size=16k"), QStringLiteral("tmpfs"), spoolDir}, &code);
+    if (code != 0)
+        QSKIP(qPrintable(QStringLiteral("Cannot mount a small file system here: ") + QString::fromUtf8(mounted)));
+    auto unmount = qScopeGuard([spoolDir] { run(QStringLiteral("umount"), {QStringLiteral("-l"), spoolDir}); });
+    QProcess exporter;
+    auto stopExporter = qScopeGuard([&exporter] {
+        exporter.terminate();
+        exporter.waitForFinished(5000);
+    });
+    exporter.start(QStringLiteral("nsenter"),
+                   m_nets[2]->in({bin(QStringLiteral("ftsandbox-exporter")), QStringLiteral("--target"),
+                                  QStringLiteral("node=%1:%2@2000").arg(m_nets[2]->nodeAddress()).arg(kFlowPort)}));
+    QVERIFY(exporter.waitForStarted());
+    const QString id = upgrade(*node, true);
+    QVERIFY(!id.isEmpty());
+    QStringList lines;
+    const QJsonObject job = node->client.waitForJob(id, nullptr, &lines, 90000);
+    QCOMPARE(job.value(QStringLiteral("state")).toString(), QStringLiteral("succeeded"));
+    const QStringList said = lines.filter(QStringLiteral("Flows are no longer kept: the spool cannot be written"));
+    QVERIFY2(said.size() == 1, qPrintable(lines.join(QLatin1Char('\n'))));
+    QVERIFY(said.first().contains(QStringLiteral("for inspection")));
+    QVERIFY(!nftTableExists(QStringLiteral("ftupgrade_keep_2055")));
+    QCOMPARE(QDir(spoolDir).entryList({QStringLiteral("*.spool")}).size(), 1); // kept for inspection
+    QVERIFY(lines.filter(QStringLiteral("Replaying")).isEmpty());
+}
+
+int main(int argc, char *argv[])
+{
+    // Before any thread exists, so every thread and child process is in the namespace.
+    if (::unshare(CLONE_NEWNET) != 0)
+        g_namespaceError = QString::fromLocal8Bit(std::strerror(errno));
+    QCoreApplication app(argc, argv);
+    TestFlowKeeper test;
+    QTEST_SET_MAIN_SOURCE_PATH
+    return QTest::qExec(&test, argc, argv);
+}
+
+#include "tst_flowkeeper.moc"
