@@ -68,7 +68,7 @@ RunPage::RunPage(UpgradeSession *session, QWidget *parent)
         auto *button = new QPushButton(text);
         button->setObjectName(QStringLiteral("decision_%1").arg(toString(decision)));
         button->setToolTip(tips[tip++]);
-        connect(button, &QPushButton::clicked, this, [this, decision] { decide(int(decision)); });
+        connect(button, &QPushButton::clicked, this, [this, choice = decision] { decide(int(choice)); });
         decisionButtons->addWidget(button);
     }
     decisionButtons->addStretch();
