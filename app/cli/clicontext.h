@@ -44,8 +44,8 @@ QHash<Component, QString> packagePaths(const QCommandLineParser &parser);
 // each good one, then `done` gets the errors (sentences) once all are read. Never
 // calls back inside this call.
 void inspectPackages(QObject *owner, const QHash<Component, QString> &paths,
-                     std::function<void(Component, const PackageChoice &)> accept,
-                     std::function<void(const QStringList &)> done);
+                     const std::function<void(Component, const PackageChoice &)> &accept,
+                     const std::function<void(const QStringList &)> &done);
 
 // Prints a JSON document on stdout.
 void printJson(const QJsonObject &object);
