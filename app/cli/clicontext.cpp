@@ -210,8 +210,8 @@ QHash<Component, PackageTyping> packageTyping(const QCommandLineParser &parser)
 
 void inspectPackages(QObject *owner, const QHash<Component, QString> &paths,
                      const QHash<Component, PackageTyping> &typing,
-                     std::function<void(Component, const PackageChoice &)> accept,
-                     std::function<void(const QStringList &)> done)
+                     const std::function<void(Component, const PackageChoice &)> &accept,
+                     const std::function<void(const QStringList &)> &done)
 {
     if (paths.isEmpty()) {
         QMetaObject::invokeMethod(owner, [done] { done({}); }, Qt::QueuedConnection);

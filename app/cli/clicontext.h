@@ -53,8 +53,8 @@ QHash<Component, PackageTyping> packageTyping(const QCommandLineParser &parser);
 
 void inspectPackages(QObject *owner, const QHash<Component, QString> &paths,
                      const QHash<Component, PackageTyping> &typing,
-                     std::function<void(Component, const PackageChoice &)> accept,
-                     std::function<void(const QStringList &)> done);
+                     const std::function<void(Component, const PackageChoice &)> &accept,
+                     const std::function<void(const QStringList &)> &done);
 
 // Prints a JSON document on stdout.
 void printJson(const QJsonObject &object);

@@ -1,4 +1,4 @@
-#include "../runengine/sandboxfixture.h"
+#include "../runengine/contextfixture.h"
 #include "packages/packageserver.h"
 #include "run/stager.h"
 
@@ -12,44 +12,6 @@ using namespace fixture;
 namespace {
 
 const QString kTarget = QStringLiteral("6.3.0-1500");
-
-// The run's context for a session's plan: the packages chosen, every node's agent.
-void fillContext(RunContext &context, UpgradeSession &session)
-{
-    QList<RunPackage> packages;
-    for (Component component : {Component::Server, Component::Nbi, Component::WebUi}) {
-        const std::optional<PackageChoice> &choice = session.target().package(component);
-        if (!choice)
-            continue;
-        RunPackage package;
-        package.component = component;
-        package.path = QFileInfo(choice->filePath).absoluteFilePath();
-        package.fileName = choice->fileName();
-        package.sha256 = choice->sha256;
-        package.size = choice->size;
-        package.version = choice->version.toString();
-        packages.append(package);
-    }
-    context.client = session.client();
-    context.journal = RunJournal::fromPlan(session.plan(), packages);
-    context.options.pollWaitMs = 5000;
-    context.options.delivery = PackageDelivery::Workstation; // these tests watch the package server
-    context.lookup = [&session](const QString &name) -> Expected<AgentEndpoint> {
-        for (const NodeStatus &node : session.nodes()) {
-            if (node.name == name)
-                return session.endpointFor(node);
-        }
-        return makeError(QStringLiteral("no node %1").arg(name));
-    };
-}
-
-QStringList stageStates(const RunContext &context)
-{
-    QStringList states;
-    for (const RunStageRecord &record : context.journal.stage)
-        states.append(record.node + QLatin1Char('=') + record.state);
-    return states;
-}
 
 // What the node's agent has staged (GET /v1/staged).
 QList<StagedPackage> stagedOn(UpgradeSession &session, const QString &nodeName)

@@ -77,7 +77,7 @@ RunPage::RunPage(UpgradeSession *session, QWidget *parent)
         button->setObjectName(QStringLiteral("decision_%1").arg(toString(decision)));
         button->setToolTip(tips[tip++]);
         button->setAutoDefault(false);
-        connect(button, &QPushButton::clicked, this, [this, decision] { decide(int(decision)); });
+        connect(button, &QPushButton::clicked, this, [this, choice = decision] { decide(int(choice)); });
         decisionButtons->addWidget(button);
     }
     decisionButtons->addStretch();

@@ -261,7 +261,7 @@ void AgentJob::start()
     QMetaObject::invokeMethod(
         this,
         [this] {
-            if (m_done)
+            if (m_end.isDone())
                 return; // cancelled before it began
             if (!m_client) {
                 finishWithError(ProtocolError, tr("the connection to the agents was closed"));
@@ -275,7 +275,7 @@ void AgentJob::start()
 
 void AgentJob::cancel()
 {
-    if (m_done)
+    if (m_end.isDone())
         return;
     finishWithError(Cancelled, tr("the call was cancelled"));
     abortWork();
@@ -312,7 +312,7 @@ void AgentJob::doStart()
     connect(reply, &QNetworkReply::finished, this, [this, reply] { handleReply(reply); });
     // Memory stays bounded whatever a peer sends.
     connect(reply, &QNetworkReply::downloadProgress, this, [this](qint64 received, qint64) {
-        if (received <= m_maxReplyBytes || m_done)
+        if (received <= m_maxReplyBytes || m_end.isDone())
             return;
         finishWithError(ProtocolError, tr("the agent's answer is larger than %1 KiB")
                                            .arg(m_maxReplyBytes / 1024));
@@ -331,7 +331,7 @@ void AgentJob::handleReply(QNetworkReply *reply)
     reply->deleteLater();
     if (m_reply == reply)
         m_reply = nullptr;
-    if (m_done)
+    if (m_end.isDone())
         return; // timed out or cancelled: already finished
 
     const QVariant status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute);
@@ -425,21 +425,8 @@ void AgentJob::finishWithError(Error error, const QString &sentence)
 
 void AgentJob::finish(Error error, const QString &errorString)
 {
-    if (m_done)
-        return;
-    m_done = true;
-    m_timer.stop();
-    m_error = error;
-    m_errorString = errorString;
-    // Queued, so finished is never emitted inside start() or cancel().
-    QMetaObject::invokeMethod(
-        this,
-        [this] {
-            Q_EMIT finished(this);
-            if (m_autoDelete)
-                deleteLater();
-        },
-        Qt::QueuedConnection);
+    if (m_end.end(this, error, errorString))
+        m_timer.stop();
 }
 
 Expected<QJsonObject> AgentJob::jsonObject(const QByteArray &body)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "model/expected.h"
+#include "support/jobend.h"
 
 #include <QByteArray>
 #include <QObject>
@@ -109,12 +110,12 @@ public:
     void start();
     // Aborts the call; finished(Cancelled) follows (asynchronously) unless it is done.
     void cancel();
-    bool isRunning() const { return m_started && !m_done; }
-    bool isFinished() const { return m_done; }
+    bool isRunning() const { return m_started && !m_end.isDone(); }
+    bool isFinished() const { return m_end.isDone(); }
 
-    Error error() const { return m_error; }
+    Error error() const { return m_end.error(); }
     // A sentence that starts with "node <name>: ". Empty without an error.
-    QString errorString() const { return m_errorString; }
+    QString errorString() const { return m_end.errorString(); }
     // The HTTP status of the answer, 0 when there was none.
     int httpStatus() const { return m_httpStatus; }
 
@@ -166,13 +167,11 @@ private:
     QPointer<QNetworkReply> m_reply; // owned by the QNetworkAccessManager
     QTimer m_timer;
     std::chrono::milliseconds m_timeout{0};
-    Error m_error = NoError;
-    QString m_errorString;
+    JobEnd<Error> m_end;
     int m_httpStatus = 0;
     qint64 m_maxReplyBytes = 16 * 1024 * 1024;
     bool m_autoDelete = true;
     bool m_started = false;
-    bool m_done = false;
 };
 
 } // namespace ft

@@ -52,7 +52,7 @@ void AgentJobWatcher::start()
 
 void AgentJobWatcher::stop()
 {
-    if (m_done)
+    if (m_end.isDone())
         return;
     if (m_poll) {
         m_poll->disconnect(this);
@@ -65,7 +65,7 @@ void AgentJobWatcher::stop()
 
 void AgentJobWatcher::poll()
 {
-    if (m_done)
+    if (m_end.isDone())
         return;
     if (!m_client) {
         finish(AgentJob::ProtocolError,
@@ -96,7 +96,7 @@ void AgentJobWatcher::handlePoll(FetchJobStatusJob *job)
 {
     if (m_poll == job)
         m_poll = nullptr;
-    if (m_done)
+    if (m_end.isDone())
         return;
 
     if (job->error() != AgentJob::NoError) {
@@ -154,20 +154,8 @@ void AgentJobWatcher::handlePoll(FetchJobStatusJob *job)
 
 void AgentJobWatcher::finish(AgentJob::Error error, const QString &errorString)
 {
-    if (m_done)
-        return;
-    m_done = true;
-    m_retryTimer.stop();
-    m_error = error;
-    m_errorString = errorString;
-    QMetaObject::invokeMethod(
-        this,
-        [this] {
-            Q_EMIT finished(this);
-            if (m_autoDelete)
-                deleteLater();
-        },
-        Qt::QueuedConnection);
+    if (m_end.end(this, error, errorString))
+        m_retryTimer.stop();
 }
 
 } // namespace ft

@@ -1,6 +1,7 @@
 #pragma once
 
-#include "agentlink/agentjobs.h"
+#include "agentlink/upgradejobs.h"
+#include "support/jobend.h"
 
 #include <QElapsedTimer>
 #include <QObject>
@@ -43,9 +44,9 @@ public:
     // Stops watching (the agent's job keeps running); finished(Cancelled) follows.
     void stop();
 
-    bool isFinished() const { return m_done; }
-    AgentJob::Error error() const { return m_error; }
-    QString errorString() const { return m_errorString; }
+    bool isFinished() const { return m_end.isDone(); }
+    AgentJob::Error error() const { return m_end.error(); }
+    QString errorString() const { return m_end.errorString(); }
     // The last status received (log lines not included); valid once one arrived.
     const AgentJobStatus &status() const { return m_status; }
     bool hasStatus() const { return m_hasStatus; }
@@ -81,11 +82,9 @@ private:
     bool m_hasStatus = false;
     int m_retries = 0;
     int m_consecutiveFailures = 0;
-    AgentJob::Error m_error = AgentJob::NoError;
-    QString m_errorString;
+    JobEnd<AgentJob::Error> m_end;
     bool m_autoDelete = false;
     bool m_started = false;
-    bool m_done = false;
 };
 
 } // namespace ft

@@ -222,7 +222,7 @@ Expected<ClusterListing> ClusterListing::fromAgentJson(const QJsonObject &json)
     const QJsonValue members = json.value(QLatin1String("members"));
     if (!members.isUndefined() && !members.isArray())
         return fieldError(QStringLiteral("members"));
-    for (const QJsonValue &value : members.toArray()) {
+    for (const auto &value : members.toArray()) {
         const QJsonObject object = value.toObject();
         ClusterMember member;
         member.name = object.value(QLatin1String("name")).toString();

@@ -28,7 +28,7 @@ public:
     QString toString() const;
 
     std::strong_ordering operator<=>(const Version &other) const;
-    bool operator==(const Version &other) const { return (*this <=> other) == 0; }
+    bool operator==(const Version &other) const { return std::is_eq(*this <=> other); }
 
 private:
     QList<int> m_parts;

@@ -268,7 +268,7 @@ Expected<PackageManifest> PackageManifest::fromJson(const QJsonObject &json)
     if (!files.isArray())
         return makeError(tr("The field \"files\" is missing or not a list."));
     QSet<QString> seen;
-    for (const QJsonValue &value : files.toArray()) {
+    for (const auto &value : files.toArray()) {
         const QJsonObject object = value.toObject();
         PackageFile file;
         file.path = object.value(QStringLiteral("path")).toString();

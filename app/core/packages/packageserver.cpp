@@ -103,7 +103,7 @@ private:
             answerError(400);
             return;
         }
-        const QByteArray method = requestLine.at(0);
+        const QByteArray &method = requestLine.at(0);
         if (method != "GET" && method != "HEAD") {
             answerError(405);
             return;

@@ -111,7 +111,7 @@ QJsonArray strings(const QStringList &list)
 QStringList stringList(const QJsonValue &value)
 {
     QStringList list;
-    for (const QJsonValue &item : value.toArray())
+    for (const auto &item : value.toArray())
         list.append(item.toString());
     return list;
 }
@@ -353,7 +353,7 @@ Expected<RunJournal> RunJournal::fromJson(const QJsonObject &json)
         return makeError(tr("The run journal's plan cannot be read: %1").arg(plan.error()));
     journal.plan = *plan;
 
-    for (const QJsonValue &value : json.value(QLatin1String("packages")).toArray()) {
+    for (const auto &value : json.value(QLatin1String("packages")).toArray()) {
         const QJsonObject object = value.toObject();
         RunPackage package;
         const auto component = parseComponent(object.value(QLatin1String("component")).toString());
@@ -369,7 +369,7 @@ Expected<RunJournal> RunJournal::fromJson(const QJsonObject &json)
             package.installerArguments.append(argument.toString());
         journal.packages.append(package);
     }
-    for (const QJsonValue &value : json.value(QLatin1String("stage")).toArray()) {
+    for (const auto &value : json.value(QLatin1String("stage")).toArray()) {
         const QJsonObject object = value.toObject();
         RunStageRecord record;
         record.node = object.value(QLatin1String("node")).toString();
@@ -380,7 +380,7 @@ Expected<RunJournal> RunJournal::fromJson(const QJsonObject &json)
         record.bytes = object.value(QLatin1String("bytes")).toInteger();
         journal.stage.append(record);
     }
-    for (const QJsonValue &value : json.value(QLatin1String("steps")).toArray()) {
+    for (const auto &value : json.value(QLatin1String("steps")).toArray()) {
         const QJsonObject object = value.toObject();
         RunStepRecord record;
         const auto step = stepFromJson(object.value(QLatin1String("plan_step")).toObject());
@@ -411,7 +411,7 @@ Expected<RunJournal> RunJournal::fromJson(const QJsonObject &json)
         record.error = object.value(QLatin1String("error")).toString();
         record.lastLogLine = object.value(QLatin1String("last_log_line")).toString();
         record.attempts = object.value(QLatin1String("attempts")).toInt();
-        for (const QJsonValue &decisionValue : object.value(QLatin1String("decisions")).toArray()) {
+        for (const auto &decisionValue : object.value(QLatin1String("decisions")).toArray()) {
             const QJsonObject decisionObject = decisionValue.toObject();
             const auto decision = parseRunDecision(decisionObject.value(QLatin1String("decision")).toString());
             if (!decision)

@@ -32,7 +32,7 @@ Expected<SandboxClusterFile> SandboxClusterFile::read(const QString &directory)
     cluster.directory = directory;
     const QJsonObject root = document.object();
     cluster.token = root.value(QLatin1String("token")).toString();
-    for (const QJsonValue &value : root.value(QLatin1String("nodes")).toArray()) {
+    for (const auto &value : root.value(QLatin1String("nodes")).toArray()) {
         const QJsonObject object = value.toObject();
         SandboxNode node;
         node.name = object.value(QLatin1String("name")).toString();

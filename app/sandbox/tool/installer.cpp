@@ -63,7 +63,7 @@ Result rollForward(const QString &installDir, const QJsonObject &journal)
 
 } // namespace
 
-Installer::Installer(QString packagePath, QString installDir, std::optional<Component> expectedComponent,
+Installer::Installer(QString packagePath, const QString &installDir, std::optional<Component> expectedComponent,
                      QObject *parent)
     : QObject(parent)
     , m_packagePath(std::move(packagePath))

@@ -20,7 +20,7 @@ class Installer : public QObject
     Q_OBJECT
 
 public:
-    Installer(QString packagePath, QString installDir, std::optional<Component> expectedComponent,
+    Installer(QString packagePath, const QString &installDir, std::optional<Component> expectedComponent,
               QObject *parent = nullptr);
 
     // Starts on the next event-loop turn; finished() follows exactly once (never for

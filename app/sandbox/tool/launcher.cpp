@@ -85,8 +85,8 @@ qint64 pidFromFile(const QString &path)
 
 } // namespace
 
-void pollUntil(QObject *owner, int intervalMs, int timeoutMs, std::function<bool()> ready,
-               std::function<void(bool)> done)
+void pollUntil(QObject *owner, int intervalMs, int timeoutMs, const std::function<bool()> &ready,
+               const std::function<void(bool)> &done)
 {
     auto *timer = new QTimer(owner);
     auto elapsed = std::make_shared<QElapsedTimer>();
@@ -646,7 +646,7 @@ Expected<QList<LaunchedProcess>> clusterProcesses(const QString &dir)
     QList<LaunchedProcess> processes;
     if (const qint64 pid = qint64(cluster->value(QStringLiteral("exporter")).toObject().value(QStringLiteral("pid")).toDouble()))
         processes.append({pid, QStringLiteral("ftsandbox-exporter"), tr("flow exporter")});
-    for (const QJsonValue &value : cluster->value(QStringLiteral("nodes")).toArray()) {
+    for (const auto &value : cluster->value(QStringLiteral("nodes")).toArray()) {
         const QJsonObject node = value.toObject();
         const QString name = node.value(QStringLiteral("name")).toString();
         if (const qint64 pid = qint64(node.value(QStringLiteral("agent")).toObject().value(QStringLiteral("pid")).toDouble()))
@@ -668,7 +668,7 @@ Expected<QJsonObject> clusterStatus(const QString &dir)
         return cluster;
     QJsonArray nodes;
     const QDateTime now = QDateTime::currentDateTimeUtc();
-    for (const QJsonValue &value : cluster->value(QStringLiteral("nodes")).toArray()) {
+    for (const auto &value : cluster->value(QStringLiteral("nodes")).toArray()) {
         QJsonObject node = value.toObject();
         const QString install = node.value(QStringLiteral("install")).toString();
         const Expected<QJsonObject> status = readJsonObject(install + QStringLiteral("/run/status.json"));

@@ -41,8 +41,8 @@ struct ClusterSpec
 
 // Calls done(true) once ready() holds, or done(false) after timeoutMs; polls with a
 // QTimer owned by owner, never blocking the event loop.
-void pollUntil(QObject *owner, int intervalMs, int timeoutMs, std::function<bool()> ready,
-               std::function<void(bool)> done);
+void pollUntil(QObject *owner, int intervalMs, int timeoutMs, const std::function<bool()> &ready,
+               const std::function<void(bool)> &done);
 
 // Stops processes: SIGTERM, waits until each is gone, SIGKILL after the time-out.
 class ProcessStopper : public QObject

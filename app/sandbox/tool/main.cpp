@@ -294,7 +294,7 @@ QMap<QString, double> parseFlows(const QStringList &texts, QString *error)
 }
 
 // Runs `up`; then(ok) is called from the event loop.
-void launch(const ClusterSpec &spec, QObject *owner, std::function<void(bool, const QJsonObject &)> then)
+void launch(const ClusterSpec &spec, QObject *owner, const std::function<void(bool, const QJsonObject &)> &then)
 {
     auto *launcher = new ClusterLauncher(spec, owner);
     QObject::connect(launcher, &ClusterLauncher::progress, owner, [](const QString &line) { out(line); });
@@ -307,7 +307,7 @@ void launch(const ClusterSpec &spec, QObject *owner, std::function<void(bool, co
     launcher->start();
 }
 
-void stopCluster(const QString &dir, QObject *owner, std::function<void(int)> then)
+void stopCluster(const QString &dir, QObject *owner, const std::function<void(int)> &then)
 {
     const Expected<QList<LaunchedProcess>> processes = clusterProcesses(dir);
     if (!processes) {
