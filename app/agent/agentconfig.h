@@ -1,5 +1,6 @@
 #pragma once
 
+#include "connectionguard.h"
 #include "model/expected.h"
 #include "tokenauth.h"
 
@@ -27,6 +28,7 @@ struct AgentConfig
     QString serviceName;     // systemd unit or Windows service name
     QString installerCommand; // systemd/windows: command template (see API.md)
     TokenHash token;
+    ConnectionLimits connections; // [connections] (API.md); read, never written by save()
 
     QString directory() const;
     QString certificateFile() const;

@@ -8,6 +8,7 @@
 #include <QHash>
 #include <QJsonObject>
 #include <QPointer>
+#include <QSet>
 #include <QUrl>
 
 #include <memory>
@@ -16,6 +17,7 @@ class QNetworkAccessManager;
 
 namespace ft::agent {
 
+class GuardedServer;
 class JobStore;
 class ServiceBackend;
 class StageJob;
@@ -62,6 +64,7 @@ private:
 
     QJsonObject jobJson(const QString &id, qint64 since) const;
     bool upgradeRunning() const;
+    void reconcileInterruptedUpgrades();
 
     AgentConfig m_config;
     std::unique_ptr<JobStore> m_store;
@@ -71,6 +74,8 @@ private:
     QHash<QString, QPointer<StageJob>> m_stageJobs;
     QPointer<UpgradeJob> m_upgrade;
     bool m_serviceActionRunning = false;
+    QSet<QString> m_reconciling; // interrupted upgrades whose service state is being asked
+    GuardedServer *m_guard = nullptr; // child: accepts the connections, enforces their time-outs
 };
 
 } // namespace ft::agent

@@ -73,6 +73,7 @@ Q_SIGNALS:
 
 private:
     void onReadyRead();
+    bool writeAll(QByteArrayView chunk);
     void onDownloadFinished();
     void verifyPackageFile();
     void succeed(const QJsonObject &meta);

@@ -23,7 +23,8 @@ QIcon verdictIcon(Verdict verdict)
 {
     switch (verdict) {
     case Verdict::Upgraded: return okIcon();
-    case Verdict::AlreadyCurrent: return informationIcon();
+    case Verdict::AlreadyCurrent:
+    case Verdict::NotAttempted: return informationIcon();
     case Verdict::RebootNeeded: return warningIcon();
     case Verdict::Failed:
     case Verdict::Unreachable: return errorIcon();

@@ -44,6 +44,7 @@ QString toString(Verdict verdict)
     case Verdict::Failed: return QStringLiteral("failed");
     case Verdict::RebootNeeded: return QStringLiteral("reboot_needed");
     case Verdict::Unreachable: return QStringLiteral("unreachable");
+    case Verdict::NotAttempted: return QStringLiteral("not_attempted");
     }
     return {};
 }
@@ -56,6 +57,7 @@ QString displayName(Verdict verdict)
     case Verdict::Failed: return tr("Failed");
     case Verdict::RebootNeeded: return tr("Reboot needed");
     case Verdict::Unreachable: return tr("Unreachable");
+    case Verdict::NotAttempted: return tr("Not attempted");
     }
     return {};
 }
@@ -121,6 +123,13 @@ VerificationCell verifyCell(const NodeStatus &node, Component component, const V
         cell.sentence = tr("The installer asked for a reboot and the version did not change (still %1): "
                            "reboot %2 to finish the upgrade.")
                             .arg(orNone(cell.versionNow), node.name);
+        return cell;
+    }
+    if (step && step->state == RunStepState::Pending) {
+        // The run stopped before it reached this step: nothing was tried, nothing failed.
+        cell.verdict = Verdict::NotAttempted;
+        cell.sentence = tr("Not attempted: the run stopped before it reached %1; still on %2, the target is %3.")
+                            .arg(node.name, orNone(cell.versionNow), cell.target);
         return cell;
     }
     cell.verdict = Verdict::Failed;

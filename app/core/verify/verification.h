@@ -21,6 +21,7 @@ enum class Verdict {
     Failed,         // not at the target (failed, skipped by decision, or not running)
     RebootNeeded,   // the installer asked for a reboot (3010) and the version did not change
     Unreachable,    // the node did not answer
+    NotAttempted,   // the run halted (or was aborted) before this step: untouched, not failed
 };
 QString toString(Verdict verdict);      // "upgraded" | "already_current" | "failed" | …
 QString displayName(Verdict verdict);   // "Upgraded", "Skipped (already current)", …
