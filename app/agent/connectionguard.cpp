@@ -5,6 +5,8 @@
 #include <QSslSocket>
 #include <QTimer>
 
+#include <memory>
+
 #include <spdlog/spdlog.h>
 
 namespace ft::agent {
@@ -89,9 +91,17 @@ private:
                                                  : m_limits.idleMs;
         logging::logger()->warn("Closed the connection from {}: {} {} ms", m_socket->peerAddress().toString().toStdString(),
                                 what, ms);
-        // abort(), not disconnectFromHost(): nothing is owed to a stalled client, and
-        // its descriptor is freed now.
-        m_socket->abort();
+        // disconnectFromHost(): nothing is pending to the client, so the socket closes at
+        // once and says so (disconnected), which is what lets the HTTP server free it; a
+        // QSslSocket's abort() would close the descriptor without that signal. Should
+        // the close hang, abort() and free it a second later.
+        m_socket->disconnectFromHost();
+        QTimer::singleShot(1000, m_socket, [socket = m_socket] {
+            if (socket->state() != QAbstractSocket::UnconnectedState) {
+                socket->abort();
+                socket->deleteLater();
+            }
+        });
     }
 
     QTcpSocket *m_socket;
@@ -130,12 +140,29 @@ void GuardedServer::incomingConnection(qintptr handle)
         return;
     }
     ++m_perAddress[address];
-    // The count follows the socket, wherever it ends (handshake time-out, the HTTP
-    // server deleting it after a disconnect).
-    connect(socket, &QObject::destroyed, this, [this, address] {
+    logging::logger()->debug("Connection from {} ({} open from it)", address.toString().toStdString(),
+                             m_perAddress.value(address));
+    // The count follows the connection, however it ends: closed by either side, cut
+    // by the handshake time-out, or its socket deleted.
+    auto counted = std::make_shared<bool>(true);
+    auto release = [this, address, counted] {
+        if (!*counted)
+            return;
+        *counted = false;
         if (--m_perAddress[address] <= 0)
             m_perAddress.remove(address);
+        logging::logger()->debug("Connection from {} closed ({} open from it)", address.toString().toStdString(),
+                                 m_perAddress.value(address));
+    };
+    // Not `this` as the context: QSslServer drops every connection from the socket to
+    // itself once the handshake is done.
+    connect(socket, &QAbstractSocket::disconnected, &m_context, [socket, release, this] {
+        release();
+        // Not handed to the HTTP server yet (still handshaking): nobody else frees it.
+        if (!m_watches.contains(socket))
+            socket->deleteLater();
     });
+    connect(socket, &QObject::destroyed, &m_context, release);
 }
 
 QTcpSocket *GuardedServer::nextPendingConnection()
@@ -143,7 +170,7 @@ QTcpSocket *GuardedServer::nextPendingConnection()
     QTcpSocket *socket = QSslServer::nextPendingConnection();
     if (socket) {
         m_watches.insert(socket, new Watch(socket, m_limits));
-        connect(socket, &QObject::destroyed, this, [this, socket] { m_watches.remove(socket); });
+        connect(socket, &QObject::destroyed, &m_context, [this, socket] { m_watches.remove(socket); });
     }
     return socket;
 }

@@ -50,6 +50,7 @@ private:
     ConnectionLimits m_limits;
     QHash<QHostAddress, int> m_perAddress;
     QHash<QTcpSocket *, Watch *> m_watches; // the watch is the socket's child
+    QObject m_context; // receiver of the sockets' signals (see incomingConnection)
 };
 
 } // namespace ft::agent
