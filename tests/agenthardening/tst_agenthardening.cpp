@@ -8,6 +8,7 @@
 #include <QSettings>
 #include <QStandardPaths>
 
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 using namespace agenttest;
@@ -346,14 +347,29 @@ void TestAgentHardening::diskFullWhileStagingNamesTheCause()
     QCOMPARE(r.status, 202);
     const QString id = r.json.value(QStringLiteral("job")).toString();
     QTRY_VERIFY_WITH_TIMEOUT(files.requested(), 10000);
-    // Fill the tmpfs up to the last few KiB.
+    // The first part is on the tmpfs before the test fills it.
+    QTRY_COMPARE_WITH_TIMEOUT(client.get(QStringLiteral("/v1/jobs/%1").arg(id)).json.value(QStringLiteral("bytes_done")).toInteger(),
+                              files.first, 10000);
+    // Fill the tmpfs up to its last 12 KiB: the agent's next write then goes in part,
+    // and only the write after it fails (ENOSPC): the case that lost the reason.
     {
         QFile filler(staging + QStringLiteral("/filler"));
-        QVERIFY2(filler.open(QIODevice::WriteOnly), qPrintable(filler.errorString()));
+        QVERIFY2(filler.open(QIODevice::WriteOnly | QIODevice::Unbuffered), qPrintable(filler.errorString()));
+        const qint64 keep = 12 * 1024;
+        const auto available = [&staging] {
+            struct statvfs fs {};
+            return ::statvfs(QFile::encodeName(staging).constData(), &fs) == 0 ? qint64(fs.f_bavail) * qint64(fs.f_frsize) : -1;
+        };
+        qint64 left = available() - keep;
+        qInfo("free before filling: %lld bytes", available());
         const QByteArray block(64 * 1024, 'x');
-        while (filler.write(block) == block.size()) {
+        while (left > 0) {
+            const qint64 n = filler.write(block.constData(), qMin<qint64>(left, block.size()));
+            QVERIFY2(n > 0, qPrintable(filler.errorString()));
+            left -= n;
         }
         filler.close();
+        qInfo("free on the staging tmpfs: %lld bytes", available());
     }
     files.release();
     const QJsonObject job = client.waitForJob(id);
