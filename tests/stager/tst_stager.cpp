@@ -1,0 +1,195 @@
+#include "../runengine/sandboxfixture.h"
+#include "packages/packageserver.h"
+#include "run/stager.h"
+
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace ft;
+using namespace fixture;
+
+namespace {
+
+const QString kTarget = QStringLiteral("6.3.0-1500");
+
+// The run's context for a session's plan: the packages chosen, every node's agent.
+void fillContext(RunContext &context, UpgradeSession &session)
+{
+    QList<RunPackage> packages;
+    for (Component component : {Component::Server, Component::Nbi, Component::WebUi}) {
+        const std::optional<PackageChoice> &choice = session.target().package(component);
+        if (!choice)
+            continue;
+        RunPackage package;
+        package.component = component;
+        package.path = QFileInfo(choice->filePath).absoluteFilePath();
+        package.fileName = choice->fileName();
+        package.sha256 = choice->sha256;
+        package.size = choice->size;
+        package.version = choice->version.toString();
+        packages.append(package);
+    }
+    context.client = session.client();
+    context.journal = RunJournal::fromPlan(session.plan(), packages);
+    context.options.pollWaitMs = 5000;
+    context.lookup = [&session](const QString &name) -> Expected<AgentEndpoint> {
+        for (const NodeStatus &node : session.nodes()) {
+            if (node.name == name)
+                return session.endpointFor(node);
+        }
+        return makeError(QStringLiteral("no node %1").arg(name));
+    };
+}
+
+QStringList stageStates(const RunContext &context)
+{
+    QStringList states;
+    for (const RunStageRecord &record : context.journal.stage)
+        states.append(record.node + QLatin1Char('=') + record.state);
+    return states;
+}
+
+// What the node's agent has staged (GET /v1/staged).
+QList<StagedPackage> stagedOn(UpgradeSession &session, const QString &nodeName)
+{
+    for (const NodeStatus &node : session.nodes()) {
+        if (node.name != nodeName)
+            continue;
+        ListStagedJob job(session.client(), session.endpointFor(node));
+        job.setAutoDelete(false);
+        QSignalSpy done(&job, &AgentJob::finished);
+        job.start();
+        if (!done.wait(15000) || job.error() != AgentJob::NoError)
+            return {};
+        return job.packages();
+    }
+    return {};
+}
+
+} // namespace
+
+class TestStager : public QObject
+{
+    Q_OBJECT
+
+private:
+    Cluster m_cluster;
+    UpgradeSession m_session;
+    QString m_package;
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        if (!QFile::exists(tool(QStringLiteral("ftsandbox"))) || !QFile::exists(tool(QStringLiteral("ftupgrade-agent"))))
+            QSKIP("ftsandbox and ftupgrade-agent are not built");
+        QVERIFY(m_cluster.up({QStringLiteral("--workers"), QStringLiteral("2")}));
+        m_package = m_cluster.makePackage(QStringLiteral("server"), kTarget, QStringLiteral("normal"));
+        QVERIFY(!m_package.isEmpty());
+        QVERIFY(connectAndDiscover(m_session, m_cluster.file()));
+        QVERIFY(choosePackage(m_session, m_package, Component::Server));
+    }
+
+    // Cancelled before it starts: asks no agent and stages nothing.
+    void cancelledBeforeStart()
+    {
+        RunContext context;
+        fillContext(context, m_session);
+        Stager stager(context);
+        QVERIFY(stager.serve().has_value());
+        QSignalSpy finished(&stager, &Stager::finished);
+        stager.cancel();
+        stager.start(false);
+        QCOMPARE(finished.count(), 0); // never inside start()
+        QTRY_COMPARE(finished.count(), 1);
+        QVERIFY(stager.isCancelled());
+        QCOMPARE(stager.server()->bytesSent(), qint64(0));
+        for (const RunStageRecord &record : context.journal.stage)
+            QCOMPARE(record.state, QStringLiteral("pending"));
+        QVERIFY(stagedOn(m_session, QStringLiteral("w1")).isEmpty());
+    }
+
+    // A package whose SHA-256 does not match what the nodes download: every node
+    // refuses it, the errors name the node, and nothing counts as staged.
+    void wrongChecksumFails()
+    {
+        RunContext context;
+        fillContext(context, m_session);
+        context.journal.packages[0].sha256 = QString(64, QLatin1Char('0'));
+        context.options.stageConcurrency = 1; // the first failure stops the queue
+        Stager stager(context);
+        QVERIFY(stager.serve().has_value());
+        QSignalSpy finished(&stager, &Stager::finished);
+        stager.start(false);
+        QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 1, 60000);
+        QCOMPARE(stager.errors().size(), 1);
+        QVERIFY2(stager.errors().constFirst().startsWith(context.journal.stage.constFirst().node + QLatin1Char(':')),
+                 qPrintable(stager.errors().constFirst()));
+        QCOMPARE(context.journal.stage.constFirst().state, QStringLiteral("failed"));
+        QVERIFY(!context.journal.stage.constFirst().error.isEmpty());
+        // The rest were not asked for once the first failed.
+        for (qsizetype i = 1; i < context.journal.stage.size(); ++i)
+            QCOMPARE(context.journal.stage.at(i).state, QStringLiteral("pending"));
+    }
+
+    // Every node that needs the package gets it, verified; progress ends at the total;
+    // the journal's stage records say so and the agents list the package.
+    void stagesEveryNode()
+    {
+        RunContext context;
+        fillContext(context, m_session);
+        QCOMPARE(context.journal.stage.size(), 3); // portal and two workers
+        Stager stager(context);
+        QVERIFY(stager.serve().has_value());
+        QSignalSpy finished(&stager, &Stager::finished);
+        QSignalSpy progress(&stager, &Stager::progress);
+        QSignalSpy saved(&stager, &Stager::journalChanged);
+        QStringList activity;
+        connect(&stager, &Stager::activity, &stager,
+                [&activity](const QString &sentence, bool) { activity.append(sentence); });
+        stager.start(false);
+        QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 1, 120000);
+        QVERIFY2(stager.errors().isEmpty(), qPrintable(stager.errors().join(QLatin1Char(' '))));
+        for (const RunStageRecord &record : context.journal.stage) {
+            QCOMPARE(record.state, QStringLiteral("staged"));
+            QVERIFY(!record.agentJobId.isEmpty());
+        }
+        const qint64 size = context.journal.packages.constFirst().size;
+        QVERIFY(!progress.isEmpty());
+        QCOMPARE(progress.constLast().at(0).toLongLong(), 3 * size);
+        QCOMPARE(progress.constLast().at(1).toLongLong(), 3 * size);
+        QVERIFY(saved.count() >= 3);
+        QCOMPARE(stager.server()->bytesSent(), 3 * size);
+        QVERIFY(activity.contains(QStringLiteral("%1 staged and verified on w1.")
+                                      .arg(context.journal.packages.constFirst().fileName)));
+        bool listed = false;
+        for (const StagedPackage &staged : stagedOn(m_session, QStringLiteral("w2")))
+            listed = listed
+                     || staged.sha256.compare(context.journal.packages.constFirst().sha256, Qt::CaseInsensitive) == 0;
+        QVERIFY(listed);
+    }
+
+    // Staged already (same name and SHA-256): asked about again (a resumed run), but
+    // nothing is downloaded a second time.
+    void stagedAlreadyIsNotFetchedAgain()
+    {
+        RunContext context;
+        fillContext(context, m_session);
+        for (RunStageRecord &record : context.journal.stage)
+            record.state = QStringLiteral("staged"); // what the journal said; rechecked below
+        Stager stager(context);
+        QVERIFY(stager.serve().has_value());
+        QSignalSpy finished(&stager, &Stager::finished);
+        stager.start(true);
+        QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 1, 60000);
+        QVERIFY(stager.errors().isEmpty());
+        QCOMPARE(stager.server()->bytesSent(), qint64(0));
+        for (const RunStageRecord &record : context.journal.stage) {
+            QCOMPARE(record.state, QStringLiteral("staged"));
+            QVERIFY(record.agentJobId.isEmpty());
+        }
+    }
+};
+
+QTEST_MAIN(TestStager)
+#include "tst_stager.moc"
