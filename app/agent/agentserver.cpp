@@ -37,7 +37,6 @@ namespace ft::agent {
 
 namespace {
 
-QString tr(const char *text) { return QCoreApplication::translate("ft::agent::AgentServer", text); }
 
 using Status = QHttpServerResponder::StatusCode;
 
