@@ -37,7 +37,6 @@ namespace ft::agent {
 
 namespace {
 
-
 using Status = QHttpServerResponder::StatusCode;
 
 constexpr qint64 kStagingReserveBytes = 16 * 1024 * 1024;
