@@ -160,6 +160,24 @@ Expected<AgentConfig> AgentConfig::load(const QString &file)
         config.spoolCapBytes = *cap;
     }
     config.nftProgram = ini.value(QStringLiteral("agent/nft"), config.nftProgram).toString();
+    // The connection time-outs (API.md, "Connections"): whole milliseconds / a count ≥ 1.
+    const struct { const char *key; int *value; } limits[] = {
+        {"connections/handshake_timeout_ms", &config.connections.handshakeMs},
+        {"connections/header_timeout_ms", &config.connections.headerMs},
+        {"connections/body_timeout_ms", &config.connections.bodyMs},
+        {"connections/idle_timeout_ms", &config.connections.idleMs},
+        {"connections/per_address", &config.connections.perAddress},
+    };
+    for (const auto &limit : limits) {
+        const QString key = QString::fromLatin1(limit.key);
+        if (!ini.contains(key))
+            continue;
+        bool valid = false;
+        const int value = ini.value(key).toInt(&valid);
+        if (!valid || value < 1)
+            return makeError(tr("%1 in %2 must be a whole number of at least 1.").arg(key, QDir::toNativeSeparators(file)));
+        *limit.value = value;
+    }
     config.token.salt = ini.value(QStringLiteral("auth/token_salt")).toByteArray();
     config.token.hash = ini.value(QStringLiteral("auth/token_sha256")).toByteArray();
     if (config.token.isNull())

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "connectionguard.h"
 #include "model/expected.h"
 #include "nodesources.h"
 #include "tokenauth.h"
@@ -41,6 +42,7 @@ struct AgentConfig
     qint64 spoolCapBytes = qint64(1) << 30;
     QString nftProgram = QStringLiteral("nft");
     QString nftTable = QStringLiteral("ftupgrade_keep");
+    ConnectionLimits connections; // [connections] (API.md); read, never written by save()
 
     QString directory() const;
     QString certificateFile() const;

@@ -4,11 +4,11 @@
 
 #include "certificate.h"
 #include "flowcapture.h"
+#include "connectionguard.h"
 #include "jobstore.h"
 #include "support/logging.h"
 #include "nodeinfo.h"
 #include "packages/package.h"
-#include "resumingsslserver.h"
 #include "servicebackend.h"
 #include "stagejob.h"
 #include "tokenauth.h"
@@ -46,8 +46,6 @@ namespace ft::agent {
 
 namespace {
 
-QString tr(const char *text) { return QCoreApplication::translate("ft::agent::AgentServer", text); }
-
 using Status = QHttpServerResponder::StatusCode;
 
 constexpr qint64 kStagingReserveBytes = 16 * 1024 * 1024;
@@ -67,35 +65,16 @@ QString methodName(QHttpServerRequest::Method method)
     }
 }
 
-// Unknown query parameters are refused like unknown body fields.
+// The query checks on the request's own query (apirequest.h does the work).
 std::optional<HttpError> checkQuery(const QHttpServerRequest &request, const QStringList &allowed)
 {
-    const auto items = request.query().queryItems(QUrl::FullyDecoded);
-    QStringList seen;
-    for (const auto &item : items) {
-        if (!allowed.contains(item.first))
-            return HttpError{400, tr("Unknown query parameter \"%1\".").arg(item.first)};
-        if (seen.contains(item.first))
-            return HttpError{400, tr("The query parameter \"%1\" is given twice.").arg(item.first)};
-        seen.append(item.first);
-    }
-    return std::nullopt;
+    return ft::agent::checkQuery(request.query(), allowed);
 }
 
 std::optional<HttpError> queryInteger(const QHttpServerRequest &request, const QString &key,
                                       qint64 minimum, qint64 maximum, qint64 fallback, qint64 *value)
 {
-    const QUrlQuery query = request.query();
-    if (!query.hasQueryItem(key)) {
-        *value = fallback;
-        return std::nullopt;
-    }
-    bool ok = false;
-    *value = query.queryItemValue(key).toLongLong(&ok);
-    if (!ok || *value < minimum || *value > maximum)
-        return HttpError{400, tr("The query parameter \"%1\" must be a whole number from %2 to %3.")
-                                  .arg(key).arg(minimum).arg(maximum)};
-    return std::nullopt;
+    return ft::agent::queryInteger(request.query(), key, minimum, maximum, fallback, value);
 }
 
 std::string portList(const QList<quint16> &ports)
@@ -123,13 +102,20 @@ FlowKeeper::Settings flowKeeperSettings(const AgentConfig &config)
 // is pending: writes check it first.
 struct AgentServer::Reply
 {
-    Reply(QHttpServerResponder &&r, QTcpSocket *s, QString what)
-        : responder(std::move(r)), socket(s), request(std::move(what)) {}
+    Reply(QHttpServerResponder &&r, QTcpSocket *s, QString what, GuardedServer *g)
+        : responder(std::move(r)), socket(s), request(std::move(what)), guard(g) {}
 
     QHttpServerResponder responder;
     QPointer<QTcpSocket> socket;
     QString request; // "GET /v1/node", for the log
+    QPointer<GuardedServer> guard; // its connection's time-outs resume once answered
     bool sent = false;
+
+    void answered()
+    {
+        if (guard && socket)
+            guard->requestFinished(socket);
+    }
 
     bool alive() const { return socket && socket->state() == QAbstractSocket::ConnectedState; }
 
@@ -143,6 +129,7 @@ struct AgentServer::Reply
             return;
         responder.write(body, {{"Content-Type", contentType}, {"Cache-Control", "no-store"}},
                         Status(status));
+        answered();
     }
     void json(int status, const QJsonObject &object)
     {
@@ -174,6 +161,7 @@ Expected<QUrl> AgentServer::start()
 {
     if (auto opened = m_store->open(); !opened)
         return makeError(opened.error());
+    reconcileInterruptedUpgrades();
     if (!QDir().mkpath(m_config.stagingDir))
         return makeError(tr("Cannot create the staging folder %1.").arg(QDir::toNativeSeparators(m_config.stagingDir)));
     // A redirect of the flow ports left by a killed agent goes first: flows must reach the service.
@@ -199,6 +187,7 @@ Expected<QUrl> AgentServer::start()
     // The wizard authenticates with its bearer token, not a client certificate: asking
     // for one would cost every handshake a request and an empty answer.
     tls.setPeerVerifyMode(QSslSocket::VerifyNone);
+    tls.setProtocol(QSsl::SecureProtocols); // TLS 1.2 or later, as sslSetup() would
 
     if (!m_config.sources.flowPorts.isEmpty()) {
         // The agent's own flow history lives in its state folder: FlowTraq loses its
@@ -223,16 +212,17 @@ Expected<QUrl> AgentServer::start()
     if (!address.setAddress(m_config.listen))
         return makeError(tr("\"%1\" is not an IP address to listen on.").arg(m_config.listen));
     // Connections share one TLS context, so the wizard's later calls resume their
-    // session from its ticket instead of a full handshake (resumingsslserver.h).
-    auto *server = new ResumingSslServer(this);
+    // session from its ticket instead of a full handshake (resumingsslserver.h); each
+    // connection is held to the time-outs of API.md, "Connections" (connectionguard.h).
+    auto *server = new GuardedServer(m_config.connections, this);
     server->setSslConfiguration(tls);
-    const quint16 port = server->listen(address, quint16(m_config.port)) ? server->serverPort() : 0;
-    if (port != 0)
-        bind(server);
-    else
+    if (!server->listen(address, quint16(m_config.port))) {
         delete server;
-    if (port == 0)
         return makeError(tr("Cannot listen on %1 port %2 (in use, or not allowed).").arg(m_config.listen).arg(m_config.port));
+    }
+    const quint16 port = server->serverPort();
+    m_guard = server;
+    bind(server);
     QUrl url;
     url.setScheme(QStringLiteral("https"));
     url.setHost(address.toString());
@@ -243,14 +233,16 @@ Expected<QUrl> AgentServer::start()
 bool AgentServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *socket)
 {
     const QString what = methodName(request.method()) + QLatin1Char(' ') + request.url().path();
-    auto reply = std::make_shared<Reply>(makeResponder(request, socket), socket, what);
+    if (m_guard)
+        m_guard->requestStarted(socket);
+    auto reply = std::make_shared<Reply>(makeResponder(request, socket), socket, what, m_guard);
     route(request, reply);
     return true;
 }
 
 void AgentServer::missingHandler(const QHttpServerRequest &request, QTcpSocket *socket)
 {
-    Reply reply(makeResponder(request, socket), socket, request.url().path());
+    Reply reply(makeResponder(request, socket), socket, request.url().path(), m_guard);
     reply.error(404, tr("There is no such endpoint."));
 }
 
@@ -281,6 +273,7 @@ void AgentServer::route(const QHttpServerRequest &request, const ReplyPtr &reply
                                    {{"Content-Type", "application/json; charset=utf-8"},
                                     {"WWW-Authenticate", "Bearer"}},
                                    Status::Unauthorized);
+            reply->answered();
         }
         return;
     }
@@ -291,9 +284,7 @@ void AgentServer::route(const QHttpServerRequest &request, const ReplyPtr &reply
         return reply->error(*tooLarge);
 
     // Split before decoding, so an encoded "/" inside a segment stays in that segment.
-    QStringList parts;
-    for (const QString &part : request.url().path(QUrl::FullyEncoded).split(QLatin1Char('/')))
-        parts.append(QUrl::fromPercentEncoding(part.toUtf8()));
+    const QStringList parts = pathSegments(request.url());
     // ["", "v1", …]
     if (parts.size() < 3 || parts.at(1) != QLatin1String("v1") || path.contains(QLatin1String("//")))
         return reply->error(404, tr("There is no such endpoint."));
@@ -317,14 +308,14 @@ void AgentServer::route(const QHttpServerRequest &request, const ReplyPtr &reply
             continue;
         if ((r.isPost && !post) || (!r.isPost && !get))
             return reply->error(405, r.isPost ? tr("Use POST for this endpoint.") : tr("Use GET for this endpoint."));
-        if (!r.isPost) {
-            const QStringList allowed = path == QLatin1String("/v1/flows/history") ? QStringList{QStringLiteral("hours")}
-                                        : path == QLatin1String("/v1/webui/file")
-                                            ? QStringList{QStringLiteral("path"), QStringLiteral("which")}
-                                            : QStringList{};
-            if (auto bad = checkQuery(request, allowed))
-                return reply->error(*bad);
-        }
+        // Every endpoint, POST included, refuses query parameters it does not know:
+        // "POST /v1/stage?debug=1" must not quietly create a job.
+        const QStringList allowed = path == QLatin1String("/v1/flows/history") ? QStringList{QStringLiteral("hours")}
+                                    : path == QLatin1String("/v1/webui/file")
+                                        ? QStringList{QStringLiteral("path"), QStringLiteral("which")}
+                                        : QStringList{};
+        if (auto bad = checkQuery(request, allowed))
+            return reply->error(*bad);
         return r.handler();
     }
 
@@ -380,10 +371,54 @@ void AgentServer::route(const QHttpServerRequest &request, const ReplyPtr &reply
         if (parts.at(4) == QLatin1String("cancel")) {
             if (!post)
                 return reply->error(405, tr("Use POST for this endpoint."));
+            if (auto bad = checkQuery(request, {}))
+                return reply->error(*bad);
             return postCancel(id, request, reply);
         }
     }
     reply->error(404, tr("There is no such endpoint."));
+}
+
+void AgentServer::reconcileInterruptedUpgrades()
+{
+    // From "stopping" to "checking" the service is the upgrade's: an agent killed in
+    // between may have left it stopped. Ask the service manager, and let the job say
+    // what the node is left with, so no node is down without a sentence saying so.
+    static const QStringList serviceTouched{QStringLiteral("stopping"), QStringLiteral("installing"),
+                                            QStringLiteral("starting"), QStringLiteral("checking")};
+    for (const QString &id : m_store->interruptedAtOpen()) {
+        const JobRecord *record = m_store->job(id);
+        if (!record || record->kind != QLatin1String("upgrade") || !serviceTouched.contains(record->phase))
+            continue;
+        // Until the answer is in, GET /v1/jobs/J holds its reply: nobody reads the
+        // job's sentence before it says what the node is left with.
+        m_reconciling.insert(id);
+        ServiceOperation *op = m_service->query(this);
+        connect(op, &ServiceOperation::finished, this, [this, id](ServiceOperation *op) {
+            op->deleteLater();
+            m_reconciling.remove(id);
+            const JobRecord *current = m_store->job(id);
+            if (!current)
+                return;
+            JobRecord record = *current;
+            const ServiceState state = op->hasError() ? ServiceState::Unknown : op->state();
+            if (state == ServiceState::Running) {
+                record.error = tr("The installer did not finish (the agent was restarted while it was %1); the "
+                                  "FlowTraq service is running. Check the installed version before retrying.")
+                                   .arg(record.phase);
+            } else {
+                record.error = tr("The FlowTraq service is %1 and the installer did not finish (the agent was "
+                                  "restarted). Retry runs the installer again; Start service brings up what is "
+                                  "installed.")
+                                   .arg(state == ServiceState::Stopped ? tr("stopped") : tr("not running (%1)").arg(toString(state)));
+                record.serviceRestored = false;
+            }
+            logging::logger()->warn("Job {}: {}", id.toStdString(), record.error.toStdString());
+            (void)m_store->update(record);
+            m_store->appendLog(id, record.error);
+        });
+        op->start();
+    }
 }
 
 bool AgentServer::upgradeRunning() const
@@ -725,6 +760,19 @@ void AgentServer::getJob(const QString &id, const QHttpServerRequest &request, c
     const JobRecord *record = m_store->job(id);
     if (!record)
         return reply->error(404, tr("There is no job %1.").arg(id));
+    if (m_reconciling.contains(id)) {
+        // Cut off by a restart; its sentence is being settled (reconcileInterruptedUpgrades).
+        auto *waiter = new QObject(this);
+        connect(m_store.get(), &JobStore::changed, waiter, [this, waiter, reply, id, since](const QString &changed) {
+            if (changed != id || m_reconciling.contains(id))
+                return;
+            reply->json(200, jobJson(id, since));
+            waiter->deleteLater();
+        });
+        if (reply->socket)
+            connect(reply->socket, &QObject::destroyed, waiter, [waiter] { waiter->deleteLater(); });
+        return;
+    }
     if (wait == 0 || !record->isActive() || record->logLines > since)
         return reply->json(200, jobJson(id, since));
 

@@ -18,6 +18,7 @@ class QNetworkAccessManager;
 namespace ft::agent {
 
 class FlowCapture;
+class GuardedServer;
 class JobStore;
 class ServiceBackend;
 class StageJob;
@@ -77,6 +78,7 @@ private:
 
     QJsonObject jobJson(const QString &id, qint64 since) const;
     bool upgradeRunning() const;
+    void reconcileInterruptedUpgrades();
 
     AgentConfig m_config;
     std::unique_ptr<JobStore> m_store;
@@ -90,6 +92,8 @@ private:
     bool m_serviceActionRunning = false;
     bool m_baselineRunning = false;
     FlowCapture *m_capture = nullptr;
+    QSet<QString> m_reconciling; // interrupted upgrades whose service state is being asked
+    GuardedServer *m_guard = nullptr; // child: accepts the connections, enforces their time-outs
 };
 
 } // namespace ft::agent

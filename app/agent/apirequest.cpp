@@ -6,6 +6,8 @@
 #include <QJsonParseError>
 #include <QRegularExpression>
 #include <QStringList>
+#include <QUrl>
+#include <QUrlQuery>
 
 #include <algorithm>
 #include <cmath>
@@ -20,10 +22,14 @@ QString tr(const char *text) { return QCoreApplication::translate("ft::agent::Ap
 
 std::optional<HttpError> checkBodySize(const QHttpServerRequest &request, qint64 limit)
 {
-    const QByteArray declared = request.value("Content-Length");
+    return checkBodySize(request.value("Content-Length"), request.body().size(), limit);
+}
+
+std::optional<HttpError> checkBodySize(const QByteArray &contentLength, qsizetype bodyBytes, qint64 limit)
+{
     bool ok = false;
-    const qint64 length = declared.trimmed().toLongLong(&ok);
-    if ((ok && length > limit) || request.body().size() > limit)
+    const qint64 length = contentLength.trimmed().toLongLong(&ok);
+    if ((ok && length > limit) || bodyBytes > limit)
         return HttpError{413, tr("The request body is larger than %1 KiB.").arg(limit / 1024)};
     return std::nullopt;
 }
@@ -33,7 +39,15 @@ std::optional<HttpError> readJsonBody(const QHttpServerRequest &request, QJsonOb
 {
     if (auto tooLarge = checkBodySize(request))
         return tooLarge;
-    const QByteArray contentType = request.value("Content-Type").trimmed().toLower();
+    return parseJsonBody(request.value("Content-Type"), request.body(), body, allowed, required);
+}
+
+std::optional<HttpError> parseJsonBody(const QByteArray &contentTypeHeader, const QByteArray &bytes, QJsonObject *body,
+                                       const QSet<QString> &allowed, const QSet<QString> &required)
+{
+    if (auto tooLarge = checkBodySize(QByteArray(), bytes.size()))
+        return tooLarge;
+    const QByteArray contentType = contentTypeHeader.trimmed().toLower();
     const qsizetype semicolon = contentType.indexOf(';');
     const QByteArray mime = (semicolon < 0 ? contentType : contentType.left(semicolon)).trimmed();
     QByteArray parameters = semicolon < 0 ? QByteArray() : contentType.mid(semicolon + 1).trimmed();
@@ -42,7 +56,7 @@ std::optional<HttpError> readJsonBody(const QHttpServerRequest &request, QJsonOb
         return HttpError{415, tr("The request body must be JSON (Content-Type: application/json).")};
     }
     QJsonParseError error;
-    const QJsonDocument doc = QJsonDocument::fromJson(request.body(), &error);
+    const QJsonDocument doc = QJsonDocument::fromJson(bytes, &error);
     if (error.error != QJsonParseError::NoError)
         return HttpError{400, tr("The request body is not valid JSON: %1 at byte %2.")
                                   .arg(error.errorString()).arg(error.offset)};
@@ -67,6 +81,43 @@ std::optional<HttpError> readJsonBody(const QHttpServerRequest &request, QJsonOb
         return HttpError{400, tr("Missing field(s) in the request: %1.").arg(missing.join(QStringLiteral(", ")))};
     }
     return std::nullopt;
+}
+
+std::optional<HttpError> checkQuery(const QUrlQuery &query, const QStringList &allowed)
+{
+    const auto items = query.queryItems(QUrl::FullyDecoded);
+    QStringList seen;
+    for (const auto &item : items) {
+        if (!allowed.contains(item.first))
+            return HttpError{400, tr("Unknown query parameter \"%1\".").arg(item.first)};
+        if (seen.contains(item.first))
+            return HttpError{400, tr("The query parameter \"%1\" is given twice.").arg(item.first)};
+        seen.append(item.first);
+    }
+    return std::nullopt;
+}
+
+std::optional<HttpError> queryInteger(const QUrlQuery &query, const QString &key, qint64 minimum,
+                                      qint64 maximum, qint64 fallback, qint64 *value)
+{
+    if (!query.hasQueryItem(key)) {
+        *value = fallback;
+        return std::nullopt;
+    }
+    bool ok = false;
+    *value = query.queryItemValue(key).toLongLong(&ok);
+    if (!ok || *value < minimum || *value > maximum)
+        return HttpError{400, tr("The query parameter \"%1\" must be a whole number from %2 to %3.")
+                                  .arg(key).arg(minimum).arg(maximum)};
+    return std::nullopt;
+}
+
+QStringList pathSegments(const QUrl &url)
+{
+    QStringList parts;
+    for (const QString &part : url.path(QUrl::FullyEncoded).split(QLatin1Char('/')))
+        parts.append(QUrl::fromPercentEncoding(part.toUtf8()));
+    return parts;
 }
 
 bool isPlainFileName(const QString &name)

@@ -4,10 +4,13 @@
 #include <QJsonObject>
 #include <QSet>
 #include <QString>
+#include <QStringList>
 
 #include <optional>
 
 class QHttpServerRequest;
+class QUrl;
+class QUrlQuery;
 
 namespace ft::agent {
 
@@ -31,6 +34,21 @@ std::optional<HttpError> readJsonBody(const QHttpServerRequest &request, QJsonOb
 
 // Body size check on the declared Content-Length first, then on the bytes received.
 std::optional<HttpError> checkBodySize(const QHttpServerRequest &request, qint64 limit = kMaxBodyBytes);
+
+// The parts of the request parsing above that need no QHttpServerRequest, so they can
+// be tested and fuzzed on their own (tests/fuzz/agentrequest).
+std::optional<HttpError> checkBodySize(const QByteArray &contentLength, qsizetype bodyBytes,
+                                       qint64 limit = kMaxBodyBytes);
+std::optional<HttpError> parseJsonBody(const QByteArray &contentType, const QByteArray &bytes, QJsonObject *body,
+                                       const QSet<QString> &allowed, const QSet<QString> &required);
+// Unknown (or repeated) query parameters are refused like unknown body fields.
+std::optional<HttpError> checkQuery(const QUrlQuery &query, const QStringList &allowed);
+// A whole-number query parameter in [minimum, maximum]; fallback when absent.
+std::optional<HttpError> queryInteger(const QUrlQuery &query, const QString &key, qint64 minimum,
+                                      qint64 maximum, qint64 fallback, qint64 *value);
+// The path's segments, each split before it is decoded (an encoded "/" stays inside its
+// segment): "/v1/jobs/J" gives ["", "v1", "jobs", "J"].
+QStringList pathSegments(const QUrl &url);
 
 // A plain file name: letters, digits and . _ + - only, starting with a letter or
 // digit, no "..", at most 128 characters. Anything else could name a path.

@@ -166,11 +166,32 @@ Result JobStore::open()
             appendLog(record->id, record->error);
             if (auto written = write(m_jobs.value(record->id)); !written)
                 return written;
+            m_interruptedAtOpen.append(record->id);
             continue;
         }
         m_jobs.insert(record->id, *record);
     }
+    m_interruptedAtOpen.sort();
+    prune();
     return {};
+}
+
+void JobStore::prune()
+{
+    const QList<JobRecord> all = jobs(); // newest first
+    for (qsizetype i = kMaxKeptJobs; i < all.size(); ++i) {
+        const JobRecord &old = all.at(i);
+        if (old.isActive())
+            continue;
+        QDir dir(m_directory);
+        dir.remove(old.id + QStringLiteral(".json"));
+        dir.remove(old.id + QStringLiteral(".log"));
+        m_jobs.remove(old.id);
+        m_logs.remove(old.id);
+    }
+    if (all.size() > kMaxKeptJobs)
+        logging::logger()->info("Removed {} old job(s); the newest {} are kept", all.size() - m_jobs.size(),
+                                kMaxKeptJobs);
 }
 
 JobRecord JobStore::create(const QString &kind)

@@ -70,9 +70,15 @@ class JobStore : public QObject
 public:
     explicit JobStore(const QString &directory, QObject *parent = nullptr);
 
+    // The most jobs kept: at open(), the oldest finished jobs beyond it are removed
+    // (file and log), so the folder does not grow with every run.
+    static constexpr int kMaxKeptJobs = 200;
+
     // Loads the folder. A job found queued or running was cut off by a restart of the
     // agent: it becomes 'interrupted' with a sentence saying so.
     Result open();
+    // The jobs open() found cut off, oldest first.
+    QStringList interruptedAtOpen() const { return m_interruptedAtOpen; }
 
     QString directory() const { return m_directory; }
 
@@ -99,11 +105,13 @@ Q_SIGNALS:
 private:
     Result write(const JobRecord &record);
     void flushProgress();
+    void prune();
 
     QString m_directory;
     QHash<QString, JobRecord> m_jobs;
     mutable QHash<QString, QList<JobLogLine>> m_logs; // loaded on first use
     QList<QString> m_dirty;
+    QStringList m_interruptedAtOpen;
     QTimer m_progressTimer;
 };
 

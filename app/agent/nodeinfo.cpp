@@ -308,10 +308,23 @@ Expected<QByteArray> webUiFile(const AgentConfig &config, const QString &path, b
             return makeError(tr("%1 is not part of the pristine Web UI %2.").arg(path, version));
         return data;
     }
-    const QString onDisk = QDir(config.sources.webuiDir).filePath(path);
+    const QString root = config.sources.webuiDir;
+    const QString onDisk = root + QLatin1Char('/') + path;
     const QFileInfo info(onDisk);
-    // Never follow a link out of the Web UI folder.
-    if (!info.exists() || !info.isFile() || info.isSymLink())
+    // Never follow a link: every component on the way is checked, because a linked
+    // folder (webui/x -> /etc) leads out of the Web UI as surely as a linked file.
+    // The canonical form must still lie inside the canonical Web UI folder.
+    const QString canonicalRoot = QFileInfo(root).canonicalFilePath();
+    const QString canonical = info.canonicalFilePath();
+    bool linked = info.isSymLink();
+    QString walked = root;
+    const QStringList parts = path.split(QLatin1Char('/'));
+    for (qsizetype i = 0; i + 1 < parts.size() && !linked; ++i) {
+        walked += QLatin1Char('/') + parts.at(i);
+        linked = QFileInfo(walked).isSymLink();
+    }
+    if (!info.exists() || !info.isFile() || linked || canonicalRoot.isEmpty()
+        || !canonical.startsWith(canonicalRoot + QLatin1Char('/')))
         return makeError(tr("%1 does not exist in the installed Web UI.").arg(path));
     if (info.size() > kMaxFileBytes) {
         *errorStatus = 413;

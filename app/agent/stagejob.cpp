@@ -172,7 +172,9 @@ void StageJob::start()
         QDir().mkpath(QFileInfo(m_staging.partialPath(m_jobId)).absolutePath());
         QDir().mkpath(QFileInfo(m_staging.metaPath(m_request.name)).absolutePath());
         m_partial.setFileName(m_staging.partialPath(m_jobId));
-        if (!m_partial.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+        // Unbuffered: a write error (a full disk) shows at the write that met it,
+        // with its reason, not later at a flush nobody reads.
+        if (!m_partial.open(QIODevice::WriteOnly | QIODevice::Truncate | QIODevice::Unbuffered)) {
             fail(tr("Cannot write to the staging folder: %1").arg(m_partial.errorString()));
             return;
         }
@@ -227,6 +229,21 @@ void StageJob::sendRequest()
     });
 }
 
+bool StageJob::writeAll(QByteArrayView chunk)
+{
+    // A disk that fills up first accepts part of a write without an error; only the
+    // next write fails with ENOSPC and says so. Keep writing until all is written or
+    // the file reports why not, so the job's sentence names the cause.
+    qint64 written = 0;
+    while (written < chunk.size()) {
+        const qint64 n = m_partial.write(chunk.data() + written, chunk.size() - written);
+        if (n <= 0)
+            return false;
+        written += n;
+    }
+    return true;
+}
+
 void StageJob::onReadyRead()
 {
     if (!m_reply || m_done)
@@ -258,7 +275,7 @@ void StageJob::onReadyRead()
             m_reply->abort();
             return;
         }
-        if (m_partial.write(chunk.data(), chunk.size()) != chunk.size()) {
+        if (!writeAll(chunk)) {
             m_failure = tr("Cannot write to the staging folder: %1").arg(m_partial.errorString());
             m_reply->abort();
             return;

@@ -75,6 +75,7 @@ Q_SIGNALS:
 private:
     void sendRequest();
     void onReadyRead();
+    bool writeAll(QByteArrayView chunk);
     void onDownloadFinished();
     void verifyPackageFile();
     void succeed(const QJsonObject &meta);

@@ -147,27 +147,59 @@ void PlanCommand::discovered()
                 Q_EMIT finished(ExitBadInput);
                 return;
             }
-            planReady();
+            if (!m_parser.isSet(QStringLiteral("start")))
+                return planReady();
+            // A given start is priced from the nodes' hourly flow history, as the
+            // wizard's plan page does: the quietest and the busiest hour differ.
+            connect(&m_session, &UpgradeSession::flowHistoryReady, this, &PlanCommand::planReady,
+                    Qt::SingleShotConnection);
+            m_session.fetchFlowHistory();
         });
+}
+
+UpgradePlan PlanCommand::currentPlan(QString *lossBasis) const
+{
+    UpgradePlan plan = m_session.plan();
+    *lossBasis = QStringLiteral("current_rates");
+    if (m_parser.isSet(QStringLiteral("start")) && m_session.hasFlowHistory()
+        && !m_session.flowHistory().isEmpty()) {
+        plan.totalFlowsLost = m_session.flowsLostAt(plan, plan.startTime);
+        *lossBasis = QStringLiteral("history_at_start");
+    }
+    return plan;
+}
+
+bool PlanCommand::exportIfAsked(const UpgradePlan &plan)
+{
+    if (!m_parser.isSet(QStringLiteral("export")))
+        return true;
+    if (Result written = exportPlan(plan, m_parser.value(QStringLiteral("export"))); !written) {
+        printError(written.error());
+        return false;
+    }
+    return true;
 }
 
 void PlanCommand::planReady()
 {
     (void)m_session.openHistory();
     const PreCheckReport report = m_session.preChecks();
-    const UpgradePlan plan = m_session.plan();
+    QString lossBasis;
+    const UpgradePlan plan = currentPlan(&lossBasis);
 
     QJsonObject json = discoveryJson();
     json.insert(QStringLiteral("prechecks"), report.toJson());
-    json.insert(QStringLiteral("plan"), planToJson(plan));
+    QJsonObject planJson = planToJson(plan);
+    QJsonObject totals = planJson.value(QStringLiteral("totals")).toObject();
+    // What flows_lost is made of: today's rates, or the history at the start's hour.
+    totals.insert(QStringLiteral("flows_lost_basis"), lossBasis);
+    planJson.insert(QStringLiteral("totals"), totals);
+    json.insert(QStringLiteral("plan"), planJson);
     printJson(json);
 
-    if (m_parser.isSet(QStringLiteral("export"))) {
-        if (Result written = exportPlan(plan, m_parser.value(QStringLiteral("export"))); !written) {
-            printError(written.error());
-            Q_EMIT finished(ExitFailed);
-            return;
-        }
+    if (!exportIfAsked(plan)) {
+        Q_EMIT finished(ExitFailed);
+        return;
     }
     for (const PreCheckFinding &finding : report.findings) {
         if (finding.severity != PreCheckSeverity::Notice)

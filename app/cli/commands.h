@@ -64,6 +64,11 @@ protected:
     void discovered() override;
     // The session has the nodes and the packages: the default prints the plan.
     virtual void planReady();
+    // The session's plan; with --start, its flows lost priced from the flow history at
+    // that hour (lossBasis says which).
+    UpgradePlan currentPlan(QString *lossBasis) const;
+    // Writes --export when given; false (after printing why) when it cannot.
+    bool exportIfAsked(const UpgradePlan &plan);
 };
 
 // The command for a name, or nullptr.

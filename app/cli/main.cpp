@@ -4,6 +4,7 @@
 #include <QGuiApplication>
 
 #include <cstdio>
+#include <memory>
 
 using namespace ft::cli;
 
@@ -47,7 +48,11 @@ int main(int argc, char *argv[])
     }
 
     const QString name = arguments.first();
-    Command *command = createCommand(name, &app);
+    // Owned here, not by the application: it must go while the application still
+    // exists. As app's child it was deleted after qApp was gone, and closing its
+    // sockets then made Qt's TLS backend print "QObject::connect(QObject, Unknown):
+    // invalid nullptr parameter" at the end of every run and verify.
+    const std::unique_ptr<Command> command(createCommand(name, nullptr));
     if (!command) {
         printError(QCoreApplication::translate("ftupgrade-cli", "Unknown command \"%1\".").arg(name));
         printError(usage());
@@ -71,7 +76,7 @@ int main(int argc, char *argv[])
     logOptions.toStderr = false;
     (void)ft::logging::setup(logOptions);
 
-    QObject::connect(command, &Command::finished, &app, &QCoreApplication::exit);
+    QObject::connect(command.get(), &Command::finished, &app, &QCoreApplication::exit);
     command->start();
     return app.exec();
 }

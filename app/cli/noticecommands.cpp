@@ -226,7 +226,8 @@ Result NotifyCommand::parse(const QStringList &arguments)
 void NotifyCommand::planReady()
 {
     (void)m_session.openHistory(); // measured durations make the window more accurate
-    const UpgradePlan plan = m_session.plan();
+    QString lossBasis;
+    const UpgradePlan plan = currentPlan(&lossBasis);
     if (plan.nothingToDo()) {
         printError(tr("Nothing to upgrade: every node is already at the chosen versions, so "
                       "there is nothing to tell the users."));
@@ -268,6 +269,12 @@ void NotifyCommand::planReady()
             Q_EMIT finished(ExitFailed);
             return;
         }
+    }
+    // --export is one of the plan's options: write it too, before the notice, so a
+    // failure leaves no half result.
+    if (!exportIfAsked(plan)) {
+        Q_EMIT finished(ExitFailed);
+        return;
     }
     if (!QDir().mkpath(m_outDir)) {
         printError(tr("Cannot make the folder %1.").arg(QDir::toNativeSeparators(m_outDir)));

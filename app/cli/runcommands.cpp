@@ -470,6 +470,33 @@ void RunCommand::runFinished()
     verify->start();
 }
 
+namespace {
+
+// A node left with its FlowTraq service stopped is said in a sentence on stderr, not
+// only in the JSON: which node, that its service is stopped, and what each choice does.
+void printStoppedServices(const RunJournal &journal, const VerificationReport &verification)
+{
+    for (const VerificationCell &cell : verification.cells) {
+        if (cell.component != Component::Server || !cell.reachable || cell.service != ServiceState::Stopped)
+            continue;
+        QString error;
+        for (const RunStepRecord &record : journal.steps) {
+            if (record.step.node == cell.node && record.step.component == Component::Server)
+                error = record.error;
+        }
+        if (error.contains(QLatin1String("service is stopped"))) {
+            // The agent's own sentence (an upgrade cut off by a restart) says it all.
+            printError(QStringLiteral("%1: %2").arg(cell.node, error));
+            continue;
+        }
+        printError(tr("%1: the FlowTraq service is stopped%2. Retry runs the installer again; Start service "
+                      "brings up what is installed.")
+                       .arg(cell.node, error.isEmpty() ? QString() : tr(" and the upgrade did not finish (%1)").arg(error)));
+    }
+}
+
+} // namespace
+
 void RunCommand::printOutcome(const VerificationReport *verification)
 {
     QJsonObject json = runReportJson(m_engine->journal(), verification);
@@ -484,6 +511,7 @@ void RunCommand::printOutcome(const VerificationReport *verification)
     printJson(json);
     for (const QString &warning : verification->warnings)
         printError(tr("warning: %1").arg(warning));
+    printStoppedServices(m_engine->journal(), *verification);
     int code = runExitCode(*m_engine, verification);
     if (m_parser.isSet(QStringLiteral("report"))) {
         if (Result written = exportRunReport(m_engine->journal(), verification,
@@ -592,7 +620,10 @@ void VerifyCommand::targetsKnown()
             if (cell.verdict != Verdict::Upgraded && cell.verdict != Verdict::AlreadyCurrent)
                 printError(tr("%1 %2: %3").arg(cell.node, displayName(cell.component), cell.sentence));
         }
-        int code = report.anyFailed() ? ExitFailed : report.rebootNeeded() ? ExitRebootNeeded : ExitOk;
+        // Nodes the run never reached are not failures, but not at the target either.
+        int code = report.anyFailed() || (!report.allAtTarget() && !report.rebootNeeded()) ? ExitFailed
+                   : report.rebootNeeded()                                                  ? ExitRebootNeeded
+                                                                                            : ExitOk;
         if (m_parser.isSet(QStringLiteral("report"))) {
             if (Result written = exportRunReport(*m_journal, &report, m_parser.value(QStringLiteral("report")));
                 !written) {

@@ -316,7 +316,14 @@ private Q_SLOTS:
                                       QStringLiteral("--server-package"), server, QStringLiteral("--journal"),
                                       cluster.path(QStringLiteral("run.json")), QStringLiteral("--on-failure"),
                                       QStringLiteral("halt")});
-        QVERIFY2(result.exitCode == exitCode, result.err.constData());
+        if (result.exitCode != exitCode) {
+            // QTest cuts a failure message at 1024 bytes: that once hid the cause of a
+            // flaky failure (the message ended at "FlowTraq Server on w1: starting.",
+            // long before the CLI's last line). Print everything first.
+            qInfo("ftupgrade-cli exited %d; its stderr:\n%s", result.exitCode, result.err.constData());
+            qInfo("its stdout:\n%s", result.out.constData());
+        }
+        QVERIFY2(result.exitCode == exitCode, result.err.right(900).constData());
         if (exitCode == 1) {
             QCOMPARE(result.json().value(QStringLiteral("state")).toString(), QStringLiteral("halted"));
             UpgradeSession session;

@@ -75,6 +75,8 @@ private Q_SLOTS:
     void jsonRejectsBadInput_data();
     void jsonRejectsBadInput();
     void csvHasHeaderAndQuoting();
+    void csvNeverStartsACellWithAFormula_data();
+    void csvNeverStartsACellWithAFormula();
     void htmlIsEscapedAndSelfContained();
     void exportChoosesFormatByName_data();
     void exportChoosesFormatByName();
@@ -179,6 +181,38 @@ void tst_PlanExport::csvHasHeaderAndQuoting()
     QVERIFY(found);
     QCOMPARE(rows.last().at(0), QStringLiteral("skipped"));
     QCOMPARE(rows.last().at(2), QStringLiteral("w3"));
+}
+
+// A node's name comes from its configuration: a spreadsheet must not run it.
+void tst_PlanExport::csvNeverStartsACellWithAFormula_data()
+{
+    QTest::addColumn<QString>("name");
+    QTest::newRow("=2+5") << QStringLiteral("=2+5");
+    QTest::newRow("hyperlink") << QStringLiteral("=HYPERLINK(\"http://x\",\"y\")");
+    QTest::newRow("+") << QStringLiteral("+1+cmd|' /C calc'!A0");
+    QTest::newRow("-") << QStringLiteral("-2+3");
+    QTest::newRow("@") << QStringLiteral("@SUM(1,2)");
+    QTest::newRow("tab") << QStringLiteral("\t=1");
+}
+
+void tst_PlanExport::csvNeverStartsACellWithAFormula()
+{
+    QFETCH(QString, name);
+    const UpgradePlan plan = samplePlan(name);
+    const QString csv = QString::fromUtf8(planToCsv(plan));
+    QVERIFY2(!csv.contains(QLatin1Char(',') + name), qPrintable(csv));
+    bool found = false;
+    for (const QStringList &row : parseCsv(csv)) {
+        for (const QString &cell : row)
+            QVERIFY2(cell.isEmpty() || !QStringLiteral("=+@\t\r").contains(cell.front())
+                         || (cell.front() == QLatin1Char('-') && !cell.contains(QLatin1Char('+'))),
+                     qPrintable(cell));
+        if (row.at(0) == QLatin1String("upgrade") && row.at(2) == QLatin1Char('\'') + name)
+            found = true; // the name kept, as text
+    }
+    QVERIFY(found);
+    // Plain numbers stay numbers.
+    QVERIFY(csv.contains(QStringLiteral(",21000,")) || csv.contains(QStringLiteral(",0,")));
 }
 
 void tst_PlanExport::htmlIsEscapedAndSelfContained()

@@ -64,12 +64,14 @@ RunPage::RunPage(UpgradeSession *session, QWidget *parent)
         {RunDecision::Skip, tr("&Skip this node")},
         {RunDecision::Defer, tr("&Defer to the end")},
         {RunDecision::Abort, tr("Abort the &run")},
+        {RunDecision::StartService, tr("Start s&ervice")},
     };
     const QString tips[] = {
         tr("Runs this step again."),
         tr("Leaves the node on its old version (flagged in the report) and goes on."),
         tr("Goes on with the other nodes and tries this one again at the end."),
         tr("Stops here; nothing else is touched. The run can be resumed later."),
+        tr("Starts the node's FlowTraq service on what is installed, leaves the step flagged, and goes on."),
     };
     int tip = 0;
     for (const auto &[decision, text] : choices) {

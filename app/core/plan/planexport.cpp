@@ -124,8 +124,27 @@ Expected<PlanStep> stepFromJson(const QJsonObject &object)
 
 // --- CSV ----------------------------------------------------------------------------
 
+// A cell a spreadsheet would run as a formula (=, +, -, @, tab, CR first), unless
+// it is a plain number. Node names come from the nodes' configuration: "=2+5" or
+// "=HYPERLINK(…)" must land as text.
+bool looksLikeFormula(const QString &text)
+{
+    static const QString triggers = QStringLiteral("=+-@\t\r");
+    if (text.isEmpty() || !triggers.contains(text.front()))
+        return false;
+    bool number = false;
+    text.toDouble(&number);
+    return !number;
+}
+
 QString csvField(const QString &text)
 {
+    // OWASP's advice for CSV injection: a leading apostrophe, and the cell quoted.
+    if (looksLikeFormula(text)) {
+        QString quoted = QLatin1Char('\'') + text;
+        quoted.replace(QLatin1String("\""), QLatin1String("\"\""));
+        return QLatin1Char('"') + quoted + QLatin1Char('"');
+    }
     if (!text.contains(QLatin1Char(',')) && !text.contains(QLatin1Char('"'))
         && !text.contains(QLatin1Char('\n')) && !text.contains(QLatin1Char('\r')))
         return text;

@@ -1,5 +1,6 @@
 #include "run/runengine.h"
 
+#include "agentlink/agentjobs.h"
 #include "packages/packageserver.h"
 #include "run/reconciler.h"
 #include "run/stager.h"
@@ -325,6 +326,13 @@ Result RunEngine::decide(int index, RunDecision decision, const QString &by)
         m_abortRequested = true;
         audit(tr("%1: abort the run.").arg(runStepName(record)), true);
         break;
+    case RunDecision::StartService:
+        record.state = RunStepState::Skipped;
+        audit(tr("%1: left as installed (flagged); starting the FlowTraq service on %2.")
+                  .arg(runStepName(record), record.step.node),
+              true);
+        startService(index);
+        break;
     }
     m_decisionAsked.remove(index);
     saveJournal();
@@ -477,8 +485,38 @@ void RunEngine::stagingDone()
 
 // ---- steps -------------------------------------------------------------------------------
 
+void RunEngine::startService(int index)
+{
+    const RunStepRecord &record = m_run.journal.steps.at(index);
+    const QString node = record.step.node;
+    const Expected<AgentEndpoint> endpoint = m_run.endpoint(node);
+    if (!endpoint) {
+        audit(tr("Cannot start the FlowTraq service on %1: %2").arg(node, endpoint.error()), true);
+        return;
+    }
+    // Nothing goes on until the service is up (or said not to be): the run never
+    // stops another node while this one may still be down.
+    m_startingService.insert(index);
+    auto *job = new ServiceActionJob(m_run.client, *endpoint, ServiceActionJob::Action::Start, this);
+    connect(job, &AgentJob::finished, this, [this, job, index, node] {
+        job->deleteLater();
+        m_startingService.remove(index);
+        if (job->error() == AgentJob::NoError && job->state() == ServiceState::Running)
+            audit(tr("The FlowTraq service on %1 runs again, on what is installed.").arg(node));
+        else
+            audit(tr("The FlowTraq service on %1 did not start: %2")
+                      .arg(node, job->error() == AgentJob::NoError ? displayName(job->state()) : job->errorString()),
+                  true);
+        saveJournal();
+        QMetaObject::invokeMethod(this, &RunEngine::advance, Qt::QueuedConnection);
+    });
+    job->start();
+}
+
 bool RunEngine::anyStepRunning() const
 {
+    if (!m_startingService.isEmpty())
+        return true;
     for (const RunStepRecord &record : m_run.journal.steps) {
         if (record.state == RunStepState::Starting || record.state == RunStepState::Running)
             return true;
@@ -540,10 +578,17 @@ void RunEngine::advance()
             setState(RunState::WaitingForDecision, sentence);
         if (!m_decisionAsked.contains(i)) {
             m_decisionAsked.insert(i);
+            // An installer cut off with the service stopped: both ways out are offered.
+            const bool serviceStopped = record.error.contains(QLatin1String("service is stopped"));
             Q_EMIT decisionNeeded(i, sentence + QLatin1Char(' ')
-                                         + tr("Retry, skip (leave %1 on %2, flagged), defer it to the end, "
-                                              "or abort?")
-                                               .arg(record.step.node, record.versionBefore));
+                                         + (serviceStopped
+                                                ? tr("Retry runs the installer again; Start service brings up what "
+                                                     "is installed (%1 stays flagged). Retry, start service, skip, "
+                                                     "defer it to the end, or abort?")
+                                                      .arg(record.step.node)
+                                                : tr("Retry, skip (leave %1 on %2, flagged), defer it to the end, "
+                                                     "or abort?")
+                                                      .arg(record.step.node, record.versionBefore)));
         }
         return;
     }

@@ -135,6 +135,7 @@ private:
     QList<int> nextSteps();
     void stepEnded(int index, RunStepState state);
     void stepFailed(int index);
+    void startService(int index);
 
     // Declared before the parts, which hold a reference to it, so it outlives them.
     RunContext m_run;
@@ -149,6 +150,7 @@ private:
     QTimer m_windowTimer;
     int m_wave = 0;
     QSet<int> m_decisionAsked; // failed steps whose decisionNeeded went out
+    QSet<int> m_startingService; // steps decided StartService whose service start is under way
     std::unique_ptr<Stager> m_stager;
     std::unique_ptr<StepRunner> m_steps;
     std::unique_ptr<Reconciler> m_reconciler;

@@ -42,10 +42,11 @@ constexpr Names<RunStepState, 7> stepStateNames{{{RunStepState::Pending, "pendin
                                                  {RunStepState::Failed, "failed"},
                                                  {RunStepState::Skipped, "skipped"},
                                                  {RunStepState::AlreadyCurrent, "already_current"}}};
-constexpr Names<RunDecision, 4> decisionNames{{{RunDecision::Retry, "retry"},
+constexpr Names<RunDecision, 5> decisionNames{{{RunDecision::Retry, "retry"},
                                                {RunDecision::Skip, "skip"},
                                                {RunDecision::Defer, "defer"},
-                                               {RunDecision::Abort, "abort"}}};
+                                               {RunDecision::Abort, "abort"},
+                                               {RunDecision::StartService, "start-service"}}};
 constexpr Names<FailurePolicy, 4> policyNames{{{FailurePolicy::Ask, "ask"},
                                                {FailurePolicy::Halt, "halt"},
                                                {FailurePolicy::Skip, "skip"},

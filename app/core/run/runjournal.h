@@ -42,7 +42,10 @@ enum class RunStepState {
 };
 
 // The answer to a failed step.
-enum class RunDecision { Retry, Skip, Defer, Abort };
+// StartService: the step is left as it is (skipped, flagged) and the node's FlowTraq
+// service is started on what is installed: for a node an interrupted installer left
+// with its service stopped.
+enum class RunDecision { Retry, Skip, Defer, Abort, StartService };
 
 // How failures are answered without asking (the CLI's --on-failure).
 enum class FailurePolicy { Ask, Halt, Skip, Defer };

@@ -30,6 +30,19 @@ namespace ft::sandbox {
 
 namespace {
 
+// stdout and stderr of a started process into one file, fresh for this start. Both
+// append: one truncating and one appending descriptor would each write at its own
+// offset, and the first one's lines would overwrite the other's.
+void sendOutputTo(QProcess &process, const QString &path)
+{
+    QFile file(path);
+    if (file.open(QIODevice::WriteOnly | QIODevice::Truncate))
+        file.close();
+    process.setStandardOutputFile(path, QIODevice::Append);
+    process.setStandardErrorFile(path, QIODevice::Append);
+}
+
+
 QString tr(const char *text)
 {
     return QCoreApplication::translate("ftsandbox", text);
@@ -319,8 +332,7 @@ void ClusterLauncher::run()
         process.setWorkingDirectory(node.install);
         // Never a pipe: the launcher exits long before the daemon, and a closed pipe kills.
         process.setStandardInputFile(QProcess::nullDevice());
-        process.setStandardOutputFile(node.install + QStringLiteral("/logs/server.out"));
-        process.setStandardErrorFile(node.install + QStringLiteral("/logs/server.out"), QIODevice::Append);
+        sendOutputTo(process, node.install + QStringLiteral("/logs/server.out"));
         if (!process.startDetached(&node.pid)) {
             abort(tr("Could not start the daemon of %1: %2.").arg(node.name, process.errorString()));
             return;
@@ -451,8 +463,7 @@ void ClusterLauncher::runAgents()
                    {QStringLiteral("run"), QStringLiteral("--config"), node.install + QStringLiteral("/agent/agent.conf")});
         process.setWorkingDirectory(node.install + QStringLiteral("/agent"));
         process.setStandardInputFile(QProcess::nullDevice());
-        process.setStandardOutputFile(node.install + QStringLiteral("/logs/agent.out"));
-        process.setStandardErrorFile(node.install + QStringLiteral("/logs/agent.out"), QIODevice::Append);
+        sendOutputTo(process, node.install + QStringLiteral("/logs/agent.out"));
         if (!process.startDetached(&node.agentPid)) {
             abort(tr("Could not start the agent of %1: %2.").arg(node.name, process.errorString()));
             return;
@@ -533,8 +544,7 @@ void ClusterLauncher::startExporter()
         setCommand(process, sibling(QStringLiteral("ftsandbox-exporter")), arguments);
         process.setWorkingDirectory(m_spec.dir);
         process.setStandardInputFile(QProcess::nullDevice());
-        process.setStandardOutputFile(QDir(m_spec.dir).filePath(QStringLiteral("exporter.log")));
-        process.setStandardErrorFile(QDir(m_spec.dir).filePath(QStringLiteral("exporter.log")), QIODevice::Append);
+        sendOutputTo(process, QDir(m_spec.dir).filePath(QStringLiteral("exporter.log")));
         if (!process.startDetached(&m_exporterPid)) {
             abort(tr("Could not start the flow exporter: %1.").arg(process.errorString()));
             return;
@@ -626,7 +636,9 @@ void ClusterLauncher::writeClusterFile()
     if (m_network)
         m_cluster.insert(QStringLiteral("network"), m_network->toJson());
     const QString path = QDir(m_spec.dir).absoluteFilePath(QStringLiteral("cluster.json"));
-    if (Result written = writeFileAtomically(path, QJsonDocument(m_cluster).toJson(QJsonDocument::Indented)); !written) {
+    // It holds the agents' token: readable by its owner only.
+    if (Result written = writeFileAtomically(path, QJsonDocument(m_cluster).toJson(QJsonDocument::Indented), true);
+        !written) {
         abort(written.error());
         return;
     }

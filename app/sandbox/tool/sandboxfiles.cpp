@@ -96,13 +96,17 @@ Expected<Version> readVersionFile(const QString &path)
     return version;
 }
 
-Result writeFileAtomically(const QString &path, const QByteArray &data)
+Result writeFileAtomically(const QString &path, const QByteArray &data, bool ownerOnly)
 {
     if (!QDir().mkpath(QFileInfo(path).absolutePath()))
         return makeError(tr("Could not create the folder for %1.").arg(path));
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly))
         return makeError(tr("Could not write %1: %2.").arg(path, file.errorString()));
+    // Set on the temporary file, before a byte is in it: the secret is never readable
+    // by others, not even for a moment.
+    if (ownerOnly && !file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner))
+        return makeError(tr("Could not make %1 private: %2.").arg(path, file.errorString()));
     file.write(data);
     if (!file.commit())
         return makeError(tr("Could not write %1: %2.").arg(path, file.errorString()));

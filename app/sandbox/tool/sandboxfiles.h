@@ -25,7 +25,8 @@ QString webUiPackagePath(const QString &installDir, const Version &version);
 
 // Reads a one-line version file; a null Version when the file is missing.
 Expected<Version> readVersionFile(const QString &path);
-Result writeFileAtomically(const QString &path, const QByteArray &data);
+// ownerOnly: mode 0600 (the file holds a secret, such as cluster.json's token).
+Result writeFileAtomically(const QString &path, const QByteArray &data, bool ownerOnly = false);
 
 // The pid in DIR/run/flowtraq.pid when that process is alive, else 0.
 qint64 liveDaemonPid(const QString &installDir);
