@@ -141,7 +141,9 @@ private Q_SLOTS:
         auto lossAt = [&](int hour, QString *basis) {
             const CliResult planned = cli({QStringLiteral("plan"), QStringLiteral("--sandbox"), cluster.directory(),
                                            QStringLiteral("--server-package"), server, QStringLiteral("--start"),
-                                           nextAt(hour).toString(Qt::ISODate)});
+                                           nextAt(hour).toString(Qt::ISODate),
+                                           // flows lost, not kept: what the start changes
+                                           QStringLiteral("--drop-flows"), receiving->name});
             const QJsonObject totals = planned.json().value(QStringLiteral("plan")).toObject().value(QStringLiteral("totals")).toObject();
             *basis = totals.value(QStringLiteral("flows_lost_basis")).toString();
             return totals.value(QStringLiteral("flows_lost")).toInteger(-1);

@@ -194,7 +194,8 @@ void TestFlowCapture::planSaysLossUnknownWhenNotMeasured()
     QCOMPARE(node->flowRateSource, QStringLiteral("agent_capture"));
     ft::DurationEstimate estimate;
     estimate.outageMs = 120000;
-    const ft::StepImpact impact = ft::impactOf(*node, ft::Component::Server, estimate);
+    // Keeping flows off: the loss is what the sentence must talk about.
+    const ft::StepImpact impact = ft::impactOf(*node, ft::Component::Server, estimate, false);
     QVERIFY2(impact.sentence.contains(QLatin1String("not measured")), qPrintable(impact.sentence));
     QVERIFY(impact.sentence.contains(QLatin1String("CAP_NET_RAW")));
     QVERIFY(node->toJson().value(QStringLiteral("flows_per_second")).isNull());

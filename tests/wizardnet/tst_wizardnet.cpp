@@ -4,6 +4,7 @@
 // Run, until every node is upgraded. With FT_SCREENSHOT_DIR set, pages are saved there.
 
 #include "pages/connectpage.h"
+#include "pages/noticepage.h"
 #include "pages/packagespage.h"
 #include "pages/runpage.h"
 #include "pages/upgradewizard.h"
@@ -161,12 +162,21 @@ void tst_WizardNet::stagesAndRunsThroughThePortal()
 
     QCOMPARE(wizard.currentId(), int(ui::UpgradeWizard::PlanPageId));
     QVERIFY(wizard.findChild<QLabel *>(QStringLiteral("planSummary"))->text().contains(QStringLiteral("portal's agent")));
+    PlanOptions options = session.planOptions();
+    options.startTime = QDateTime::currentDateTimeUtc(); // the window is now: no countdown
+    session.setPlanOptions(options);
     QTest::mouseClick(next, Qt::LeftButton);
     QCOMPARE(wizard.currentId(), int(ui::UpgradeWizard::CustomizationsPageId));
     QTRY_VERIFY_WITH_TIMEOUT(next->isEnabled(), 20000);
     QTest::mouseClick(next, Qt::LeftButton);
     QCOMPARE(wizard.currentId(), int(ui::UpgradeWizard::NoticePageId));
+    auto *noticePage = wizard.findChild<ui::NoticePage *>(QStringLiteral("noticePage"));
     QTest::mouseClick(qobject_cast<QPushButton *>(wizard.button(QWizard::CommitButton)), Qt::LeftButton);
+    // Start upgrade asks first (it restates the window and what stops).
+    QTRY_VERIFY(noticePage->confirmation() && noticePage->confirmation()->isVisible());
+    QTest::mouseClick(noticePage->confirmation()->findChild<QPushButton *>(QStringLiteral("confirmStart")),
+                      Qt::LeftButton);
+    QTRY_COMPARE(wizard.currentId(), int(ui::UpgradeWizard::RunPageId));
 
     // Run: staging through the portal's agent, then the waves.
     QCOMPARE(wizard.currentId(), int(ui::UpgradeWizard::RunPageId));

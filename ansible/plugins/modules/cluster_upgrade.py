@@ -105,11 +105,24 @@ options:
     description:
       - Seconds to wait for flows to arrive again on a node that receives them.
     type: int
+  delivery:
+    description:
+      - How the packages reach the nodes. C(portal) uploads each package once to the
+        portal's agent and every node fetches it from there, so the controller needs no
+        inbound connection; C(workstation) serves them from the controller
+        (see I(serve_address)); C(url) has the nodes fetch them from I(package_url).
+    type: str
+    choices: [portal, workstation, url]
+    default: portal
+  package_url:
+    description:
+      - With I(delivery=url), the folder URL (http or https) the packages are in.
+    type: str
   serve_address:
     description:
-      - The controller's address facing the nodes, where the packages are served.
+      - With I(delivery=workstation), the controller's address facing the nodes, where
+        the packages are served; by default the address that reaches the portal.
     type: str
-    default: 127.0.0.1
   serve_certificate:
     description:
       - Serve the packages over HTTPS with this certificate (PEM); needs I(serve_key).
@@ -368,7 +381,11 @@ def run_arguments(params):
     arguments += package_arguments(params)
     arguments += ['--on-failure', params['on_failure'],
                   '--max-workers-down', str(params['max_workers_down']),
-                  '--serve-address', params['serve_address']]
+                  '--delivery', params['delivery']]
+    if params['package_url']:
+        arguments += ['--package-url', params['package_url']]
+    if params['serve_address']:
+        arguments += ['--serve-address', params['serve_address']]
     numbers = (('stop_after', '--stop-after'), ('installer_timeout', '--installer-timeout'),
                ('slow_after', '--slow-after'), ('flow_timeout', '--flow-timeout'))
     for option, flag in numbers:
@@ -531,7 +548,9 @@ def main():
             installer_timeout=dict(type='int'),
             slow_after=dict(type='int'),
             flow_timeout=dict(type='int'),
-            serve_address=dict(type='str', default='127.0.0.1'),
+            delivery=dict(type='str', choices=['portal', 'workstation', 'url'], default='portal'),
+            package_url=dict(type='str'),
+            serve_address=dict(type='str'),
             serve_certificate=dict(type='path'),
             serve_key=dict(type='path', no_log=False),
             discovery_timeout=dict(type='int', default=5),
@@ -542,6 +561,7 @@ def main():
             cli=dict(type='path', default='ftupgrade-cli'),
         ),
         mutually_exclusive=[('token', 'token_file')],
+        required_if=[('delivery', 'url', ('package_url',))],
         required_one_of=[('token', 'token_file')],
         supports_check_mode=True,
     )
