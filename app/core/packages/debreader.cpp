@@ -171,7 +171,7 @@ Expected<VendorMetadata> DebReader::read(const QString &path)
         return {};
     });
     if (!walked) {
-        const QString error = walked.error();
+        const QString &error = walked.error();
         return makeError(error.contains(fileLabel(path))
                              ? error
                              : tr("%1 is not a readable Debian package: %2").arg(fileLabel(path), error));
@@ -255,7 +255,7 @@ Result DebReader::verify(const QString &path)
         return {};
     });
     if (!walked) {
-        const QString error = walked.error();
+        const QString &error = walked.error();
         return makeError(error.contains(fileLabel(path)) ? error
                                                          : tr("%1 is damaged: %2").arg(fileLabel(path), error));
     }
