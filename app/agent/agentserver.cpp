@@ -637,7 +637,7 @@ void AgentServer::postUpgrade(const QHttpServerRequest &request, const ReplyPtr 
         const QJsonValue value = body.value(QStringLiteral("installer_arguments"));
         if (!value.isArray() || value.toArray().size() > 64)
             return reply->error(400, tr("\"installer_arguments\" must be a list of at most 64 strings."));
-        for (const QJsonValue &argument : value.toArray()) {
+        for (const auto &argument : value.toArray()) {
             if (!argument.isString() || argument.toString().size() > 1024 || argument.toString().contains(QChar(0)))
                 return reply->error(400, tr("Each of \"installer_arguments\" must be a string of at most 1024 characters."));
             switches.append(argument.toString());

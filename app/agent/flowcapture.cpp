@@ -56,7 +56,7 @@ bool FlowHistoryStore::load()
         return false;
     const QJsonArray hours = QJsonDocument::fromJson(file.readAll()).object().value(QStringLiteral("hours")).toArray();
     m_hours.clear();
-    for (const QJsonValue &value : hours) {
+    for (const auto &value : hours) {
         const QJsonObject hour = value.toObject();
         const QDateTime start = QDateTime::fromString(hour.value(QStringLiteral("start")).toString(), Qt::ISODate);
         if (start.isValid())
@@ -87,7 +87,7 @@ void FlowHistoryStore::add(const QDateTime &when, qint64 flows)
 
 void FlowHistoryStore::seed(const QJsonObject &history)
 {
-    for (const QJsonValue &value : history.value(QStringLiteral("hours")).toArray()) {
+    for (const auto &value : history.value(QStringLiteral("hours")).toArray()) {
         const QJsonObject hour = value.toObject();
         const QDateTime start = QDateTime::fromString(hour.value(QStringLiteral("start")).toString(), Qt::ISODate);
         if (start.isValid() && !m_hours.contains(hourOf(start)))

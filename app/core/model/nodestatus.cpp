@@ -26,7 +26,7 @@ Expected<ComponentState> componentFromJson(const QJsonValue &value, const QStrin
     state.source = object.value(QLatin1String("source")).toString();
     state.disagreement = object.value(QLatin1String("disagreement")).toBool();
     state.error = object.value(QLatin1String("error")).toString();
-    for (const QJsonValue &entry : object.value(QLatin1String("sources")).toArray()) {
+    for (const auto &entry : object.value(QLatin1String("sources")).toArray()) {
         const QJsonObject reading = entry.toObject();
         state.readings.append(VersionReading{reading.value(QLatin1String("source")).toString(),
                                              reading.value(QLatin1String("detail")).toString(),

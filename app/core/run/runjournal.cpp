@@ -366,7 +366,7 @@ Expected<RunJournal> RunJournal::fromJson(const QJsonObject &json)
         package.sha256 = object.value(QLatin1String("sha256")).toString();
         package.size = object.value(QLatin1String("size")).toInteger();
         package.version = object.value(QLatin1String("version")).toString();
-        for (const QJsonValue &argument : object.value(QLatin1String("installer_arguments")).toArray())
+        for (const auto &argument : object.value(QLatin1String("installer_arguments")).toArray())
             package.installerArguments.append(argument.toString());
         journal.packages.append(package);
     }

@@ -74,7 +74,7 @@ ClusterNetwork ClusterNetwork::fromJson(const QJsonObject &json)
     network.callerAddress = json.value(QStringLiteral("caller_address")).toString();
     network.outerLink = json.value(QStringLiteral("outer_link")).toString();
     network.innerLink = json.value(QStringLiteral("inner_link")).toString();
-    for (const QJsonValue &value : json.value(QStringLiteral("node_addresses")).toArray())
+    for (const auto &value : json.value(QStringLiteral("node_addresses")).toArray())
         network.nodeAddresses.append(value.toString());
     return network;
 }

@@ -141,7 +141,7 @@ Result buildPackage(const PackageSpec &spec)
     const Expected<QStringList> written = writePayload(spec, root.path());
     if (!written)
         return makeError(written.error());
-    const QStringList files = *written;
+    const QStringList &files = *written;
 
     const Expected<FileManifest> hashed = FileManifest::compute(root.path());
     if (!hashed)
