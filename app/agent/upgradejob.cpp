@@ -78,19 +78,37 @@ void UpgradeJob::start()
     QTimer::singleShot(0, this, [this] {
         if (m_done || m_cancelled)
             return;
-        m_versionBefore = m_request.readVersion ? m_request.readVersion()
-                                                : nodeinfo::installedVersion(m_request.installDir, m_request.component);
-        JobRecord record = *m_store->job(m_jobId);
-        record.state = QStringLiteral("running");
-        record.started = QDateTime::currentDateTimeUtc();
-        record.versionBefore = m_versionBefore;
-        (void)m_store->update(record);
-        log(tr("Upgrading %1 from version %2 with %3.")
-                .arg(m_request.component,
-                     m_versionBefore.isEmpty() ? tr("(none)") : m_versionBefore,
-                     m_request.packageName));
-        verify();
+        readInstalledVersion([this](const QString &version) {
+            if (m_done || m_cancelled) // cancelled while the version was read: nothing stopped
+                return;
+            m_versionBefore = version;
+            JobRecord record = *m_store->job(m_jobId);
+            record.state = QStringLiteral("running");
+            record.started = QDateTime::currentDateTimeUtc();
+            record.versionBefore = m_versionBefore;
+            (void)m_store->update(record);
+            log(tr("Upgrading %1 from version %2 with %3.")
+                    .arg(m_request.component,
+                         m_versionBefore.isEmpty() ? tr("(none)") : m_versionBefore,
+                         m_request.packageName));
+            verify();
+        });
     });
+}
+
+void UpgradeJob::readInstalledVersion(const std::function<void(const QString &)> &next)
+{
+    // The chain of version sources may run commands (dpkg-query, rpm, version_command):
+    // off the agent's thread, so health and job polls keep answering meanwhile.
+    auto *watcher = new QFutureWatcher<QString>(this);
+    connect(watcher, &QFutureWatcher<QString>::finished, this, [watcher, next] {
+        watcher->deleteLater();
+        next(watcher->result());
+    });
+    watcher->setFuture(QtConcurrent::run([read = m_request.readVersion, installDir = m_request.installDir,
+                                          component = m_request.component] {
+        return read ? read() : nodeinfo::installedVersion(installDir, component);
+    }));
 }
 
 void UpgradeJob::verify()
@@ -348,8 +366,14 @@ void UpgradeJob::startService()
 void UpgradeJob::check(bool serviceStarted, const QString &startError)
 {
     setPhase(QStringLiteral("checking"), kChecking);
-    const QString after = m_request.readVersion ? m_request.readVersion()
-                                                : nodeinfo::installedVersion(m_request.installDir, m_request.component);
+    readInstalledVersion([this, serviceStarted, startError](const QString &after) {
+        if (!m_done)
+            finishCheck(serviceStarted, startError, after);
+    });
+}
+
+void UpgradeJob::finishCheck(bool serviceStarted, const QString &startError, const QString &after)
+{
     log(tr("Installed version of %1: %2 (before: %3).")
             .arg(m_request.component, after.isEmpty() ? tr("(none)") : after,
                  m_versionBefore.isEmpty() ? tr("(none)") : m_versionBefore));

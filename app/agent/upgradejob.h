@@ -76,6 +76,8 @@ private:
     void tailInstallerLog(bool flushAll = false);
     void startService();
     void check(bool serviceStarted, const QString &startError);
+    void finishCheck(bool serviceStarted, const QString &startError, const QString &after);
+    void readInstalledVersion(const std::function<void(const QString &)> &next);
     void giveBackFlows(bool serviceStarted, const QString &startError);
     void setPhase(const QString &phase, double progress);
     void log(const QString &line, const QString &stream = QStringLiteral("agent"));
