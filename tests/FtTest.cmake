@@ -19,3 +19,11 @@ function(ft_add_test unit)
         set_tests_properties(${unit} PROPERTIES LABELS "${ARG_LABELS}")
     endif()
 endfunction()
+
+# Fixtures several tests share (header-only): tests/common (the CLI runner, faults made
+# with real processes) and the sandbox cluster fixture in tests/runengine they build on.
+# Link it: ft_add_test(<unit> LIBS fttestcommon).
+add_library(fttestcommon INTERFACE)
+target_include_directories(fttestcommon INTERFACE
+    ${CMAKE_CURRENT_LIST_DIR}/common
+    ${CMAKE_CURRENT_LIST_DIR}/runengine)

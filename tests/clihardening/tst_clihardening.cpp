@@ -1,7 +1,8 @@
 // Fault tests of the CLI and the sandbox with real clusters and processes.
 
 #include "run/runjournal.h"
-#include "sandboxfixture.h"
+#include "agentfaults.h"
+#include "clirunner.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -9,7 +10,6 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
-#include <csignal>
 
 using namespace ft;
 using namespace fixture;
@@ -17,14 +17,6 @@ using namespace fixture;
 namespace {
 
 const QString kTarget = QStringLiteral("6.3.0-1500");
-
-struct CliResult
-{
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-    QJsonObject json() const { return QJsonDocument::fromJson(out).object(); }
-};
 
 // The hour of day (UTC) with the fewest and the most flows in a node's seeded history.
 std::pair<int, int> quietAndBusyHour(const QString &installDir)
@@ -64,46 +56,16 @@ class TestCliHardening : public QObject
     Q_OBJECT
 
 private:
-    QTemporaryDir m_home;
+    CliRunner m_cli{120000};
 
-    QProcessEnvironment environment() const
-    {
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert(QStringLiteral("XDG_DATA_HOME"), m_home.filePath(QStringLiteral("data")));
-        env.insert(QStringLiteral("XDG_CONFIG_HOME"), m_home.filePath(QStringLiteral("config")));
-        env.remove(QStringLiteral("FTUPGRADE_TOKEN"));
-        env.remove(QStringLiteral("QT_LOGGING_RULES"));
-        return env;
-    }
-
-    void startCli(QProcess &process, const QStringList &arguments) const
-    {
-        process.setProcessEnvironment(environment());
-        process.setProgram(tool(QStringLiteral("ftupgrade-cli")));
-        process.setArguments(arguments);
-        process.start();
-    }
-
-    CliResult cli(const QStringList &arguments, int timeoutMs = 120000) const
-    {
-        QProcess process;
-        startCli(process, arguments);
-        CliResult result;
-        if (!process.waitForFinished(timeoutMs)) {
-            process.kill();
-            process.waitForFinished(5000);
-            qWarning() << "ftupgrade-cli" << arguments << "did not finish";
-        }
-        result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
-        result.out = process.readAllStandardOutput();
-        result.err = process.readAllStandardError();
-        return result;
-    }
+    CliResult cli(const QStringList &arguments) const { return m_cli.run(arguments); }
 
 private Q_SLOTS:
     void initTestCase()
     {
-        QVERIFY(m_home.isValid());
+        QVERIFY(m_cli.isValid());
+        // Whatever the test's environment turns on, the CLI's stderr is asserted on.
+        m_cli.unsetVariable(QStringLiteral("QT_LOGGING_RULES"));
         if (!QFile::exists(tool(QStringLiteral("ftupgrade-cli"))) || !QFile::exists(tool(QStringLiteral("ftsandbox"))))
             QSKIP("ftupgrade-cli and ftsandbox are not built");
     }
@@ -218,7 +180,7 @@ private Q_SLOTS:
         QVERIFY(!server.isEmpty());
         const QString journalPath = cluster.path(QStringLiteral("run.json"));
         QProcess run;
-        startCli(run, {QStringLiteral("run"), QStringLiteral("--sandbox"), cluster.directory(), QStringLiteral("--server-package"),
+        m_cli.start(run, {QStringLiteral("run"), QStringLiteral("--sandbox"), cluster.directory(), QStringLiteral("--server-package"),
                        server, QStringLiteral("--journal"), journalPath, QStringLiteral("--on-failure"), QStringLiteral("halt")});
         QVERIFY(run.waitForStarted(10000));
         const bool installing = QTest::qWaitFor(
@@ -234,28 +196,12 @@ private Q_SLOTS:
             },
             60000);
         QVERIFY(installing);
-        const SandboxNode *w1 = cluster.node(QStringLiteral("w1"));
-        QVERIFY(w1);
-        const qint64 agentPid = QJsonDocument::fromJson(readAll(cluster.directory() + QStringLiteral("/cluster.json")))
-                                    .object().value(QStringLiteral("nodes")).toArray().at(1).toObject()
-                                    .value(QStringLiteral("agent")).toObject().value(QStringLiteral("pid")).toInteger();
-        QVERIFY(agentPid > 0);
-        QCOMPARE(::kill(pid_t(agentPid), SIGKILL), 0);
-        // The node's service manager brings the agent back on its port.
-        const QString config = w1->installDir + QStringLiteral("/agent/agent.conf");
-        QSettings(config, QSettings::IniFormat).setValue(QStringLiteral("agent/port"), w1->agentUrl.port());
-        QTest::qWait(300);
-        qint64 newPid = 0;
-        QProcess restarted;
-        restarted.setProgram(tool(QStringLiteral("ftupgrade-agent")));
-        restarted.setArguments({QStringLiteral("run"), QStringLiteral("--config"), config});
-        restarted.setStandardOutputFile(QProcess::nullDevice());
-        restarted.setStandardErrorFile(QProcess::nullDevice());
-        QVERIFY(restarted.startDetached(&newPid));
+        AgentRestart restarted;
+        QVERIFY(restarted.killAndRestart(cluster, QStringLiteral("w1")));
 
         QVERIFY(run.waitForFinished(180000));
         const QByteArray err = run.readAllStandardError();
-        ::kill(pid_t(newPid), SIGTERM);
+        restarted.stop();
         QCOMPARE(run.exitCode(), 1);
         QVERIFY2(err.contains("w1: The FlowTraq service is stopped and the installer did not finish (the agent was "
                               "restarted). Retry runs the installer again; Start service brings up what is installed."),

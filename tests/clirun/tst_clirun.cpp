@@ -1,7 +1,7 @@
 #include "run/runjournal.h"
 #include "agentlink/trustedcertificates.h"
 #include "session/resumecommand.h"
-#include "sandboxfixture.h"
+#include "clirunner.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -17,14 +17,6 @@ namespace {
 
 const QString kTarget = QStringLiteral("6.3.0-1500");
 
-struct CliResult
-{
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-    QJsonObject json() const { return QJsonDocument::fromJson(out).object(); }
-};
-
 } // namespace
 
 class TestCliRun : public QObject
@@ -32,46 +24,15 @@ class TestCliRun : public QObject
     Q_OBJECT
 
 private:
-    QTemporaryDir m_home;
+    // History, default journal and logs go to the test's own folder.
+    CliRunner m_cli{90000};
 
-    QProcessEnvironment environment() const
-    {
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        // History, default journal and logs go to the test's own folder.
-        env.insert(QStringLiteral("XDG_DATA_HOME"), m_home.filePath(QStringLiteral("data")));
-        env.insert(QStringLiteral("XDG_CONFIG_HOME"), m_home.filePath(QStringLiteral("config")));
-        env.remove(QStringLiteral("FTUPGRADE_TOKEN"));
-        return env;
-    }
-
-    void startCli(QProcess &process, const QStringList &arguments) const
-    {
-        process.setProcessEnvironment(environment());
-        process.setProgram(tool(QStringLiteral("ftupgrade-cli")));
-        process.setArguments(arguments);
-        process.start();
-    }
-
-    CliResult cli(const QStringList &arguments, int timeoutMs = 90000) const
-    {
-        QProcess process;
-        startCli(process, arguments);
-        CliResult result;
-        if (!process.waitForFinished(timeoutMs)) {
-            process.kill();
-            process.waitForFinished(5000);
-            qWarning() << "ftupgrade-cli" << arguments << "did not finish";
-        }
-        result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
-        result.out = process.readAllStandardOutput();
-        result.err = process.readAllStandardError();
-        return result;
-    }
+    CliResult cli(const QStringList &arguments) const { return m_cli.run(arguments); }
 
 private Q_SLOTS:
     void initTestCase()
     {
-        QVERIFY(m_home.isValid());
+        QVERIFY(m_cli.isValid());
         if (!QFile::exists(tool(QStringLiteral("ftupgrade-cli"))) || !QFile::exists(tool(QStringLiteral("ftsandbox")))
             || !QFile::exists(tool(QStringLiteral("ftupgrade-agent"))))
             QSKIP("ftupgrade-cli, ftsandbox and ftupgrade-agent are not built");
@@ -125,7 +86,7 @@ private Q_SLOTS:
             confBefore.insert(node.name, readAll(node.installDir + QStringLiteral("/flowtraq.conf")));
 
         QProcess first;
-        startCli(first, {QStringLiteral("run"), QStringLiteral("--sandbox"), cluster.directory(),
+        m_cli.start(first, {QStringLiteral("run"), QStringLiteral("--sandbox"), cluster.directory(),
                          QStringLiteral("--server-package"), server, QStringLiteral("--journal"), journalPath});
         QVERIFY(first.waitForStarted(10000));
         // Wait until the journal says the second worker is installing.
@@ -251,7 +212,7 @@ private Q_SLOTS:
         const QString journalPath = cluster.path(QStringLiteral("my runs/run 1.json"));
 
         QProcess first;
-        startCli(first, {QStringLiteral("run"), QStringLiteral("--sandbox"), cluster.directory(),
+        m_cli.start(first, {QStringLiteral("run"), QStringLiteral("--sandbox"), cluster.directory(),
                          QStringLiteral("--server-package"), server, QStringLiteral("--journal"), journalPath});
         QVERIFY(first.waitForStarted(10000));
         QVERIFY(QTest::qWaitFor(
@@ -265,7 +226,7 @@ private Q_SLOTS:
         QVERIFY(first.waitForFinished(10000));
 
         // The wizard trusted the agents (as on its Discover page), in the settings the CLI reads too.
-        QSettings settings(m_home.filePath(QStringLiteral("config/FlowTraq Upgrade/ftupgrade.conf")),
+        QSettings settings(m_cli.homePath(QStringLiteral("config/FlowTraq Upgrade/ftupgrade.conf")),
                            QSettings::IniFormat);
         TrustedCertificates trusted(&settings);
         for (const SandboxNode &node : cluster.file().nodes)
@@ -283,7 +244,7 @@ private Q_SLOTS:
         QVERIFY(!shown.contains(cluster.file().token));
         // Run exactly what is shown, through a shell.
         QProcess shell;
-        QProcessEnvironment env = environment();
+        QProcessEnvironment env = m_cli.environment();
         env.insert(QStringLiteral("FTUPGRADE_TOKEN"), cluster.file().token);
         shell.setProcessEnvironment(env);
         shell.start(QStringLiteral("/bin/sh"), {QStringLiteral("-c"), shown});

@@ -1,3 +1,4 @@
+#include "agentfaults.h"
 #include "runharness.h"
 
 #include <QCryptographicHash>
@@ -78,31 +79,19 @@ private Q_SLOTS:
         QVERIFY(run.engine->prepare(run.session.plan(), run.session.target()).has_value());
         const QString staged = cluster.node(QStringLiteral("w2"))->installDir + QStringLiteral("/agent/staging/")
                                + QFileInfo(server).fileName();
-        QByteArray original;
+        FileTamper tamper(staged);
         QObject::connect(run.engine.get(), &RunEngine::stateChanged, run.engine.get(), [&](RunState state) {
-            if (state != RunState::Running || !original.isEmpty())
-                return;
-            original = readAll(staged);
-            QByteArray tampered = original;
-            if (tampered.isEmpty())
-                return;
-            tampered[tampered.size() / 2] = char(tampered.at(tampered.size() / 2) ^ 0x5a);
-            QFile file(staged);
-            if (file.open(QIODevice::WriteOnly))
-                file.write(tampered);
+            if (state == RunState::Running && !tamper.tampered())
+                tamper.tamper();
         });
         run.engine->start();
         QTRY_COMPARE_WITH_TIMEOUT(run.decisions.size(), 1, 60000);
-        QVERIFY2(!original.isEmpty(), qPrintable(staged));
+        QVERIFY2(tamper.tampered(), qPrintable(staged));
         const int w2 = run.decisions.first().first;
         QVERIFY2(run.engine->step(w2).step.node == QLatin1String("w2"), qPrintable(run.decisions.first().second));
         QCOMPARE(installedVersion(cluster.node(QStringLiteral("w1"))->installDir, Component::Server), kTarget);
         QCOMPARE(installedVersion(cluster.node(QStringLiteral("w3"))->installDir, Component::Server), kOld);
-        auto restore = [&] {
-            QFile file(staged);
-            QVERIFY(file.open(QIODevice::WriteOnly));
-            file.write(original);
-        };
+        auto restore = [&] { QVERIFY(tamper.restore()); };
 
         switch (RunDecision(decision)) {
         case RunDecision::Retry:

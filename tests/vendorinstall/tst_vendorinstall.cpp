@@ -1,4 +1,4 @@
-#include "sandboxfixture.h"
+#include "clirunner.h"
 
 #include <QDirIterator>
 #include <QJsonDocument>
@@ -12,14 +12,6 @@ using namespace fixture;
 namespace {
 
 const QString kTarget = QStringLiteral("6.3.0-1500");
-
-struct CliResult
-{
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-    QJsonObject json() const { return QJsonDocument::fromJson(out).object(); }
-};
 
 // Every line the node's agent logged for its jobs (jobs/<id>.log, JSON lines), as one
 // text; not the installers' own log files beside them.
@@ -42,27 +34,9 @@ class TestVendorInstall : public QObject
     Q_OBJECT
 
 private:
-    QTemporaryDir m_home;
+    CliRunner m_cli{120000};
 
-    CliResult cli(const QStringList &arguments, int timeoutMs = 120000) const
-    {
-        QProcess process;
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert(QStringLiteral("XDG_DATA_HOME"), m_home.filePath(QStringLiteral("data")));
-        env.insert(QStringLiteral("XDG_CONFIG_HOME"), m_home.filePath(QStringLiteral("config")));
-        env.remove(QStringLiteral("FTUPGRADE_TOKEN"));
-        process.setProcessEnvironment(env);
-        process.start(tool(QStringLiteral("ftupgrade-cli")), arguments);
-        CliResult result;
-        if (!process.waitForFinished(timeoutMs)) {
-            process.kill();
-            process.waitForFinished(5000);
-        }
-        result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
-        result.out = process.readAllStandardOutput();
-        result.err = process.readAllStandardError();
-        return result;
-    }
+    CliResult cli(const QStringList &arguments) const { return m_cli.run(arguments); }
 
     QString makeVendor(Cluster &cluster, const QString &format, const QString &mode, const QString &name)
     {
@@ -78,7 +52,7 @@ private:
 private Q_SLOTS:
     void initTestCase()
     {
-        QVERIFY(m_home.isValid());
+        QVERIFY(m_cli.isValid());
         if (!QFile::exists(tool(QStringLiteral("ftupgrade-cli"))) || !QFile::exists(tool(QStringLiteral("ftupgrade-agent"))))
             QSKIP("ftupgrade-cli and ftupgrade-agent are not built");
         for (const char *program : {"dpkg", "dpkg-deb", "dpkg-query", "wixl", "msiextract"}) {
