@@ -13,9 +13,12 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QHostAddress>
+#include <QRandomGenerator>
+#include <QSet>
 #include <QTcpServer>
 #include <QUdpSocket>
 
+#include <functional>
 #include <random>
 
 namespace ft::sandbox {
@@ -103,8 +106,64 @@ QByteArray sessionDbBytes(const QString &name, int size)
 
 } // namespace
 
+std::pair<int, int> ephemeralPortRange()
+{
+#ifdef Q_OS_LINUX
+    QFile file(QStringLiteral("/proc/sys/net/ipv4/ip_local_port_range"));
+    if (file.open(QIODevice::ReadOnly)) {
+        const QList<QByteArray> parts = file.readAll().simplified().split(' ');
+        bool lowOk = false;
+        bool highOk = false;
+        const int low = parts.value(0).toInt(&lowOk);
+        const int high = parts.value(1).toInt(&highOk);
+        if (lowOk && highOk && low > 0 && low <= high && high <= 65535)
+            return {low, high};
+    }
+#endif
+    return {49152, 65535}; // IANA's dynamic ports, what most other systems use
+}
+
+namespace {
+
+// A node's service port comes from outside the kernel's ephemeral range, as a real
+// server's fixed port (9640) does. A port bind(0) handed out is free again the moment
+// the daemon stops for its upgrade (or between choosing it here and the daemon's own
+// listen), and the kernel hands it to the next bind(0) or connect() of any program on
+// the machine: on a CI host running tests in parallel, another test's agent, package
+// server or client. The daemon then cannot listen again ("The bound address is already
+// in use"), and the upgrade fails with the service stopped. Below the range only an
+// explicit bind takes a port, and every port handed out here is tried first.
+int servicePort(const std::function<bool(int)> &bindable)
+{
+    static QSet<int> handedOut; // this process's earlier answers: two nodes never share one
+    const auto [low, high] = ephemeralPortRange();
+    constexpr int kFirst = 10000; // clear of the well-known ports and the common registered ones
+    const int below = std::max(0, low - kFirst);           // kFirst .. low-1
+    const int above = std::max(0, 65535 - std::max(high, kFirst - 1)); // high+1 .. 65535
+    if (below + above >= 1000) {
+        for (int attempt = 0; attempt < 500; ++attempt) {
+            const int pick = int(QRandomGenerator::global()->bounded(below + above));
+            const int port = pick < below ? kFirst + pick : std::max(high, kFirst - 1) + 1 + (pick - below);
+            if (!handedOut.contains(port) && bindable(port)) {
+                handedOut.insert(port);
+                return port;
+            }
+        }
+    }
+    return 0;
+}
+
+} // namespace
+
 int freeTcpPort()
 {
+    const int port = servicePort([](int candidate) {
+        QTcpServer server;
+        return server.listen(QHostAddress::LocalHost, quint16(candidate));
+    });
+    if (port != 0)
+        return port;
+    // No room outside the ephemeral range on this machine: the kernel's choice.
     QTcpServer server;
     if (!server.listen(QHostAddress::LocalHost, 0))
         return 0;
@@ -113,6 +172,12 @@ int freeTcpPort()
 
 int freeUdpPort()
 {
+    const int port = servicePort([](int candidate) {
+        QUdpSocket socket;
+        return socket.bind(QHostAddress::LocalHost, quint16(candidate), QAbstractSocket::DontShareAddress);
+    });
+    if (port != 0)
+        return port;
     QUdpSocket socket;
     if (!socket.bind(QHostAddress::LocalHost, 0))
         return 0;

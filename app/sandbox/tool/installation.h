@@ -7,6 +7,8 @@
 #include <QList>
 #include <QString>
 
+#include <utility>
+
 namespace ft::sandbox {
 
 // What `ftsandbox init` lays out (see app/sandbox/LAYOUT.md).
@@ -36,8 +38,14 @@ struct InstallationSpec
 // Creates the installation. Refuses a folder that exists and is not empty.
 Result createInstallation(InstallationSpec spec);
 
-// A free TCP (or UDP) port on 127.0.0.1: bind port 0, read it, close.
+// A free TCP (or UDP) port on 127.0.0.1 for a node's service (daemon, flow port,
+// agent), chosen outside the kernel's ephemeral range, so no other program's bind(0)
+// or connect() is handed it while the service is stopped for an upgrade.
 int freeTcpPort();
 int freeUdpPort();
+
+// The range the kernel hands ports out of for bind(0) and connect() (Linux:
+// /proc/sys/net/ipv4/ip_local_port_range), low and high included.
+std::pair<int, int> ephemeralPortRange();
 
 } // namespace ft::sandbox

@@ -413,7 +413,7 @@ void ClusterLauncher::initAgent(int index)
                            QStringLiteral("--install"), node.install,
                            QStringLiteral("--backend"), QStringLiteral("sandbox"),
                            QStringLiteral("--listen"), node.address,
-                           QStringLiteral("--port"), m_network ? QStringLiteral("9650") : QStringLiteral("0"),
+                           QStringLiteral("--port"), m_network ? QStringLiteral("9650") : QString::number(freeTcpPort()),
                            QStringLiteral("--staging"), node.install + QStringLiteral("/agent/staging"),
                            QStringLiteral("--token"), m_token});
     connect(process, &QProcess::finished, this, [this, process, index](int exitCode, QProcess::ExitStatus status) {
