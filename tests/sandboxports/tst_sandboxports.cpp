@@ -125,6 +125,9 @@ private Q_SLOTS:
                                         .arg(node.name).arg(port).arg(low).arg(high)));
             }
         }
+        // The portal's Web API too: cluster.json names it, and it must hold after a restart.
+        const int webApi = cluster.file().webApi.portal.port();
+        QVERIFY2(webApi > 0 && (webApi < low || webApi > high), qPrintable(QString::number(webApi)));
     }
 
     // w1's daemon is stopped; the test takes every port the kernel hands out by bind(0)

@@ -573,7 +573,9 @@ Result ClusterLauncher::enableWebApi(const QString &install)
         return makeError(tr("Cannot read %1.").arg(confPath));
     QByteArray ini = conf.readAll();
     conf.close();
-    ini = setIniValue(ini, QStringLiteral("webapi"), QStringLiteral("port"), QStringLiteral("0"));
+    // A fixed port, as a real portal's web server has: cluster.json names it, and it must
+    // still be right after the daemon restarts for an upgrade (port 0 moved it each start).
+    ini = setIniValue(ini, QStringLiteral("webapi"), QStringLiteral("port"), QString::number(freeTcpPort()));
     ini = setIniValue(ini, QStringLiteral("webapi"), QStringLiteral("user"), QStringLiteral("admin"));
     ini = setIniValue(ini, QStringLiteral("webapi"), QStringLiteral("password_sha256"),
                       QString::fromLatin1(QCryptographicHash::hash(m_webApiPassword.toUtf8(), QCryptographicHash::Sha256).toHex()));
