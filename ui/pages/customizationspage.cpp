@@ -308,7 +308,7 @@ void CustomizationsPage::setState(State state)
 void CustomizationsPage::fillReplacedFiles()
 {
     m_replaced->clear();
-    const auto &package = m_session->target().package(Component::WebUi);
+    const PackageChoice *package = m_session->target().packageFor(Component::WebUi, m_step->os);
     const auto files = package ? webUiFilesOfPackage(package->filePath)
                                : Expected<QStringList>(makeError(tr("no Web UI package was chosen")));
     if (!files) {

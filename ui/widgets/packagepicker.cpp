@@ -19,27 +19,31 @@
 
 namespace ft::ui {
 
-PackagePicker::PackagePicker(UpgradeSession *session, Component slot, QWidget *parent)
+PackagePicker::PackagePicker(UpgradeSession *session, Component slot, int index, QWidget *parent)
     : QWidget(parent)
     , m_session(session)
     , m_slot(slot)
+    , m_index(index)
 {
-    setObjectName(QStringLiteral("packagePicker_%1").arg(toString(slot)));
+    // Object names: packagePath_server, and packagePath_server2 for the second package.
+    const QString name = toString(slot) + (index > 0 ? QString::number(index + 1) : QString());
+    setObjectName(QStringLiteral("packagePicker_%1").arg(name));
     m_path = new QLineEdit;
-    m_path->setObjectName(QStringLiteral("packagePath_%1").arg(toString(slot)));
-    m_path->setPlaceholderText(slot == Component::Server ? tr("Required: the new server package")
-                                                         : tr("Optional"));
+    m_path->setObjectName(QStringLiteral("packagePath_%1").arg(name));
+    m_path->setPlaceholderText(index > 0 ? tr("The package for the nodes of the other system")
+                               : slot == Component::Server ? tr("Required: the new server package")
+                                                           : tr("Optional"));
     m_path->setClearButtonEnabled(true);
     m_browse = new QPushButton(tr("Browse…"));
-    m_browse->setObjectName(QStringLiteral("browse_%1").arg(toString(slot)));
+    m_browse->setObjectName(QStringLiteral("browse_%1").arg(name));
     m_info = new QLabel;
-    m_info->setObjectName(QStringLiteral("packageInfo_%1").arg(toString(slot)));
+    m_info->setObjectName(QStringLiteral("packageInfo_%1").arg(name));
     m_info->setWordWrap(true);
     m_info->setTextFormat(Qt::RichText);
 
     // Asked only when the file and its name say nothing about the version.
     m_version = new QLineEdit;
-    m_version->setObjectName(QStringLiteral("packageVersion_%1").arg(toString(slot)));
+    m_version->setObjectName(QStringLiteral("packageVersion_%1").arg(name));
     m_version->setPlaceholderText(tr("e.g. 6.3.0-1500"));
     m_versionRow = new QWidget;
     auto *versionLayout = new QHBoxLayout(m_versionRow);
@@ -51,7 +55,7 @@ PackagePicker::PackagePicker(UpgradeSession *session, Component slot, QWidget *p
     // The vendor does not document the silent switches of its .exe and Linux install
     // binaries: the administrator types them once; they are remembered per file pattern.
     m_switches = new QLineEdit;
-    m_switches->setObjectName(QStringLiteral("packageSwitches_%1").arg(toString(slot)));
+    m_switches->setObjectName(QStringLiteral("packageSwitches_%1").arg(name));
     m_switches->setPlaceholderText(tr("the installer's silent-install arguments, e.g. --unattended"));
     m_switchesRow = new QWidget;
     auto *switchesLayout = new QHBoxLayout(m_switchesRow);
@@ -131,7 +135,7 @@ void PackagePicker::inspect()
         m_info->clear();
         m_versionRow->hide();
         m_switchesRow->hide();
-        m_session->clearPackage(m_slot);
+        m_session->clearPackage(m_slot, m_index);
         Q_EMIT stateChanged();
         return;
     }
@@ -159,7 +163,7 @@ void PackagePicker::onInspected(PackageInspectJob *job)
         // Typing the version helps only when nothing else names it.
         m_versionRow->setVisible(job->needsTypedVersion() || !m_version->text().trimmed().isEmpty());
         m_switchesRow->hide();
-        m_session->clearPackage(m_slot);
+        m_session->clearPackage(m_slot, m_index);
         Q_EMIT stateChanged();
         return;
     }
@@ -188,7 +192,7 @@ void PackagePicker::onSwitchesEdited()
                          "wizard does not guess.")
                           .arg(m_choice->fileName());
             showChoice();
-            m_session->clearPackage(m_slot);
+            m_session->clearPackage(m_slot, m_index);
             Q_EMIT stateChanged();
             return;
         }
@@ -197,7 +201,7 @@ void PackagePicker::onSwitchesEdited()
     }
     m_error.clear();
     showChoice();
-    m_session->setPackage(m_slot, *m_choice);
+    m_session->setPackage(m_slot, *m_choice, m_index);
     Q_EMIT stateChanged();
 }
 
