@@ -1,6 +1,7 @@
 #include "widgets/packagepicker.h"
 
 #include "packages/installcommand.h"
+#include "packages/nodeinstallcommands.h"
 #include "packages/packageinspection.h"
 #include "session/upgradesession.h"
 
@@ -227,17 +228,36 @@ void PackagePicker::showChoice()
                                                 : tr(" by %1").arg(choice.manufacturer.toHtmlEscaped()));
     }
     if (format && *format != PackageFormat::FtPkg) {
-        InstallCommandValues values;
-        values.package = choice.fileName();
-        values.install = tr("<install folder>");
-        values.component = toString(m_slot);
-        values.log = tr("<log>");
-        values.switches = choice.installerArguments;
-        const auto command = expandInstallCommand(defaultInstallCommand(*format, false), values);
-        if (command) {
-            text += QStringLiteral("<br>") + tr("Each node runs: <code>%1</code> (the default for this format; "
-                                                "an agent's agent.conf may change it).")
-                                                 .arg(command->join(QLatin1Char(' ')).toHtmlEscaped());
+        // What the nodes will really run: each agent's configured command (agent.conf
+        // [installers]), per node where they differ.
+        const QList<NodeInstallCommand> commands = installCommandsFor(choice, m_slot, m_session->nodes());
+        if (commands.isEmpty()) {
+            InstallCommandValues values;
+            values.package = choice.fileName();
+            values.install = tr("<install folder>");
+            values.component = toString(m_slot);
+            values.log = tr("<log>");
+            values.switches = choice.installerArguments;
+            if (const auto command = expandInstallCommand(defaultInstallCommand(*format, false), values)) {
+                text += QStringLiteral("<br>") + tr("Each node runs: <code>%1</code> (the default for this format; "
+                                                    "an agent's agent.conf may change it).")
+                                                     .arg(command->join(QLatin1Char(' ')).toHtmlEscaped());
+            }
+        } else if (commands.size() == 1) {
+            text += QStringLiteral("<br>")
+                    + (commands.first().fromAgent
+                           ? tr("Each node runs: <code>%1</code> (as its agent is configured).")
+                           : tr("Each node runs: <code>%1</code> (the default for this format; the agents did not "
+                                "say what they run)."))
+                          .arg(commands.first().command.toHtmlEscaped());
+        } else {
+            for (const NodeInstallCommand &entry : commands) {
+                text += QStringLiteral("<br>")
+                        + tr("On %1: <code>%2</code>%3")
+                              .arg(entry.nodes.join(QStringLiteral(", ")).toHtmlEscaped(), entry.command.toHtmlEscaped(),
+                                   entry.fromAgent ? tr(" (as its agent is configured)")
+                                                   : tr(" (the format's default; the agent did not say)"));
+            }
         }
         text += QStringLiteral("<br>") + tr("SHA-256 %1…").arg(choice.sha256.left(16));
     } else {
