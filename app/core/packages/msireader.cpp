@@ -11,6 +11,7 @@
 #include <libmsi.h>
 
 #include <memory>
+#include <optional>
 
 namespace ft {
 
@@ -101,11 +102,10 @@ QString longName(QString name)
     return name.contains(QLatin1Char('|')) ? name.section(QLatin1Char('|'), 1) : name;
 }
 
-// The folders Windows Installer fills in itself, named as msiextract names them.
-QString standardFolder(const QString &id)
+// The folders Windows Installer fills in itself, named as msiextract names them;
+// nothing for any other folder.
+std::optional<QString> standardFolder(const QString &id)
 {
-    if (id == QLatin1String("TARGETDIR"))
-        return {};
     if (id == QLatin1String("ProgramFilesFolder") || id == QLatin1String("ProgramFiles64Folder"))
         return QStringLiteral("Program Files");
     if (id == QLatin1String("CommonFilesFolder") || id == QLatin1String("CommonFiles64Folder"))
@@ -114,7 +114,7 @@ QString standardFolder(const QString &id)
         return QStringLiteral("Windows/System32");
     if (id == QLatin1String("WindowsFolder"))
         return QStringLiteral("Windows");
-    return QStringLiteral("[%1]").arg(id); // any other folder property, as MSI writes it
+    return std::nullopt;
 }
 
 } // namespace
@@ -147,13 +147,13 @@ Expected<QStringList> MsiReader::files(const QString &path)
     auto folderPath = [&](QString id) {
         QStringList parts;
         for (int depth = 0; !id.isEmpty() && depth < 64; ++depth) {
-            const auto it = directory.constFind(id);
-            if (it == directory.constEnd() || it->first.isEmpty() || it->first == id) {
-                const QString standard = standardFolder(id);
-                if (!standard.isEmpty())
-                    parts.prepend(standard);
+            if (const auto standard = standardFolder(id)) {
+                parts.prepend(*standard);
                 break;
             }
+            const auto it = directory.constFind(id);
+            if (it == directory.constEnd() || it->first.isEmpty() || it->first == id)
+                break; // the root (TARGETDIR, "SourceDir")
             if (it->second != QLatin1String(".") && !it->second.isEmpty())
                 parts.prepend(it->second);
             id = it->first;
