@@ -126,7 +126,7 @@ private Q_SLOTS:
                                     QStringLiteral("--server-package"), deb, QStringLiteral("--server-package"), msi});
         QVERIFY2(plan.exitCode == 0, plan.err.constData());
         QHash<QString, QStringList> staged;
-        for (const QJsonValue &entry : plan.json().value(QStringLiteral("plan")).toObject().value(QStringLiteral("stage")).toArray()) {
+        for (const QJsonValue &entry : plan.json().value(QStringLiteral("plan")).toObject().value(QStringLiteral("stage")).toObject().value(QStringLiteral("nodes")).toArray()) {
             QStringList files;
             for (const QJsonValue &file : entry.toObject().value(QStringLiteral("packages")).toArray())
                 files.append(file.toString());
