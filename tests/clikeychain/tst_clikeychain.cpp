@@ -130,7 +130,10 @@ private Q_SLOTS:
         const QString err = QString::fromUtf8(result.err);
         QVERIFY2(err.contains(QStringLiteral("FLOWTRAQ_WEBAPI_PASSWORD")) && err.contains(QStringLiteral("keychain")),
                  qPrintable(err));
-        QCOMPARE(err.trimmed().count(QLatin1Char('\n')), 0);
+        // One sentence (Qt's own warnings, such as QStandardPaths', aside).
+        QStringList sentences = err.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        sentences.removeIf([](const QString &line) { return line.startsWith(QLatin1String("QStandardPaths")); });
+        QCOMPARE(sentences.size(), 1);
     }
 
     // What the wizard's "Remember" saved is what the CLI reads: the Web API answers.
