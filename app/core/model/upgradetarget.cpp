@@ -210,8 +210,8 @@ QString wrongOsSentence(const PackageChoice &choice, const QStringList &nodes)
     const QString file = choice.fileName().isEmpty() ? tr("The package") : choice.fileName();
     const QString other = choice.os == QLatin1String("linux") ? displayName(OsKind::Windows)
                                                               : displayName(OsKind::Linux);
-    return tr("%1 is for %2 only, but these nodes run %3: %4. Pick a package for %3 or one for "
-              "any system.")
+    return tr("%1 is for %2 only, but these nodes run %3: %4. Add a second package for the %3 nodes "
+              "(one per system), or pick one for any system.")
         .arg(file, osDisplayName(choice.os), other, nodes.join(QStringLiteral(", ")));
 }
 
