@@ -202,6 +202,9 @@ private Q_SLOTS:
         QVERIFY2(debInfo.contains(QStringLiteral("as its agent is configured")), qPrintable(debInfo));
         const QString msiInfo = infoText(second, QStringLiteral("server2"));
         QVERIFY2(msiInfo.contains(QStringLiteral("ftsandbox msiexec /i FlowTraq-Server-6.3.0.1500.msi")), qPrintable(msiInfo));
+        // Which nodes each package goes to.
+        QVERIFY2(debInfo.contains(QStringLiteral("Each node that gets it (portal, w1) runs")), qPrintable(debInfo));
+        QVERIFY2(msiInfo.contains(QStringLiteral("Each node that gets it (w2) runs")), qPrintable(msiInfo));
 
         if (const QString folder = qEnvironmentVariable("FT_SCREENSHOT_DIR"); !folder.isEmpty()) {
             QDir().mkpath(folder);

@@ -20,6 +20,20 @@
 
 namespace ft::ui {
 
+namespace {
+
+// "portal, w1, w2", or the first few and how many more (a cluster may have hundreds).
+QString nodeListText(const QStringList &nodes)
+{
+    constexpr int kShown = 6;
+    if (nodes.size() <= kShown + 1)
+        return nodes.join(QStringLiteral(", "));
+    return PackagePicker::tr("%1 and %n more", nullptr, int(nodes.size() - kShown))
+        .arg(nodes.mid(0, kShown).join(QStringLiteral(", ")));
+}
+
+} // namespace
+
 PackagePicker::PackagePicker(UpgradeSession *session, Component slot, int index, QWidget *parent)
     : QWidget(parent)
     , m_session(session)
@@ -246,15 +260,16 @@ void PackagePicker::showChoice()
         } else if (commands.size() == 1) {
             text += QStringLiteral("<br>")
                     + (commands.first().fromAgent
-                           ? tr("Each node runs: <code>%1</code> (as its agent is configured).")
-                           : tr("Each node runs: <code>%1</code> (the default for this format; the agents did not "
-                                "say what they run)."))
-                          .arg(commands.first().command.toHtmlEscaped());
+                           ? tr("Each node that gets it (%1) runs: <code>%2</code> (as its agent is configured).")
+                           : tr("Each node that gets it (%1) runs: <code>%2</code> (the default for this format; the "
+                                "agents did not say what they run)."))
+                          .arg(nodeListText(commands.first().nodes).toHtmlEscaped(),
+                               commands.first().command.toHtmlEscaped());
         } else {
             for (const NodeInstallCommand &entry : commands) {
                 text += QStringLiteral("<br>")
                         + tr("On %1: <code>%2</code>%3")
-                              .arg(entry.nodes.join(QStringLiteral(", ")).toHtmlEscaped(), entry.command.toHtmlEscaped(),
+                              .arg(nodeListText(entry.nodes).toHtmlEscaped(), entry.command.toHtmlEscaped(),
                                    entry.fromAgent ? tr(" (as its agent is configured)")
                                                    : tr(" (the format's default; the agent did not say)"));
             }
