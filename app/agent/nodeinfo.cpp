@@ -97,6 +97,13 @@ QJsonObject nodeReport(const AgentConfig &config, const ServiceProbe &service, b
                                : (config.backend == Backend::Windows ? QStringLiteral("windows")
                                                                       : QStringLiteral("linux"));
 
+    // The install command templates this agent runs per vendor format (agent.conf
+    // [installers], else its backend's defaults), so the Packages page shows what this
+    // node will really run.
+    QJsonObject installers;
+    for (auto it = config.installerCommands.cbegin(); it != config.installerCommands.cend(); ++it)
+        installers.insert(it.key(), it.value());
+
     QJsonObject components;
     for (const QString &component : {QStringLiteral("server"), QStringLiteral("nbi"), QStringLiteral("webui")})
         components.insert(component, versionsources::read(config, component).toJson());
@@ -173,6 +180,7 @@ QJsonObject nodeReport(const AgentConfig &config, const ServiceProbe &service, b
         {QStringLiteral("api"), 1},
         {QStringLiteral("backend"), toString(config.backend)},
         {QStringLiteral("install_dir"), config.installDir},
+        {QStringLiteral("installers"), installers},
         {QStringLiteral("components"), components},
         {QStringLiteral("service"), QJsonObject{{QStringLiteral("name"), config.serviceName},
                                                 {QStringLiteral("state"), toString(service.state)},

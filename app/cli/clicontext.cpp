@@ -5,6 +5,7 @@
 #include <QProcess>
 
 #include "agentlink/connectionprofile.h"
+#include "agentlink/credentialstore.h"
 #include "packages/packageinspection.h"
 #include "session/sandboxcluster.h"
 #include "session/upgradesession.h"
@@ -55,11 +56,14 @@ void CliContext::addConnectionOptions(QCommandLineParser &parser)
                       tr("A file holding the cluster's access token (else $FTUPGRADE_TOKEN)."),
                       tr("file")});
     // FlowTraq's own Web API on the portal: one more version source, and the "reboot
-    // needed" check of verify. The password comes from $FLOWTRAQ_WEBAPI_PASSWORD only.
+    // needed" check of verify. The password comes from $FLOWTRAQ_WEBAPI_PASSWORD, else
+    // from the keychain entry the wizard saved.
     parser.addOption({QStringLiteral("webapi"), tr("The FlowTraq portal's web address (https://host[:port])."),
                       tr("url")});
     parser.addOption({QStringLiteral("webapi-user"),
-                      tr("The FlowTraq user for the Web API (password in $FLOWTRAQ_WEBAPI_PASSWORD)."), tr("user")});
+                      tr("The FlowTraq user for the Web API (password in $FLOWTRAQ_WEBAPI_PASSWORD, else the "
+                         "wizard's keychain entry for the portal; without it, the keychain's user)."),
+                      tr("user")});
     parser.addOption({QStringLiteral("webapi-fingerprint"),
                       tr("SHA-256 of the portal's web certificate, to pin a self-signed one."), tr("hex")});
     parser.addOption({QStringLiteral("webapi-version-key"),
@@ -70,17 +74,26 @@ void CliContext::addConnectionOptions(QCommandLineParser &parser)
 
 void CliContext::addPackageOptions(QCommandLineParser &parser)
 {
-    parser.addOption({QStringLiteral("server-package"), tr("The new server package."), tr("file")});
-    parser.addOption({QStringLiteral("nbi-package"), tr("The new NBI package."), tr("file")});
-    parser.addOption({QStringLiteral("webui-package"), tr("The new Web UI package."), tr("file")});
+    // A cluster of Linux and Windows nodes needs a package per system: the option is then
+    // given twice, and each node gets the package made for its own system.
+    parser.addOption({QStringLiteral("server-package"),
+                      tr("The new server package. Give it twice for a cluster of Linux and Windows nodes "
+                         "(e.g. a .deb and an .msi): each node gets the one for its system."),
+                      tr("file")});
+    parser.addOption({QStringLiteral("nbi-package"), tr("The new NBI package (twice: one per system)."), tr("file")});
+    parser.addOption({QStringLiteral("webui-package"), tr("The new Web UI package (twice: one per system)."),
+                      tr("file")});
     // A vendor installer that does not name its version, or whose silent switches the
     // vendor does not document (.exe, .sh/.bin/.run), needs them typed.
     for (const char *slot : {"server", "nbi", "webui"}) {
         parser.addOption({QStringLiteral("%1-version").arg(QLatin1String(slot)),
-                          tr("The version the %1 package installs, when the file does not say.").arg(QLatin1String(slot)),
+                          tr("The version the %1 package installs, when the file does not say (with two "
+                             "packages: once for both, or once per package in the same order).")
+                              .arg(QLatin1String(slot)),
                           tr("version")});
         parser.addOption({QStringLiteral("%1-switches").arg(QLatin1String(slot)),
-                          tr("The silent-install arguments of the %1 installer (.exe, .sh, .bin, .run).")
+                          tr("The silent-install arguments of the %1 installer (.exe, .sh, .bin, .run); "
+                             "with two packages, once for both or once per package in order.")
                               .arg(QLatin1String(slot)),
                           tr("arguments")});
     }
@@ -155,22 +168,91 @@ Result CliContext::configure(const QCommandLineParser &parser, UpgradeSession &s
         return makeError(tr("No access token: use --token-file or set FTUPGRADE_TOKEN."));
     portal.token = token;
 
-    if (parser.isSet(QStringLiteral("webapi"))) {
-        WebApiSettings webApi;
-        webApi.portal = QUrl(parser.value(QStringLiteral("webapi")), QUrl::StrictMode);
-        webApi.user = parser.value(QStringLiteral("webapi-user"));
-        webApi.password = qEnvironmentVariable("FLOWTRAQ_WEBAPI_PASSWORD");
-        webApi.fingerprint = parser.value(QStringLiteral("webapi-fingerprint"));
-        webApi.versionKey = parser.value(QStringLiteral("webapi-version-key"));
-        webApi.useSessionKey = parser.isSet(QStringLiteral("webapi-session-key"));
-        if (auto valid = webApi.validate(); !valid)
-            return makeError(valid.error());
-        session.discovery()->setWebApi(webApi);
-    } else if (parser.isSet(QStringLiteral("webapi-user"))) {
+    // --webapi itself is configured by configureWebApi() (the keychain answers later).
+    if (!parser.isSet(QStringLiteral("webapi")) && parser.isSet(QStringLiteral("webapi-user")))
         return makeError(tr("--webapi-user needs --webapi with the portal's web address."));
-    }
     session.setPortal(portal);
     return {};
+}
+
+void CliContext::configureWebApi(QObject *owner, const QCommandLineParser &parser, UpgradeSession &session,
+                                 const std::function<void(const Result &)> &done)
+{
+    auto finish = [owner, done](const Result &result) {
+        QMetaObject::invokeMethod(owner, [done, result] { done(result); }, Qt::QueuedConnection);
+    };
+    if (!parser.isSet(QStringLiteral("webapi"))) {
+        finish({});
+        return;
+    }
+    WebApiSettings typed;
+    typed.portal = QUrl(parser.value(QStringLiteral("webapi")), QUrl::StrictMode);
+    typed.user = parser.value(QStringLiteral("webapi-user"));
+    typed.fingerprint = parser.value(QStringLiteral("webapi-fingerprint"));
+    typed.versionKey = parser.value(QStringLiteral("webapi-version-key"));
+    typed.useSessionKey = parser.isSet(QStringLiteral("webapi-session-key"));
+    UpgradeSession *target = &session;
+    auto apply = [target, finish](const WebApiSettings &settings) {
+        if (Result valid = settings.validate(); !valid) {
+            finish(valid);
+            return;
+        }
+        target->discovery()->setWebApi(settings);
+        finish({});
+    };
+
+    // The environment wins: a script's own secret beats what the wizard remembered.
+    if (const QString password = qEnvironmentVariable("FLOWTRAQ_WEBAPI_PASSWORD"); !password.isEmpty()) {
+        typed.password = password;
+        apply(typed);
+        return;
+    }
+    // Checked before the keychain is asked, so a bad address is the sentence (not "no password").
+    {
+        WebApiSettings probe = typed;
+        probe.user = probe.user.isEmpty() ? QStringLiteral("-") : probe.user;
+        probe.password = QStringLiteral("-");
+        if (Result valid = probe.validate(); !valid) {
+            finish(valid);
+            return;
+        }
+    }
+    // Else the entry the wizard saved ("Remember the credentials in the system
+    // keychain"): the same service and key, so what the wizard stored the CLI reads.
+    KeychainCredentialStore store;
+    CredentialJob *job = store.readToken(typed.keychainKey(), owner);
+    QObject::connect(job, &CredentialJob::finished, owner, [typed, apply, finish](CredentialJob *read) {
+        const QString address = QStringLiteral("%1:%2").arg(typed.portal.host()).arg(typed.portal.port(443));
+        if (read->error() != CredentialJob::NoError) {
+            const QString why = read->error() == CredentialJob::NotFound
+                                    ? tr("the keychain holds none for %1").arg(address)
+                                    : tr("the keychain could not be read: %1").arg(read->errorString());
+            finish(makeError(tr("No password for the FlowTraq Web API: set FLOWTRAQ_WEBAPI_PASSWORD, or save the "
+                                "credentials once in the wizard (\"Remember the credentials in the system keychain\"); "
+                                "%1.")
+                                 .arg(why)));
+            return;
+        }
+        WebApiSettings stored = typed;
+        if (Result readable = stored.applySecretText(read->token()); !readable) {
+            finish(readable);
+            return;
+        }
+        if (!typed.user.isEmpty() && typed.user != stored.user) {
+            finish(makeError(tr("The keychain holds the Web API password of user %1 for %2, not of %3: set "
+                                "FLOWTRAQ_WEBAPI_PASSWORD or leave out --webapi-user.")
+                                 .arg(stored.user, address, typed.user)));
+            return;
+        }
+        // What was typed on the command line beats what was stored beside the password.
+        if (!typed.fingerprint.isEmpty())
+            stored.fingerprint = typed.fingerprint;
+        if (!typed.versionKey.isEmpty())
+            stored.versionKey = typed.versionKey;
+        stored.useSessionKey = stored.useSessionKey || typed.useSessionKey;
+        apply(stored);
+    });
+    job->start();
 }
 
 Result parseArguments(QCommandLineParser &parser, const QStringList &arguments)
@@ -182,52 +264,61 @@ Result parseArguments(QCommandLineParser &parser, const QStringList &arguments)
     return {};
 }
 
-QHash<Component, QString> packagePaths(const QCommandLineParser &parser)
+Expected<QList<PackageArgument>> packagePaths(const QCommandLineParser &parser)
 {
-    const std::pair<const char *, Component> slots[] = {{"server-package", Component::Server},
-                                                        {"nbi-package", Component::Nbi},
-                                                        {"webui-package", Component::WebUi}};
-    QHash<Component, QString> paths;
-    for (const auto &[option, component] : slots) {
-        if (parser.isSet(QLatin1String(option)))
-            paths.insert(component, parser.value(QLatin1String(option)));
+    const std::pair<const char *, Component> options[] = {{"server-package", Component::Server},
+                                                          {"nbi-package", Component::Nbi},
+                                                          {"webui-package", Component::WebUi}};
+    QList<PackageArgument> result;
+    for (const auto &[option, component] : options) {
+        const QStringList paths = parser.values(QLatin1String(option));
+        const QString name = toString(component);
+        const QStringList versions = parser.values(name + QStringLiteral("-version"));
+        const QStringList switches = parser.values(name + QStringLiteral("-switches"));
+        if (paths.size() > UpgradeTarget::SlotsPerComponent)
+            return makeError(tr("--%1 is given %2 times, but at most twice: one package for the Linux nodes "
+                                "and one for the Windows nodes.")
+                                 .arg(QLatin1String(option))
+                                 .arg(paths.size()));
+        for (const auto &[typed, what] : {std::pair{&versions, "version"}, std::pair{&switches, "switches"}}) {
+            if (typed->size() > 1 && typed->size() != paths.size())
+                return makeError(tr("--%1-%2 is given %3 times for %4 %1 packages: give it once for all, or "
+                                    "once per package in the same order.")
+                                     .arg(name, QLatin1String(what))
+                                     .arg(typed->size())
+                                     .arg(paths.size()));
+        }
+        for (int index = 0; index < paths.size(); ++index) {
+            PackageArgument argument;
+            argument.slot = component;
+            argument.index = index;
+            argument.path = paths.at(index);
+            argument.typed.version = versions.value(versions.size() > 1 ? index : 0);
+            argument.typed.switches = switches.value(switches.size() > 1 ? index : 0);
+            result.append(argument);
+        }
     }
-    return paths;
+    return result;
 }
 
-QHash<Component, PackageTyping> packageTyping(const QCommandLineParser &parser)
-{
-    QHash<Component, PackageTyping> typing;
-    for (Component slot : {Component::Server, Component::Nbi, Component::WebUi}) {
-        const QString name = toString(slot);
-        PackageTyping typed;
-        typed.version = parser.value(name + QStringLiteral("-version"));
-        typed.switches = parser.value(name + QStringLiteral("-switches"));
-        typing.insert(slot, typed);
-    }
-    return typing;
-}
-
-void inspectPackages(QObject *owner, const QHash<Component, QString> &paths,
-                     const QHash<Component, PackageTyping> &typing,
-                     const std::function<void(Component, const PackageChoice &)> &accept,
+void inspectPackages(QObject *owner, const QList<PackageArgument> &packages,
+                     const std::function<void(const PackageArgument &, const PackageChoice &)> &accept,
                      const std::function<void(const QStringList &)> &done)
 {
-    if (paths.isEmpty()) {
+    if (packages.isEmpty()) {
         QMetaObject::invokeMethod(owner, [done] { done({}); }, Qt::QueuedConnection);
         return;
     }
-    auto pending = std::make_shared<int>(int(paths.size()));
+    auto pending = std::make_shared<int>(int(packages.size()));
     auto errors = std::make_shared<QStringList>();
-    for (auto it = paths.cbegin(); it != paths.cend(); ++it) {
+    for (const PackageArgument &argument : packages) {
         auto *job = new PackageInspectJob(owner);
-        job->setPath(it.value());
-        job->setSlot(it.key());
-        const PackageTyping typed = typing.value(it.key());
-        job->setTypedFacts({typed.version, std::nullopt});
-        job->setInstallerArguments(QProcess::splitCommand(typed.switches));
+        job->setPath(argument.path);
+        job->setSlot(argument.slot);
+        job->setTypedFacts({argument.typed.version, std::nullopt});
+        job->setInstallerArguments(QProcess::splitCommand(argument.typed.switches));
         QObject::connect(job, &PackageInspectJob::finished, owner,
-                         [pending, errors, accept, done](PackageInspectJob *finished) {
+                         [pending, errors, accept, done, argument](PackageInspectJob *finished) {
                              finished->deleteLater();
                              const auto format = packageFormatOf(finished->path());
                              if (finished->hasError())
@@ -238,7 +329,7 @@ void inspectPackages(QObject *owner, const QHash<Component, QString> &paths,
                                                    "does not document them, and the wizard does not guess.")
                                                     .arg(finished->choice().fileName(), toString(finished->slot())));
                              else
-                                 accept(finished->slot(), finished->choice());
+                                 accept(argument, finished->choice());
                              if (--*pending == 0)
                                  done(*errors);
                          });

@@ -25,35 +25,51 @@ class CliContext
 public:
     // Adds --sandbox, --portal, --fingerprint, --token-file.
     static void addConnectionOptions(QCommandLineParser &parser);
-    // Adds --server-package, --nbi-package, --webui-package.
+    // Adds --server-package, --nbi-package, --webui-package (each up to twice: one
+    // package per system in a cluster of Linux and Windows nodes).
     static void addPackageOptions(QCommandLineParser &parser);
 
     // Configures the session's portal from the options. The token comes from
     // --token-file, then $FTUPGRADE_TOKEN, then (for --sandbox) the cluster file;
     // never from the command line, where other users could read it.
     static Result configure(const QCommandLineParser &parser, UpgradeSession &session);
+    // Configures FlowTraq's Web API (--webapi…) on the session's discovery. The password
+    // comes from $FLOWTRAQ_WEBAPI_PASSWORD, else from the OS keychain entry the wizard
+    // saved (same service and key). `done` gets the outcome once, never inside this call.
+    static void configureWebApi(QObject *owner, const QCommandLineParser &parser, UpgradeSession &session,
+                                const std::function<void(const Result &)> &done);
 };
 
 // Parses a subcommand's arguments; positional arguments are an error.
 Result parseArguments(QCommandLineParser &parser, const QStringList &arguments);
 
-// The package files named by --server-package, --nbi-package and --webui-package.
-QHash<Component, QString> packagePaths(const QCommandLineParser &parser);
-
-// Reads each package (manifest, integrity, SHA-256) off the main thread: `accept` gets
-// each good one, then `done` gets the errors (sentences) once all are read. Never
-// calls back inside this call.
-// What was typed for each slot's vendor installer: --server-version/--server-switches, …
+// What was typed for a vendor installer: --server-version/--server-switches, …
 struct PackageTyping
 {
     QString version;
     QString switches;
 };
-QHash<Component, PackageTyping> packageTyping(const QCommandLineParser &parser);
 
-void inspectPackages(QObject *owner, const QHash<Component, QString> &paths,
-                     const QHash<Component, PackageTyping> &typing,
-                     const std::function<void(Component, const PackageChoice &)> &accept,
+// One package file named on the command line. --server-package (and --nbi-package,
+// --webui-package) may be given twice for a cluster that mixes Linux and Windows nodes,
+// one package per system; the second one goes to the component's second slot (index 1).
+struct PackageArgument
+{
+    Component slot = Component::Server;
+    int index = 0;
+    QString path;
+    PackageTyping typed; // --<slot>-version/-switches: once for all, or once per package in order
+};
+
+// The package files named by --server-package, --nbi-package and --webui-package, or a
+// sentence when one is named too often.
+Expected<QList<PackageArgument>> packagePaths(const QCommandLineParser &parser);
+
+// Reads each package (manifest, integrity, SHA-256) off the main thread: `accept` gets
+// each good one, then `done` gets the errors (sentences) once all are read. Never
+// calls back inside this call.
+void inspectPackages(QObject *owner, const QList<PackageArgument> &packages,
+                     const std::function<void(const PackageArgument &, const PackageChoice &)> &accept,
                      const std::function<void(const QStringList &)> &done);
 
 // Prints a JSON document on stdout.

@@ -49,7 +49,14 @@ void DiscoverCommand::start()
     ClusterDiscovery *discovery = m_session.discovery();
     discovery->setProbeTimeout(std::chrono::seconds(seconds));
     connect(discovery, &ClusterDiscovery::finished, this, &DiscoverCommand::discovered);
-    discovery->start();
+    CliContext::configureWebApi(this, m_parser, m_session, [this, discovery](const Result &webApi) {
+        if (!webApi) {
+            printError(webApi.error());
+            Q_EMIT finished(ExitBadInput);
+            return;
+        }
+        discovery->start();
+    });
 }
 
 QJsonObject DiscoverCommand::discoveryJson() const
@@ -104,7 +111,10 @@ Result PlanCommand::parse(const QStringList &arguments)
     if (Result parsed = parseArguments(m_parser, arguments); !parsed)
         return parsed;
 
-    if (packagePaths(m_parser).isEmpty())
+    const auto packages = packagePaths(m_parser);
+    if (!packages)
+        return makeError(packages.error());
+    if (packages->isEmpty())
         return makeError(tr("Name at least the new server package (--server-package FILE)."));
 
     PlanOptions options;
@@ -138,8 +148,10 @@ void PlanCommand::discovered()
         return;
     }
     inspectPackages(
-        this, packagePaths(m_parser), packageTyping(m_parser),
-        [this](Component slot, const PackageChoice &choice) { m_session.setPackage(slot, choice); },
+        this, packagePaths(m_parser).value_or(QList<PackageArgument>()),
+        [this](const PackageArgument &argument, const PackageChoice &choice) {
+            m_session.setPackage(argument.slot, choice, argument.index);
+        },
         [this](const QStringList &errors) {
             if (!errors.isEmpty()) {
                 for (const QString &error : errors)

@@ -73,7 +73,14 @@ void ClusterCommand::startDiscovery()
         }
         discovered();
     });
-    m_session.discovery()->start();
+    CliContext::configureWebApi(this, m_parser, m_session, [this](const Result &webApi) {
+        if (!webApi) {
+            printError(webApi.error());
+            Q_EMIT finished(ExitBadInput);
+            return;
+        }
+        m_session.discovery()->start();
+    });
 }
 
 Expected<AgentEndpoint> ClusterCommand::endpointForNode(const QString &node) const
@@ -180,7 +187,10 @@ Result RunCommand::parse(const QStringList &arguments)
         return parsed;
 
     m_resume = m_parser.isSet(QStringLiteral("resume"));
-    m_packagePaths = packagePaths(m_parser);
+    const auto packages = packagePaths(m_parser);
+    if (!packages)
+        return makeError(packages.error());
+    m_packagePaths = *packages;
     if (!m_resume && m_packagePaths.isEmpty())
         return makeError(tr("Name at least the new server package (--server-package FILE), or use --resume."));
     if (m_resume && !m_packagePaths.isEmpty())
@@ -321,8 +331,10 @@ void RunCommand::discovered()
         return;
     }
     inspectPackages(
-        this, m_packagePaths, packageTyping(m_parser),
-        [this](Component slot, const PackageChoice &choice) { m_session.setPackage(slot, choice); },
+        this, m_packagePaths,
+        [this](const PackageArgument &argument, const PackageChoice &choice) {
+            m_session.setPackage(argument.slot, choice, argument.index);
+        },
         [this](const QStringList &errors) {
             m_packageErrors = errors;
             packagesRead();
@@ -557,7 +569,10 @@ Result VerifyCommand::parse(const QStringList &arguments)
                         tr("file")});
     if (Result parsed = parseArguments(m_parser, arguments); !parsed)
         return parsed;
-    m_packagePaths = packagePaths(m_parser);
+    const auto packages = packagePaths(m_parser);
+    if (!packages)
+        return makeError(packages.error());
+    m_packagePaths = *packages;
     if (m_parser.isSet(QStringLiteral("journal"))) {
         const auto journal = RunJournal::load(m_parser.value(QStringLiteral("journal")));
         if (!journal)
@@ -588,8 +603,12 @@ void VerifyCommand::discovered()
         return;
     }
     inspectPackages(
-        this, m_packagePaths, packageTyping(m_parser),
-        [this](Component slot, const PackageChoice &choice) { m_targets.insert(slot, choice.version); },
+        this, m_packagePaths,
+        [this](const PackageArgument &argument, const PackageChoice &choice) {
+            // Two packages of a component (one per system) install the same version.
+            if (argument.index == 0 || !m_targets.contains(argument.slot))
+                m_targets.insert(argument.slot, choice.version);
+        },
         [this](const QStringList &errors) {
             m_packageErrors = errors;
             if (!errors.isEmpty()) {

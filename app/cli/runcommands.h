@@ -52,7 +52,7 @@ private:
     void runFinished();
     void printOutcome(const VerificationReport *verification);
 
-    QHash<Component, QString> m_packagePaths;
+    QList<PackageArgument> m_packagePaths;
     QStringList m_packageErrors;
     RunOptions m_options;
     bool m_serveAddressGiven = false;
@@ -80,7 +80,7 @@ protected:
 private:
     void targetsKnown();
 
-    QHash<Component, QString> m_packagePaths;
+    QList<PackageArgument> m_packagePaths;
     QHash<Component, Version> m_targets;
     std::optional<RunJournal> m_journal;
     QStringList m_packageErrors;

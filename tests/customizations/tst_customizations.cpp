@@ -571,7 +571,7 @@ void tst_Customizations::pageWhenFilesCannotBeCheckedNeedsAcknowledgement()
     QVERIFY(status.contains(QStringLiteral("6.2.1-1200")));
     // The files the new package will replace, read from the package itself.
     QVERIFY(replaced->isVisible());
-    QVERIFY(replaced->topLevelItemCount() > 10);
+    QTRY_VERIFY_WITH_TIMEOUT(replaced->topLevelItemCount() > 10, 20000); // read off the GUI thread
     QVERIFY(replaced->headerItem()->text(0).contains(QStringLiteral("replaces")));
     QVERIFY(record->isVisible());
     QVERIFY(acknowledge->isVisible());

@@ -8,6 +8,8 @@
 #include "session/upgradesession.h"
 
 #include <QCheckBox>
+#include <QFutureWatcher>
+#include <QtConcurrent/QtConcurrentRun>
 #include <QDir>
 #include <QFileDialog>
 #include <QHBoxLayout>
@@ -308,16 +310,29 @@ void CustomizationsPage::setState(State state)
 void CustomizationsPage::fillReplacedFiles()
 {
     m_replaced->clear();
-    const auto &package = m_session->target().package(Component::WebUi);
-    const auto files = package ? webUiFilesOfPackage(package->filePath)
-                               : Expected<QStringList>(makeError(tr("no Web UI package was chosen")));
-    if (!files) {
-        m_replaced->setHeaderLabels({tr("The new package's contents cannot be read (%1)").arg(files.error())});
+    const PackageChoice *package = m_session->target().packageFor(Component::WebUi, m_step->os);
+    if (!package) {
+        m_replaced->setHeaderLabels({tr("The new package's contents cannot be read (%1)").arg(tr("no Web UI package was chosen"))});
         return;
     }
-    m_replaced->setHeaderLabels({tr("%n file(s) the new Web UI package replaces", nullptr, int(files->size()))});
-    for (const QString &path : *files)
-        new QTreeWidgetItem(m_replaced, {path});
+    // A vendor package is read through (a .deb's whole data.tar): off the GUI thread.
+    m_replaced->setHeaderLabels({tr("Reading the files of %1…").arg(package->fileName())});
+    auto *watcher = new QFutureWatcher<Expected<QStringList>>(this);
+    const int generation = m_generation;
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, generation] {
+        watcher->deleteLater();
+        if (generation != m_generation)
+            return;
+        const Expected<QStringList> files = watcher->result();
+        if (!files) {
+            m_replaced->setHeaderLabels({tr("The new package's contents cannot be read (%1)").arg(files.error())});
+            return;
+        }
+        m_replaced->setHeaderLabels({tr("%n file(s) the new Web UI package replaces", nullptr, int(files->size()))});
+        for (const QString &path : *files)
+            new QTreeWidgetItem(m_replaced, {path});
+    });
+    watcher->setFuture(QtConcurrent::run(&webUiFilesOfPackage, package->filePath));
 }
 
 void CustomizationsPage::recordBaseline()

@@ -25,12 +25,25 @@ PackagesPage::PackagesPage(UpgradeSession *session, QWidget *parent)
                    "them, and checks every node before anything is planned."));
 
     auto *form = new QFormLayout;
+    m_form = form;
     for (Component slot : {Component::Server, Component::Nbi, Component::WebUi}) {
         auto *picker = new PackagePicker(session, slot);
         m_pickers.append(picker);
         form->addRow(displayName(slot) + QLatin1Char(':'), picker);
         connect(picker, &PackagePicker::stateChanged, this, &PackagesPage::refreshChecks);
     }
+    // A cluster of Linux and Windows nodes needs a server package for each system; the
+    // row appears only when discovery found both.
+    m_mixedHint = new QLabel(tr("This cluster has Linux and Windows nodes: choose a server package for "
+                                "each system. Every node gets the package made for its own system."));
+    m_mixedHint->setObjectName(QStringLiteral("mixedClusterHint"));
+    m_mixedHint->setWordWrap(true);
+    form->insertRow(1, QString(), m_mixedHint);
+    auto *secondServer = new PackagePicker(session, Component::Server, 1);
+    m_pickers.append(secondServer);
+    form->insertRow(2, tr("Second server:"), secondServer);
+    connect(secondServer, &PackagePicker::stateChanged, this, &PackagesPage::refreshChecks);
+    showSecondServerSlot();
 
     m_checks = new QTreeWidget;
     m_checks->setObjectName(QStringLiteral("preChecks"));
@@ -67,8 +80,18 @@ PackagePicker *PackagesPage::picker(int slot) const
     return m_pickers.value(slot);
 }
 
+void PackagesPage::showSecondServerSlot()
+{
+    const bool mixed = m_session->mixesOperatingSystems();
+    // Kept visible while it holds a package, so a choice never disappears unseen.
+    const bool visible = mixed || m_session->target().package(Component::Server, 1).has_value();
+    m_form->setRowVisible(m_mixedHint, mixed);
+    m_form->setRowVisible(m_pickers.at(3), visible);
+}
+
 void PackagesPage::initializePage()
 {
+    showSecondServerSlot();
     m_delivery->refresh();
     refreshChecks();
 }

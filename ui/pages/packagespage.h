@@ -3,6 +3,7 @@
 #include <QWizardPage>
 
 class QCheckBox;
+class QFormLayout;
 class QLabel;
 class QTreeWidget;
 
@@ -27,13 +28,18 @@ public:
     void initializePage() override;
     bool isComplete() const override;
 
+    // 0 server, 1 NBI, 2 Web UI, 3 the second server package (shown when discovery found
+    // Linux and Windows nodes).
     PackagePicker *picker(int slot) const;
 
 private:
     void refreshChecks();
+    void showSecondServerSlot();
 
     UpgradeSession *m_session;
-    QList<PackagePicker *> m_pickers;
+    QList<PackagePicker *> m_pickers; // server, NBI, Web UI, then the second server package
+    QFormLayout *m_form = nullptr;
+    QLabel *m_mixedHint = nullptr;
     QTreeWidget *m_checks = nullptr;
     QLabel *m_verdict = nullptr;
     QCheckBox *m_acknowledge = nullptr;

@@ -217,8 +217,8 @@ void PlanPage::initializePage()
     // switches were typed: they are not documented, so one worker proves them first.
     bool typedSwitches = false;
     for (Component component : {Component::Server, Component::Nbi, Component::WebUi}) {
-        const auto &choice = m_session->target().package(component);
-        typedSwitches = typedSwitches || (choice && !choice->installerArguments.isEmpty());
+        for (const PackageChoice *choice : m_session->target().packages(component))
+            typedSwitches = typedSwitches || !choice->installerArguments.isEmpty();
     }
     {
         const QSignalBlocker blockCanary(m_canary);

@@ -1,6 +1,7 @@
 #include "widgets/packagepicker.h"
 
 #include "packages/installcommand.h"
+#include "packages/nodeinstallcommands.h"
 #include "packages/packageinspection.h"
 #include "session/upgradesession.h"
 
@@ -19,27 +20,45 @@
 
 namespace ft::ui {
 
-PackagePicker::PackagePicker(UpgradeSession *session, Component slot, QWidget *parent)
+namespace {
+
+// "portal, w1, w2", or the first few and how many more (a cluster may have hundreds).
+QString nodeListText(const QStringList &nodes)
+{
+    constexpr int kShown = 6;
+    if (nodes.size() <= kShown + 1)
+        return nodes.join(QStringLiteral(", "));
+    return PackagePicker::tr("%1 and %n more", nullptr, int(nodes.size() - kShown))
+        .arg(nodes.mid(0, kShown).join(QStringLiteral(", ")));
+}
+
+} // namespace
+
+PackagePicker::PackagePicker(UpgradeSession *session, Component slot, int index, QWidget *parent)
     : QWidget(parent)
     , m_session(session)
     , m_slot(slot)
+    , m_index(index)
 {
-    setObjectName(QStringLiteral("packagePicker_%1").arg(toString(slot)));
+    // Object names: packagePath_server, and packagePath_server2 for the second package.
+    const QString name = toString(slot) + (index > 0 ? QString::number(index + 1) : QString());
+    setObjectName(QStringLiteral("packagePicker_%1").arg(name));
     m_path = new QLineEdit;
-    m_path->setObjectName(QStringLiteral("packagePath_%1").arg(toString(slot)));
-    m_path->setPlaceholderText(slot == Component::Server ? tr("Required: the new server package")
-                                                         : tr("Optional"));
+    m_path->setObjectName(QStringLiteral("packagePath_%1").arg(name));
+    m_path->setPlaceholderText(index > 0 ? tr("The package for the nodes of the other system")
+                               : slot == Component::Server ? tr("Required: the new server package")
+                                                           : tr("Optional"));
     m_path->setClearButtonEnabled(true);
     m_browse = new QPushButton(tr("Browse…"));
-    m_browse->setObjectName(QStringLiteral("browse_%1").arg(toString(slot)));
+    m_browse->setObjectName(QStringLiteral("browse_%1").arg(name));
     m_info = new QLabel;
-    m_info->setObjectName(QStringLiteral("packageInfo_%1").arg(toString(slot)));
+    m_info->setObjectName(QStringLiteral("packageInfo_%1").arg(name));
     m_info->setWordWrap(true);
     m_info->setTextFormat(Qt::RichText);
 
     // Asked only when the file and its name say nothing about the version.
     m_version = new QLineEdit;
-    m_version->setObjectName(QStringLiteral("packageVersion_%1").arg(toString(slot)));
+    m_version->setObjectName(QStringLiteral("packageVersion_%1").arg(name));
     m_version->setPlaceholderText(tr("e.g. 6.3.0-1500"));
     m_versionRow = new QWidget;
     auto *versionLayout = new QHBoxLayout(m_versionRow);
@@ -51,7 +70,7 @@ PackagePicker::PackagePicker(UpgradeSession *session, Component slot, QWidget *p
     // The vendor does not document the silent switches of its .exe and Linux install
     // binaries: the administrator types them once; they are remembered per file pattern.
     m_switches = new QLineEdit;
-    m_switches->setObjectName(QStringLiteral("packageSwitches_%1").arg(toString(slot)));
+    m_switches->setObjectName(QStringLiteral("packageSwitches_%1").arg(name));
     m_switches->setPlaceholderText(tr("the installer's silent-install arguments, e.g. --unattended"));
     m_switchesRow = new QWidget;
     auto *switchesLayout = new QHBoxLayout(m_switchesRow);
@@ -131,7 +150,7 @@ void PackagePicker::inspect()
         m_info->clear();
         m_versionRow->hide();
         m_switchesRow->hide();
-        m_session->clearPackage(m_slot);
+        m_session->clearPackage(m_slot, m_index);
         Q_EMIT stateChanged();
         return;
     }
@@ -159,7 +178,7 @@ void PackagePicker::onInspected(PackageInspectJob *job)
         // Typing the version helps only when nothing else names it.
         m_versionRow->setVisible(job->needsTypedVersion() || !m_version->text().trimmed().isEmpty());
         m_switchesRow->hide();
-        m_session->clearPackage(m_slot);
+        m_session->clearPackage(m_slot, m_index);
         Q_EMIT stateChanged();
         return;
     }
@@ -188,7 +207,7 @@ void PackagePicker::onSwitchesEdited()
                          "wizard does not guess.")
                           .arg(m_choice->fileName());
             showChoice();
-            m_session->clearPackage(m_slot);
+            m_session->clearPackage(m_slot, m_index);
             Q_EMIT stateChanged();
             return;
         }
@@ -197,7 +216,7 @@ void PackagePicker::onSwitchesEdited()
     }
     m_error.clear();
     showChoice();
-    m_session->setPackage(m_slot, *m_choice);
+    m_session->setPackage(m_slot, *m_choice, m_index);
     Q_EMIT stateChanged();
 }
 
@@ -223,17 +242,37 @@ void PackagePicker::showChoice()
                                                 : tr(" by %1").arg(choice.manufacturer.toHtmlEscaped()));
     }
     if (format && *format != PackageFormat::FtPkg) {
-        InstallCommandValues values;
-        values.package = choice.fileName();
-        values.install = tr("<install folder>");
-        values.component = toString(m_slot);
-        values.log = tr("<log>");
-        values.switches = choice.installerArguments;
-        const auto command = expandInstallCommand(defaultInstallCommand(*format, false), values);
-        if (command) {
-            text += QStringLiteral("<br>") + tr("Each node runs: <code>%1</code> (the default for this format; "
-                                                "an agent's agent.conf may change it).")
-                                                 .arg(command->join(QLatin1Char(' ')).toHtmlEscaped());
+        // What the nodes will really run: each agent's configured command (agent.conf
+        // [installers]), per node where they differ.
+        const QList<NodeInstallCommand> commands = installCommandsFor(choice, m_slot, m_session->nodes());
+        if (commands.isEmpty()) {
+            InstallCommandValues values;
+            values.package = choice.fileName();
+            values.install = tr("<install folder>");
+            values.component = toString(m_slot);
+            values.log = tr("<log>");
+            values.switches = choice.installerArguments;
+            if (const auto command = expandInstallCommand(defaultInstallCommand(*format, false), values)) {
+                text += QStringLiteral("<br>") + tr("Each node runs: <code>%1</code> (the default for this format; "
+                                                    "an agent's agent.conf may change it).")
+                                                     .arg(command->join(QLatin1Char(' ')).toHtmlEscaped());
+            }
+        } else if (commands.size() == 1) {
+            text += QStringLiteral("<br>")
+                    + (commands.first().fromAgent
+                           ? tr("Each node that gets it (%1) runs: <code>%2</code> (as its agent is configured).")
+                           : tr("Each node that gets it (%1) runs: <code>%2</code> (the default for this format; the "
+                                "agents did not say what they run)."))
+                          .arg(nodeListText(commands.first().nodes).toHtmlEscaped(),
+                               commands.first().command.toHtmlEscaped());
+        } else {
+            for (const NodeInstallCommand &entry : commands) {
+                text += QStringLiteral("<br>")
+                        + tr("On %1: <code>%2</code>%3")
+                              .arg(nodeListText(entry.nodes).toHtmlEscaped(), entry.command.toHtmlEscaped(),
+                                   entry.fromAgent ? tr(" (as its agent is configured)")
+                                                   : tr(" (the format's default; the agent did not say)"));
+            }
         }
         text += QStringLiteral("<br>") + tr("SHA-256 %1…").arg(choice.sha256.left(16));
     } else {

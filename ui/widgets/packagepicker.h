@@ -26,9 +26,11 @@ class PackagePicker : public QWidget
     Q_OBJECT
 
 public:
-    PackagePicker(UpgradeSession *session, Component slot, QWidget *parent = nullptr);
+    // index 1: the component's second package (a cluster mixing Linux and Windows nodes).
+    PackagePicker(UpgradeSession *session, Component slot, int index = 0, QWidget *parent = nullptr);
 
     Component slot() const { return m_slot; }
+    int index() const { return m_index; }
     bool isInspecting() const { return m_job != nullptr; }
     QString errorString() const { return m_error; }
     // Picks a file as if chosen in the dialog (demo mode, tests).
@@ -50,6 +52,7 @@ private:
 
     UpgradeSession *m_session;
     Component m_slot;
+    int m_index = 0;
     QLineEdit *m_path = nullptr;
     QPushButton *m_browse = nullptr;
     QLabel *m_info = nullptr;

@@ -27,8 +27,10 @@ private:
     qint64 m_files = 0;
 };
 
-// The Web UI files a package will replace (its payload under webui/, relative to the
-// Web UI folder), read from the package's manifest; an error when it cannot be read.
+// The Web UI files a package will replace, relative to the Web UI folder: an .ftpkg's
+// payload under webui/; a .deb's data.tar, an .rpm's header file list or an .msi's
+// File/Directory tables, relative to the folder all its files share. An error when the
+// package cannot be read (or, like an .exe, does not list its files).
 Expected<QStringList> webUiFilesOfPackage(const QString &packagePath);
 
 } // namespace ft

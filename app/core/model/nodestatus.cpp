@@ -139,6 +139,15 @@ Expected<NodeStatus> NodeStatus::fromAgentJson(const QJsonObject &json)
     node.agentVersion = json.value(QLatin1String("agent_version")).toString();
     node.apiVersion = json.value(QLatin1String("api")).toInt();
     node.installDir = json.value(QLatin1String("install_dir")).toString();
+    const QJsonValue installers = json.value(QLatin1String("installers"));
+    if (!installers.isUndefined() && !installers.isObject())
+        return fieldError(QStringLiteral("installers"));
+    const QJsonObject installerObject = installers.toObject();
+    for (auto it = installerObject.constBegin(); it != installerObject.constEnd(); ++it) {
+        if (!it.value().isString())
+            return fieldError(QStringLiteral("installers.") + it.key());
+        node.installerCommands.insert(it.key(), it.value().toString());
+    }
 
     const QJsonObject components = json.value(QLatin1String("components")).toObject();
     for (Component which : {Component::Server, Component::Nbi, Component::WebUi}) {
@@ -207,6 +216,12 @@ QJsonObject NodeStatus::toJson() const
     if (!flowRateSource.isEmpty())
         object.insert(QStringLiteral("flow_rate_source"), flowRateSource);
     object.insert(QStringLiteral("free_bytes"), freeBytes);
+    if (!installerCommands.isEmpty()) {
+        QJsonObject installers;
+        for (auto it = installerCommands.cbegin(); it != installerCommands.cend(); ++it)
+            installers.insert(it.key(), it.value());
+        object.insert(QStringLiteral("installers"), installers);
+    }
     return object;
 }
 

@@ -7,6 +7,7 @@
 #include <QDateTime>
 #include <QJsonObject>
 #include <QList>
+#include <QHash>
 #include <QString>
 #include <QUrl>
 
@@ -81,6 +82,9 @@ struct NodeStatus
     QString flowRateNotMeasuredReason;
     QDateTime lastFlowAt;
     QString stagingDir;
+    // The install command template per vendor format ("msi", "deb", …) as the agent is
+    // configured (GET /v1/node "installers"); empty from older agents.
+    QHash<QString, QString> installerCommands;
     qint64 freeBytes = -1;
     bool busy = false;
 

@@ -73,19 +73,87 @@ bool PackageChoice::fitsOs(OsKind nodeOs) const
     return os == QLatin1String("any") || os == toString(nodeOs);
 }
 
-const std::optional<PackageChoice> &UpgradeTarget::package(Component component) const
+const std::optional<PackageChoice> &UpgradeTarget::package(Component component, int slot) const
 {
+    const bool second = slot == 1;
     switch (component) {
-    case Component::Server: return server;
-    case Component::Nbi: return nbi;
-    case Component::WebUi: return webUi;
+    case Component::Server: return second ? secondServer : server;
+    case Component::Nbi: return second ? secondNbi : nbi;
+    case Component::WebUi: return second ? secondWebUi : webUi;
     }
     return server;
 }
 
-std::optional<PackageChoice> &UpgradeTarget::package(Component component)
+std::optional<PackageChoice> &UpgradeTarget::package(Component component, int slot)
 {
-    return const_cast<std::optional<PackageChoice> &>(std::as_const(*this).package(component));
+    return const_cast<std::optional<PackageChoice> &>(std::as_const(*this).package(component, slot));
+}
+
+QList<const PackageChoice *> UpgradeTarget::packages(Component component) const
+{
+    QList<const PackageChoice *> result;
+    for (int slot = 0; slot < SlotsPerComponent; ++slot) {
+        if (const auto &choice = package(component, slot))
+            result.append(&*choice);
+    }
+    return result;
+}
+
+const PackageChoice *UpgradeTarget::packageFor(Component component, OsKind nodeOs) const
+{
+    const QList<const PackageChoice *> chosen = packages(component);
+    for (const PackageChoice *choice : chosen) {
+        if (choice->os == toString(nodeOs))
+            return choice;
+    }
+    for (const PackageChoice *choice : chosen) {
+        if (choice->fitsOs(nodeOs))
+            return choice;
+    }
+    return chosen.isEmpty() ? nullptr : chosen.first();
+}
+
+bool UpgradeTarget::isEmpty() const
+{
+    return !server && !nbi && !webUi && !secondServer && !secondNbi && !secondWebUi;
+}
+
+QList<NodeStatus> nodesGetting(const UpgradeTarget &target, Component slot, const PackageChoice &choice,
+                               const QList<NodeStatus> &nodes)
+{
+    QList<NodeStatus> result;
+    for (const NodeStatus &node : nodes) {
+        if (target.packageFor(slot, node.os) == &choice)
+            result.append(node);
+    }
+    return result;
+}
+
+QString packagePairProblem(const UpgradeTarget &target, Component slot, const QList<NodeStatus> &nodes)
+{
+    const QList<const PackageChoice *> chosen = target.packages(slot);
+    if (chosen.size() < 2)
+        return {};
+    const PackageChoice &first = *chosen.at(0);
+    const PackageChoice &second = *chosen.at(1);
+    if (first.os == second.os)
+        return tr("%1 and %2 are both for %3, but a component's second package is for the nodes of the "
+                  "other system (one for Linux nodes, one for Windows nodes).")
+            .arg(first.fileName(), second.fileName(),
+                 first.os == QLatin1String("any") ? tr("any system") : osDisplayName(first.os));
+    if (first.fileName() == second.fileName())
+        return tr("Both %1 packages are called %2; the nodes keep staged packages by file name, so "
+                  "rename one of them.")
+            .arg(displayName(slot), first.fileName());
+    for (const PackageChoice *choice : chosen) {
+        const PackageChoice *other = choice == chosen.at(0) ? chosen.at(1) : chosen.at(0);
+        const PackageFit fit = packageFit(*choice, slot, nodesGetting(target, slot, *choice, nodes));
+        const PackageFit otherFit = packageFit(*other, slot, nodesGetting(target, slot, *other, nodes));
+        if (fit.targets.isEmpty() && !otherFit.targets.isEmpty())
+            return tr("%1 would go to no node: every node with the %2 gets %3. Leave it out.")
+                .arg(choice->fileName(), displayName(slot), other->fileName());
+    }
+    return {};
 }
 
 bool componentLivesOn(const NodeStatus &node, Component component)
@@ -142,8 +210,8 @@ QString wrongOsSentence(const PackageChoice &choice, const QStringList &nodes)
     const QString file = choice.fileName().isEmpty() ? tr("The package") : choice.fileName();
     const QString other = choice.os == QLatin1String("linux") ? displayName(OsKind::Windows)
                                                               : displayName(OsKind::Linux);
-    return tr("%1 is for %2 only, but these nodes run %3: %4. Pick a package for %3 or one for "
-              "any system.")
+    return tr("%1 is for %2 only, but these nodes run %3: %4. Add a second package for the %3 nodes "
+              "(one per system), or pick one for any system.")
         .arg(file, osDisplayName(choice.os), other, nodes.join(QStringLiteral(", ")));
 }
 
@@ -205,8 +273,13 @@ Result validateTarget(const UpgradeTarget &target, const QList<NodeStatus> &node
     if (target.isEmpty())
         return makeError(tr("Pick at least one package to upgrade with."));
     for (Component slot : {Component::Server, Component::Nbi, Component::WebUi}) {
-        if (const auto &choice = target.package(slot)) {
-            const Result valid = validatePackageChoice(*choice, slot, nodes);
+        const QList<const PackageChoice *> chosen = target.packages(slot);
+        if (const QString pair = packagePairProblem(target, slot, nodes); !pair.isEmpty())
+            return makeError(pair);
+        for (const PackageChoice *choice : chosen) {
+            // With two packages, each answers only for the nodes it goes to.
+            const Result valid = validatePackageChoice(
+                *choice, slot, chosen.size() > 1 ? nodesGetting(target, slot, *choice, nodes) : nodes);
             if (!valid)
                 return valid;
         }

@@ -47,16 +47,33 @@ struct PackageChoice
 };
 
 // The packages chosen for this upgrade: a server package (required to upgrade
-// servers) and optionally an NBI and a Web UI package.
+// servers) and optionally an NBI and a Web UI package. A cluster that mixes Linux and
+// Windows nodes needs one package of a component per system (say a .deb and an .msi):
+// each component has a second slot, and every node gets the chosen package that fits
+// its system (packageFor).
 struct UpgradeTarget
 {
+    static constexpr int SlotsPerComponent = 2;
+
     std::optional<PackageChoice> server;
     std::optional<PackageChoice> nbi;
     std::optional<PackageChoice> webUi;
+    // The second package of each component, for the nodes of the other system.
+    std::optional<PackageChoice> secondServer;
+    std::optional<PackageChoice> secondNbi;
+    std::optional<PackageChoice> secondWebUi;
 
-    const std::optional<PackageChoice> &package(Component component) const;
-    std::optional<PackageChoice> &package(Component component);
-    bool isEmpty() const { return !server && !nbi && !webUi; }
+    // Slot 0 is the first (usual) package, slot 1 the second one.
+    const std::optional<PackageChoice> &package(Component component, int slot = 0) const;
+    std::optional<PackageChoice> &package(Component component, int slot = 0);
+    // The chosen packages of a component, slot order.
+    QList<const PackageChoice *> packages(Component component) const;
+    bool has(Component component) const { return package(component) || package(component, 1); }
+    // The package a node of this system gets: the one made for that system, else one for
+    // any system, else the first chosen (which the checks then refuse as the wrong
+    // system). Null when no package of the component was chosen.
+    const PackageChoice *packageFor(Component component, OsKind nodeOs) const;
+    bool isEmpty() const;
 };
 
 // Which nodes a component is upgraded on: servers everywhere they are installed, the
@@ -90,7 +107,17 @@ QString nothingToUpgradeSentence(const PackageChoice &choice, Component slot);
 Result validatePackageChoice(const PackageChoice &choice, Component slot,
                              const QList<NodeStatus> &nodes);
 
-// validatePackageChoice for every chosen package, plus "at least one package".
+// The nodes (of `nodes`) that get `choice`, one of the target's packages of `slot`.
+QList<NodeStatus> nodesGetting(const UpgradeTarget &target, Component slot, const PackageChoice &choice,
+                               const QList<NodeStatus> &nodes);
+
+// Problems of a component's two packages together: both for the same system (the second
+// slot is for the nodes the first does not fit), the same file name (the nodes stage
+// packages by name), or a package no node would get. Empty when fine.
+QString packagePairProblem(const UpgradeTarget &target, Component slot, const QList<NodeStatus> &nodes);
+
+// validatePackageChoice for every chosen package (each against the nodes it goes to),
+// the pair check above, plus "at least one package".
 Result validateTarget(const UpgradeTarget &target, const QList<NodeStatus> &nodes);
 
 // Sorts names the way people count: "w2" before "w10"; ties broken by plain order.

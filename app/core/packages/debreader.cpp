@@ -268,4 +268,40 @@ Result DebReader::verify(const QString &path)
     return {};
 }
 
+Expected<QStringList> DebReader::files(const QString &path)
+{
+    if (!QFileInfo(path).isFile())
+        return makeError(tr("%1 does not exist.").arg(path));
+    QStringList files;
+    bool sawData = false;
+    const Result walked = forEachDebMember(path, [&](const QString &name, archive *outer) -> Result {
+        if (!name.startsWith(QLatin1String("data.tar")))
+            return {};
+        sawData = true;
+        // Streamed from the outer archive, entries skipped unread: never whole in memory.
+        InnerTarOpen state{outer, QByteArray(256 * 1024, Qt::Uninitialized)};
+        ArchivePtr inner = openInnerTar();
+        if (archive_read_open(inner.get(), &state, nullptr, innerRead, nullptr) != ARCHIVE_OK)
+            return makeError(tr("The %1 of %2 cannot be read: %3.").arg(name, fileLabel(path), archiveText(inner.get())));
+        archive_entry *entry = nullptr;
+        for (;;) {
+            const int status = archive_read_next_header(inner.get(), &entry);
+            if (status == ARCHIVE_EOF)
+                break;
+            if (status < ARCHIVE_WARN)
+                return makeError(tr("%1 is damaged: %2.").arg(fileLabel(path), archiveText(inner.get())));
+            if (archive_entry_filetype(entry) != AE_IFDIR)
+                files.append(stripDotSlash(QString::fromUtf8(archive_entry_pathname(entry))));
+            archive_read_data_skip(inner.get());
+        }
+        return {};
+    });
+    if (!walked)
+        return makeError(walked.error());
+    if (!sawData)
+        return makeError(tr("%1 is not a usable Debian package: it has no data archive.").arg(fileLabel(path)));
+    files.sort();
+    return files;
+}
+
 } // namespace ft

@@ -7,10 +7,13 @@
 #include <QFileInfo>
 
 #include <rpm/header.h>
+#include <rpm/rpmfi.h>
 #include <rpm/rpmlib.h>
 #include <rpm/rpmts.h>
 
 #include <mutex>
+
+#include <sys/stat.h>
 
 namespace ft {
 
@@ -48,9 +51,10 @@ struct RpmRead
 {
     rpmRC code = RPMRC_FAIL;
     VendorMetadata metadata;
+    QStringList files; // the header's file list, directories left out
 };
 
-RpmRead readRpmHeader(const QString &path)
+RpmRead readRpmHeader(const QString &path, bool withFiles = false)
 {
     RpmRead result;
     rpmts ts = rpmtsCreate();
@@ -77,6 +81,18 @@ RpmRead readRpmHeader(const QString &path)
         result.metadata.manufacturer = tag(RPMTAG_VENDOR);
         result.metadata.architecture = tag(RPMTAG_ARCH);
         result.metadata.source = tr("from the RPM header");
+        if (withFiles) {
+            rpmfi files = rpmfiNew(ts, header, RPMTAG_BASENAMES, RPMFI_KEEPHEADER);
+            while (files && rpmfiNext(files) >= 0) {
+                if (S_ISDIR(rpmfiFMode(files)))
+                    continue;
+                QString name = QString::fromUtf8(rpmfiFN(files));
+                while (name.startsWith(QLatin1Char('/')))
+                    name.remove(0, 1);
+                result.files.append(name);
+            }
+            rpmfiFree(files);
+        }
         headerFree(header);
     }
     Fclose(fd);
@@ -99,6 +115,28 @@ Expected<VendorMetadata> RpmReader::read(const QString &path)
     case RPMRC_NOKEY:
     case RPMRC_NOTTRUSTED:
         return read.metadata;
+    case RPMRC_NOTFOUND:
+        return makeError(tr("%1 is not an RPM package.").arg(fileLabel(path)));
+    default:
+        return makeError(tr("%1 is a damaged RPM package: its header cannot be read or its digest does not match.")
+                             .arg(fileLabel(path)));
+    }
+}
+
+Expected<QStringList> RpmReader::files(const QString &path)
+{
+    if (!QFileInfo(path).isFile())
+        return makeError(tr("%1 does not exist.").arg(path));
+    std::lock_guard lock(rpmMutex());
+    if (Result init = rpmInit(); !init)
+        return makeError(init.error());
+    RpmRead read = readRpmHeader(path, true);
+    switch (read.code) {
+    case RPMRC_OK:
+    case RPMRC_NOKEY:
+    case RPMRC_NOTTRUSTED:
+        read.files.sort();
+        return read.files;
     case RPMRC_NOTFOUND:
         return makeError(tr("%1 is not an RPM package.").arg(fileLabel(path)));
     default:

@@ -1,5 +1,7 @@
 #include "packages/vendorpackage.h"
 
+#include "packages/package.h"
+
 #include <QCoreApplication>
 #include <QFile>
 #include <QFileInfo>
@@ -261,6 +263,32 @@ Expected<PackageFacts> identifyVendorPackage(const QString &path, Component slot
         facts.componentSource = tr("chosen by you (the slot you picked it for)");
     }
     return facts;
+}
+
+Expected<QStringList> packageFileList(const QString &path)
+{
+    const auto format = packageFormatOf(path);
+    if (!format)
+        return makeError(tr("%1 is not a package format the wizard knows.").arg(fileLabel(path)));
+    switch (*format) {
+    case PackageFormat::Deb: return DebReader::files(path);
+    case PackageFormat::Rpm: return RpmReader::files(path);
+    case PackageFormat::Msi: return MsiReader::files(path);
+    case PackageFormat::FtPkg: {
+        const auto manifest = readPackageManifest(path);
+        if (!manifest)
+            return makeError(manifest.error());
+        QStringList files;
+        for (const PackageFile &file : manifest->files)
+            files.append(file.path);
+        files.sort();
+        return files;
+    }
+    case PackageFormat::Exe:
+    case PackageFormat::SelfExtracting: break;
+    }
+    return makeError(tr("%1 does not list its files (a %2 is a program, not an archive the wizard can read).")
+                         .arg(fileLabel(path), displayName(*format)));
 }
 
 Result verifyVendorPackage(const QString &path)

@@ -48,12 +48,18 @@ public:
     static Expected<VendorMetadata> read(const QString &path);
     // Any rows of the Property table (an unset property reads as empty).
     static Expected<QHash<QString, QString>> properties(const QString &path, const QStringList &names);
+    // The files it installs: the File table, each placed by its Component's folder in
+    // the Directory table ("Program Files/ProQueSys/FlowTraq Server/bin/x.exe").
+    static Expected<QStringList> files(const QString &path);
 };
 
 class RpmReader // librpm: the package header (its digests are checked on the way)
 {
 public:
     static Expected<VendorMetadata> read(const QString &path);
+    // The files the header lists (directories left out), absolute paths without the
+    // leading slash.
+    static Expected<QStringList> files(const QString &path);
 };
 
 class DebReader // libarchive: the ar archive, then control.tar.* and its control file
@@ -62,6 +68,8 @@ public:
     static Expected<VendorMetadata> read(const QString &path);
     // Every file of data.tar.* against the package's md5sums (a damaged .deb fails).
     static Result verify(const QString &path);
+    // The files of data.tar.* (regular files and links, no directories), without "./".
+    static Expected<QStringList> files(const QString &path);
 };
 
 class ExeReader // a bounds-checked reader of the PE version resource (VS_VERSIONINFO)
@@ -118,6 +126,10 @@ Expected<PackageFacts> identifyVendorPackage(const QString &path, Component slot
 // The sentence identifyVendorPackage() refuses a file with when nothing names its
 // version (the page then asks for it).
 QString missingVersionSentence(const QString &fileName);
+
+// The files a package installs, read with its format's reader (.ftpkg: its manifest),
+// sorted; a self-extracting installer or an .exe cannot say.
+Expected<QStringList> packageFileList(const QString &path);
 
 // The integrity checks a format carries (deb: md5sums; rpm: header and payload
 // digests; msi: the database opens). Formats without one pass.

@@ -181,12 +181,14 @@ UpgradePlan UpgradePlanner::plan(const QList<NodeStatus> &input, const UpgradeTa
                          .toUTC();
 
     UpgradeTarget target = chosen;
-    const bool nbiLeftOut = target.nbi && !options.includeNbi;
-    const bool webUiLeftOut = target.webUi && !options.includeWebUi;
-    if (!options.includeNbi)
-        target.nbi.reset();
-    if (!options.includeWebUi)
-        target.webUi.reset();
+    const bool nbiLeftOut = target.has(Component::Nbi) && !options.includeNbi;
+    const bool webUiLeftOut = target.has(Component::WebUi) && !options.includeWebUi;
+    for (int slot = 0; slot < UpgradeTarget::SlotsPerComponent; ++slot) {
+        if (!options.includeNbi)
+            target.package(Component::Nbi, slot).reset();
+        if (!options.includeWebUi)
+            target.package(Component::WebUi, slot).reset();
+    }
 
     QList<NodeStatus> nodes = input;
     std::stable_sort(nodes.begin(), nodes.end(), [](const NodeStatus &a, const NodeStatus &b) {
@@ -201,7 +203,7 @@ UpgradePlan UpgradePlanner::plan(const QList<NodeStatus> &input, const UpgradeTa
     // The servers move while the NBI or the Web UI stay behind: say so, it is rarely meant.
     if (target.server) {
         for (const Component component : {Component::Nbi, Component::WebUi}) {
-            if (chosen.package(component))
+            if (chosen.has(component))
                 continue; // chosen (even if left out on purpose: the plan says so itself)
             QStringList behind;
             for (const NodeStatus &node : nodes) {
@@ -227,8 +229,8 @@ UpgradePlan UpgradePlanner::plan(const QList<NodeStatus> &input, const UpgradeTa
 
     for (const NodeStatus &node : nodes) {
         if (!node.reachable) {
-            if (target.server) {
-                PlanStep step = makeStep(node, Component::Server, *target.server);
+            if (const PackageChoice *server = target.packageFor(Component::Server, node.os)) {
+                PlanStep step = makeStep(node, Component::Server, *server);
                 addSkipped(step, node.unreachableReason.isEmpty()
                                      ? tr("Cannot be reached.")
                                      : tr("Cannot be reached: %1").arg(node.unreachableReason));
@@ -238,11 +240,12 @@ UpgradePlan UpgradePlanner::plan(const QList<NodeStatus> &input, const UpgradeTa
         for (Component component : {Component::Server, Component::Nbi, Component::WebUi}) {
             if (!componentLivesOn(node, component))
                 continue;
-            const auto &choice = target.package(component);
+            // Each node gets the package made for its system (mixed Linux/Windows clusters).
+            const PackageChoice *choice = target.packageFor(component, node.os);
             if (!choice || choice->component != component) {
                 if (!choice && ((component == Component::Nbi && nbiLeftOut)
                                 || (component == Component::WebUi && webUiLeftOut)))
-                    addSkipped(makeStep(node, component, *chosen.package(component)),
+                    addSkipped(makeStep(node, component, *chosen.packageFor(component, node.os)),
                                tr("Left out of this upgrade."));
                 continue;
             }
@@ -273,8 +276,9 @@ UpgradePlan UpgradePlanner::plan(const QList<NodeStatus> &input, const UpgradeTa
         entry.node = node.name;
         entry.components = components;
         for (Component component : components) {
-            entry.packageFiles.append(target.package(component)->fileName());
-            entry.bytes += std::max<qint64>(0, target.package(component)->size);
+            const PackageChoice *choice = target.packageFor(component, node.os);
+            entry.packageFiles.append(choice->fileName());
+            entry.bytes += std::max<qint64>(0, choice->size);
         }
         stageBytes += entry.bytes;
         plan.stage.append(entry);

@@ -99,7 +99,7 @@ void checkNode(Collector &out, const NodeStatus &node, const UpgradeTarget &targ
     if (needed.isEmpty()) {
         bool current = false, newer = false;
         for (Component component : {Component::Server, Component::Nbi, Component::WebUi}) {
-            const auto &choice = target.package(component);
+            const PackageChoice *choice = target.packageFor(component, node.os);
             if (!choice || !componentLivesOn(node, component))
                 continue;
             current = current || node.component(component).version == choice->version;
@@ -191,26 +191,32 @@ void checkCluster(Collector &out, const QList<NodeStatus> &nodes)
 
 void checkPackages(Collector &out, const QList<NodeStatus> &nodes, const UpgradeTarget &target)
 {
+    // With nodes out of reach there is no telling; the unreachable error blocks anyway.
+    const bool someUnreachable = std::any_of(nodes.cbegin(), nodes.cend(),
+                                             [](const NodeStatus &n) { return !n.reachable; });
     for (Component slot : {Component::Server, Component::Nbi, Component::WebUi}) {
-        const auto &choice = target.package(slot);
-        if (!choice)
-            continue;
-        const Result itself = validatePackageItself(*choice, slot);
-        if (!itself) {
-            out.error(PreCheckId::Package, {}, itself.error());
+        const QList<const PackageChoice *> chosen = target.packages(slot);
+        if (const QString pair = packagePairProblem(target, slot, nodes); !pair.isEmpty()) {
+            out.error(chosen.at(0)->os == chosen.at(1)->os ? PreCheckId::OsMismatch : PreCheckId::Package, {},
+                      pair);
             continue;
         }
-        const PackageFit fit = packageFit(*choice, slot, nodes);
-        // With nodes out of reach there is no telling; the unreachable error blocks anyway.
-        const bool someUnreachable = std::any_of(nodes.cbegin(), nodes.cend(),
-                                                 [](const NodeStatus &n) { return !n.reachable; });
-        if (fit.targets.isEmpty() && !someUnreachable)
-            out.error(PreCheckId::Package, {}, nothingToUpgradeSentence(*choice, slot));
-        if (!fit.wrongOs.isEmpty())
-            out.error(PreCheckId::OsMismatch, {}, wrongOsSentence(*choice, fit.wrongOs));
-        if (!fit.newer.isEmpty())
-            out.error(PreCheckId::Downgrade, {},
-                      downgradeSentence(*choice, slot, nodes, fit.newer));
+        for (const PackageChoice *choice : chosen) {
+            const Result itself = validatePackageItself(*choice, slot);
+            if (!itself) {
+                out.error(PreCheckId::Package, {}, itself.error());
+                continue;
+            }
+            // Each of two packages answers for the nodes of its system only.
+            const QList<NodeStatus> mine = chosen.size() > 1 ? nodesGetting(target, slot, *choice, nodes) : nodes;
+            const PackageFit fit = packageFit(*choice, slot, mine);
+            if (fit.targets.isEmpty() && !someUnreachable && choice == chosen.first())
+                out.error(PreCheckId::Package, {}, nothingToUpgradeSentence(*choice, slot));
+            if (!fit.wrongOs.isEmpty())
+                out.error(PreCheckId::OsMismatch, {}, wrongOsSentence(*choice, fit.wrongOs));
+            if (!fit.newer.isEmpty())
+                out.error(PreCheckId::Downgrade, {}, downgradeSentence(*choice, slot, nodes, fit.newer));
+        }
     }
 }
 
@@ -276,7 +282,7 @@ QList<Component> componentsToUpgrade(const NodeStatus &node, const UpgradeTarget
     if (!node.reachable)
         return result;
     for (Component component : {Component::Server, Component::Nbi, Component::WebUi}) {
-        const auto &choice = target.package(component);
+        const PackageChoice *choice = target.packageFor(component, node.os);
         if (choice && choice->component == component && componentLivesOn(node, component)
             && node.component(component).version < choice->version)
             result.append(component);
@@ -288,7 +294,7 @@ qint64 stagingBytesFor(const NodeStatus &node, const UpgradeTarget &target)
 {
     qint64 bytes = 0;
     for (Component component : componentsToUpgrade(node, target))
-        bytes += std::max<qint64>(0, target.package(component)->size);
+        bytes += std::max<qint64>(0, target.packageFor(component, node.os)->size);
     return bytes;
 }
 

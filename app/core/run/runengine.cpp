@@ -95,23 +95,24 @@ Result RunEngine::prepare(const UpgradePlan &plan, const UpgradeTarget &target,
         return makeError(tr("The plan has nothing to upgrade."));
     QList<RunPackage> packages;
     for (Component component : {Component::Server, Component::Nbi, Component::WebUi}) {
-        const std::optional<PackageChoice> &choice = target.package(component);
-        if (!choice)
-            continue;
-        if (!QFileInfo(choice->filePath).isFile())
-            return makeError(tr("The package %1 is not there any more.").arg(choice->filePath));
-        if (choice->sha256.isEmpty() || choice->size <= 0)
-            return makeError(tr("The package %1 has not been checked yet (its SHA-256 is not known).")
-                                 .arg(choice->filePath));
-        RunPackage package;
-        package.component = component;
-        package.path = QFileInfo(choice->filePath).absoluteFilePath();
-        package.fileName = choice->fileName();
-        package.sha256 = choice->sha256;
-        package.size = choice->size;
-        package.version = choice->version.toString();
-        package.installerArguments = choice->installerArguments;
-        packages.append(package);
+        // Both packages of a component in a mixed Linux/Windows cluster: the plan's steps
+        // name the one each node installs.
+        for (const PackageChoice *choice : target.packages(component)) {
+            if (!QFileInfo(choice->filePath).isFile())
+                return makeError(tr("The package %1 is not there any more.").arg(choice->filePath));
+            if (choice->sha256.isEmpty() || choice->size <= 0)
+                return makeError(tr("The package %1 has not been checked yet (its SHA-256 is not known).")
+                                     .arg(choice->filePath));
+            RunPackage package;
+            package.component = component;
+            package.path = QFileInfo(choice->filePath).absoluteFilePath();
+            package.fileName = choice->fileName();
+            package.sha256 = choice->sha256;
+            package.size = choice->size;
+            package.version = choice->version.toString();
+            package.installerArguments = choice->installerArguments;
+            packages.append(package);
+        }
     }
     RunJournal journal = RunJournal::fromPlan(plan, packages);
     for (const RunStepRecord &record : journal.steps) {

@@ -82,16 +82,28 @@ AgentEndpoint UpgradeSession::endpointFor(const NodeStatus &node) const
     return endpoint;
 }
 
-void UpgradeSession::setPackage(Component slot, const PackageChoice &choice)
+void UpgradeSession::setPackage(Component slot, const PackageChoice &choice, int index)
 {
-    m_target.package(slot) = choice;
+    m_target.package(slot, index) = choice;
     Q_EMIT targetChanged();
 }
 
-void UpgradeSession::clearPackage(Component slot)
+void UpgradeSession::clearPackage(Component slot, int index)
 {
-    m_target.package(slot).reset();
+    m_target.package(slot, index).reset();
     Q_EMIT targetChanged();
+}
+
+bool UpgradeSession::mixesOperatingSystems() const
+{
+    bool hasLinux = false, hasWindows = false;
+    for (const NodeStatus &node : nodes()) {
+        if (!node.reachable)
+            continue;
+        hasLinux = hasLinux || node.os == OsKind::Linux;
+        hasWindows = hasWindows || node.os == OsKind::Windows;
+    }
+    return hasLinux && hasWindows;
 }
 
 void UpgradeSession::setPlanOptions(const PlanOptions &options)

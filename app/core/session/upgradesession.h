@@ -52,8 +52,11 @@ public:
     const QList<NodeStatus> &nodes() const { return m_discovery->nodes(); }
 
     const UpgradeTarget &target() const { return m_target; }
-    void setPackage(Component slot, const PackageChoice &choice);
-    void clearPackage(Component slot);
+    // index 1: the component's second package, for a cluster mixing Linux and Windows.
+    void setPackage(Component slot, const PackageChoice &choice, int index = 0);
+    void clearPackage(Component slot, int index = 0);
+    // Discovery found reachable nodes of both systems: a second package slot is needed.
+    bool mixesOperatingSystems() const;
 
     PlanOptions planOptions() const { return m_planOptions; }
     void setPlanOptions(const PlanOptions &options);
