@@ -210,6 +210,7 @@ void StageJob::sendRequest()
     // A source behind a firewall that drops the connection attempt would otherwise hold
     // the job for the whole transfer time-out; a connection is quick or does not come.
     m_connectTimer.setSingleShot(true);
+    m_connectTimer.setTimerType(Qt::PreciseTimer); // the sentence names the time it waited
     m_connectTimer.disconnect();
     connect(&m_connectTimer, &QTimer::timeout, this, [this] {
         if (!m_reply || m_done)
