@@ -152,21 +152,23 @@ Result RunEngine::resumeFrom(const RunJournal &journal)
                                 "resumed with it.")
                                  .arg(package.path));
     }
+    // The packages travel as they did: the nodes may hold partial downloads from that
+    // source, and the administrator chose it for this cluster's network.
+    RunOptions options = m_run.options;
+    if (!journal.delivery.isEmpty()) {
+        if (Result applied = applyDeliveryRecord(journal.delivery, &options); !applied)
+            return makeError(tr("The run journal's delivery cannot be used: %1").arg(applied.error()));
+    }
+    const PackageDelivery asked = m_run.options.delivery;
+    m_run.options = options;
     m_run.journal = journal;
+    if (m_run.journal.delivery.isEmpty())
+        m_run.journal.delivery = deliveryRecord(m_run.options); // a journal from before deliveries were kept
+    else if (asked != m_run.options.delivery)
+        audit(tr("The run started with delivery \"%1\", so it goes on with it (not \"%2\").")
+                  .arg(journal.delivery.method, toString(asked)));
     if (m_run.journal.auditLogPath.isEmpty())
         m_run.journal.auditLogPath = auditLogPath();
-    if (!journal.delivery.isEmpty()) {
-        // The packages travel as they did: the nodes may hold partial downloads from
-        // that source, and the administrator chose it for this cluster's network.
-        const PackageDelivery asked = m_run.options.delivery;
-        if (Result applied = applyDeliveryRecord(journal.delivery, &m_run.options); !applied)
-            return makeError(tr("The run journal's delivery cannot be used: %1").arg(applied.error()));
-        if (asked != m_run.options.delivery)
-            audit(tr("The run started with delivery \"%1\", so it goes on with it (not \"%2\").")
-                      .arg(journal.delivery.method, toString(asked)));
-    } else {
-        m_run.journal.delivery = deliveryRecord(m_run.options); // a journal from before deliveries were kept
-    }
     if (m_run.options.clusterId.isEmpty())
         m_run.options.clusterId = m_run.journal.clusterId;
     m_prepared = true;
