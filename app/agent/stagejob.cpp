@@ -342,8 +342,11 @@ void StageJob::onDownloadFinished()
         return;
     }
     if (reply->error() != QNetworkReply::NoError) {
-        fail(tr("The download failed after %1 of %2 bytes: %3")
-                 .arg(m_received).arg(m_request.size).arg(reply->errorString()));
+        // The address is what the administrator can act on (a route, a firewall, NAT).
+        const QUrl &url = m_request.url;
+        const int port = url.port(url.scheme().compare(QLatin1String("https"), Qt::CaseInsensitive) == 0 ? 443 : 80);
+        fail(tr("The download from %1:%2 failed after %3 of %4 bytes: %5")
+                 .arg(url.host()).arg(port).arg(m_received).arg(m_request.size).arg(reply->errorString()));
         return;
     }
     if (status != 0 && status != (m_rangeStart > 0 ? 206 : 200)) {
