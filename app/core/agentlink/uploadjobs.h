@@ -162,7 +162,7 @@ private:
     QString m_name;
     qint64 m_size;
     QString m_sha256;
-    qint64 m_chunkBytes = 4 * 1024 * 1024;
+    qint64 m_chunkBytes = 2 * 1024 * 1024;
     int m_maxRetries = 8;
     int m_failuresInRow = 0;
     QFile m_file;
