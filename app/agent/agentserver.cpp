@@ -527,7 +527,8 @@ void AgentServer::postStage(const QHttpServerRequest &request, const ReplyPtr &r
     QJsonObject body;
     if (auto bad = readJsonBody(request, &body,
                                 {QStringLiteral("url"), QStringLiteral("sha256"), QStringLiteral("size"),
-                                 QStringLiteral("name"), QStringLiteral("fingerprint"), QStringLiteral("token")},
+                                 QStringLiteral("name"), QStringLiteral("fingerprint"), QStringLiteral("token"),
+                                 QStringLiteral("connect_timeout_ms")},
                                 {QStringLiteral("url"), QStringLiteral("sha256"), QStringLiteral("size"),
                                  QStringLiteral("name")})) {
         return reply->error(*bad);
@@ -570,6 +571,12 @@ void AgentServer::postStage(const QHttpServerRequest &request, const ReplyPtr &r
             return reply->error(400, tr("A token is only sent to an https URL whose fingerprint is given."));
         if (stage.token.size() > 1024 || stage.token.contains(QLatin1Char('\n')) || stage.token.contains(QLatin1Char('\r')))
             return reply->error(400, tr("The token must be one line of at most 1024 characters."));
+    }
+    if (body.contains(QStringLiteral("connect_timeout_ms"))) {
+        qint64 ms = 0;
+        if (auto bad = integerField(body, QStringLiteral("connect_timeout_ms"), &ms, 100, 600000))
+            return reply->error(*bad);
+        stage.connectTimeoutMs = int(ms);
     }
     for (const auto &job : std::as_const(m_stageJobs)) {
         if (job && job->packageName() == stage.name)
@@ -871,6 +878,10 @@ void AgentServer::putUpload(const QString &id, const QHttpServerRequest &request
     if (m_uploadsHashing.contains(id))
         return reply->error(409, tr("The upload %1 is being checked; ask GET /v1/uploads/%1 in a moment.").arg(id));
     auto appended = m_uploads->append(id, offset, QByteArrayView(request.body()));
+    // Also after an error: a mismatched SHA-256 reset the upload, and its streams must stop.
+    // Queued: the streams' burst of encryption comes after this answer is on its way, so
+    // the uploader's next chunk is not held up by it.
+    QMetaObject::invokeMethod(this, &AgentServer::uploadsChanged, Qt::QueuedConnection);
     if (auto *error = std::get_if<HttpError>(&appended)) {
         if (error->status == 409 || error->status == 404)
             return reply->error(*error);
@@ -894,6 +905,7 @@ void AgentServer::putUpload(const QString &id, const QHttpServerRequest &request
         if (!hash)
             return reply->error(500, hash.error());
         auto finished = m_uploads->finishWithHash(id, *hash);
+        Q_EMIT uploadsChanged();
         if (auto *error = std::get_if<HttpError>(&finished))
             return reply->error(*error);
         reply->json(200, std::get<Upload>(finished).toJson());
@@ -906,13 +918,27 @@ void AgentServer::getUploadFile(const QString &id, const QHttpServerRequest &req
     auto upload = m_uploads->find(id);
     if (!upload)
         return reply->error(404, tr("There is no upload %1.").arg(id));
-    if (!upload->complete)
-        return reply->error(409, tr("The upload %1 is not complete: %2 of %3 bytes arrived.")
-                                     .arg(id).arg(upload->offset).arg(upload->size));
     if (!reply->alive())
         return;
     reply->sent = true; // the streamer answers on the socket itself
-    FileStreamer::serve(reply->socket, m_uploads->dataPath(*upload), request.value("Range"), this);
+    if (upload->complete) {
+        FileStreamer::serve(reply->socket, m_uploads->dataPath(*upload), request.value("Range"), this);
+        return;
+    }
+    // Still arriving: the other agents fetch it while it arrives, so the upload and the
+    // downloads overlap instead of adding up. Each byte goes out once it is on disk; the
+    // fetching agent checks size and SHA-256 of the whole file as always, so a copy
+    // that turns out corrupt here (reset to byte 0) is a short body there, never staged.
+    // The open file stays readable when it is renamed to its final name at completion.
+    FileStreamer::serveGrowing(
+        reply->socket, m_uploads->partPath(id), upload->size, request.value("Range"),
+        [uploads = m_uploads.get(), id]() -> qint64 {
+            const auto now = uploads->find(id);
+            if (!now)
+                return -1;
+            return now->complete ? now->size : now->offset;
+        },
+        this, &AgentServer::uploadsChanged, this);
 }
 
 void AgentServer::deleteUpload(const QString &id, const ReplyPtr &reply)
@@ -921,7 +947,9 @@ void AgentServer::deleteUpload(const QString &id, const ReplyPtr &reply)
         return reply->error(409, tr("The upload %1 is being checked.").arg(id));
     if (!m_uploads->find(id))
         return reply->error(404, tr("There is no upload %1.").arg(id));
-    if (auto removed = m_uploads->remove(id); !removed)
+    const Result removed = m_uploads->remove(id);
+    Q_EMIT uploadsChanged();
+    if (!removed)
         return reply->error(500, removed.error());
     reply->json(200, {{QStringLiteral("deleted"), true}});
 }

@@ -47,6 +47,11 @@ public:
     struct Reply;
     using ReplyPtr = std::shared_ptr<Reply>;
 
+Q_SIGNALS:
+    // A chunk of some upload was written (or an upload was completed, reset or removed):
+    // streams of uploads under way look for their next bytes.
+    void uploadsChanged();
+
 protected:
     bool handleRequest(const QHttpServerRequest &request, QTcpSocket *socket) override;
     void missingHandler(const QHttpServerRequest &request, QTcpSocket *socket) override;

@@ -67,7 +67,7 @@ void FileStreamer::begin(const QString &path, const QByteArray &range)
 
     m_file.setFileName(path);
     const bool opened = m_file.open(QIODevice::ReadOnly);
-    const qint64 size = opened ? m_file.size() : 0;
+    const qint64 size = !opened ? 0 : m_size >= 0 ? m_size : m_file.size();
     qint64 first = 0;
     qint64 last = size - 1;
     QByteArray head;
@@ -83,6 +83,7 @@ void FileStreamer::begin(const QString &path, const QByteArray &range)
     } else {
         const bool partial = !range.trimmed().isEmpty();
         m_left = last - first + 1;
+        m_position = first;
         if (first > 0 && !m_file.seek(first)) {
             m_socket->abort();
             finish();
@@ -111,7 +112,20 @@ void FileStreamer::pump()
     if (m_block.isEmpty() && m_left > 0)
         m_block.resize(kBlock);
     while (m_left > 0 && queued() < kHighWater) {
-        const qint64 n = m_file.read(m_block.data(), std::min(kBlock, m_left));
+        qint64 want = std::min(kBlock, m_left);
+        if (m_available) {
+            if (m_readable <= m_position)
+                m_readable = m_available();
+            if (m_readable < 0 || m_readable < m_position) { // reset or removed: a short body
+                m_socket->abort();
+                finish();
+                return;
+            }
+            if (m_readable == m_position)
+                return; // more comes with the next chunk (the signal calls pump() again)
+            want = std::min(want, m_readable - m_position);
+        }
+        const qint64 n = m_file.read(m_block.data(), want);
         if (n <= 0) { // the file shrank under us: the peer sees a short body
             m_socket->abort();
             finish();
@@ -119,6 +133,7 @@ void FileStreamer::pump()
         }
         m_socket->write(m_block.constData(), n);
         m_left -= n;
+        m_position += n;
     }
     if (m_left == 0 && queued() == 0)
         m_socket->disconnectFromHost();

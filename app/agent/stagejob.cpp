@@ -207,6 +207,23 @@ void StageJob::sendRequest()
     m_reply = m_network->get(request);
     // Bounded buffering: when the disk is slower than the network, TCP slows the sender.
     m_reply->setReadBufferSize(kReadBufferBytes);
+    // A source behind a firewall that drops the connection attempt would otherwise hold
+    // the job for the whole transfer time-out; a connection is quick or does not come.
+    m_connectTimer.setSingleShot(true);
+    m_connectTimer.setTimerType(Qt::PreciseTimer); // the sentence names the time it waited
+    m_connectTimer.disconnect();
+    connect(&m_connectTimer, &QTimer::timeout, this, [this] {
+        if (!m_reply || m_done)
+            return;
+        const QUrl &url = m_request.url;
+        const int port = url.port(url.scheme().compare(QLatin1String("https"), Qt::CaseInsensitive) == 0 ? 443 : 80);
+        m_failure = tr("Nothing answered at %1:%2 within %3 s (no connection could be made to the package's source).")
+                        .arg(url.host()).arg(port).arg(m_request.connectTimeoutMs / 1000.0);
+        m_reply->abort();
+    });
+    connect(m_reply, &QNetworkReply::requestSent, &m_connectTimer, &QTimer::stop);
+    connect(m_reply, &QNetworkReply::metaDataChanged, &m_connectTimer, &QTimer::stop);
+    m_connectTimer.start(m_request.connectTimeoutMs);
     connect(m_reply, &QNetworkReply::readyRead, this, [this] { onReadyRead(); });
     connect(m_reply, &QNetworkReply::finished, this, [this] { onDownloadFinished(); });
     connect(m_reply, &QNetworkReply::sslErrors, this, [this](const QList<QSslError> &errors) {
@@ -291,6 +308,7 @@ void StageJob::onDownloadFinished()
 {
     if (m_done || !m_reply)
         return;
+    m_connectTimer.stop();
     onReadyRead();
     QNetworkReply *reply = m_reply;
     m_reply = nullptr;
@@ -324,8 +342,11 @@ void StageJob::onDownloadFinished()
         return;
     }
     if (reply->error() != QNetworkReply::NoError) {
-        fail(tr("The download failed after %1 of %2 bytes: %3")
-                 .arg(m_received).arg(m_request.size).arg(reply->errorString()));
+        // The address is what the administrator can act on (a route, a firewall, NAT).
+        const QUrl &url = m_request.url;
+        const int port = url.port(url.scheme().compare(QLatin1String("https"), Qt::CaseInsensitive) == 0 ? 443 : 80);
+        fail(tr("The download from %1:%2 failed after %3 of %4 bytes: %5")
+                 .arg(url.host()).arg(port).arg(m_received).arg(m_request.size).arg(reply->errorString()));
         return;
     }
     if (status != 0 && status != (m_rangeStart > 0 ? 206 : 200)) {

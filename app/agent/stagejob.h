@@ -10,6 +10,7 @@
 #include <QObject>
 #include <QPointer>
 #include <QString>
+#include <QTimer>
 #include <QUrl>
 
 class QNetworkAccessManager;
@@ -57,6 +58,9 @@ public:
         QString name;
         QByteArray fingerprint; // lower-case hex; empty: normal certificate checks
         QString token;          // bearer token for the source (another agent); never logged or stored
+        // From asking for a connection until the request is on it (TCP and TLS done): a
+        // source nobody can reach fails after this, not after the transfer time-out.
+        int connectTimeoutMs = 10000;
     };
 
     StageJob(JobStore *store, const QString &jobId, const Request &request, const StagingArea &staging,
@@ -95,6 +99,7 @@ private:
     QString m_breakReason;   // why the last connection broke
     int m_resumes = 0;       // times a broken download was continued with a Range request
     QString m_failure;   // set when we abort the reply ourselves
+    QTimer m_connectTimer;   // runs until the current request was sent
     bool m_cancelled = false;
     bool m_done = false;
 };

@@ -163,6 +163,10 @@ Result RunCommand::parse(const QStringList &arguments)
         {QStringLiteral("package-url-fingerprint"), tr("With --delivery url over https: the SHA-256 of the file "
                                                        "server's certificate to pin."),
          tr("hex")},
+        {QStringLiteral("portal-address-for-nodes"),
+         tr("With --delivery portal: the host or host:port at which the nodes reach the portal's agent, when "
+            "it is not the address this machine uses (NAT, a second interface)."),
+         tr("host[:port]")},
         {QStringLiteral("serve-address"), tr("With --delivery workstation: the address the packages are served on, "
                                              "facing the nodes (default: the address this machine uses to reach "
                                              "the portal)."),
@@ -257,6 +261,14 @@ Result RunCommand::parse(const QStringList &arguments)
             return makeError(tr("--package-url takes an http or https URL with a host."));
         m_options.deliveryUrl = url;
         m_options.deliveryFingerprint = m_parser.value(QStringLiteral("package-url-fingerprint"));
+    }
+    if (m_parser.isSet(QStringLiteral("portal-address-for-nodes"))) {
+        if (*delivery != PackageDelivery::Portal)
+            return makeError(tr("--portal-address-for-nodes goes with --delivery portal."));
+        const QString address = m_parser.value(QStringLiteral("portal-address-for-nodes")).trimmed();
+        if (Result checked = checkHostAndPort(address); !checked)
+            return makeError(tr("--portal-address-for-nodes: %1").arg(checked.error()));
+        m_options.portalAddressForNodes = address;
     }
     if (m_parser.isSet(QStringLiteral("serve-address"))) {
         if (*delivery != PackageDelivery::Workstation)
@@ -517,9 +529,12 @@ void RunCommand::printOutcome(const VerificationReport *verification)
     for (const RunPackage &package : m_engine->journal().packages)
         packageBytes += package.size;
     json.insert(QStringLiteral("delivery"),
-                QJsonObject{{QStringLiteral("method"), toString(m_options.delivery)},
+                QJsonObject{{QStringLiteral("method"), m_engine->journal().delivery.isEmpty()
+                                                            ? toString(m_options.delivery)
+                                                            : m_engine->journal().delivery.method},
                             {QStringLiteral("bytes_sent"), m_engine->deliveryBytesSent()},
-                            {QStringLiteral("package_bytes"), packageBytes}});
+                            {QStringLiteral("package_bytes"), packageBytes},
+                            {QStringLiteral("uploads_left"), QJsonArray::fromStringList(m_engine->journal().delivery.uploads)}});
     printJson(json);
     for (const QString &warning : verification->warnings)
         printError(tr("warning: %1").arg(warning));

@@ -244,8 +244,12 @@ bool staging(int nodes, qint64 mib, PackageDelivery delivery)
     print("wizard memory growth:       %lld KiB (RSS %lld → peak %lld KiB)\n", selfPeak - selfBefore,
           selfBefore, selfPeak);
     qint64 worst = 0;
-    for (const QString &pid : agents)
+    QStringList growths; // in cluster.json's order: the portal first
+    for (const QString &pid : agents) {
         worst = std::max(worst, agentPeak.value(pid) - agentBefore.value(pid));
+        growths.append(QString::number(agentPeak.value(pid) - agentBefore.value(pid)));
+    }
+    print("agent memory growth (portal first): %s KiB\n", qPrintable(growths.join(QStringLiteral(", "))));
     print("largest agent memory growth: %lld KiB (budget 65536 KiB)\n", worst);
     engine.abort();
     QTest::qWaitFor([&] { return engine.state() == RunState::Aborted; }, 10000);

@@ -1,4 +1,6 @@
 #include "run/runjournal.h"
+#include "run/runengine.h"
+#include "agentlink/agentclient.h"
 
 #include <QFile>
 #include <QJsonDocument>
@@ -149,6 +151,69 @@ private Q_SLOTS:
         QCOMPARE(loaded->noticeSent, journal.noticeSent);
         QCOMPARE(loaded->differences, journal.differences);
         QCOMPARE(loaded->failedNodeCount(), 1);
+    }
+
+    // The delivery chosen when the run was prepared is in the journal, and a resumed run
+    // goes on with it (the same URL and pin), whatever the options of the resuming
+    // process say; a journal from before deliveries were kept takes the options'.
+    void resumedRunKeepsItsDelivery()
+    {
+        QTemporaryDir dir;
+        RunJournal journal = RunJournal::fromPlan(samplePlan(), {});
+        journal.state = RunState::Halted;
+        journal.delivery.method = QStringLiteral("url");
+        journal.delivery.url = QStringLiteral("https://files.example.net/flowtraq/");
+        journal.delivery.fingerprint = QString(64, QLatin1Char('e'));
+        journal.delivery.uploads = {QStringLiteral("u0123456789abcdef01234567")};
+        const QString path = dir.filePath(QStringLiteral("run.json"));
+        QVERIFY(journal.save(path).has_value());
+        const auto loaded = RunJournal::load(path);
+        QVERIFY(loaded.has_value());
+        QCOMPARE(loaded->delivery.method, QStringLiteral("url"));
+        QCOMPARE(loaded->delivery.url, journal.delivery.url);
+        QCOMPARE(loaded->delivery.fingerprint, journal.delivery.fingerprint);
+        QCOMPARE(loaded->delivery.uploads, journal.delivery.uploads);
+
+        AgentClient client;
+        RunEngine engine(&client);
+        RunOptions options;
+        options.journalPath = dir.filePath(QStringLiteral("resumed.json"));
+        options.delivery = PackageDelivery::Portal; // what the resuming process would default to
+        engine.setOptions(options);
+        QVERIFY(engine.resumeFrom(*loaded).has_value());
+        QCOMPARE(toString(engine.options().delivery), QStringLiteral("url"));
+        QCOMPARE(engine.options().deliveryUrl, QUrl(journal.delivery.url));
+        QCOMPARE(engine.options().deliveryFingerprint, journal.delivery.fingerprint);
+
+        // Portal with the nodes' own address for it.
+        RunJournal portal = *loaded;
+        portal.delivery = {};
+        portal.delivery.method = QStringLiteral("portal");
+        portal.delivery.portalAddressForNodes = QStringLiteral("192.0.2.7:7443");
+        RunEngine second(&client);
+        options.delivery = PackageDelivery::Workstation;
+        second.setOptions(options);
+        QVERIFY(second.resumeFrom(portal).has_value());
+        QCOMPARE(toString(second.options().delivery), QStringLiteral("portal"));
+        QCOMPARE(second.options().portalAddressForNodes, QStringLiteral("192.0.2.7:7443"));
+
+        // An older journal without a delivery: the options' own, now recorded.
+        RunJournal older = *loaded;
+        older.delivery = {};
+        RunEngine third(&client);
+        third.setOptions(options);
+        QVERIFY(third.resumeFrom(older).has_value());
+        QCOMPARE(toString(third.options().delivery), QStringLiteral("workstation"));
+        QCOMPARE(third.journal().delivery.method, QStringLiteral("workstation"));
+
+        // A journal naming a delivery this wizard does not know: refused, nothing taken.
+        RunJournal unknown = *loaded;
+        unknown.delivery.method = QStringLiteral("carrier-pigeon");
+        RunEngine fourth(&client);
+        fourth.setOptions(options);
+        const Result refused = fourth.resumeFrom(unknown);
+        QVERIFY(!refused.has_value());
+        QVERIFY2(refused.error().contains(QLatin1String("carrier-pigeon")), qPrintable(refused.error()));
     }
 
     // QSaveFile: a write that cannot complete leaves the previous journal whole.

@@ -1,6 +1,9 @@
 #include "../runengine/contextfixture.h"
 #include "packages/packageserver.h"
 #include "run/stager.h"
+#include "agentlink/uploadjobs.h"
+
+#include <QCryptographicHash>
 
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -151,6 +154,87 @@ private Q_SLOTS:
             QCOMPARE(record.state, QStringLiteral("staged"));
             QVERIFY(record.agentJobId.isEmpty());
         }
+    }
+
+    // Portal delivery where every node holds the package already: the nodes are asked
+    // first, and nothing crosses this workstation's link.
+    void portalDeliveryUploadsNothingWhenEveryNodeHasIt()
+    {
+        RunContext context;
+        fillContext(context, m_session);
+        context.options.delivery = PackageDelivery::Portal;
+        Stager stager(context);
+        QVERIFY(stager.serve().has_value());
+        QStringList activity;
+        connect(&stager, &Stager::activity, &stager,
+                [&activity](const QString &sentence, bool) { activity.append(sentence); });
+        QSignalSpy finished(&stager, &Stager::finished);
+        stager.start(true);
+        QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 1, 60000);
+        QVERIFY2(stager.errors().isEmpty(), qPrintable(stager.errors().join(QLatin1Char(' '))));
+        QCOMPARE(stager.bytesSent(), qint64(0));
+        QVERIFY(context.journal.delivery.uploads.isEmpty());
+        QVERIFY2(activity.contains(QStringLiteral("Every node has the packages staged already; nothing is uploaded.")),
+                 qPrintable(activity.join(QLatin1Char('\n'))));
+        for (const QString &sentence : std::as_const(activity))
+            QVERIFY2(!sentence.startsWith(QLatin1String("Uploading")), qPrintable(sentence));
+    }
+
+    // Portal delivery of a package no node has: one copy uploaded, every node stages it,
+    // and then the upload leaves the portal's disk (and the journal).
+    void portalDeliveryRemovesItsUploadOnceStaged()
+    {
+        const QString other = m_cluster.makePackage(QStringLiteral("server"), kTarget, QStringLiteral("slow"));
+        QVERIFY(!other.isEmpty());
+        QFile file(other);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        QCryptographicHash hash(QCryptographicHash::Sha256);
+        QVERIFY(hash.addData(&file));
+        RunContext context;
+        fillContext(context, m_session);
+        context.options.delivery = PackageDelivery::Portal;
+        RunPackage &package = context.journal.packages[0];
+        const QString before = package.fileName;
+        package.path = other;
+        package.fileName = QFileInfo(other).fileName();
+        package.sha256 = QString::fromLatin1(hash.result().toHex());
+        package.size = file.size();
+        for (RunStageRecord &record : context.journal.stage) {
+            if (record.packageFile == before)
+                record.packageFile = package.fileName;
+        }
+        Stager stager(context);
+        QVERIFY(stager.serve().has_value());
+        QStringList activity;
+        connect(&stager, &Stager::activity, &stager,
+                [&activity](const QString &sentence, bool) { activity.append(sentence); });
+        QStringList uploadsSeen;
+        connect(&stager, &Stager::journalChanged, &stager, [&] {
+            for (const QString &id : context.journal.delivery.uploads) {
+                if (!uploadsSeen.contains(id))
+                    uploadsSeen.append(id);
+            }
+        });
+        QSignalSpy finished(&stager, &Stager::finished);
+        stager.start(false);
+        QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 1, 120000);
+        QVERIFY2(stager.errors().isEmpty(), qPrintable(stager.errors().join(QLatin1Char(' '))));
+        for (const RunStageRecord &record : context.journal.stage)
+            QCOMPARE(record.state, QStringLiteral("staged"));
+        QCOMPARE(stager.bytesSent(), package.size); // one copy, not one per node
+        QCOMPARE(uploadsSeen.size(), 1);
+        QVERIFY(context.journal.delivery.uploads.isEmpty());
+        QVERIFY2(activity.contains(QStringLiteral("Removed the upload %1 from the portal's agent.").arg(uploadsSeen.first())),
+                 qPrintable(activity.join(QLatin1Char('\n'))));
+        // The portal's agent has it no more.
+        Expected<AgentEndpoint> portal = context.endpoint(QStringLiteral("portal"));
+        QVERIFY(portal.has_value());
+        FetchUploadJob fetch(m_session.client(), *portal, uploadsSeen.first());
+        fetch.setAutoDelete(false);
+        QSignalSpy fetched(&fetch, &AgentJob::finished);
+        fetch.start();
+        QVERIFY(fetched.wait(15000));
+        QCOMPARE(fetch.httpStatus(), 404);
     }
 };
 

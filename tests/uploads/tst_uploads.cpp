@@ -9,6 +9,10 @@
 #include "agentlink/uploadjobs.h"
 
 #include <QSignalSpy>
+#include <QElapsedTimer>
+#include <QTcpServer>
+
+#include <memory>
 #include <QRandomGenerator>
 #include <QRegularExpression>
 
@@ -127,6 +131,9 @@ private Q_SLOTS:
     void uploadResumesAfterCut();
     void otherAgentStagesFromUpload();
     void stagingContinuesWithRangeAfterCut();
+    void fileStreamsWhileUploading();
+    void resetUploadCutsItsStream();
+    void unreachableSourceFailsAfterConnectTimeout();
 
 private:
     QString createUpload(const QByteArray &data, const QString &name);
@@ -230,7 +237,6 @@ void TestUploads::wrongHashDiscardsTheBytes()
     const Response after = m_client.get(QStringLiteral("/v1/uploads/") + id);
     QCOMPARE(after.json.value(QStringLiteral("offset")).toInteger(), 0);
     QCOMPARE(after.json.value(QStringLiteral("complete")).toBool(), false);
-    QCOMPARE(m_client.get(QStringLiteral("/v1/uploads/%1/file").arg(id)).status, 409);
     // Bad creation requests.
     QCOMPARE(m_client.post(QStringLiteral("/v1/uploads"), {{QStringLiteral("name"), QStringLiteral("../x")},
                                                            {QStringLiteral("size"), 10},
@@ -398,6 +404,124 @@ void TestUploads::stagingContinuesWithRangeAfterCut()
     QVERIFY2(match.hasMatch(), qPrintable(lines.join('\n')));
     QVERIFY(match.captured(1).toLongLong() > 0);
     QVERIFY(match.captured(1).toLongLong() < data.size());
+}
+
+namespace {
+
+// GET /v1/uploads/U/file without waiting for it: the body as it arrives.
+struct Stream
+{
+    QNetworkReply *reply = nullptr;
+    QByteArray body;
+};
+
+Stream *openStream(Client &client, const QString &id)
+{
+    QUrl url = client.base;
+    url.setPath(QStringLiteral("/v1/uploads/%1/file").arg(id));
+    QNetworkRequest request(url);
+    request.setRawHeader("Authorization", "Bearer " + client.token);
+    auto *stream = new Stream;
+    stream->reply = client.nam.get(request);
+    const QByteArray pin = client.fingerprint;
+    QObject::connect(stream->reply, &QNetworkReply::sslErrors, stream->reply, [stream, pin](const QList<QSslError> &errors) {
+        if (stream->reply->sslConfiguration().peerCertificate().digest(QCryptographicHash::Sha256).toHex() == pin)
+            stream->reply->ignoreSslErrors(errors);
+    });
+    QObject::connect(stream->reply, &QNetworkReply::readyRead, stream->reply,
+                     [stream] { stream->body += stream->reply->readAll(); });
+    return stream;
+}
+
+} // namespace
+
+// The nodes fetch an upload while it arrives: each byte goes out once it is on the
+// portal's disk, the rest when the next chunk comes, and the whole file in the end.
+void TestUploads::fileStreamsWhileUploading()
+{
+    const QByteArray data = randomBytes(3 * 1024 * 1024);
+    const QString id = createUpload(data, QStringLiteral("growing.bin"));
+    QVERIFY(!id.isEmpty());
+    const qint64 first = 1024 * 1024;
+    QCOMPARE(m_client.request("PUT", QStringLiteral("/v1/uploads/%1?offset=0").arg(id), data.left(first),
+                              {{"Content-Type", "application/octet-stream"}}).status, 200);
+    std::unique_ptr<Stream> stream(openStream(m_client, id));
+    // What is there arrives, and no more: the stream waits for the next chunk.
+    QTRY_COMPARE_WITH_TIMEOUT(stream->body.size(), first, 20000);
+    QCOMPARE(stream->reply->header(QNetworkRequest::ContentLengthHeader).toLongLong(), data.size());
+    QTest::qWait(300);
+    QCOMPARE(stream->body.size(), first);
+    QVERIFY(!stream->reply->isFinished());
+    QCOMPARE(m_client.request("PUT", QStringLiteral("/v1/uploads/%1?offset=%2").arg(id).arg(first),
+                              data.mid(first, first), {{"Content-Type", "application/octet-stream"}}).status, 200);
+    QTRY_COMPARE_WITH_TIMEOUT(stream->body.size(), 2 * first, 20000);
+    const Response last = m_client.request("PUT", QStringLiteral("/v1/uploads/%1?offset=%2").arg(id).arg(2 * first),
+                                           data.mid(2 * first), {{"Content-Type", "application/octet-stream"}});
+    QCOMPARE(last.json.value(QStringLiteral("complete")).toBool(), true);
+    QTRY_VERIFY_WITH_TIMEOUT(stream->reply->isFinished(), 20000);
+    QCOMPARE(stream->reply->error(), QNetworkReply::NoError);
+    QCOMPARE(stream->body, data);
+    stream->reply->deleteLater();
+}
+
+// An upload whose SHA-256 turns out wrong is reset to byte 0: a stream of it ends short,
+// so no fetching agent can take what it got for the file.
+void TestUploads::resetUploadCutsItsStream()
+{
+    QByteArray data = randomBytes(2 * 1024 * 1024);
+    const QString id = createUpload(data, QStringLiteral("reset.bin"));
+    QVERIFY(!id.isEmpty());
+    const qint64 half = data.size() / 2;
+    QCOMPARE(m_client.request("PUT", QStringLiteral("/v1/uploads/%1?offset=0").arg(id), data.left(half),
+                              {{"Content-Type", "application/octet-stream"}}).status, 200);
+    std::unique_ptr<Stream> stream(openStream(m_client, id));
+    QTRY_COMPARE_WITH_TIMEOUT(stream->body.size(), half, 20000);
+    QByteArray wrong = data.mid(half);
+    wrong[0] = char(wrong[0] ^ 0x5a);
+    QCOMPARE(m_client.request("PUT", QStringLiteral("/v1/uploads/%1?offset=%2").arg(id).arg(half), wrong,
+                              {{"Content-Type", "application/octet-stream"}}).status, 400);
+    QTRY_VERIFY_WITH_TIMEOUT(stream->reply->isFinished(), 20000);
+    QVERIFY(stream->reply->error() != QNetworkReply::NoError);
+    QVERIFY(stream->body.size() < data.size());
+    stream->reply->deleteLater();
+}
+
+// A source that takes the TCP connection but never answers (as a firewall that drops
+// the attempt, or a VPN black hole): the stage job fails after the connect time-out,
+// naming the address, not after the transfer time-out of a minute.
+void TestUploads::unreachableSourceFailsAfterConnectTimeout()
+{
+    QTcpServer silent; // the kernel accepts; nobody reads or answers
+    QVERIFY(silent.listen(QHostAddress::LocalHost, 0));
+    Client worker;
+    worker.bind(m_worker);
+    const QByteArray data = randomBytes(4096);
+    const QJsonObject body{{QStringLiteral("url"), QStringLiteral("https://127.0.0.1:%1/p.bin").arg(silent.serverPort())},
+                           {QStringLiteral("sha256"), QString::fromLatin1(sha256Hex(data))},
+                           {QStringLiteral("size"), data.size()},
+                           {QStringLiteral("name"), QStringLiteral("p.bin")},
+                           {QStringLiteral("connect_timeout_ms"), 1500}};
+    // Out of range or not a number: 400, nothing started.
+    for (const QJsonValue &bad : {QJsonValue(5), QJsonValue(700000), QJsonValue(QStringLiteral("1500"))}) {
+        QJsonObject refused = body;
+        refused.insert(QStringLiteral("connect_timeout_ms"), bad);
+        const Response r = worker.post(QStringLiteral("/v1/stage"), refused);
+        QCOMPARE(r.status, 400);
+        QVERIFY2(r.json.value(QStringLiteral("error")).toString().contains(QLatin1String("connect_timeout_ms")),
+                 r.body.constData());
+    }
+    QElapsedTimer clock;
+    clock.start();
+    const Response r = worker.post(QStringLiteral("/v1/stage"), body);
+    QCOMPARE(r.status, 202);
+    const QJsonObject job = worker.waitForJob(r.json.value(QStringLiteral("job")).toString());
+    QCOMPARE(job.value(QStringLiteral("state")).toString(), QStringLiteral("failed"));
+    const QString error = job.value(QStringLiteral("error")).toString();
+    QVERIFY2(error.contains(QStringLiteral("Nothing answered at 127.0.0.1:%1 within 1.5 s").arg(silent.serverPort())),
+             qPrintable(error));
+    qInfo("failed after %lld ms: %s", clock.elapsed(), qPrintable(error));
+    // The connect time-out ended it, long before the transfer time-out would have.
+    QVERIFY(clock.elapsed() < 60000);
 }
 
 QTEST_GUILESS_MAIN(TestUploads)

@@ -153,6 +153,17 @@ void tst_WizardNet::stagesAndRunsThroughThePortal()
                                .toObject().value(QStringLiteral("caller_address")).toString();
     QVERIFY(!caller.isEmpty());
     QTRY_COMPARE_WITH_TIMEOUT(address->text(), caller, 10000);
+    // Where the nodes reach the portal (behind NAT it differs from ours; here it is the
+    // portal's own address): something that is no host:port is refused on the page.
+    auto *portalAddress = wizard.findChild<QLineEdit *>(QStringLiteral("deliveryPortalAddress"));
+    QVERIFY(portalAddress && portalAddress->isEnabled());
+    QTest::keyClicks(portalAddress, QStringLiteral("https://x/y"));
+    QVERIFY(!packagesPage->isComplete());
+    QVERIFY(wizard.findChild<QLabel *>(QStringLiteral("deliveryNote"))->text().contains(QStringLiteral("not a host")));
+    portalAddress->clear();
+    const QString forNodes = QStringLiteral("%1:%2").arg(portal->agentUrl.host()).arg(portal->agentUrl.port());
+    QTest::keyClicks(portalAddress, forNodes);
+    QCOMPARE(session.delivery().portalAddressForNodes, forNodes);
     auto *acknowledge = wizard.findChild<QCheckBox *>(QStringLiteral("acknowledgeWarnings"));
     if (acknowledge->isVisible())
         acknowledge->setChecked(true);
@@ -186,6 +197,10 @@ void tst_WizardNet::stagesAndRunsThroughThePortal()
     QTRY_VERIFY_WITH_TIMEOUT(runPage->isComplete(), 180000);
     QCOMPARE(toString(runPage->engine()->state()), toString(RunState::Completed));
     QCOMPARE(runPage->engine()->deliveryBytesSent(), session.target().server->size);
+    // The journal keeps the delivery for a resume; the upload left the portal's disk.
+    QCOMPARE(runPage->engine()->journal().delivery.method, QStringLiteral("portal"));
+    QCOMPARE(runPage->engine()->journal().delivery.portalAddressForNodes, forNodes);
+    QVERIFY(runPage->engine()->journal().delivery.uploads.isEmpty());
     screenshot(&wizard, QStringLiteral("net-8-run-done"));
     for (const SandboxNode &node : m_cluster.nodes) {
         QFile version(QDir(node.installDir).filePath(QStringLiteral("VERSION")));

@@ -19,6 +19,9 @@ DeliveryChooser::DeliveryChooser(UpgradeSession *session, QWidget *parent)
     m_portal = new QRadioButton(tr("Through the &portal's agent: uploaded once, the nodes fetch it there "
                                    "(this workstation needs no incoming connection)"));
     m_portal->setObjectName(QStringLiteral("deliveryPortal"));
+    m_portalAddress = new QLineEdit;
+    m_portalAddress->setObjectName(QStringLiteral("deliveryPortalAddress"));
+    m_portalAddress->setPlaceholderText(tr("optional: host[:port] the nodes use for the portal, behind NAT"));
     m_workstation = new QRadioButton(tr("From this &workstation, on address:"));
     m_workstation->setObjectName(QStringLiteral("deliveryWorkstation"));
     m_address = new QLineEdit;
@@ -42,9 +45,11 @@ DeliveryChooser::DeliveryChooser(UpgradeSession *session, QWidget *parent)
     if (!choice.serveAddress.isNull())
         m_address->setText(choice.serveAddress.toString());
     m_urlEdit->setText(choice.url.toString());
+    m_portalAddress->setText(choice.portalAddressForNodes);
     m_fingerprint->setText(choice.fingerprint);
 
     auto *form = new QFormLayout;
+    form->addRow(tr("Nodes reach the portal at:"), m_portalAddress);
     form->addRow(m_workstation, m_address);
     form->addRow(m_url, m_urlEdit);
     form->addRow(QString(), m_fingerprint);
@@ -55,7 +60,7 @@ DeliveryChooser::DeliveryChooser(UpgradeSession *session, QWidget *parent)
 
     for (QRadioButton *button : {m_portal, m_workstation, m_url})
         connect(button, &QRadioButton::toggled, this, &DeliveryChooser::store);
-    for (QLineEdit *edit : {m_address, m_urlEdit, m_fingerprint})
+    for (QLineEdit *edit : {m_address, m_urlEdit, m_fingerprint, m_portalAddress})
         connect(edit, &QLineEdit::textEdited, this, &DeliveryChooser::store);
     store();
 }
@@ -94,7 +99,9 @@ void DeliveryChooser::store()
     choice.serveAddress = QHostAddress(m_address->text().trimmed());
     choice.url = QUrl(m_urlEdit->text().trimmed(), QUrl::StrictMode);
     choice.fingerprint = m_fingerprint->text().trimmed().remove(QLatin1Char(':'));
+    choice.portalAddressForNodes = m_portalAddress->text().trimmed();
     m_session->setDelivery(choice);
+    m_portalAddress->setEnabled(m_portal->isChecked());
     m_address->setEnabled(m_workstation->isChecked());
     m_urlEdit->setEnabled(m_url->isChecked());
     m_fingerprint->setEnabled(m_url->isChecked());

@@ -41,6 +41,7 @@ private:
     QRadioButton *m_workstation = nullptr;
     QRadioButton *m_url = nullptr;
     QLineEdit *m_address = nullptr;
+    QLineEdit *m_portalAddress = nullptr;
     QLineEdit *m_urlEdit = nullptr;
     QLineEdit *m_fingerprint = nullptr;
     QLabel *m_note = nullptr;

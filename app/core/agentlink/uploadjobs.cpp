@@ -101,6 +101,28 @@ Result FetchUploadJob::parseReply(const QByteArray &body)
     return {};
 }
 
+// ---- DeleteUploadJob ---------------------------------------------------------------------
+
+DeleteUploadJob::DeleteUploadJob(AgentClient *client, const AgentEndpoint &endpoint, const QString &id,
+                                 QObject *parent)
+    : AgentJob(client, endpoint, parent)
+    , m_id(id)
+{
+}
+
+AgentClient::Request DeleteUploadJob::request() const
+{
+    AgentClient::Request call;
+    call.verb = "DELETE";
+    call.path = QStringLiteral("/uploads/") + m_id;
+    return call;
+}
+
+Result DeleteUploadJob::parseReply(const QByteArray &)
+{
+    return {};
+}
+
 // ---- UploadChunkJob ---------------------------------------------------------------------
 
 UploadChunkJob::UploadChunkJob(AgentClient *client, const AgentEndpoint &endpoint, const QString &id,
@@ -242,6 +264,12 @@ void PackageUploadJob::onCreated(CreateUploadJob *job)
     if (m_upload.offset > 0)
         m_resumedAt.append(m_upload.offset); // an earlier attempt left bytes there
     Q_EMIT progress(m_upload.offset, m_size);
+    const bool first = !m_createdSent;
+    m_createdSent = true;
+    if (first)
+        Q_EMIT created(this);
+    if (m_done) // the receiver cancelled
+        return;
     if (m_upload.complete) {
         succeed();
         return;

@@ -1,6 +1,7 @@
 #include "run/runcontext.h"
 
 #include <QCoreApplication>
+#include <QUrl>
 
 namespace ft {
 
@@ -35,6 +36,63 @@ Expected<PackageDelivery> parsePackageDelivery(const QString &text)
     }
     return makeError(QCoreApplication::translate("ft::RunContext", "Unknown delivery \"%1\" (use portal, workstation or url).")
                          .arg(text));
+}
+
+RunDelivery deliveryRecord(const RunOptions &options)
+{
+    RunDelivery record;
+    record.method = toString(options.delivery);
+    switch (options.delivery) {
+    case PackageDelivery::Portal:
+        record.portalAddressForNodes = options.portalAddressForNodes;
+        break;
+    case PackageDelivery::Workstation:
+        record.serveAddress = options.serveAddress.toString();
+        record.advertisedHost = options.advertisedHost;
+        break;
+    case PackageDelivery::Url:
+        record.url = options.deliveryUrl.toString();
+        record.fingerprint = options.deliveryFingerprint;
+        break;
+    }
+    return record;
+}
+
+Result applyDeliveryRecord(const RunDelivery &record, RunOptions *options)
+{
+    const auto method = parsePackageDelivery(record.method);
+    if (!method)
+        return makeError(method.error());
+    options->delivery = *method;
+    switch (*method) {
+    case PackageDelivery::Portal:
+        options->portalAddressForNodes = record.portalAddressForNodes;
+        break;
+    case PackageDelivery::Workstation:
+        if (!record.serveAddress.isEmpty())
+            options->serveAddress = QHostAddress(record.serveAddress);
+        options->advertisedHost = record.advertisedHost;
+        break;
+    case PackageDelivery::Url:
+        options->deliveryUrl = QUrl(record.url);
+        options->deliveryFingerprint = record.fingerprint;
+        break;
+    }
+    return {};
+}
+
+Result checkHostAndPort(const QString &text)
+{
+    // An authority without user info or path: what a URL's host[:port] may be.
+    QUrl url;
+    url.setScheme(QStringLiteral("https"));
+    url.setAuthority(text.trimmed(), QUrl::StrictMode);
+    if (text.trimmed().isEmpty() || !url.isValid() || url.host().isEmpty() || !url.userInfo().isEmpty()
+        || text.contains(QLatin1Char('/')))
+        return makeError(QCoreApplication::translate("ft::RunContext",
+                                                     "\"%1\" is not a host or host:port the nodes could connect to.")
+                             .arg(text));
+    return {};
 }
 
 } // namespace ft

@@ -25,6 +25,13 @@ enum class PackageDelivery {
 QString toString(PackageDelivery delivery);
 Expected<PackageDelivery> parsePackageDelivery(const QString &text);
 
+struct RunOptions;
+// The delivery part of the options as the journal keeps it, and back (a resumed run).
+RunDelivery deliveryRecord(const RunOptions &options);
+Result applyDeliveryRecord(const RunDelivery &record, RunOptions *options);
+// "host" or "host:port" (IPv6 in brackets with a port): a clear sentence when it is not.
+Result checkHostAndPort(const QString &text);
+
 struct RunOptions
 {
     // The announced window's start (UTC): staging starts at once, the first service stops
@@ -40,6 +47,9 @@ struct RunOptions
     // and optionally the SHA-256 of its https certificate to pin.
     QUrl deliveryUrl;
     QString deliveryFingerprint;
+    // Portal: the host (or host:port) at which the nodes reach the portal's agent when it
+    // is not the one this workstation uses (NAT, a second interface); empty: the same.
+    QString portalAddressForNodes;
 
     // Failures are answered by decide() (Ask), or by the policy without asking.
     FailurePolicy onFailure = FailurePolicy::Ask;

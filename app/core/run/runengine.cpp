@@ -125,6 +125,7 @@ Result RunEngine::prepare(const UpgradePlan &plan, const UpgradeTarget &target,
     journal.noticeSent = noticeSent;
     journal.announcedStart = m_run.options.announcedStart.toUTC();
     journal.auditLogPath = auditLogPath();
+    journal.delivery = deliveryRecord(m_run.options);
     m_run.journal = journal;
     m_prepared = true;
     m_resuming = false;
@@ -152,7 +153,21 @@ Result RunEngine::resumeFrom(const RunJournal &journal)
                                 "resumed with it.")
                                  .arg(package.path));
     }
+    // The packages travel as they did: the nodes may hold partial downloads from that
+    // source, and the administrator chose it for this cluster's network.
+    RunOptions options = m_run.options;
+    if (!journal.delivery.isEmpty()) {
+        if (Result applied = applyDeliveryRecord(journal.delivery, &options); !applied)
+            return makeError(tr("The run journal's delivery cannot be used: %1").arg(applied.error()));
+    }
+    const PackageDelivery asked = m_run.options.delivery;
+    m_run.options = options;
     m_run.journal = journal;
+    if (m_run.journal.delivery.isEmpty())
+        m_run.journal.delivery = deliveryRecord(m_run.options); // a journal from before deliveries were kept
+    else if (asked != m_run.options.delivery)
+        audit(tr("The run started with delivery \"%1\", so it goes on with it (not \"%2\").")
+                  .arg(journal.delivery.method, toString(asked)));
     if (m_run.journal.auditLogPath.isEmpty())
         m_run.journal.auditLogPath = auditLogPath();
     if (m_run.options.clusterId.isEmpty())
@@ -427,6 +442,13 @@ void RunEngine::finishRun(RunState endState, const QString &sentence)
     m_windowTimer.stop();
     m_waitingForWindow = false;
     setState(endState, sentence);
+    // A halted run may be resumed and need its uploads; a finished one does not. The
+    // end is told once they are gone, so a CLI that exits then leaves nothing behind.
+    if ((endState == RunState::Completed || endState == RunState::Aborted) && m_stager->removeUploads()) {
+        connect(m_stager.get(), &Stager::uploadsRemoved, this, [this] { Q_EMIT finished(); },
+                Qt::SingleShotConnection);
+        return;
+    }
     QMetaObject::invokeMethod(this, [this] { Q_EMIT finished(); }, Qt::QueuedConnection);
 }
 

@@ -328,7 +328,35 @@ QJsonObject RunJournal::toJson() const
         {QStringLiteral("started_early"), startedEarly},
         {QStringLiteral("differences"), strings(differences)},
         {QStringLiteral("audit_log"), auditLogPath},
+        {QStringLiteral("delivery"), delivery.isEmpty() ? QJsonValue() : QJsonValue(delivery.toJson())},
     };
+}
+
+QJsonObject RunDelivery::toJson() const
+{
+    return {
+        {QStringLiteral("method"), method},
+        {QStringLiteral("url"), url},
+        {QStringLiteral("fingerprint"), fingerprint},
+        {QStringLiteral("portal_address_for_nodes"), portalAddressForNodes},
+        {QStringLiteral("serve_address"), serveAddress},
+        {QStringLiteral("advertised_host"), advertisedHost},
+        {QStringLiteral("uploads"), QJsonArray::fromStringList(uploads)},
+    };
+}
+
+RunDelivery RunDelivery::fromJson(const QJsonObject &json)
+{
+    RunDelivery delivery;
+    delivery.method = json.value(QLatin1String("method")).toString();
+    delivery.url = json.value(QLatin1String("url")).toString();
+    delivery.fingerprint = json.value(QLatin1String("fingerprint")).toString();
+    delivery.portalAddressForNodes = json.value(QLatin1String("portal_address_for_nodes")).toString();
+    delivery.serveAddress = json.value(QLatin1String("serve_address")).toString();
+    delivery.advertisedHost = json.value(QLatin1String("advertised_host")).toString();
+    for (const QJsonValue &upload : json.value(QLatin1String("uploads")).toArray())
+        delivery.uploads.append(upload.toString());
+    return delivery;
 }
 
 Expected<RunJournal> RunJournal::fromJson(const QJsonObject &json)
@@ -428,6 +456,7 @@ Expected<RunJournal> RunJournal::fromJson(const QJsonObject &json)
     journal.startedEarly = json.value(QLatin1String("started_early")).toBool();
     journal.differences = stringList(json.value(QLatin1String("differences")));
     journal.auditLogPath = json.value(QLatin1String("audit_log")).toString();
+    journal.delivery = RunDelivery::fromJson(json.value(QLatin1String("delivery")).toObject());
     return journal;
 }
 

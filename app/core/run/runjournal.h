@@ -77,6 +77,24 @@ struct RunPackage
     QStringList installerArguments;
 };
 
+// How the run's packages travel, as chosen when it was prepared: a resumed run uses
+// the same way (the same URL and pin for "url", the same address the nodes use for the
+// portal), and knows which uploads on the portal's agent are its own.
+struct RunDelivery
+{
+    QString method;               // "portal", "workstation", "url"; empty: not recorded
+    QString url;                  // url: the folder the packages are in
+    QString fingerprint;          // url: the pinned certificate's SHA-256 (may be empty)
+    QString portalAddressForNodes; // portal: host[:port] the nodes use (empty: the workstation's)
+    QString serveAddress;         // workstation: where the package server listened
+    QString advertisedHost;       // workstation: the host put into the URLs
+    QStringList uploads;          // portal: upload ids on the portal's agent, until removed
+
+    bool isEmpty() const { return method.isEmpty(); }
+    QJsonObject toJson() const;
+    static RunDelivery fromJson(const QJsonObject &json);
+};
+
 // One package staged on one node.
 struct RunStageRecord
 {
@@ -149,6 +167,7 @@ struct RunJournal
     bool startedEarly = false;
     QStringList differences;  // from the last reconciliation
     QString auditLogPath;
+    RunDelivery delivery;
 
     // Steps of the plan's waves in order (plan-skipped steps as AlreadyCurrent at the end).
     static RunJournal fromPlan(const UpgradePlan &plan, const QList<RunPackage> &packages);

@@ -150,6 +150,8 @@ void Stager::start(bool recheck)
     m_unreachableReason.clear();
     m_bytesTotal = 0;
     m_bytesDone.clear();
+    m_listed.clear();
+    m_parked.clear();
     for (RunStageRecord &record : journal.stage) {
         if (!nodesWithWork.contains(record.node))
             continue;
@@ -162,20 +164,85 @@ void Stager::start(bool recheck)
     }
     Q_EMIT journalChanged();
     if (m_context.options.delivery == PackageDelivery::Portal && !m_queue.isEmpty()) {
-        // Each package crosses the workstation's link once, to the portal's agent.
+        // Each package crosses the workstation's link once, to the portal's agent, and
+        // only when some node lacks it: every node is asked first.
         m_uploadQueue.clear();
-        for (const RunPackage &package : std::as_const(journal.packages))
-            m_uploadQueue.append(package.fileName);
-        QMetaObject::invokeMethod(this, &Stager::uploadNext, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(this, &Stager::checkStaged, Qt::QueuedConnection);
         return;
     }
     // Queued, so finished() never comes from inside start() (nothing to stage).
     QMetaObject::invokeMethod(this, &Stager::pump, Qt::QueuedConnection);
 }
 
+void Stager::checkStaged()
+{
+    m_listing = int(m_queue.size());
+    const QStringList nodes = m_queue;
+    auto listed = [this] {
+        if (--m_listing > 0)
+            return;
+        RunJournal &journal = m_context.journal;
+        for (const RunPackage &package : std::as_const(journal.packages)) {
+            const bool needed = std::any_of(journal.stage.cbegin(), journal.stage.cend(), [&](const RunStageRecord &r) {
+                return r.packageFile == package.fileName && r.state == QLatin1String("pending")
+                       && m_queue.contains(r.node);
+            });
+            if (needed)
+                m_uploadQueue.append(package.fileName);
+        }
+        if (m_uploadQueue.isEmpty())
+            note(tr("Every node has the packages staged already; nothing is uploaded."));
+        Q_EMIT journalChanged();
+        uploadNext();
+        // Nodes start now and wait for the first bytes of their package (resumeParked).
+        pump();
+    };
+    for (const QString &node : nodes) {
+        const auto endpoint = m_context.endpoint(node);
+        if (!endpoint) {
+            QMetaObject::invokeMethod(this, listed, Qt::QueuedConnection); // stageNode reports it
+            continue;
+        }
+        auto *list = new ListStagedJob(m_context.client, *endpoint, this);
+        connect(list, &AgentJob::finished, this, [this, list, node, listed] {
+            if (list->error() == AgentJob::NoError) {
+                markStaged(node, list->packages());
+                m_listed.insert(node);
+            }
+            listed();
+        });
+        list->start();
+    }
+}
+
+bool Stager::markStaged(const QString &node, const QList<StagedPackage> &staged)
+{
+    bool any = false;
+    RunJournal &journal = m_context.journal;
+    for (RunStageRecord &record : journal.stage) {
+        if (record.node != node || record.state == QLatin1String("staged"))
+            continue;
+        const RunPackage *package = journal.package(record.packageFile);
+        for (const StagedPackage &entry : staged) {
+            if (package && entry.name == package->fileName
+                && entry.sha256.compare(package->sha256, Qt::CaseInsensitive) == 0) {
+                record.state = QStringLiteral("staged");
+                record.bytes = package->size;
+                m_bytesDone.insert(node + QLatin1Char('/') + record.packageFile, package->size);
+                note(tr("%1 is staged on %2 already.").arg(record.packageFile, node));
+                any = true;
+            }
+        }
+    }
+    return any;
+}
+
 void Stager::uploadNext()
 {
-    if (m_cancelled || m_uploadQueue.isEmpty()) {
+    if (m_cancelled || !m_errors.isEmpty())
+        m_uploadQueue.clear();
+    if (m_uploadQueue.isEmpty()) {
+        resumeParked();
         pump();
         return;
     }
@@ -188,26 +255,115 @@ void Stager::uploadNext()
     auto *job = new PackageUploadJob(m_context.client, m_portal, package->path, package->fileName, package->size,
                                      package->sha256, this);
     m_upload = job;
-    connect(job, &PackageUploadJob::finished, this, [this, job] {
-        job->deleteLater();
-        m_upload = nullptr;
-        m_uploadedBytes += job->bytesSent();
-        if (job->hasError()) {
-            m_errors.append(tr("Uploading %1 to the portal's agent failed: %2").arg(job->name(), job->errorString()));
-            m_queue.clear();
-            pump();
-            return;
-        }
-        m_urls.insert(job->name(), job->fileUrl());
-        note(tr("%1 is on the portal's agent (%2 bytes sent%3).")
-                 .arg(job->name())
-                 .arg(job->bytesSent())
-                 .arg(job->resumedAt().isEmpty() ? QString()
-                                                 : tr(", continued %1 times after an interruption")
-                                                       .arg(job->resumedAt().size())));
-        uploadNext();
-    });
+    connect(job, &PackageUploadJob::created, this, [this](PackageUploadJob *created) { onUploadCreated(created); });
+    connect(job, &PackageUploadJob::finished, this, [this](PackageUploadJob *done) { onUploadFinished(done); });
     job->start();
+}
+
+void Stager::onUploadCreated(PackageUploadJob *job)
+{
+    // The journal knows it, so whoever ends the run (this process or a resumed one)
+    // removes it from the portal's disk.
+    QStringList &uploads = m_context.journal.delivery.uploads;
+    if (!uploads.contains(job->uploadId())) {
+        uploads.append(job->uploadId());
+        Q_EMIT journalChanged();
+    }
+    // The nodes fetch while it arrives: the upload and the downloads overlap.
+    m_urls.insert(job->name(), urlForNodes(job->fileUrl()));
+    resumeParked();
+}
+
+QUrl Stager::urlForNodes(const QUrl &url) const
+{
+    const QString address = m_context.options.portalAddressForNodes.trimmed();
+    if (address.isEmpty())
+        return url;
+    // Behind NAT the nodes reach the portal's agent elsewhere; the pin stays the same.
+    QUrl forNodes = url;
+    QUrl authority;
+    authority.setAuthority(address);
+    forNodes.setHost(authority.host());
+    if (authority.port() > 0)
+        forNodes.setPort(authority.port());
+    return forNodes;
+}
+
+bool Stager::removeUploads()
+{
+    const QStringList uploads = m_context.journal.delivery.uploads;
+    if (uploads.isEmpty() || m_removing > 0)
+        return false;
+    AgentEndpoint portal = m_portal;
+    if (portal.url.isEmpty()) {
+        for (const RunStepRecord &record : std::as_const(m_context.journal.steps)) {
+            if (record.step.role != NodeRole::Portal)
+                continue;
+            if (auto endpoint = m_context.endpoint(record.step.node)) {
+                portal = *endpoint;
+                break;
+            }
+        }
+    }
+    if (portal.url.isEmpty())
+        return false;
+    m_removing = int(uploads.size());
+    for (const QString &id : uploads) {
+        auto *job = new DeleteUploadJob(m_context.client, portal, id, this);
+        connect(job, &AgentJob::finished, this, [this, job] {
+            const QString id = job->uploadId();
+            // 404: gone already (removed by hand, or by an earlier attempt that lost its answer).
+            if (job->error() == AgentJob::NoError || job->httpStatus() == 404) {
+                m_context.journal.delivery.uploads.removeAll(id);
+                note(tr("Removed the upload %1 from the portal's agent.").arg(id));
+            } else {
+                note(tr("Could not remove the upload %1 from the portal's agent: %2").arg(id, job->errorString()),
+                     true);
+            }
+            Q_EMIT journalChanged();
+            if (--m_removing == 0)
+                Q_EMIT uploadsRemoved();
+        });
+        job->start();
+    }
+    return true;
+}
+
+void Stager::onUploadFinished(PackageUploadJob *job)
+{
+    job->deleteLater();
+    m_upload = nullptr;
+    m_uploadedBytes += job->bytesSent();
+    if (job->hasError()) {
+        m_urls.remove(job->name());
+        // When staging stopped for another reason, that reason is the one to tell.
+        if (!m_cancelled && m_errors.isEmpty() && m_unreachable.isEmpty())
+            m_errors.append(tr("Uploading %1 to the portal's agent failed: %2").arg(job->name(), job->errorString()));
+        m_queue.clear();
+        m_uploadQueue.clear();
+        // Downloads of its bytes would wait for the rest in vain.
+        for (const auto &stage : std::as_const(m_staging)) {
+            if (stage->watcher)
+                (new CancelJobJob(m_context.client, stage->endpoint, stage->watcher->jobId(), this))->start();
+        }
+        resumeParked();
+        pump();
+        return;
+    }
+    note(tr("%1 is on the portal's agent (%2 bytes sent%3).")
+             .arg(job->name())
+             .arg(job->bytesSent())
+             .arg(job->resumedAt().isEmpty() ? QString()
+                                             : tr(", continued %1 times after an interruption")
+                                                   .arg(job->resumedAt().size())));
+    uploadNext();
+}
+
+void Stager::resumeParked()
+{
+    const QSet<QString> parked = std::exchange(m_parked, {});
+    for (const QString &node : parked)
+        stageNext(node);
 }
 
 void Stager::cancel()
@@ -229,8 +385,22 @@ void Stager::pump()
         m_queue.clear();
     while (!m_queue.isEmpty() && m_staging.size() < std::max(1, m_context.options.stageConcurrency))
         stageNode(m_queue.takeFirst());
+    if (m_queue.isEmpty() && m_staging.isEmpty() && m_upload) {
+        // Staging stopped: nobody waits for the rest. Otherwise the nodes may have read
+        // the last bytes before its answer came back. Its end pumps again.
+        if (m_cancelled || !m_errors.isEmpty() || !m_unreachable.isEmpty())
+            m_upload->cancel();
+        return;
+    }
     if (m_queue.isEmpty() && m_staging.isEmpty() && !m_done) {
         m_done = true;
+        const bool allStaged = !m_cancelled && m_errors.isEmpty() && m_unreachable.isEmpty();
+        // Every node has every package: the uploads have done their job (a resumed run
+        // finds the packages staged). After a failure they stay, for the retry.
+        if (allStaged && removeUploads()) {
+            connect(this, &Stager::uploadsRemoved, this, &Stager::finished, Qt::SingleShotConnection);
+            return;
+        }
         Q_EMIT finished();
     }
 }
@@ -247,26 +417,15 @@ void Stager::stageNode(const QString &node)
     }
     runtime->endpoint = *endpoint;
     note(tr("Staging on %1.").arg(node));
+    if (m_listed.contains(node)) { // asked before the upload already
+        stageNext(node);
+        return;
+    }
     // What the node has staged already (same name and SHA-256) is not fetched again.
     auto *list = new ListStagedJob(m_context.client, *endpoint, this);
     connect(list, &AgentJob::finished, this, [this, list, node] {
-        if (list->error() == AgentJob::NoError) {
-            RunJournal &journal = m_context.journal;
-            for (RunStageRecord &record : journal.stage) {
-                if (record.node != node || record.state == QLatin1String("staged"))
-                    continue;
-                const RunPackage *package = journal.package(record.packageFile);
-                for (const StagedPackage &staged : list->packages()) {
-                    if (package && staged.name == package->fileName
-                        && staged.sha256.compare(package->sha256, Qt::CaseInsensitive) == 0) {
-                        record.state = QStringLiteral("staged");
-                        record.bytes = package->size;
-                        m_bytesDone.insert(node + QLatin1Char('/') + record.packageFile, package->size);
-                        note(tr("%1 is staged on %2 already.").arg(record.packageFile, node));
-                    }
-                }
-            }
-        }
+        if (list->error() == AgentJob::NoError)
+            markStaged(node, list->packages());
         stageNext(node);
     });
     list->start();
@@ -279,14 +438,24 @@ void Stager::stageNext(const QString &node)
         return;
     RunJournal &journal = m_context.journal;
     int index = -1;
+    bool waiting = false; // a pending package whose upload has not begun yet
     for (int i = 0; i < journal.stage.size(); ++i) {
         const RunStageRecord &record = journal.stage.at(i);
-        if (record.node == node && record.state == QLatin1String("pending")) {
-            index = i;
-            break;
+        if (record.node != node || record.state != QLatin1String("pending"))
+            continue;
+        if (m_context.options.delivery == PackageDelivery::Portal && !m_urls.contains(record.packageFile)) {
+            waiting = true;
+            continue;
         }
+        index = i;
+        break;
     }
-    if (index < 0 || m_cancelled || !m_errors.isEmpty() || !m_unreachable.isEmpty()) {
+    const bool stopped = m_cancelled || !m_errors.isEmpty() || !m_unreachable.isEmpty();
+    if (index < 0 && waiting && !stopped && (m_upload || !m_uploadQueue.isEmpty())) {
+        m_parked.insert(node);
+        return;
+    }
+    if (index < 0 || stopped) {
         stageFinished(node);
         return;
     }

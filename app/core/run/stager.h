@@ -1,10 +1,12 @@
 #pragma once
 
 #include "agentlink/agentclient.h"
+#include "agentlink/stagingjobs.h"
 #include "model/expected.h"
 #include "run/runcontext.h"
 
 #include <QHash>
+#include <QSet>
 #include <QObject>
 #include <QPointer>
 #include <QStringList>
@@ -55,18 +57,29 @@ public:
     bool isCancelled() const { return m_cancelled; }
     // One sentence per node that failed; empty when everything is staged.
     QStringList errors() const;
+    // Removes the run's uploads (the journal's delivery.uploads) from the portal's agent,
+    // each id leaving the journal once the agent no longer has it; uploadsRemoved()
+    // follows, never inside this call. False (and no signal) when there is none to remove.
+    bool removeUploads();
 
 Q_SIGNALS:
     // Bytes verified so far on all nodes together.
     void progress(qint64 bytesDone, qint64 bytesTotal);
     void finished();
+    void uploadsRemoved();
     void activity(const QString &sentence, bool warning);
     void journalChanged();
 
 private:
     struct NodeRuntime;
 
+    void checkStaged();
+    bool markStaged(const QString &node, const QList<StagedPackage> &staged);
     void uploadNext();
+    void onUploadCreated(PackageUploadJob *job);
+    void onUploadFinished(PackageUploadJob *job);
+    void resumeParked();
+    QUrl urlForNodes(const QUrl &url) const;
     void pump();
     void stageNode(const QString &node);
     void stageNext(const QString &node);
@@ -89,6 +102,10 @@ private:
     QStringList m_uploadQueue;          // file names still to upload
     QPointer<PackageUploadJob> m_upload;
     qint64 m_uploadedBytes = 0;
+    int m_listing = 0;                  // nodes still asked what they hold before uploading
+    QSet<QString> m_listed;             // nodes asked already in this staging
+    QSet<QString> m_parked;             // nodes waiting for the upload of their next package
+    int m_removing = 0;                 // DELETEs of uploads under way
     // Workstation delivery: nodes that got no byte from this workstation, and why.
     QStringList m_unreachable;
     QString m_unreachableAddress;

@@ -14,6 +14,10 @@ QString DeliveryChoice::problem() const
 {
     switch (method) {
     case PackageDelivery::Portal:
+        if (!portalAddressForNodes.trimmed().isEmpty()) {
+            if (Result checked = checkHostAndPort(portalAddressForNodes); !checked)
+                return checked.error();
+        }
         return {};
     case PackageDelivery::Workstation:
         if (serveAddress.isNull())
@@ -40,6 +44,10 @@ QString DeliveryChoice::sentence() const
 {
     switch (method) {
     case PackageDelivery::Portal:
+        if (!portalAddressForNodes.trimmed().isEmpty())
+            return tr("Packages travel through the portal's agent: each is uploaded once from this workstation, "
+                      "and every node fetches it from the portal at %1.")
+                .arg(portalAddressForNodes.trimmed());
         return tr("Packages travel through the portal's agent: each is uploaded once from this workstation, "
                   "and every node fetches it from the portal.");
     case PackageDelivery::Workstation:
@@ -54,6 +62,8 @@ QString DeliveryChoice::sentence() const
 void DeliveryChoice::applyTo(RunOptions &options) const
 {
     options.delivery = method;
+    if (method == PackageDelivery::Portal)
+        options.portalAddressForNodes = portalAddressForNodes.trimmed();
     if (method == PackageDelivery::Workstation && !serveAddress.isNull())
         options.serveAddress = serveAddress;
     if (method == PackageDelivery::Url) {

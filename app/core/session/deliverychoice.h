@@ -20,6 +20,9 @@ struct DeliveryChoice
     // certificate.
     QUrl url;
     QString fingerprint;
+    // Portal: host[:port] at which the nodes reach the portal's agent when it differs
+    // from the address this workstation uses (NAT); empty: the same.
+    QString portalAddressForNodes;
 
     // Why the choice cannot be used as it is, or "" when it can.
     QString problem() const;
