@@ -6,6 +6,7 @@
 #include "clusternetwork.h"
 #include "launcher.h"
 #include "packagebuilder.h"
+#include "registrystandin.h"
 #include "vendorbuilder.h"
 #include "support/signalwatcher.h"
 
@@ -68,6 +69,8 @@ const char *const overview =
     "  apply PACKAGE     run a package's installer on an installation\n"
     "  msiexec /i PKG /qn [/norestart] [/l*v LOG] INSTALLDIR=DIR\n"
     "                    the Windows Installer stand-in for .msi packages\n"
+    "  reg --hive FILE query KEY [/s]\n"
+    "                    reg.exe's query on a Windows-like node's registry stand-in\n"
     "  up DIR            create and start a sandbox cluster\n"
     "  down DIR          stop a sandbox cluster\n"
     "  status DIR        print a cluster with each node's live status\n"
@@ -355,7 +358,13 @@ int runUp(QCoreApplication &app, const QStringList &arguments)
                                       "(10.213.X.N), reached from here over a veth pair; the nodes cannot connect back "
                                       "(needs root, ip and nft)."),
                                    tr("NAME"));
-    parser.addOptions({workers, windows, nbi, flows, version, webUi, windowsPortal, netns});
+    const QCommandLineOption installedFrom(QStringLiteral("installed-from"),
+                                           tr("Install every node's server from the vendor format F (deb: the Linux-like "
+                                              "nodes, with dpkg into their own database; rpm: with rpm; msi: the "
+                                              "Windows-like nodes, with the msiexec stand-in), and point the agents' "
+                                              "version sources there."),
+                                           tr("F"));
+    parser.addOptions({workers, windows, nbi, flows, version, webUi, windowsPortal, netns, installedFrom});
     parser.addPositionalArgument(QStringLiteral("DIR"), tr("The cluster folder (new or empty)."));
     int exitCode = 0;
     if (!parse(parser, arguments, QStringLiteral("up"), tr("Creates and starts a sandbox cluster."), 1, -1, &exitCode))
@@ -386,6 +395,10 @@ int runUp(QCoreApplication &app, const QStringList &arguments)
     spec.version = *parsedVersion;
     spec.nbi = parser.isSet(nbi);
     spec.netns = parser.value(netns);
+    spec.installedFrom = parser.value(installedFrom);
+    if (parser.isSet(installedFrom) && !QStringList{QStringLiteral("deb"), QStringLiteral("rpm"), QStringLiteral("msi")}
+                                            .contains(spec.installedFrom))
+        return usageError(tr("--installed-from takes deb, rpm or msi, not \"%1\".").arg(spec.installedFrom));
     if (parser.isSet(netns) && !ClusterNetwork::isValidName(spec.netns))
         return usageError(tr("--netns needs a name of lower-case letters, digits and -, at most 32 characters."));
     QString error;
@@ -532,6 +545,14 @@ int main(int argc, char *argv[])
         return runMsiexec(app, arguments.mid(1));
     if (command == QLatin1String("apply"))
         return runApply(app, arguments);
+    if (command == QLatin1String("reg")) {
+        QString output;
+        QString errors;
+        const int code = registry::runReg(arguments.mid(1), &output, &errors);
+        std::fputs(output.toUtf8().constData(), stdout);
+        std::fputs(errors.toUtf8().constData(), stderr);
+        return code;
+    }
     if (command == QLatin1String("up"))
         return runUp(app, arguments);
     if (command == QLatin1String("down"))
