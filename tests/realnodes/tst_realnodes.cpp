@@ -20,6 +20,7 @@
 #include "widgets/packagepicker.h"
 #include "agentlink/trustedcertificates.h"
 #include "discover/discovery.h"
+#include "packages/vendorpackage.h"
 #include "session/upgradesession.h"
 
 #include <QCheckBox>
@@ -241,9 +242,9 @@ private:
 
     // Verification through the CLI: every node at the target, and the portal's answer
     // confirmed by FlowTraq's Web API.
-    void verifyThroughWebApi(const Cluster &cluster, const QString &package)
+    void verifyThroughWebApi(const Cluster &cluster, const QString &package, const QStringList &extra = {})
     {
-        const CliResult verify = cli(cluster, {QStringLiteral("verify"), QStringLiteral("--server-package"), package});
+        const CliResult verify = cli(cluster, QStringList{QStringLiteral("verify"), QStringLiteral("--server-package"), package} + extra);
         QVERIFY2(verify.exitCode == 0, verify.err.constData());
         const QJsonObject matrix = verify.json().value(QStringLiteral("verification")).toObject();
         QVERIFY(matrix.value(QStringLiteral("all_at_target")).toBool());
@@ -444,6 +445,64 @@ private Q_SLOTS:
             QCOMPARE(server.value(QStringLiteral("source")).toString(), QStringLiteral("rpm"));
         }
         verifyThroughWebApi(cluster, rpm);
+    }
+
+    // A Windows installer program (.exe): a real PE whose version resource the wizard
+    // reads; its silent switches are not documented, so nothing runs until they are
+    // typed, then a canary goes first; the stand-in installs it as the switches say and
+    // records it in the Uninstall key, where the agent reads the version.
+    void exeInstallerWithTypedSwitches()
+    {
+        if (QStandardPaths::findExecutable(QStringLiteral("x86_64-w64-mingw32-windres")).isEmpty())
+            QFAIL("x86_64-w64-mingw32-windres is missing: install .ci/packages.txt (binutils-mingw-w64-x86-64)");
+        Cluster cluster;
+        QVERIFY(cluster.up({QStringLiteral("--workers"), QStringLiteral("2"), QStringLiteral("--windows"), QStringLiteral("2"),
+                            QStringLiteral("--windows-portal")}));
+        const QString exe = makeVendor(cluster, QStringLiteral("exe"), QStringLiteral("FlowTraq-Server-6.3.0.1500.exe"));
+        QVERIFY(!exe.isEmpty());
+        QVERIFY(readAll(exe).startsWith("MZ"));
+        const auto metadata = ExeReader::read(exe);
+        QVERIFY2(metadata, metadata ? "" : qPrintable(metadata.error()));
+        QCOMPARE(metadata->productName, QStringLiteral("FlowTraq Server"));
+        QCOMPARE(metadata->version, QStringLiteral("6.3.0.1500"));
+        QCOMPARE(metadata->manufacturer, QStringLiteral("FlowTraq sandbox"));
+        const SandboxNode *w1 = cluster.node(QStringLiteral("w1"));
+
+        // Run without /S, the installer would show its wizard: refused, nothing changed.
+        QProcess direct;
+        direct.start(tool(QStringLiteral("ftsandbox")), {QStringLiteral("exe"), exe, QStringLiteral("/D=") + w1->installDir});
+        QVERIFY(direct.waitForFinished(30000));
+        QCOMPARE(direct.exitCode(), 2);
+        QVERIFY(direct.readAllStandardError().contains("/S /D=DIR"));
+        QCOMPARE(installedVersion(w1->installDir, Component::Server), kBefore);
+
+        const QStringList run{QStringLiteral("run"), QStringLiteral("--server-package"), exe, QStringLiteral("--journal"),
+                              cluster.path(QStringLiteral("run.json"))};
+        const CliResult untyped = cli(cluster, run);
+        QCOMPARE(untyped.exitCode, 2);
+        QVERIFY2(untyped.err.contains("--server-switches"), untyped.err.constData());
+        const CliResult canary = cli(cluster, run + QStringList{QStringLiteral("--server-switches"), QStringLiteral("/S /D={install}"),
+                                                                QStringLiteral("--canary"), QStringLiteral("w2")});
+        QVERIFY2(canary.exitCode == 1, canary.err.constData());
+        QCOMPARE(installedVersion(cluster.node(QStringLiteral("w2"))->installDir, Component::Server), kTarget);
+        QCOMPARE(installedVersion(w1->installDir, Component::Server), kBefore);
+        const CliResult resumed = cli(cluster, {QStringLiteral("run"), QStringLiteral("--resume"), QStringLiteral("--journal"),
+                                                cluster.path(QStringLiteral("run.json"))});
+        QVERIFY2(resumed.exitCode == 0, resumed.err.constData());
+        for (const SandboxNode &node : cluster.file().nodes) {
+            QCOMPARE(installedVersion(node.installDir, Component::Server), kTarget);
+            const QString logs = agentJobLogs(node.installDir);
+            QVERIFY2(logs.contains(QStringLiteral(" /S /D=") + node.installDir), qPrintable(logs.right(1500)));
+            QVERIFY2(logs.contains(QStringLiteral("Read by registry: HKEY_LOCAL_MACHINE\\\\SOFTWARE\\\\Microsoft")),
+                     qPrintable(logs.right(800)));
+        }
+        const CliResult after = cli(cluster, {QStringLiteral("discover")});
+        for (const SandboxNode &node : cluster.file().nodes) {
+            const QJsonObject server = serverOf(nodeNamed(after.json(), node.name));
+            QCOMPARE(server.value(QStringLiteral("source")).toString(), QStringLiteral("registry"));
+            QCOMPARE(server.value(QStringLiteral("version")).toString(), kTarget);
+        }
+        verifyThroughWebApi(cluster, exe, {QStringLiteral("--server-switches"), QStringLiteral("/S /D={install}")});
     }
 
     // The real wizard on each cluster: Connect (the Web API's credentials typed),

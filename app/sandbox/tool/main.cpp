@@ -2,6 +2,7 @@
 // their installer, and starts/stops a sandbox cluster (see app/sandbox/LAYOUT.md).
 
 #include "installation.h"
+#include "exebuilder.h"
 #include "installer.h"
 #include "clusternetwork.h"
 #include "launcher.h"
@@ -69,6 +70,7 @@ const char *const overview =
     "  apply PACKAGE     run a package's installer on an installation\n"
     "  msiexec /i PKG /qn [/norestart] [/l*v LOG] INSTALLDIR=DIR\n"
     "                    the Windows Installer stand-in for .msi packages\n"
+    "  exe PKG /S /D=DIR the Windows-like nodes' runner of .exe installers (NSIS's switches)\n"
     "  reg --hive FILE query KEY [/s]\n"
     "                    reg.exe's query on a Windows-like node's registry stand-in\n"
     "  up DIR            create and start a sandbox cluster\n"
@@ -197,7 +199,7 @@ int runMakePackage(const QStringList &arguments)
     const QCommandLineOption pad(QStringLiteral("pad-bytes"), tr("Add a payload file of N bytes."), tr("N"), QStringLiteral("0"));
     const QCommandLineOption webUi(QStringLiteral("webui-files"), tr("Number of Web UI files (default 300)."), tr("N"), QStringLiteral("300"));
     const QCommandLineOption output({QStringLiteral("o"), QStringLiteral("output")}, tr("The package file to write."), tr("FILE"));
-    const QCommandLineOption format(QStringLiteral("format"), tr("ftpkg (default), deb, rpm, msi or sh: the vendor's formats are made with dpkg-deb, rpmbuild and wixl."), tr("F"), QStringLiteral("ftpkg"));
+    const QCommandLineOption format(QStringLiteral("format"), tr("ftpkg (default), deb, rpm, msi, exe or sh: the vendor's formats are made with dpkg-deb, rpmbuild, wixl and MinGW's binutils."), tr("F"), QStringLiteral("ftpkg"));
     parser.addOptions({version, component, mode, os, slow, pad, webUi, output, format});
     int exitCode = 0;
     if (!parse(parser, arguments, QStringLiteral("make-package"), tr("Writes a sandbox install package."), 0, 0, &exitCode))
@@ -231,8 +233,8 @@ int runMakePackage(const QStringList &arguments)
         return usageError(tr("--pad-bytes must be a number of bytes, not \"%1\".").arg(parser.value(pad)));
     spec.output = parser.value(output);
     const Expected<PackageFormat> parsedFormat = parsePackageFormat(parser.value(format));
-    if (!parsedFormat || *parsedFormat == PackageFormat::Exe)
-        return usageError(tr("Unknown --format \"%1\" (expected ftpkg, deb, rpm, msi or sh).").arg(parser.value(format)));
+    if (!parsedFormat)
+        return usageError(tr("Unknown --format \"%1\" (expected ftpkg, deb, rpm, msi, exe or sh).").arg(parser.value(format)));
     if (*parsedFormat != PackageFormat::FtPkg)
         spec.os = osOf(*parsedFormat);
     if (Result built = buildVendorPackage(spec, *parsedFormat); !built) {
@@ -545,6 +547,12 @@ int main(int argc, char *argv[])
         return runMsiexec(app, arguments.mid(1));
     if (command == QLatin1String("apply"))
         return runApply(app, arguments);
+    if (command == QLatin1String("exe")) {
+        ExeStandIn exe(arguments.mid(1));
+        QObject::connect(&exe, &ExeStandIn::finished, &app, [&app](int code) { app.exit(code); });
+        exe.start();
+        return app.exec();
+    }
     if (command == QLatin1String("reg")) {
         QString output;
         QString errors;

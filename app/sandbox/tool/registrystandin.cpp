@@ -60,16 +60,20 @@ Result registerProduct(const QString &hive, const Product &product)
     // A major upgrade: the product registered under the same UpgradeCode goes.
     const QString link = kUpgradeCodes + QLatin1Char('\\') + product.upgradeCode;
     const QString previous = keys.value(link).toObject().value(QStringLiteral("ProductCode")).toString();
-    if (!previous.isEmpty())
+    if (!previous.isEmpty()) {
         keys.remove(kUninstall32 + QLatin1Char('\\') + previous);
+        keys.remove(kUninstall + QLatin1Char('\\') + previous);
+    }
     keys.insert(link, QJsonObject{{QStringLiteral("ProductCode"), product.productCode}});
-    keys.insert(kUninstall32 + QLatin1Char('\\') + product.productCode,
+    keys.insert((product.wow64 ? kUninstall32 : kUninstall) + QLatin1Char('\\') + product.productCode,
                 QJsonObject{{QStringLiteral("DisplayName"), product.name},
                             {QStringLiteral("DisplayVersion"), product.version},
                             {QStringLiteral("Publisher"), product.manufacturer},
                             {QStringLiteral("InstallLocation"), QDir::toNativeSeparators(product.installLocation)},
                             {QStringLiteral("InstallDate"), QDate::currentDate().toString(QStringLiteral("yyyyMMdd"))},
-                            {QStringLiteral("UninstallString"), QStringLiteral("MsiExec.exe /X%1").arg(product.productCode)}});
+                            {QStringLiteral("UninstallString"), product.uninstallString.isEmpty()
+                                                                    ? QStringLiteral("MsiExec.exe /X%1").arg(product.productCode)
+                                                                    : product.uninstallString}});
     if (!QDir().mkpath(QFileInfo(hive).absolutePath()))
         return makeError(tr("Could not create the folder of %1.").arg(hive));
     return writeFileAtomically(hive, QJsonDocument(keys).toJson(QJsonDocument::Indented));

@@ -30,6 +30,8 @@ struct Product
     QString version;      // ProductVersion as the MSI writes it ("6.3.0.1500")
     QString manufacturer;
     QString installLocation;
+    bool wow64 = true;    // a 32-bit installer: the WOW6432Node view
+    QString uninstallString; // empty: the Windows Installer's "MsiExec.exe /X{code}"
 };
 Result registerProduct(const QString &hive, const Product &product);
 

@@ -1,5 +1,6 @@
 #include "vendorbuilder.h"
 
+#include "exebuilder.h"
 #include "installer.h"
 #include "registrystandin.h"
 #include "packages/filemanifest.h"
@@ -389,7 +390,7 @@ Result buildVendorPackage(const PackageSpec &spec, PackageFormat format)
     if (format == PackageFormat::FtPkg)
         return buildPackage(spec);
     if (format == PackageFormat::Exe)
-        return makeError(tr("The sandbox cannot make .exe installers."));
+        return buildExe(spec);
     if (format == PackageFormat::SelfExtracting)
         return buildSh(spec);
     if (spec.component == Component::WebUi)
