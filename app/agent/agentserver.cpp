@@ -709,7 +709,12 @@ void AgentServer::postUpgrade(const QHttpServerRequest &request, const ReplyPtr 
     upgrade.arguments = command;
     upgrade.rebootRequiredFile = QString(m_config.rebootRequiredFile).replace(QLatin1String("{install}"), m_config.installDir);
     upgrade.readVersion = [config = m_config, componentText] {
-        return versionsources::read(config, componentText).version;
+        const versionsources::ComponentVersion read = versionsources::read(config, componentText);
+        for (const versionsources::Reading &reading : read.readings) {
+            if (reading.source == read.source && reading.version == read.version)
+                return InstalledVersion{read.version, QStringLiteral("%1: %2").arg(reading.source, reading.detail)};
+        }
+        return InstalledVersion{read.version, read.source};
     };
 
     JobRecord record = m_store->create(QStringLiteral("upgrade"));

@@ -26,6 +26,15 @@ QStringList listValue(QSettings &ini, const QString &key)
 
 } // namespace
 
+QString NodeSourcesConfig::defaultRegistryCommand()
+{
+#ifdef Q_OS_WIN
+    return QStringLiteral("reg.exe");
+#else
+    return {};
+#endif
+}
+
 Expected<NodeSourcesConfig> NodeSourcesConfig::load(QSettings &ini, const QString &installDir)
 {
     NodeSourcesConfig config;
@@ -52,6 +61,7 @@ Expected<NodeSourcesConfig> NodeSourcesConfig::load(QSettings &ini, const QStrin
     config.versionCommand = ini.value(QStringLiteral("agent/version_command")).toString();
     config.registryDisplayName = ini.value(QStringLiteral("agent/registry_display_name"),
                                            config.registryDisplayName).toString();
+    config.registryCommand = ini.value(QStringLiteral("agent/registry_command"), config.registryCommand).toString();
     for (const QString &port : listValue(ini, QStringLiteral("agent/flow_ports"))) {
         bool ok = false;
         const uint value = port.toUInt(&ok);

@@ -24,12 +24,17 @@ struct NodeSourcesConfig
     QString rpmDbpath;     // rpm --dbpath
     QString versionCommand; // {component} is substituted; the first version in its output counts
     QString registryDisplayName = QStringLiteral("FlowTraq"); // Windows Uninstall keys
+    // The program (and leading arguments) that answers `query KEY /s` as reg.exe does:
+    // "reg.exe" on Windows; empty elsewhere (no registry), except on the sandbox's
+    // Windows-like nodes, whose stand-in (`ftsandbox reg --hive FILE`) prints the same.
+    QString registryCommand = defaultRegistryCommand();
     QList<quint16> flowPorts; // UDP ports the packet counter watches
     QString webuiDir;         // the Web UI folder (default: INSTALL/webui)
 
     // Reads the keys from an open agent.conf. A bad value is an error naming the key.
     // (They are written by hand or by the sandbox launcher; `init` leaves them alone.)
     static Expected<NodeSourcesConfig> load(QSettings &ini, const QString &installDir);
+    static QString defaultRegistryCommand();
 };
 
 } // namespace ft::agent

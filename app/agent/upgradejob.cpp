@@ -78,10 +78,10 @@ void UpgradeJob::start()
     QTimer::singleShot(0, this, [this] {
         if (m_done || m_cancelled)
             return;
-        readInstalledVersion([this](const QString &version) {
+        readInstalledVersion([this](const InstalledVersion &installed) {
             if (m_done || m_cancelled) // cancelled while the version was read: nothing stopped
                 return;
-            m_versionBefore = version;
+            m_versionBefore = installed.version;
             JobRecord record = *m_store->job(m_jobId);
             record.state = QStringLiteral("running");
             record.started = QDateTime::currentDateTimeUtc();
@@ -96,18 +96,18 @@ void UpgradeJob::start()
     });
 }
 
-void UpgradeJob::readInstalledVersion(const std::function<void(const QString &)> &next)
+void UpgradeJob::readInstalledVersion(const std::function<void(const InstalledVersion &)> &next)
 {
     // The chain of version sources may run commands (dpkg-query, rpm, version_command):
     // off the agent's thread, so health and job polls keep answering meanwhile.
-    auto *watcher = new QFutureWatcher<QString>(this);
-    connect(watcher, &QFutureWatcher<QString>::finished, this, [watcher, next] {
+    auto *watcher = new QFutureWatcher<InstalledVersion>(this);
+    connect(watcher, &QFutureWatcher<InstalledVersion>::finished, this, [watcher, next] {
         watcher->deleteLater();
         next(watcher->result());
     });
     watcher->setFuture(QtConcurrent::run([read = m_request.readVersion, installDir = m_request.installDir,
                                           component = m_request.component] {
-        return read ? read() : nodeinfo::installedVersion(installDir, component);
+        return read ? read() : InstalledVersion{nodeinfo::installedVersion(installDir, component), {}};
     }));
 }
 
@@ -366,17 +366,20 @@ void UpgradeJob::startService()
 void UpgradeJob::check(bool serviceStarted, const QString &startError)
 {
     setPhase(QStringLiteral("checking"), kChecking);
-    readInstalledVersion([this, serviceStarted, startError](const QString &after) {
+    readInstalledVersion([this, serviceStarted, startError](const InstalledVersion &after) {
         if (!m_done)
             finishCheck(serviceStarted, startError, after);
     });
 }
 
-void UpgradeJob::finishCheck(bool serviceStarted, const QString &startError, const QString &after)
+void UpgradeJob::finishCheck(bool serviceStarted, const QString &startError, const InstalledVersion &installed)
 {
+    const QString after = installed.version;
     log(tr("Installed version of %1: %2 (before: %3).")
             .arg(m_request.component, after.isEmpty() ? tr("(none)") : after,
-                 m_versionBefore.isEmpty() ? tr("(none)") : m_versionBefore));
+                 m_versionBefore.isEmpty() ? tr("(none)") : m_versionBefore)
+        + (installed.readBy.isEmpty() || after.isEmpty() ? QString()
+                                                          : QLatin1Char(' ') + tr("Read by %1.").arg(installed.readBy)));
     JobRecord record = *m_store->job(m_jobId);
     record.versionAfter = after;
 

@@ -26,6 +26,14 @@ class ServiceBackend;
 // Exit codes: 0 done, 3010 reboot requested, anything else failed. A reboot is needed
 // only when the version did not change (the vendor's rule).
 // Job pattern: start(), finished() once; its state lives in the JobStore under jobId.
+// An installed version and the source that read it ("rpm -q flowtraq-server"; empty
+// for the VERSION file).
+struct InstalledVersion
+{
+    QString version;
+    QString readBy;
+};
+
 class UpgradeJob : public QObject
 {
     Q_OBJECT
@@ -44,9 +52,9 @@ public:
         QStringList arguments;
         QString logFile;        // the installer's own log ({log}); streamed into the job's log
         QString rebootRequiredFile; // an installer creating it asks for a reboot (Linux)
-        // Reads the installed version (the agent's chain of sources); the VERSION file
-        // of installDir when unset.
-        std::function<QString()> readVersion;
+        // Reads the installed version (the agent's chain of sources) and what said so
+        // ("rpm -q flowtraq-server"); the VERSION file of installDir when unset.
+        std::function<InstalledVersion()> readVersion;
     };
 
     UpgradeJob(JobStore *store, const QString &jobId, const Request &request, ServiceBackend *service,
@@ -76,8 +84,8 @@ private:
     void tailInstallerLog(bool flushAll = false);
     void startService();
     void check(bool serviceStarted, const QString &startError);
-    void finishCheck(bool serviceStarted, const QString &startError, const QString &after);
-    void readInstalledVersion(const std::function<void(const QString &)> &next);
+    void finishCheck(bool serviceStarted, const QString &startError, const InstalledVersion &after);
+    void readInstalledVersion(const std::function<void(const InstalledVersion &)> &next);
     void giveBackFlows(bool serviceStarted, const QString &startError);
     void setPhase(const QString &phase, double progress);
     void log(const QString &line, const QString &stream = QStringLiteral("agent"));

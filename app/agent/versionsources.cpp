@@ -1,6 +1,7 @@
 #include "versionsources.h"
 
 #include "model/version.h"
+#include "packages/vendorpackage.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -169,28 +170,32 @@ std::optional<Reading> fileReading(const AgentConfig &config, const QString &com
     return reading;
 }
 
-#ifdef Q_OS_WIN
-QList<Reading> windowsRegistryReadings(const QString &match, const QString &component)
+// The Uninstall keys through reg.exe (or the sandbox's stand-in with its arguments):
+// `reg query KEY /s` prints every entry with its values.
+QList<Reading> registryCommandReadings(const NodeSourcesConfig &sources, const QString &component)
 {
+    QStringList command = QProcess::splitCommand(sources.registryCommand);
+    if (command.isEmpty())
+        return {};
+    const QString program = command.takeFirst();
     QList<RegistryEntry> entries;
     QStringList failures;
     // 64-bit and 32-bit installers register in different views.
     for (const QString &key : {QStringLiteral("HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall"),
                                QStringLiteral("HKLM\\SOFTWARE\\WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Uninstall")}) {
-        const CommandOutput out = runCommand(QStringLiteral("reg.exe"), {QStringLiteral("query"), key, QStringLiteral("/s")});
+        const CommandOutput out = runCommand(program, command + QStringList{QStringLiteral("query"), key, QStringLiteral("/s")});
         if (!out.failure.isEmpty() || out.exitCode != 0) {
-            failures.append(out.failure.isEmpty() ? firstLine(out.err) : out.failure);
+            failures.append(out.failure.isEmpty() ? firstLine(out.err.isEmpty() ? out.out : out.err) : out.failure);
             continue;
         }
         entries.append(parseRegQuery(out.out));
     }
-    QList<Reading> readings = registryReadings(entries, match, component);
+    QList<Reading> readings = registryReadings(entries, sources.registryDisplayName, component);
     if (readings.isEmpty() && failures.size() == 2)
         readings.append(Reading{QStringLiteral("registry"), QStringLiteral("reg query …\\Uninstall"), {},
                                 tr("The registry could not be read: %1").arg(failures.first())});
     return readings;
 }
-#endif
 
 } // namespace
 
@@ -246,10 +251,8 @@ ComponentVersion combine(const QList<Reading> &readings)
 ComponentVersion read(const AgentConfig &config, const QString &component)
 {
     QList<Reading> readings;
-#ifdef Q_OS_WIN
     if (!config.sources.registryDisplayName.isEmpty())
-        readings.append(windowsRegistryReadings(config.sources.registryDisplayName, component));
-#endif
+        readings.append(registryCommandReadings(config.sources, component));
     readings.append(packageReadings(config.sources, component));
     if (auto reading = commandReading(config.sources, component))
         readings.append(*reading);
@@ -304,7 +307,10 @@ QList<Reading> registryReadings(const QList<RegistryEntry> &entries, const QStri
             continue;
         Reading reading{QStringLiteral("registry"),
                         QStringLiteral("%1 (%2)").arg(entry.key, entry.displayName), {}, {}};
-        reading.version = findVersion(entry.displayVersion);
+        // An MSI writes its ProductVersion, four numbers ("6.3.0.1500" is 6.3.0 build
+        // 1500, as the package reader reads the same property).
+        const auto vendor = versionFromVendor(entry.displayVersion);
+        reading.version = vendor ? vendor->toString() : findVersion(entry.displayVersion);
         if (reading.version.isEmpty())
             reading.error = tr("The Uninstall entry \"%1\" has no usable DisplayVersion (\"%2\").")
                                 .arg(entry.displayName, entry.displayVersion);

@@ -225,6 +225,7 @@ private Q_SLOTS:
         QTest::newRow("bad flow") << QStringList{"--workers", "1", "--flows", "w1=fast"} << 2 << "NODE=RATE";
         QTest::newRow("unknown node") << QStringList{"--workers", "1", "--flows", "w7=10"} << 1 << "w7";
         QTest::newRow("bad version") << QStringList{"--workers", "1", "--version", "latest"} << 2 << "latest";
+        QTest::newRow("unknown vendor format") << QStringList{"--workers", "1", "--installed-from", "ftpkg"} << 2 << "--installed-from takes deb, rpm or msi";
     }
     void upRejectsBadInput()
     {

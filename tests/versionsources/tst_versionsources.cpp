@@ -97,6 +97,7 @@ private Q_SLOTS:
     void combineFlagsDisagreement();
     void dpkgDatabaseAndCommandAndFile();
     void rpmDatabase();
+    void registryThroughItsCommand();
     void failingSourceSaysWhy();
     void badConfigurationRefused();
 };
@@ -268,6 +269,38 @@ void TestVersionSources::rpmDatabase()
     QCOMPARE(server.version, QStringLiteral("6.2.1-1200"));
     QCOMPARE(server.source, QStringLiteral("rpm"));
     QCOMPARE(server.readings.size(), 1);
+}
+
+// The registry source runs `registry_command query KEY /s` (reg.exe on Windows): here a
+// command that prints captured reg.exe output. An MSI's four-part DisplayVersion is
+// read as a build; a command that fails for both views is one reading with the reason.
+void TestVersionSources::registryThroughItsCommand()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString output = dir.filePath(QStringLiteral("reg.txt"));
+    QVERIFY(writeText(output, "\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\"
+                              "{57D21164-D1BC-4A23-975A-E8406DB4C68B}\r\n"
+                              "    DisplayName    REG_SZ    FlowTraq Server\r\n"
+                              "    DisplayVersion    REG_SZ    6.3.0.1500\r\n"));
+    const AgentConfig config = configIn(dir.path(), "registry_command=\"/bin/sh -c \\\"cat '" + output.toUtf8() + "'\\\"\"\n");
+    QVERIFY(!config.sources.registryCommand.isEmpty());
+    const vs::ComponentVersion server = vs::read(config, QStringLiteral("server"));
+    QCOMPARE(server.version, QStringLiteral("6.3.0-1500"));
+    QCOMPARE(server.source, QStringLiteral("registry"));
+    // Both views printed the same entry: two readings that agree.
+    QCOMPARE(server.readings.size(), 2);
+    QVERIFY(!server.disagreement);
+    QVERIFY(server.readings.first().detail.endsWith(QLatin1String("(FlowTraq Server)")));
+
+    const AgentConfig failing = configIn(dir.path(), "registry_command=\"/bin/sh -c \\\"echo ERROR: Access is denied. >&2; exit 1\\\"\"\n");
+    const vs::ComponentVersion none = vs::read(failing, QStringLiteral("server"));
+    QVERIFY(none.version.isEmpty());
+    QCOMPARE(none.readings.size(), 1);
+    QVERIFY2(none.readings.first().error.contains(QLatin1String("Access is denied")), qPrintable(none.readings.first().error));
+
+    // No command (any OS but Windows by default): the registry is not asked at all.
+    QVERIFY(vs::read(configIn(dir.path(), ""), QStringLiteral("server")).readings.isEmpty());
 }
 
 void TestVersionSources::failingSourceSaysWhy()

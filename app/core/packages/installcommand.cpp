@@ -35,7 +35,9 @@ QString defaultInstallCommand(PackageFormat format, bool sandbox)
                                         "--instdir={install} --log={log} -i {package}")
                        : QStringLiteral("dpkg --log={log} -i {package}");
     case PackageFormat::Exe:
-        return QStringLiteral("{package} {switches}");
+        // On a Windows-like sandbox node (Linux underneath) a stand-in plays what the
+        // program does when Windows runs it, with the same typed switches.
+        return sandbox ? QStringLiteral("ftsandbox exe {package} {switches}") : QStringLiteral("{package} {switches}");
     case PackageFormat::SelfExtracting:
         return QStringLiteral("/bin/sh {package} {switches}");
     }

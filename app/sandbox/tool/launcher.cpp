@@ -1,7 +1,12 @@
 #include "launcher.h"
 
 #include "installation.h"
+#include "registrystandin.h"
 #include "sandboxfiles.h"
+#include "vendorbuilder.h"
+
+#include "packages/installcommand.h"
+#include "packages/vendorpackage.h"
 
 #include <QCoreApplication>
 #include <QDateTime>
@@ -325,6 +330,12 @@ void ClusterLauncher::run()
             }
         }
     }
+    if (!m_spec.installedFrom.isEmpty()) {
+        if (Result installed = installFromVendorPackage(); !installed) {
+            abort(installed.error());
+            return;
+        }
+    }
 
     for (Node &node : m_nodes) {
         QProcess process;
@@ -458,6 +469,7 @@ void ClusterLauncher::runAgents()
             QSettings conf(node.install + QStringLiteral("/agent/agent.conf"), QSettings::IniFormat);
             conf.setValue(QStringLiteral("agent/flow_ports"), QString::number(node.flowPort));
         }
+        configureVersionSources(node);
         QProcess process;
         setCommand(process, sibling(QStringLiteral("ftupgrade-agent")),
                    {QStringLiteral("run"), QStringLiteral("--config"), node.install + QStringLiteral("/agent/agent.conf")});
@@ -557,6 +569,71 @@ void ClusterLauncher::startExporter()
     writeClusterFile();
 }
 
+Result ClusterLauncher::installFromVendorPackage()
+{
+    const Expected<PackageFormat> format = parsePackageFormat(m_spec.installedFrom);
+    if (!format || (*format != PackageFormat::Deb && *format != PackageFormat::Rpm && *format != PackageFormat::Msi))
+        return makeError(tr("--installed-from takes deb, rpm or msi, not \"%1\".").arg(m_spec.installedFrom));
+    const QString os = osOf(*format);
+    PackageSpec spec;
+    spec.version = m_spec.version;
+    spec.component = Component::Server;
+    spec.os = os;
+    spec.output = QDir(m_spec.dir).absoluteFilePath(QStringLiteral("packages/flowtraq-server-%1.%2")
+                                                        .arg(m_spec.version.toString(), toString(*format)));
+    Q_EMIT progress(tr("Making the %1 package of %2 to install the nodes from").arg(toString(*format), m_spec.version.toString()));
+    if (Result built = buildVendorPackage(spec, *format); !built)
+        return built;
+    for (Node &node : m_nodes) {
+        if (node.os != os)
+            continue;
+        const QString log = node.install + QStringLiteral("/logs/vendor-install.log");
+        Expected<QStringList> command = expandInstallCommand(defaultInstallCommand(*format, true),
+                                                             {spec.output, node.install, QStringLiteral("server"), log, {}});
+        if (!command)
+            return makeError(command.error());
+        // The sandbox's own tools are this program (the msiexec stand-in).
+        if (command->first() == QLatin1String("ftsandbox"))
+            (*command)[0] = QCoreApplication::applicationFilePath();
+        Q_EMIT progress(tr("Installing %1 on %2: %3").arg(QFileInfo(spec.output).fileName(), node.name, command->join(QLatin1Char(' '))));
+        QProcess process;
+        process.setProcessChannelMode(QProcess::MergedChannels);
+        process.setProgram(command->takeFirst());
+        process.setArguments(*command);
+        process.start();
+        // A command-line tool laying out folders: waiting here blocks nothing else.
+        if (!process.waitForFinished(120000) || process.exitStatus() != QProcess::NormalExit || process.exitCode() != 0) {
+            process.kill();
+            return makeError(tr("Installing %1 on %2 failed (exit %3): %4")
+                                 .arg(QFileInfo(spec.output).fileName(), node.name)
+                                 .arg(process.exitCode())
+                                 .arg(QString::fromLocal8Bit(process.readAll()).trimmed().right(1500)));
+        }
+        node.installedFrom = toString(*format);
+    }
+    return {};
+}
+
+void ClusterLauncher::configureVersionSources(const Node &node) const
+{
+    QSettings conf(node.install + QStringLiteral("/agent/agent.conf"), QSettings::IniFormat);
+    // Every Windows-like node has a registry: the agent asks it as it asks reg.exe.
+    if (node.os == QLatin1String("windows")) {
+        conf.setValue(QStringLiteral("agent/registry_command"),
+                      QStringLiteral("\"%1\" reg --hive \"%2\"")
+                          .arg(QCoreApplication::applicationFilePath(), registry::hiveOf(node.install)));
+    }
+    if (node.installedFrom == QLatin1String("deb")) {
+        conf.setValue(QStringLiteral("agent/package_names"), QStringLiteral("flowtraq-server"));
+        conf.setValue(QStringLiteral("agent/package_manager"), QStringLiteral("dpkg"));
+        conf.setValue(QStringLiteral("agent/dpkg_admindir"), node.install + QStringLiteral("/dpkg"));
+    } else if (node.installedFrom == QLatin1String("rpm")) {
+        conf.setValue(QStringLiteral("agent/package_names"), QStringLiteral("flowtraq-server"));
+        conf.setValue(QStringLiteral("agent/package_manager"), QStringLiteral("rpm"));
+        conf.setValue(QStringLiteral("agent/rpm_dbpath"), node.install + QStringLiteral("/rpmdb"));
+    }
+}
+
 Result ClusterLauncher::enableWebApi(const QString &install)
 {
     // The portal's FlowTraq Web API (LAYOUT.md): one FlowTraq user with a random
@@ -573,9 +650,11 @@ Result ClusterLauncher::enableWebApi(const QString &install)
         return makeError(tr("Cannot read %1.").arg(confPath));
     QByteArray ini = conf.readAll();
     conf.close();
-    // A fixed port, as a real portal's web server has: cluster.json names it, and it must
-    // still be right after the daemon restarts for an upgrade (port 0 moved it each start).
-    ini = setIniValue(ini, QStringLiteral("webapi"), QStringLiteral("port"), QString::number(freeTcpPort()));
+    // A fixed port, as a real portal's web server has: the address the wizard keeps
+    // (cluster.json, the Connect page) still answers after an upgrade restarted the
+    // daemon. Inside a namespace the daemon picks one (unchanged there).
+    ini = setIniValue(ini, QStringLiteral("webapi"), QStringLiteral("port"),
+                      QString::number(m_network ? 0 : freeTcpPort()));
     ini = setIniValue(ini, QStringLiteral("webapi"), QStringLiteral("user"), QStringLiteral("admin"));
     ini = setIniValue(ini, QStringLiteral("webapi"), QStringLiteral("password_sha256"),
                       QString::fromLatin1(QCryptographicHash::hash(m_webApiPassword.toUtf8(), QCryptographicHash::Sha256).toHex()));
@@ -614,6 +693,9 @@ void ClusterLauncher::writeClusterFile()
                            {QStringLiteral("tcp_port"), node.tcpPort},
                            {QStringLiteral("flow_port"), node.flowPort},
                            {QStringLiteral("flow_rate"), node.flowRate},
+                           {QStringLiteral("installed_from"), node.installedFrom.isEmpty()
+                                                                  ? QJsonValue(QJsonValue::Null)
+                                                                  : QJsonValue(node.installedFrom)},
                            {QStringLiteral("pid"), node.pid}};
         if (node.agentPid) {
             object.insert(QStringLiteral("agent"),

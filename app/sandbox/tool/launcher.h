@@ -37,6 +37,10 @@ struct ClusterSpec
     Version version;
     int webUiFiles = 300;
     QString netns;                // non-empty: every node on its own address in this namespace
+    // deb, rpm or msi: the server of every node of that format's OS is installed from
+    // the vendor format (the node's dpkg/rpm database, or the registry stand-in holds
+    // it) and its agent reads the version from there. Empty: laid out directly.
+    QString installedFrom;
 };
 
 // Calls done(true) once ready() holds, or done(false) after timeoutMs; polls with a
@@ -97,6 +101,7 @@ private:
         QString agentUrl;
         QString agentFingerprint;
         qint64 agentPid = 0;
+        QString installedFrom; // deb | rpm | msi, or empty
     };
 
     void run();
@@ -108,6 +113,11 @@ private:
     void startExporter();
     void writeClusterFile();
     Result enableWebApi(const QString &install);
+    // --installed-from: builds the cluster version's server package in that format and
+    // runs it on every node of its OS, as the agent would run it.
+    Result installFromVendorPackage();
+    // The agent.conf keys that point its version sources where the node keeps them.
+    void configureVersionSources(const Node &node) const;
     QJsonValue webApiJson() const;
     void abort(const QString &message);
     QString sibling(const QString &program) const;

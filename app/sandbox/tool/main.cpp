@@ -2,10 +2,12 @@
 // their installer, and starts/stops a sandbox cluster (see app/sandbox/LAYOUT.md).
 
 #include "installation.h"
+#include "exebuilder.h"
 #include "installer.h"
 #include "clusternetwork.h"
 #include "launcher.h"
 #include "packagebuilder.h"
+#include "registrystandin.h"
 #include "vendorbuilder.h"
 #include "support/signalwatcher.h"
 
@@ -68,6 +70,9 @@ const char *const overview =
     "  apply PACKAGE     run a package's installer on an installation\n"
     "  msiexec /i PKG /qn [/norestart] [/l*v LOG] INSTALLDIR=DIR\n"
     "                    the Windows Installer stand-in for .msi packages\n"
+    "  exe PKG /S /D=DIR the Windows-like nodes' runner of .exe installers (NSIS's switches)\n"
+    "  reg --hive FILE query KEY [/s]\n"
+    "                    reg.exe's query on a Windows-like node's registry stand-in\n"
     "  up DIR            create and start a sandbox cluster\n"
     "  down DIR          stop a sandbox cluster\n"
     "  status DIR        print a cluster with each node's live status\n"
@@ -194,7 +199,7 @@ int runMakePackage(const QStringList &arguments)
     const QCommandLineOption pad(QStringLiteral("pad-bytes"), tr("Add a payload file of N bytes."), tr("N"), QStringLiteral("0"));
     const QCommandLineOption webUi(QStringLiteral("webui-files"), tr("Number of Web UI files (default 300)."), tr("N"), QStringLiteral("300"));
     const QCommandLineOption output({QStringLiteral("o"), QStringLiteral("output")}, tr("The package file to write."), tr("FILE"));
-    const QCommandLineOption format(QStringLiteral("format"), tr("ftpkg (default), deb, rpm, msi or sh: the vendor's formats are made with dpkg-deb, rpmbuild and wixl."), tr("F"), QStringLiteral("ftpkg"));
+    const QCommandLineOption format(QStringLiteral("format"), tr("ftpkg (default), deb, rpm, msi, exe or sh: the vendor's formats are made with dpkg-deb, rpmbuild, wixl and MinGW's binutils."), tr("F"), QStringLiteral("ftpkg"));
     parser.addOptions({version, component, mode, os, slow, pad, webUi, output, format});
     int exitCode = 0;
     if (!parse(parser, arguments, QStringLiteral("make-package"), tr("Writes a sandbox install package."), 0, 0, &exitCode))
@@ -228,8 +233,8 @@ int runMakePackage(const QStringList &arguments)
         return usageError(tr("--pad-bytes must be a number of bytes, not \"%1\".").arg(parser.value(pad)));
     spec.output = parser.value(output);
     const Expected<PackageFormat> parsedFormat = parsePackageFormat(parser.value(format));
-    if (!parsedFormat || *parsedFormat == PackageFormat::Exe)
-        return usageError(tr("Unknown --format \"%1\" (expected ftpkg, deb, rpm, msi or sh).").arg(parser.value(format)));
+    if (!parsedFormat)
+        return usageError(tr("Unknown --format \"%1\" (expected ftpkg, deb, rpm, msi, exe or sh).").arg(parser.value(format)));
     if (*parsedFormat != PackageFormat::FtPkg)
         spec.os = osOf(*parsedFormat);
     if (Result built = buildVendorPackage(spec, *parsedFormat); !built) {
@@ -355,7 +360,13 @@ int runUp(QCoreApplication &app, const QStringList &arguments)
                                       "(10.213.X.N), reached from here over a veth pair; the nodes cannot connect back "
                                       "(needs root, ip and nft)."),
                                    tr("NAME"));
-    parser.addOptions({workers, windows, nbi, flows, version, webUi, windowsPortal, netns});
+    const QCommandLineOption installedFrom(QStringLiteral("installed-from"),
+                                           tr("Install every node's server from the vendor format F (deb: the Linux-like "
+                                              "nodes, with dpkg into their own database; rpm: with rpm; msi: the "
+                                              "Windows-like nodes, with the msiexec stand-in), and point the agents' "
+                                              "version sources there."),
+                                           tr("F"));
+    parser.addOptions({workers, windows, nbi, flows, version, webUi, windowsPortal, netns, installedFrom});
     parser.addPositionalArgument(QStringLiteral("DIR"), tr("The cluster folder (new or empty)."));
     int exitCode = 0;
     if (!parse(parser, arguments, QStringLiteral("up"), tr("Creates and starts a sandbox cluster."), 1, -1, &exitCode))
@@ -386,6 +397,10 @@ int runUp(QCoreApplication &app, const QStringList &arguments)
     spec.version = *parsedVersion;
     spec.nbi = parser.isSet(nbi);
     spec.netns = parser.value(netns);
+    spec.installedFrom = parser.value(installedFrom);
+    if (parser.isSet(installedFrom) && !QStringList{QStringLiteral("deb"), QStringLiteral("rpm"), QStringLiteral("msi")}
+                                            .contains(spec.installedFrom))
+        return usageError(tr("--installed-from takes deb, rpm or msi, not \"%1\".").arg(spec.installedFrom));
     if (parser.isSet(netns) && !ClusterNetwork::isValidName(spec.netns))
         return usageError(tr("--netns needs a name of lower-case letters, digits and -, at most 32 characters."));
     QString error;
@@ -532,6 +547,20 @@ int main(int argc, char *argv[])
         return runMsiexec(app, arguments.mid(1));
     if (command == QLatin1String("apply"))
         return runApply(app, arguments);
+    if (command == QLatin1String("exe")) {
+        ExeStandIn exe(arguments.mid(1));
+        QObject::connect(&exe, &ExeStandIn::finished, &app, [&app](int code) { app.exit(code); });
+        exe.start();
+        return app.exec();
+    }
+    if (command == QLatin1String("reg")) {
+        QString output;
+        QString errors;
+        const int code = registry::runReg(arguments.mid(1), &output, &errors);
+        std::fputs(output.toUtf8().constData(), stdout);
+        std::fputs(errors.toUtf8().constData(), stderr);
+        return code;
+    }
     if (command == QLatin1String("up"))
         return runUp(app, arguments);
     if (command == QLatin1String("down"))

@@ -1,6 +1,8 @@
 #include "vendorbuilder.h"
 
+#include "exebuilder.h"
 #include "installer.h"
+#include "registrystandin.h"
 #include "packages/filemanifest.h"
 #include "packages/package.h"
 #include "sandboxfiles.h"
@@ -388,7 +390,7 @@ Result buildVendorPackage(const PackageSpec &spec, PackageFormat format)
     if (format == PackageFormat::FtPkg)
         return buildPackage(spec);
     if (format == PackageFormat::Exe)
-        return makeError(tr("The sandbox cannot make .exe installers."));
+        return buildExe(spec);
     if (format == PackageFormat::SelfExtracting)
         return buildSh(spec);
     if (spec.component == Component::WebUi)
@@ -450,6 +452,24 @@ void MsiexecStandIn::finish(int code)
     if (m_finished)
         return;
     m_finished = true;
+    // Windows Installer publishes the product (its Uninstall entry) in the install
+    // transaction; a failed install rolls it back. reboot-needed is the sandbox's
+    // "nothing was replaced" mode, so nothing new is published either.
+    const bool installed = code == InstallerExit::Success
+                           || (code == InstallerExit::RebootRequired && m_product.mode != QLatin1String("reboot-needed"));
+    if (installed && !m_product.productCode.isEmpty()) {
+        registry::Product product;
+        product.productCode = m_product.productCode;
+        product.upgradeCode = m_product.upgradeCode;
+        product.name = m_product.name;
+        product.version = m_product.version;
+        product.manufacturer = m_product.manufacturer;
+        product.installLocation = m_installDir;
+        if (Result registered = registry::registerProduct(registry::hiveOf(m_installDir), product); !registered)
+            logLine(QStringLiteral("warning: the product could not be registered: ") + registered.error());
+        else
+            logLine(QStringLiteral("Registered %1 %2 in the Uninstall key (%3)").arg(product.name, product.version, product.productCode));
+    }
     logLine(QStringLiteral("Product: %1 -- Installation completed with status: %2.")
                 .arg(QFileInfo(m_package).fileName())
                 .arg(code));
@@ -492,7 +512,8 @@ void MsiexecStandIn::run()
     logLine(QStringLiteral("=== Verbose logging started: %1 ===").arg(QDateTime::currentDateTime().toString()));
     logLine(QStringLiteral("Executing op: ProductInfo(Package=%1)").arg(QFileInfo(m_package).fileName()));
     const auto properties = MsiReader::properties(
-        m_package, {QStringLiteral("ProductName"), QStringLiteral("ProductVersion"), QStringLiteral("FTSANDBOXCOMPONENT"),
+        m_package, {QStringLiteral("ProductName"), QStringLiteral("ProductVersion"), QStringLiteral("ProductCode"),
+                    QStringLiteral("UpgradeCode"), QStringLiteral("Manufacturer"), QStringLiteral("FTSANDBOXCOMPONENT"),
                     QStringLiteral("FTSANDBOXVERSION"), QStringLiteral("FTSANDBOXMODE"), QStringLiteral("FTSANDBOXSLOW"),
                     QStringLiteral("FTSANDBOXSUMS")});
     if (!properties) {
@@ -513,6 +534,12 @@ void MsiexecStandIn::run()
     manifest.component = *component;
     manifest.version = *version;
     manifest.os = QStringLiteral("windows");
+    m_product.productCode = properties->value(QStringLiteral("ProductCode"));
+    m_product.upgradeCode = properties->value(QStringLiteral("UpgradeCode"));
+    m_product.name = properties->value(QStringLiteral("ProductName"));
+    m_product.version = properties->value(QStringLiteral("ProductVersion"));
+    m_product.manufacturer = properties->value(QStringLiteral("Manufacturer"));
+    m_product.mode = properties->value(QStringLiteral("FTSANDBOXMODE"));
     manifest.mode = properties->value(QStringLiteral("FTSANDBOXMODE"));
     manifest.slowSeconds = properties->value(QStringLiteral("FTSANDBOXSLOW")).toInt();
     manifest.created = QDateTime::currentDateTimeUtc();

@@ -50,6 +50,12 @@ private:
     QString m_logFile;
     QString m_installDir;
     QString m_workDir;
+    // The Property table's facts the Uninstall entry is made of.
+    struct ProductFacts
+    {
+        QString productCode, upgradeCode, name, version, manufacturer, mode;
+    };
+    ProductFacts m_product;
     bool m_finished = false;
 };
 
