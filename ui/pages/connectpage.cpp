@@ -21,6 +21,7 @@
 #include <QLineEdit>
 #include <QPushButton>
 #include <QVBoxLayout>
+#include <QWizard>
 
 namespace ft::ui {
 
@@ -72,6 +73,12 @@ ConnectPage::ConnectPage(UpgradeSession *session, QWidget *parent)
     m_status->setObjectName(QStringLiteral("connectStatus"));
     m_status->setWordWrap(true);
 
+    m_keychainStatus = new QLabel;
+    m_keychainStatus->setObjectName(QStringLiteral("keychainStatus"));
+    m_keychainStatus->setWordWrap(true);
+    m_keychainStatus->setTextFormat(Qt::RichText);
+    m_keychainStatus->setVisible(false);
+
     m_remember = new QCheckBox(tr("&Remember this connection as"));
     m_remember->setObjectName(QStringLiteral("rememberConnection"));
     m_profileName = new QLineEdit;
@@ -83,6 +90,7 @@ ConnectPage::ConnectPage(UpgradeSession *session, QWidget *parent)
     form->addRow(tr("Sa&ved connection:"), m_profiles);
     form->addRow(tr("Portal &agent:"), m_address);
     form->addRow(tr("Access t&oken:"), m_token);
+    form->addRow(QString(), m_keychainStatus);
     auto *checkRow = new QHBoxLayout;
     checkRow->addWidget(m_check);
     checkRow->addStretch();
@@ -125,6 +133,18 @@ ConnectPage::ConnectPage(UpgradeSession *session, QWidget *parent)
     connect(m_address, &QLineEdit::returnPressed, this, &ConnectPage::checkCertificate);
     connect(m_trust, &QCheckBox::toggled, this, &ConnectPage::completeChanged);
     connect(m_remember, &QCheckBox::toggled, m_profileName, &QWidget::setEnabled);
+    // Typing a token, or no longer asking to remember, answers what the keychain said.
+    connect(m_token, &QLineEdit::textEdited, this, [this] { showKeychainMessage({}); });
+    connect(m_remember, &QCheckBox::toggled, this, [this](bool remember) {
+        if (!remember && !m_saving)
+            showKeychainMessage({});
+    });
+}
+
+void ConnectPage::showKeychainMessage(const QString &html)
+{
+    m_keychainStatus->setText(html);
+    m_keychainStatus->setVisible(!html.isEmpty());
 }
 
 void ConnectPage::initializePage()
@@ -148,15 +168,25 @@ void ConnectPage::applyProfile(int index)
     m_address->setText(TrustedCertificates::addressOf(url));
     m_profileName->setText(m_profiles->itemText(index));
     addressEdited();
-    // The token comes from the keychain, asynchronously; the page stays usable.
+    // The token comes from the keychain, asynchronously; the page stays usable. What the
+    // keychain says stays on screen beside the token (a locked keyring whose unlock was
+    // cancelled must not pass for "no token").
+    m_token->clear();
+    showKeychainMessage(tr("Reading the saved token from the system keychain…"));
     KeychainCredentialStore store;
     CredentialJob *job = store.readToken(
         CredentialStore::clusterKey(TrustedCertificates::addressOf(url)), this);
     connect(job, &CredentialJob::finished, this, [this](CredentialJob *done) {
-        if (done->error() == CredentialJob::NoError)
+        if (done->error() == CredentialJob::NoError) {
             m_token->setText(done->token());
-        else
-            m_status->setText(tr("The saved token could not be read: %1").arg(done->errorString()));
+            showKeychainMessage({});
+        } else {
+            showKeychainMessage(tr("<span style='color:#b00020'><b>The saved token could not be read.</b></span> "
+                                   "%1 Type the token, or unlock the keychain and choose the "
+                                   "connection again.")
+                                    .arg(done->errorString().toHtmlEscaped()));
+        }
+        Q_EMIT completeChanged();
     });
     job->start();
     checkCertificate();
@@ -245,7 +275,8 @@ void ConnectPage::showFingerprint(const QString &fingerprint, const QString &err
 
 bool ConnectPage::isComplete() const
 {
-    return QWizardPage::isComplete() && !m_presentedFingerprint.isEmpty() && m_trust->isChecked();
+    return QWizardPage::isComplete() && !m_presentedFingerprint.isEmpty() && m_trust->isChecked()
+           && !m_saving;
 }
 
 bool ConnectPage::validatePage()
@@ -270,7 +301,6 @@ bool ConnectPage::validatePage()
         }
         listed = *parsed;
     }
-    m_session->discovery()->setListedNodes(listed);
     // The Web API is optional; what is typed there must be right, or nothing changes.
     WebApiSettings webApi;
     if (!m_webApi->isEmpty()) {
@@ -281,6 +311,13 @@ bool ConnectPage::validatePage()
         }
         webApi = *settings;
     }
+    if (m_saving)
+        return false;
+    if (m_remember->isChecked() && m_savedConnection != connectionIdentity()) {
+        saveConnectionThenContinue();
+        return false;
+    }
+    m_session->discovery()->setListedNodes(listed);
     m_session->discovery()->setWebApi(webApi);
     if (!m_webApi->isEmpty() && m_webApi->remembers())
         m_webApi->remember();
@@ -290,8 +327,6 @@ bool ConnectPage::validatePage()
     portal.fingerprint = m_presentedFingerprint;
     portal.token = m_token->text();
     m_session->setPortal(portal);
-    if (m_remember->isChecked())
-        rememberConnection();
     return true;
 }
 
@@ -317,24 +352,45 @@ void ConnectPage::importNodeList()
     m_status->setText(tr("%n node(s) read from %1.", nullptr, int(parsed->size())).arg(path));
 }
 
-void ConnectPage::rememberConnection()
+QString ConnectPage::connectionIdentity() const
 {
-    ConnectionProfile profile;
-    profile.name = m_profileName->text().trimmed().isEmpty() ? m_probedAddress
-                                                              : m_profileName->text().trimmed();
-    profile.portalUrl = *parseAgentAddress(m_address->text());
-    profile.fingerprint = m_presentedFingerprint;
-    if (Result saved = ConnectionProfiles().save(profile); !saved) {
-        m_status->setText(saved.error());
-        return;
-    }
+    return QStringList{m_probedAddress, m_profileName->text().trimmed(), m_token->text()}.join(QChar(0));
+}
+
+void ConnectPage::saveConnectionThenContinue()
+{
+    m_saving = true;
+    Q_EMIT completeChanged(); // no second Next while the keychain answers (it may ask to unlock)
+    showKeychainMessage(tr("Saving the token in the system keychain…"));
+    const QString identity = connectionIdentity();
     KeychainCredentialStore store;
-    CredentialJob *job = store.writeToken(CredentialStore::clusterKey(m_probedAddress),
-                                          m_token->text(), this);
-    connect(job, &CredentialJob::finished, this, [this](CredentialJob *done) {
-        if (done->error() != CredentialJob::NoError)
-            m_status->setText(tr("The token could not be saved in the keychain: %1")
-                                  .arg(done->errorString()));
+    CredentialJob *job = store.writeToken(CredentialStore::clusterKey(m_probedAddress), m_token->text(), this);
+    connect(job, &CredentialJob::finished, this, [this, identity](CredentialJob *done) {
+        m_saving = false;
+        Q_EMIT completeChanged();
+        if (done->error() != CredentialJob::NoError) {
+            showKeychainMessage(tr("<span style='color:#b00020'><b>The connection was not remembered.</b></span> "
+                                   "%1 Unlock the keychain and press Next to try again, or untick "
+                                   "\"Remember this connection\" to go on without saving it.")
+                                    .arg(done->errorString().toHtmlEscaped()));
+            return;
+        }
+        // The profile only once its token is safe: a profile without a token would fail
+        // at the next launch.
+        ConnectionProfile profile;
+        profile.name = m_profileName->text().trimmed().isEmpty() ? m_probedAddress : m_profileName->text().trimmed();
+        profile.portalUrl = *parseAgentAddress(m_address->text());
+        profile.fingerprint = m_presentedFingerprint;
+        if (Result saved = ConnectionProfiles().save(profile); !saved) {
+            showKeychainMessage(tr("<span style='color:#b00020'><b>The connection was not remembered.</b></span> %1")
+                                    .arg(saved.error().toHtmlEscaped()));
+            return;
+        }
+        m_savedConnection = identity;
+        showKeychainMessage(tr("Remembered as \"%1\"; the token is in the system keychain.")
+                                .arg(profile.name.toHtmlEscaped()));
+        if (identity == connectionIdentity() && wizard() && wizard()->currentPage() == this)
+            wizard()->next();
     });
     job->start();
 }
