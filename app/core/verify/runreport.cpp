@@ -56,6 +56,14 @@ QString outcomeText(const RunStepRecord &record, const RunJournal &journal)
     return text;
 }
 
+QJsonArray differencesJson(const RunJournal &journal)
+{
+    QJsonArray array;
+    for (const RunDifference &difference : journal.differences)
+        array.append(difference.toJson());
+    return array;
+}
+
 } // namespace
 
 QJsonObject runReportJson(const RunJournal &journal, const VerificationReport *verification)
@@ -116,7 +124,7 @@ QJsonObject runReportJson(const RunJournal &journal, const VerificationReport *v
         {QStringLiteral("customizations_acknowledged"),
          QJsonArray::fromStringList(journal.customizationsAcknowledged)},
         {QStringLiteral("notice_sent"), journal.noticeSent},
-        {QStringLiteral("differences"), QJsonArray::fromStringList(journal.differences)},
+        {QStringLiteral("differences"), differencesJson(journal)},
         {QStringLiteral("audit_log"), journal.auditLogPath},
     };
     if (verification)
@@ -238,8 +246,8 @@ QString runReportHtml(const RunJournal &journal, const VerificationReport *verif
 
     if (!journal.differences.isEmpty()) {
         html += QStringLiteral("<h2>%1</h2><ul>").arg(esc(tr("Found when the run was resumed")));
-        for (const QString &difference : journal.differences)
-            html += QStringLiteral("<li>%1</li>").arg(esc(difference));
+        for (const RunDifference &difference : journal.differences)
+            html += QStringLiteral("<li>%1</li>").arg(esc(difference.text()));
         html += QStringLiteral("</ul>");
     }
     html += QStringLiteral("<h2>%1</h2>").arg(esc(tr("Web UI customizations acknowledged")));
