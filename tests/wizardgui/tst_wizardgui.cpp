@@ -248,6 +248,33 @@ void tst_WizardGui::walksConnectDiscoverPackagesPlan()
 
     auto *loss = wizard.findChild<QLabel *>(QStringLiteral("flowLoss"));
     QTRY_VERIFY_WITH_TIMEOUT(loss->text().contains(QStringLiteral("quietest")), 10000);
+
+    // The notice lead time is chosen beside the quietest start, which follows it, and is
+    // kept in the settings.
+    auto *lead = wizard.findChild<QSpinBox *>(QStringLiteral("noticeLeadHours"));
+    QVERIFY(lead);
+    QCOMPARE(lead->value(), 24);
+    auto *suggest = wizard.findChild<QPushButton *>(QStringLiteral("useQuietWindow"));
+    const auto suggested = [&] { return suggest->property("suggestedStart").toDateTime(); };
+    QVERIFY(suggested() >= QDateTime::currentDateTimeUtc().addSecs(24 * 3600 - 60));
+    lead->setFocus();
+    lead->selectAll();
+    QTest::keyClicks(lead, QStringLiteral("72"));
+    QCOMPARE(lead->value(), 72);
+    QCOMPARE(session.noticeLeadMs(), qint64(72) * 3600 * 1000);
+    QCOMPARE(QSettings().value(QStringLiteral("notice/leadTimeHours")).toInt(), 72);
+    QVERIFY2(suggested() >= QDateTime::currentDateTimeUtc().addSecs(72 * 3600 - 60),
+             qPrintable(suggested().toString(Qt::ISODate)));
+    QVERIFY2(loss->text().contains(QStringLiteral("3 days")) || loss->text().contains(QStringLiteral("72")),
+             qPrintable(loss->text()));
+    QTest::mouseClick(suggest, Qt::LeftButton);
+    QCOMPARE(session.planOptions().startTime, suggested());
+    // Back to a day.
+    lead->selectAll();
+    QTest::keyClicks(lead, QStringLiteral("24"));
+    QCOMPARE(session.noticeLeadMs(), qint64(24) * 3600 * 1000);
+    QVERIFY(suggested() >= QDateTime::currentDateTimeUtc().addSecs(24 * 3600 - 60));
+    QCOMPARE(QSettings().value(QStringLiteral("notice/leadTimeHours")).toInt(), 24);
     screenshot(&wizard, QStringLiteral("4-plan"));
 }
 

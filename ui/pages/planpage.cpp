@@ -79,6 +79,15 @@ PlanPage::PlanPage(UpgradeSession *session, QWidget *parent)
     m_suggest->setObjectName(QStringLiteral("useQuietWindow"));
     m_suggest->setToolTip(tr("The start in the 7 days after the notice lead time that loses the "
                              "fewest flows, from the nodes' hourly flow history."));
+    // The notice lead time sits beside the suggestion it bounds: the quietest start is never
+    // sooner than this. Kept in the settings for the next run.
+    m_leadHours = new QSpinBox;
+    m_leadHours->setObjectName(QStringLiteral("noticeLeadHours"));
+    m_leadHours->setRange(0, 14 * 24);
+    m_leadHours->setSuffix(tr(" h"));
+    m_leadHours->setAccelerated(true);
+    m_leadHours->setToolTip(tr("How long before the start your users must be told. The quietest "
+                               "start offered is never sooner; the wizard keeps this for the next run."));
     m_loss = new QLabel;
     m_loss->setObjectName(QStringLiteral("flowLoss"));
     m_loss->setWordWrap(true);
@@ -104,6 +113,11 @@ PlanPage::PlanPage(UpgradeSession *session, QWidget *parent)
     zone->setToolTip(QString::fromUtf8(QTimeZone::systemTimeZoneId()));
     options->addWidget(zone);
     options->addStretch();
+    auto *leadLabel = new QLabel(tr("Tell &users at least:"));
+    leadLabel->setBuddy(m_leadHours);
+    actions->addWidget(leadLabel);
+    actions->addWidget(m_leadHours);
+    actions->addWidget(new QLabel(tr("ahead;")));
     actions->addWidget(m_suggest);
     actions->addStretch();
     actions->addWidget(m_export);
@@ -193,6 +207,7 @@ PlanPage::PlanPage(UpgradeSession *session, QWidget *parent)
     connect(session, &UpgradeSession::planOptionsChanged, this, &PlanPage::rebuild);
     connect(session, &UpgradeSession::flowHistoryReady, this, &PlanPage::updateLoss);
     connect(m_suggest, &QPushButton::clicked, this, &PlanPage::useQuietWindow);
+    connect(m_leadHours, &QSpinBox::valueChanged, this, &PlanPage::setLeadHours);
     connect(m_export, &QPushButton::clicked, this, &PlanPage::exportPlanToFile);
 }
 
@@ -200,8 +215,14 @@ void PlanPage::initializePage()
 {
     // How long before the window users must be told: a setting (hours), 24 by default.
     const QSettings settings;
-    m_session->setNoticeLeadMs(qint64(settings.value(QStringLiteral("notice/leadTimeHours"), 24).toDouble()
-                                      * 3600 * 1000));
+    const int leadHours = qBound(m_leadHours->minimum(),
+                                 qRound(settings.value(QStringLiteral("notice/leadTimeHours"), 24).toDouble()),
+                                 m_leadHours->maximum());
+    {
+        const QSignalBlocker blockLead(m_leadHours);
+        m_leadHours->setValue(leadHours);
+    }
+    m_session->setNoticeLeadMs(qint64(leadHours) * 3600 * 1000);
     PlanOptions options = m_session->planOptions();
     if (!options.startTime.isValid()) {
         // Default: the next whole hour, so the figures are concrete from the start.
@@ -408,6 +429,14 @@ void PlanPage::updateLoss()
                              formatDuration(m_session->noticeLeadMs()), timeWithZone(best.start, zone),
                              flowsText(best.flowsLost)));
     m_loss->setToolTip(m_session->flowLossArithmetic(m_plan));
+}
+
+void PlanPage::setLeadHours(int hours)
+{
+    QSettings settings;
+    settings.setValue(QStringLiteral("notice/leadTimeHours"), hours);
+    m_session->setNoticeLeadMs(qint64(hours) * 3600 * 1000);
+    updateLoss(); // the suggestion follows
 }
 
 void PlanPage::useQuietWindow()
