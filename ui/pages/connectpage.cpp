@@ -90,7 +90,6 @@ ConnectPage::ConnectPage(UpgradeSession *session, QWidget *parent)
     form->addRow(tr("Sa&ved connection:"), m_profiles);
     form->addRow(tr("Portal &agent:"), m_address);
     form->addRow(tr("Access t&oken:"), m_token);
-    form->addRow(QString(), m_keychainStatus);
     auto *checkRow = new QHBoxLayout;
     checkRow->addWidget(m_check);
     checkRow->addStretch();
@@ -104,6 +103,9 @@ ConnectPage::ConnectPage(UpgradeSession *session, QWidget *parent)
 
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(form);
+    // Below the form, not in it: a wrapped label in a form row gets the height of its
+    // narrowest wrap, with blank space around the text.
+    layout->addWidget(m_keychainStatus);
     // The vendor has no API for the member list: the administrator may give one too.
     m_nodeList = new QPlainTextEdit;
     m_nodeList->setObjectName(QStringLiteral("nodeList"));

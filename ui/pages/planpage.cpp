@@ -205,7 +205,9 @@ PlanPage::PlanPage(UpgradeSession *session, QWidget *parent)
         m_session->setPlanOptions(options);
     });
     connect(session, &UpgradeSession::planOptionsChanged, this, &PlanPage::rebuild);
-    connect(session, &UpgradeSession::flowHistoryReady, this, &PlanPage::updateLoss);
+    // The history prices every step: the whole plan again, so the steps, the summary and
+    // the suggestion say the same figure as the notice and the confirmation.
+    connect(session, &UpgradeSession::flowHistoryReady, this, &PlanPage::rebuild);
     connect(m_suggest, &QPushButton::clicked, this, &PlanPage::useQuietWindow);
     connect(m_leadHours, &QSpinBox::valueChanged, this, &PlanPage::setLeadHours);
     connect(m_export, &QPushButton::clicked, this, &PlanPage::exportPlanToFile);
