@@ -375,6 +375,16 @@ void tst_WizardGui::runsTheUpgradeAndVerifies()
     // Resume (of a pause) does not jump the window.
     QVERIFY(!wizard.findChild<QPushButton *>(QStringLiteral("resumeRun"))->isEnabled());
     screenshot(&wizard, QStringLiteral("7-countdown"));
+    // Esc while it counts down asks first (closing would cancel the start); Esc again stays.
+    QTest::keyClick(&wizard, Qt::Key_Escape);
+    auto *closeQuestion = wizard.findChild<QMessageBox *>(QStringLiteral("closeQuestion"));
+    QTRY_VERIFY(closeQuestion && closeQuestion->isVisible());
+    QVERIFY2(closeQuestion->text().contains(QStringLiteral("waits for the announced window")),
+             qPrintable(closeQuestion->text()));
+    QTest::keyClick(closeQuestion, Qt::Key_Escape);
+    QTRY_VERIFY(!wizard.findChild<QMessageBox *>(QStringLiteral("closeQuestion")));
+    QVERIFY(wizard.isVisible());
+    QCOMPARE(wizard.currentId(), int(ui::UpgradeWizard::RunPageId));
     QTRY_VERIFY_WITH_TIMEOUT(runPage->engine()->state() == RunState::Running, 90000);
     QVERIFY(!wizard.findChild<QWidget *>(QStringLiteral("schedulePanel"))->isVisible());
     for (const RunStepRecord &record : runPage->engine()->journal().steps) {

@@ -474,7 +474,11 @@ void RunPage::updateOverall()
     }
     const double steps = planned > 0 ? double(done) / planned : 1.0;
     m_overall->setValue(int(1000 * (0.1 * staging + 0.9 * steps)));
-    m_overall->setFormat(tr("%1 of %2 steps done").arg(done).arg(planned));
+    // The words say what the bar holds: staging is its first tenth.
+    const QString stepsDone = tr("%1 of %2 steps done").arg(done).arg(planned);
+    m_overall->setFormat(staging >= 1.0   ? tr("Staged; %1").arg(stepsDone)
+                         : staging > 0.0  ? tr("Staging; %1").arg(stepsDone)
+                                          : stepsDone);
     m_overall->setTextVisible(true);
 }
 
