@@ -344,6 +344,10 @@ void tst_WizardGui::runsTheUpgradeAndVerifies()
     QVERIFY2(question->text().contains(QStringLiteral("Announced window")), qPrintable(question->text()));
     QVERIFY(question->text().contains(QStringLiteral("What will be stopped")));
     QVERIFY(question->text().contains(QStringLiteral("flow loss")));
+    // w1 keeps its flows: the question says so, not "no server receives flows".
+    QVERIFY2(question->text().contains(QStringLiteral("w1")) && question->text().contains(QStringLiteral("kept by their agents"))
+                 && !question->text().contains(QStringLiteral("no upgraded server receives flows")),
+             qPrintable(question->text()));
     QVERIFY2(question->text().contains(QStringLiteral("no service stops before")), qPrintable(question->text()));
     screenshot(question, QStringLiteral("6-confirm-start"));
     QTest::keyClick(question, Qt::Key_Return);

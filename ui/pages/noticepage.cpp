@@ -182,9 +182,17 @@ void NoticePage::askToCommit()
     if (m_confirmation)
         return;
     const UpgradePlan plan = m_session->plan();
+    QStringList keptFlowNodes;
+    for (const PlanWave &wave : plan.waves) {
+        for (const PlanStep &step : wave.steps) {
+            if (!step.skipped && step.impact.receivesFlows && step.impact.keepFlows
+                && !keptFlowNodes.contains(step.node))
+                keptFlowNodes.append(step.node);
+        }
+    }
     const Commitment commitment = describeCommitment(m_facts, plan.totalFlowsLost,
                                                      m_session->flowLossArithmetic(plan),
-                                                     QDateTime::currentDateTimeUtc());
+                                                     QDateTime::currentDateTimeUtc(), keptFlowNodes);
     auto *box = new QMessageBox(QMessageBox::Question, commitment.title,
                                 QStringLiteral("<h3>%1</h3>%2").arg(commitment.title.toHtmlEscaped(),
                                                                     commitment.html),
