@@ -64,8 +64,10 @@ ConnectPage::ConnectPage(UpgradeSession *session, QWidget *parent)
     mono.setStyleHint(QFont::TypeWriter);
     m_fingerprint->setFont(mono);
 
-    m_trust = new QCheckBox(tr("I compared this fingerprint with the one the agent printed, "
-                               "and I &trust it"));
+    // Short, so it fits a small screen; the status line below says what to compare.
+    m_trust = new QCheckBox(tr("I compared it and &trust it"));
+    m_trust->setToolTip(tr("Tick only after comparing this fingerprint with the one 'ftupgrade-agent init' "
+                           "printed on the portal."));
     m_trust->setObjectName(QStringLiteral("trustCertificate"));
     m_trust->setEnabled(false);
 
@@ -253,7 +255,10 @@ void ConnectPage::showFingerprint(const QString &fingerprint, const QString &err
         Q_EMIT completeChanged();
         return;
     }
-    m_fingerprint->setText(TrustedCertificates::formatForPeople(fingerprint));
+    // Two lines of 32 hex digits: the whole 64 on one line is wider than the page at 150 %,
+    // and a fingerprint is never cut or elided.
+    const QString shown = TrustedCertificates::formatForPeople(fingerprint);
+    m_fingerprint->setText(shown.size() > 32 ? shown.left(32) + QLatin1Char('\n') + shown.mid(32) : shown);
     m_trust->setEnabled(true);
 
     const auto url = parseAgentAddress(m_address->text());

@@ -95,24 +95,29 @@ PlanPage::PlanPage(UpgradeSession *session, QWidget *parent)
     m_export = new QPushButton(tr("&Export plan…"));
     m_export->setObjectName(QStringLiteral("exportPlan"));
 
-    // Two rows, so the page fits a small screen without scrolling sideways.
+    // Three short rows, so the page fits 1024×768 at 150 % without scrolling sideways:
+    // the plan's shape, when it starts, and how early users are told.
     auto *options = new QHBoxLayout;
     options->addWidget(new QLabel(tr("Workers down at once:")));
     options->addWidget(m_maxWorkersDown);
     options->addSpacing(16);
     options->addWidget(new QLabel(tr("Canary:")));
     options->addWidget(m_canary);
-    options->addSpacing(16);
-    options->addWidget(new QLabel(tr("Start:")));
-    options->addWidget(m_start);
-    auto *actions = new QHBoxLayout;
+    options->addStretch();
+    options->addWidget(m_export);
+    auto *when = new QHBoxLayout;
+    auto *startLabel = new QLabel(tr("&Start:"));
+    startLabel->setBuddy(m_start);
+    when->addWidget(startLabel);
+    when->addWidget(m_start);
     auto *zone = new QLabel(QStringLiteral("%1 (%2)").arg(
         QTimeZone::systemTimeZone().abbreviation(QDateTime::currentDateTime()),
         QTimeZone::systemTimeZone().displayName(QDateTime::currentDateTime(), QTimeZone::OffsetName)));
     zone->setObjectName(QStringLiteral("startTimeZone"));
     zone->setToolTip(QString::fromUtf8(QTimeZone::systemTimeZoneId()));
-    options->addWidget(zone);
-    options->addStretch();
+    when->addWidget(zone);
+    when->addStretch();
+    auto *actions = new QHBoxLayout;
     auto *leadLabel = new QLabel(tr("Tell &users at least:"));
     leadLabel->setBuddy(m_leadHours);
     actions->addWidget(leadLabel);
@@ -120,7 +125,6 @@ PlanPage::PlanPage(UpgradeSession *session, QWidget *parent)
     actions->addWidget(new QLabel(tr("ahead;")));
     actions->addWidget(m_suggest);
     actions->addStretch();
-    actions->addWidget(m_export);
 
     m_summary = new QLabel;
     m_summary->setObjectName(QStringLiteral("planSummary"));
@@ -183,6 +187,7 @@ PlanPage::PlanPage(UpgradeSession *session, QWidget *parent)
 
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(options);
+    layout->addLayout(when);
     layout->addLayout(actions);
     layout->addWidget(m_loss);
     layout->addWidget(m_summary);
@@ -428,7 +433,8 @@ void PlanPage::updateLoss()
                        "ahead) is <b>%5</b>, losing about %6.")
                         .arg(timeWithZone(start, zone), flowsText(atPicked),
                              timeWithZone(now.addMSecs(m_session->noticeLeadMs()), zone),
-                             formatDuration(m_session->noticeLeadMs()), timeWithZone(best.start, zone),
+                             formatDuration(m_session->noticeLeadMs()).replace(QLatin1Char(' '), QChar::Nbsp),
+                             timeWithZone(best.start, zone),
                              flowsText(best.flowsLost)));
     m_loss->setToolTip(m_session->flowLossArithmetic(m_plan));
 }
