@@ -180,7 +180,10 @@ void ConnectPage::applyProfile(int index)
     KeychainCredentialStore store;
     CredentialJob *job = store.readToken(
         CredentialStore::clusterKey(TrustedCertificates::addressOf(url)), this);
-    connect(job, &CredentialJob::finished, this, [this](CredentialJob *done) {
+    const QString address = TrustedCertificates::addressOf(url);
+    connect(job, &CredentialJob::finished, this, [this, address](CredentialJob *done) {
+        if (m_address->text().trimmed() != address)
+            return; // another connection was chosen meanwhile; its own read answers
         if (done->error() == CredentialJob::NoError) {
             m_token->setText(done->token());
             showKeychainMessage({});

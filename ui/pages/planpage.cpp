@@ -148,7 +148,7 @@ PlanPage::PlanPage(UpgradeSession *session, QWidget *parent)
     m_steps->setColumnWidth(2, 80);
     m_steps->setColumnWidth(4, 80);
     m_steps->setColumnWidth(5, 150);
-    m_steps->setTextElideMode(Qt::ElideMiddle);
+    m_steps->setTextElideMode(Qt::ElideRight); // a cut sentence reads from its start
     m_steps->setAlternatingRowColors(true);
     m_details = new QLabel(tr("Select a step to read all about it here."));
     m_details->setObjectName(QStringLiteral("planDetails"));
