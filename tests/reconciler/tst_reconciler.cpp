@@ -69,45 +69,46 @@ private Q_SLOTS:
         QTest::addColumn<int>("after");
         QTest::addColumn<QString>("difference");   // part of the sentence; "" = none
         QTest::addColumn<bool>("followed");        // the engine follows the agent's job
+        QTest::addColumn<QString>("foundKind");    // RunDifference::found
 
         const int none = -1;
         const auto s = [](RunStepState state) { return int(state); };
         const auto j = [](AgentJobState state) { return int(state); };
         QTest::newRow("pending, node old: nothing changed")
             << s(RunStepState::Pending) << QString() << QStringLiteral("6.2.1-1200") << none
-            << s(RunStepState::Pending) << QString() << false;
+            << s(RunStepState::Pending) << QString() << false << QString();
         QTest::newRow("pending, node upgraded by hand")
             << s(RunStepState::Pending) << QString() << QStringLiteral("6.3.0-1500") << none
-            << s(RunStepState::AlreadyCurrent) << QStringLiteral("already at 6.3.0-1500") << false;
+            << s(RunStepState::AlreadyCurrent) << QStringLiteral("already at 6.3.0-1500") << false << QStringLiteral("at_target");
         QTest::newRow("running, agent still runs it")
             << s(RunStepState::Running) << QStringLiteral("J1") << QStringLiteral("6.2.1-1200")
             << j(AgentJobState::Running) << s(RunStepState::Running) << QStringLiteral("still running")
-            << true;
+            << true << QStringLiteral("agent_job_running");
         QTest::newRow("running, killed before the job id was written")
             << s(RunStepState::Starting) << QString() << QStringLiteral("6.2.1-1200") << j(AgentJobState::Running)
-            << s(RunStepState::Running) << QStringLiteral("still running") << true;
+            << s(RunStepState::Running) << QStringLiteral("still running") << true << QStringLiteral("agent_job_running");
         QTest::newRow("running, finished while away")
             << s(RunStepState::Running) << QStringLiteral("J1") << QStringLiteral("6.3.0-1500")
             << j(AgentJobState::Succeeded) << s(RunStepState::Succeeded) << QStringLiteral("finished while")
-            << false;
+            << false << QStringLiteral("agent_job_succeeded");
         QTest::newRow("running, failed while away")
             << s(RunStepState::Running) << QStringLiteral("J1") << QStringLiteral("6.2.1-1200")
-            << j(AgentJobState::Failed) << s(RunStepState::Pending) << QStringLiteral("tried again") << false;
+            << j(AgentJobState::Failed) << s(RunStepState::Pending) << QStringLiteral("tried again") << false << QStringLiteral("agent_job_failed");
         QTest::newRow("running, no job on the agent")
             << s(RunStepState::Running) << QString() << QStringLiteral("6.2.1-1200") << none
-            << s(RunStepState::Pending) << QStringLiteral("no upgrade job") << false;
+            << s(RunStepState::Pending) << QStringLiteral("no upgrade job") << false << QStringLiteral("no_agent_job");
         QTest::newRow("succeeded, but the node runs the old version")
             << s(RunStepState::Succeeded) << QStringLiteral("J1") << QStringLiteral("6.2.1-1200") << none
-            << s(RunStepState::Pending) << QStringLiteral("upgraded again") << false;
+            << s(RunStepState::Pending) << QStringLiteral("upgraded again") << false << QStringLiteral("not_at_target");
         QTest::newRow("failed, node at the target now")
             << s(RunStepState::Failed) << QStringLiteral("J1") << QStringLiteral("6.3.0-1500") << none
-            << s(RunStepState::Succeeded) << QStringLiteral("at 6.3.0-1500 now") << false;
+            << s(RunStepState::Succeeded) << QStringLiteral("at 6.3.0-1500 now") << false << QStringLiteral("at_target");
         QTest::newRow("skipped stays skipped")
             << s(RunStepState::Skipped) << QString() << QStringLiteral("6.2.1-1200") << none
-            << s(RunStepState::Skipped) << QString() << false;
+            << s(RunStepState::Skipped) << QString() << false << QString();
         QTest::newRow("running, node does not answer")
             << s(RunStepState::Running) << QStringLiteral("J1") << QString() << none
-            << s(RunStepState::Failed) << QStringLiteral("did not answer") << false;
+            << s(RunStepState::Failed) << QStringLiteral("did not answer") << false << QStringLiteral("no_answer");
     }
 
     void reconcile()
@@ -137,12 +138,21 @@ private Q_SLOTS:
         const RunStepRecord &record = journal.steps.constFirst();
         QCOMPARE(toString(record.state), toString(RunStepState(after)));
         if (difference.isEmpty()) {
-            QVERIFY2(result.differences.isEmpty(), qPrintable(result.differences.join(QLatin1Char('|'))));
+            QVERIFY2(result.differences.isEmpty(),
+                     qPrintable(result.differences.isEmpty() ? QString() : result.differences.constFirst().text()));
         } else {
             QCOMPARE(result.differences.size(), 1);
-            QVERIFY2(result.differences.constFirst().contains(difference),
-                     qPrintable(result.differences.constFirst()));
-            QVERIFY(result.differences.constFirst().startsWith(runStepName(record)));
+            const RunDifference &found = result.differences.constFirst();
+            QVERIFY2(found.detail.contains(difference), qPrintable(found.detail));
+            QVERIFY(found.text().startsWith(runStepName(record)));
+            // Tied to its step by ids, with what the journal said and what the node said.
+            QCOMPARE(found.step, 0);
+            QCOMPARE(found.node, QStringLiteral("w1"));
+            QCOMPARE(toString(found.component), toString(Component::Server));
+            QCOMPARE(found.journalState, toString(RunStepState(before)));
+            QFETCH(QString, foundKind);
+            QCOMPARE(found.found, foundKind);
+            QCOMPARE(found.foundVersion, nodeVersion);
         }
         QCOMPARE(result.running.size(), followed ? 1 : 0);
         if (followed) {

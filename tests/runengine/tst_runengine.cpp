@@ -167,9 +167,14 @@ private Q_SLOTS:
         QCOMPARE(toString(second.engine->state()), toString(RunState::Completed));
         QVERIFY(second.engine->allUpgraded());
         QCOMPARE(differences.count(), 1);
-        const QStringList sentences = differences.first().first().toStringList();
-        QVERIFY2(sentences.join(QLatin1Char(' ')).contains(QStringLiteral("while the wizard was away")),
-                 qPrintable(sentences.join(QLatin1Char('\n'))));
+        const auto found = differences.first().first().value<QList<RunDifference>>();
+        QCOMPARE(found.size(), 1);
+        QCOMPARE(found.first().step, w1);
+        QCOMPARE(found.first().node, QStringLiteral("w1"));
+        QCOMPARE(found.first().found, QStringLiteral("agent_job_succeeded"));
+        QCOMPARE(found.first().journalState, toString(RunStepState::Running));
+        QVERIFY2(found.first().detail.contains(QStringLiteral("while the wizard was away")),
+                 qPrintable(found.first().text()));
         QCOMPARE(second.engine->step(w1).agentJobId, jobId);
         QCOMPARE(second.engine->step(w1).attempts, 1);
         QVERIFY(!second.states.contains(RunState::Halted));

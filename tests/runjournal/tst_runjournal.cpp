@@ -115,7 +115,14 @@ private Q_SLOTS:
         first.logNext = 57;
         first.decisions.append({RunDecision::Retry, first.finished, QStringLiteral("administrator")});
         journal.steps[1].deferred = true;
-        journal.differences = {QStringLiteral("w1: finished while away")};
+        RunDifference difference;
+        difference.step = 0;
+        difference.node = QStringLiteral("w1");
+        difference.journalState = QStringLiteral("running");
+        difference.found = QStringLiteral("agent_job_succeeded");
+        difference.foundVersion = QStringLiteral("6.3.0-1500");
+        difference.detail = QStringLiteral("finished while away");
+        journal.differences = {difference};
 
         const QString path = dir.filePath(QStringLiteral("runs/run.json"));
         QVERIFY(journal.save(path).has_value());

@@ -8,6 +8,7 @@
 #include "widgets/packagepicker.h"
 #include "pages/noticepage.h"
 #include "pages/packagespage.h"
+#include "pages/planpage.h"
 #include "widgets/progresspane.h"
 #include "pages/runpage.h"
 #include "pages/verifypage.h"
@@ -128,7 +129,7 @@ void tst_WizardGui::walksConnectDiscoverPackagesPlan()
     connectPage->preset(TrustedCertificates::addressOf(portal->agentUrl), m_cluster.token);
     auto *fingerprint = wizard.findChild<QLabel *>(QStringLiteral("fingerprint"));
     QTRY_VERIFY_WITH_TIMEOUT(!fingerprint->text().isEmpty(), 10000);
-    QCOMPARE(fingerprint->text(), TrustedCertificates::formatForPeople(portal->agentFingerprint));
+    QCOMPARE(fingerprint->text().remove(QLatin1Char('\n')), TrustedCertificates::formatForPeople(portal->agentFingerprint));
     // First contact: not trusted until the administrator says so.
     auto *trust = wizard.findChild<QCheckBox *>(QStringLiteral("trustCertificate"));
     QVERIFY(!trust->isChecked());
@@ -248,6 +249,51 @@ void tst_WizardGui::walksConnectDiscoverPackagesPlan()
 
     auto *loss = wizard.findChild<QLabel *>(QStringLiteral("flowLoss"));
     QTRY_VERIFY_WITH_TIMEOUT(loss->text().contains(QStringLiteral("quietest")), 10000);
+
+    // One flow-loss figure: the page's plan is the session's (which the notice and the
+    // confirmation use), also once the flow history priced it.
+    auto *planPage = wizard.findChild<ui::PlanPage *>(QStringLiteral("planPage"));
+    QVERIFY(planPage);
+    QTRY_VERIFY(session.hasFlowHistory());
+    QCOMPARE(planPage->plan().totalFlowsLost, session.plan().totalFlowsLost);
+    // A node whose flows are kept and replayed loses none, whatever the hour's traffic.
+    int kept = 0;
+    for (const PlanWave &wave : session.plan().waves) {
+        for (const PlanStep &step : wave.steps) {
+            if (step.impact.keepFlows) {
+                ++kept;
+                QCOMPARE(step.impact.flowsLost, qint64(0));
+            }
+        }
+    }
+    QVERIFY(kept > 0); // w1 receives flows and keeps them (Linux, keeping on by default)
+
+    // The notice lead time is chosen beside the quietest start, which follows it, and is
+    // kept in the settings.
+    auto *lead = wizard.findChild<QSpinBox *>(QStringLiteral("noticeLeadHours"));
+    QVERIFY(lead);
+    QCOMPARE(lead->value(), 24);
+    auto *suggest = wizard.findChild<QPushButton *>(QStringLiteral("useQuietWindow"));
+    const auto suggested = [&] { return suggest->property("suggestedStart").toDateTime(); };
+    QVERIFY(suggested() >= QDateTime::currentDateTimeUtc().addSecs(24 * 3600 - 60));
+    lead->setFocus();
+    lead->selectAll();
+    QTest::keyClicks(lead, QStringLiteral("72"));
+    QCOMPARE(lead->value(), 72);
+    QCOMPARE(session.noticeLeadMs(), qint64(72) * 3600 * 1000);
+    QCOMPARE(QSettings().value(QStringLiteral("notice/leadTimeHours")).toInt(), 72);
+    QVERIFY2(suggested() >= QDateTime::currentDateTimeUtc().addSecs(72 * 3600 - 60),
+             qPrintable(suggested().toString(Qt::ISODate)));
+    QVERIFY2(loss->text().contains(QStringLiteral("3 days")) || loss->text().contains(QStringLiteral("72")),
+             qPrintable(loss->text()));
+    QTest::mouseClick(suggest, Qt::LeftButton);
+    QCOMPARE(session.planOptions().startTime, suggested());
+    // Back to a day.
+    lead->selectAll();
+    QTest::keyClicks(lead, QStringLiteral("24"));
+    QCOMPARE(session.noticeLeadMs(), qint64(24) * 3600 * 1000);
+    QVERIFY(suggested() >= QDateTime::currentDateTimeUtc().addSecs(24 * 3600 - 60));
+    QCOMPARE(QSettings().value(QStringLiteral("notice/leadTimeHours")).toInt(), 24);
     screenshot(&wizard, QStringLiteral("4-plan"));
 }
 
@@ -298,6 +344,10 @@ void tst_WizardGui::runsTheUpgradeAndVerifies()
     QVERIFY2(question->text().contains(QStringLiteral("Announced window")), qPrintable(question->text()));
     QVERIFY(question->text().contains(QStringLiteral("What will be stopped")));
     QVERIFY(question->text().contains(QStringLiteral("flow loss")));
+    // w1 keeps its flows: the question says so, not "no server receives flows".
+    QVERIFY2(question->text().contains(QStringLiteral("w1")) && question->text().contains(QStringLiteral("kept by their agents"))
+                 && !question->text().contains(QStringLiteral("no upgraded server receives flows")),
+             qPrintable(question->text()));
     QVERIFY2(question->text().contains(QStringLiteral("no service stops before")), qPrintable(question->text()));
     screenshot(question, QStringLiteral("6-confirm-start"));
     QTest::keyClick(question, Qt::Key_Return);
@@ -329,6 +379,16 @@ void tst_WizardGui::runsTheUpgradeAndVerifies()
     // Resume (of a pause) does not jump the window.
     QVERIFY(!wizard.findChild<QPushButton *>(QStringLiteral("resumeRun"))->isEnabled());
     screenshot(&wizard, QStringLiteral("7-countdown"));
+    // Esc while it counts down asks first (closing would cancel the start); Esc again stays.
+    QTest::keyClick(&wizard, Qt::Key_Escape);
+    auto *closeQuestion = wizard.findChild<QMessageBox *>(QStringLiteral("closeQuestion"));
+    QTRY_VERIFY(closeQuestion && closeQuestion->isVisible());
+    QVERIFY2(closeQuestion->text().contains(QStringLiteral("waits for the announced window")),
+             qPrintable(closeQuestion->text()));
+    QTest::keyClick(closeQuestion, Qt::Key_Escape);
+    QTRY_VERIFY(!wizard.findChild<QMessageBox *>(QStringLiteral("closeQuestion")));
+    QVERIFY(wizard.isVisible());
+    QCOMPARE(wizard.currentId(), int(ui::UpgradeWizard::RunPageId));
     QTRY_VERIFY_WITH_TIMEOUT(runPage->engine()->state() == RunState::Running, 90000);
     QVERIFY(!wizard.findChild<QWidget *>(QStringLiteral("schedulePanel"))->isVisible());
     for (const RunStepRecord &record : runPage->engine()->journal().steps) {

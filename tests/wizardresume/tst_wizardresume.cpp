@@ -174,6 +174,28 @@ void tst_WizardResume::resumesAfterTheWizardDied()
     auto *w2Difference = w2->findChild<QLabel *>(QStringLiteral("reconciled"));
     QVERIFY2(w2Difference->isVisibleTo(w2) && w2Difference->text().contains(QStringLiteral("away")),
              qPrintable(w2Difference->text()));
+    // The engine said which step, by index, node and component, and what it found against
+    // the journal; only that step's pane shows it.
+    const QList<RunDifference> differences = runPage->engine()->differences();
+    QVERIFY(!differences.isEmpty());
+    for (const RunDifference &difference : differences) {
+        QVERIFY(difference.step >= 0 && difference.step < runPage->engine()->stepCount());
+        QCOMPARE(runPage->engine()->step(difference.step).step.node, difference.node);
+        QCOMPARE(difference.node, QStringLiteral("w2"));
+        QCOMPARE(toString(difference.component), toString(Component::Server));
+        QCOMPARE(difference.journalState, toString(RunStepState::Running));
+        QVERIFY2(difference.found == QLatin1String("agent_job_succeeded")
+                     || difference.found == QLatin1String("agent_job_running"),
+                 qPrintable(difference.found));
+        QVERIFY2(w2Difference->text().contains(difference.detail.toHtmlEscaped())
+                     || w2Difference->text().contains(difference.detail),
+                 qPrintable(w2Difference->text()));
+    }
+    for (auto *pane : runPage->findChildren<ui::ProgressPane *>()) {
+        if (pane != w2)
+            QVERIFY2(!pane->findChild<QLabel *>(QStringLiteral("reconciled"))->isVisibleTo(pane),
+                     qPrintable(pane->objectName()));
+    }
     if (const QString folder = qEnvironmentVariable("FT_SCREENSHOT_DIR"); !folder.isEmpty())
         QVERIFY(wizard->grab().save(QDir(folder).filePath(QStringLiteral("2c-resumed-differences.png"))));
     QTRY_VERIFY_WITH_TIMEOUT(runPage->isComplete(), 120000);

@@ -21,6 +21,7 @@
 #include <QLineEdit>
 #include <QPushButton>
 #include <QVBoxLayout>
+#include <QWizard>
 
 namespace ft::ui {
 
@@ -63,14 +64,22 @@ ConnectPage::ConnectPage(UpgradeSession *session, QWidget *parent)
     mono.setStyleHint(QFont::TypeWriter);
     m_fingerprint->setFont(mono);
 
-    m_trust = new QCheckBox(tr("I compared this fingerprint with the one the agent printed, "
-                               "and I &trust it"));
+    // Short, so it fits a small screen; the status line below says what to compare.
+    m_trust = new QCheckBox(tr("I compared it and &trust it"));
+    m_trust->setToolTip(tr("Tick only after comparing this fingerprint with the one 'ftupgrade-agent init' "
+                           "printed on the portal."));
     m_trust->setObjectName(QStringLiteral("trustCertificate"));
     m_trust->setEnabled(false);
 
     m_status = new QLabel;
     m_status->setObjectName(QStringLiteral("connectStatus"));
     m_status->setWordWrap(true);
+
+    m_keychainStatus = new QLabel;
+    m_keychainStatus->setObjectName(QStringLiteral("keychainStatus"));
+    m_keychainStatus->setWordWrap(true);
+    m_keychainStatus->setTextFormat(Qt::RichText);
+    m_keychainStatus->setVisible(false);
 
     m_remember = new QCheckBox(tr("&Remember this connection as"));
     m_remember->setObjectName(QStringLiteral("rememberConnection"));
@@ -96,6 +105,9 @@ ConnectPage::ConnectPage(UpgradeSession *session, QWidget *parent)
 
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(form);
+    // Below the form, not in it: a wrapped label in a form row gets the height of its
+    // narrowest wrap, with blank space around the text.
+    layout->addWidget(m_keychainStatus);
     // The vendor has no API for the member list: the administrator may give one too.
     m_nodeList = new QPlainTextEdit;
     m_nodeList->setObjectName(QStringLiteral("nodeList"));
@@ -125,6 +137,18 @@ ConnectPage::ConnectPage(UpgradeSession *session, QWidget *parent)
     connect(m_address, &QLineEdit::returnPressed, this, &ConnectPage::checkCertificate);
     connect(m_trust, &QCheckBox::toggled, this, &ConnectPage::completeChanged);
     connect(m_remember, &QCheckBox::toggled, m_profileName, &QWidget::setEnabled);
+    // Typing a token, or no longer asking to remember, answers what the keychain said.
+    connect(m_token, &QLineEdit::textEdited, this, [this] { showKeychainMessage({}); });
+    connect(m_remember, &QCheckBox::toggled, this, [this](bool remember) {
+        if (!remember && !m_saving)
+            showKeychainMessage({});
+    });
+}
+
+void ConnectPage::showKeychainMessage(const QString &html)
+{
+    m_keychainStatus->setText(html);
+    m_keychainStatus->setVisible(!html.isEmpty());
 }
 
 void ConnectPage::initializePage()
@@ -148,15 +172,28 @@ void ConnectPage::applyProfile(int index)
     m_address->setText(TrustedCertificates::addressOf(url));
     m_profileName->setText(m_profiles->itemText(index));
     addressEdited();
-    // The token comes from the keychain, asynchronously; the page stays usable.
+    // The token comes from the keychain, asynchronously; the page stays usable. What the
+    // keychain says stays on screen beside the token (a locked keyring whose unlock was
+    // cancelled must not pass for "no token").
+    m_token->clear();
+    showKeychainMessage(tr("Reading the saved token from the system keychain…"));
     KeychainCredentialStore store;
     CredentialJob *job = store.readToken(
         CredentialStore::clusterKey(TrustedCertificates::addressOf(url)), this);
-    connect(job, &CredentialJob::finished, this, [this](CredentialJob *done) {
-        if (done->error() == CredentialJob::NoError)
+    const QString address = TrustedCertificates::addressOf(url);
+    connect(job, &CredentialJob::finished, this, [this, address](CredentialJob *done) {
+        if (m_address->text().trimmed() != address)
+            return; // another connection was chosen meanwhile; its own read answers
+        if (done->error() == CredentialJob::NoError) {
             m_token->setText(done->token());
-        else
-            m_status->setText(tr("The saved token could not be read: %1").arg(done->errorString()));
+            showKeychainMessage({});
+        } else {
+            showKeychainMessage(tr("<span style='color:#b00020'><b>The saved token could not be read.</b></span> "
+                                   "%1 Type the token, or unlock the keychain and choose the "
+                                   "connection again.")
+                                    .arg(done->errorString().toHtmlEscaped()));
+        }
+        Q_EMIT completeChanged();
     });
     job->start();
     checkCertificate();
@@ -221,7 +258,10 @@ void ConnectPage::showFingerprint(const QString &fingerprint, const QString &err
         Q_EMIT completeChanged();
         return;
     }
-    m_fingerprint->setText(TrustedCertificates::formatForPeople(fingerprint));
+    // Two lines of 32 hex digits: the whole 64 on one line is wider than the page at 150 %,
+    // and a fingerprint is never cut or elided.
+    const QString shown = TrustedCertificates::formatForPeople(fingerprint);
+    m_fingerprint->setText(shown.size() > 32 ? shown.left(32) + QLatin1Char('\n') + shown.mid(32) : shown);
     m_trust->setEnabled(true);
 
     const auto url = parseAgentAddress(m_address->text());
@@ -245,7 +285,8 @@ void ConnectPage::showFingerprint(const QString &fingerprint, const QString &err
 
 bool ConnectPage::isComplete() const
 {
-    return QWizardPage::isComplete() && !m_presentedFingerprint.isEmpty() && m_trust->isChecked();
+    return QWizardPage::isComplete() && !m_presentedFingerprint.isEmpty() && m_trust->isChecked()
+           && !m_saving;
 }
 
 bool ConnectPage::validatePage()
@@ -270,7 +311,6 @@ bool ConnectPage::validatePage()
         }
         listed = *parsed;
     }
-    m_session->discovery()->setListedNodes(listed);
     // The Web API is optional; what is typed there must be right, or nothing changes.
     WebApiSettings webApi;
     if (!m_webApi->isEmpty()) {
@@ -281,6 +321,13 @@ bool ConnectPage::validatePage()
         }
         webApi = *settings;
     }
+    if (m_saving)
+        return false;
+    if (m_remember->isChecked() && m_savedConnection != connectionIdentity()) {
+        saveConnectionThenContinue();
+        return false;
+    }
+    m_session->discovery()->setListedNodes(listed);
     m_session->discovery()->setWebApi(webApi);
     if (!m_webApi->isEmpty() && m_webApi->remembers())
         m_webApi->remember();
@@ -290,8 +337,6 @@ bool ConnectPage::validatePage()
     portal.fingerprint = m_presentedFingerprint;
     portal.token = m_token->text();
     m_session->setPortal(portal);
-    if (m_remember->isChecked())
-        rememberConnection();
     return true;
 }
 
@@ -317,24 +362,45 @@ void ConnectPage::importNodeList()
     m_status->setText(tr("%n node(s) read from %1.", nullptr, int(parsed->size())).arg(path));
 }
 
-void ConnectPage::rememberConnection()
+QString ConnectPage::connectionIdentity() const
 {
-    ConnectionProfile profile;
-    profile.name = m_profileName->text().trimmed().isEmpty() ? m_probedAddress
-                                                              : m_profileName->text().trimmed();
-    profile.portalUrl = *parseAgentAddress(m_address->text());
-    profile.fingerprint = m_presentedFingerprint;
-    if (Result saved = ConnectionProfiles().save(profile); !saved) {
-        m_status->setText(saved.error());
-        return;
-    }
+    return QStringList{m_probedAddress, m_profileName->text().trimmed(), m_token->text()}.join(QChar(0));
+}
+
+void ConnectPage::saveConnectionThenContinue()
+{
+    m_saving = true;
+    Q_EMIT completeChanged(); // no second Next while the keychain answers (it may ask to unlock)
+    showKeychainMessage(tr("Saving the token in the system keychain…"));
+    const QString identity = connectionIdentity();
     KeychainCredentialStore store;
-    CredentialJob *job = store.writeToken(CredentialStore::clusterKey(m_probedAddress),
-                                          m_token->text(), this);
-    connect(job, &CredentialJob::finished, this, [this](CredentialJob *done) {
-        if (done->error() != CredentialJob::NoError)
-            m_status->setText(tr("The token could not be saved in the keychain: %1")
-                                  .arg(done->errorString()));
+    CredentialJob *job = store.writeToken(CredentialStore::clusterKey(m_probedAddress), m_token->text(), this);
+    connect(job, &CredentialJob::finished, this, [this, identity](CredentialJob *done) {
+        m_saving = false;
+        Q_EMIT completeChanged();
+        if (done->error() != CredentialJob::NoError) {
+            showKeychainMessage(tr("<span style='color:#b00020'><b>The connection was not remembered.</b></span> "
+                                   "%1 Unlock the keychain and press Next to try again, or untick "
+                                   "\"Remember this connection\" to go on without saving it.")
+                                    .arg(done->errorString().toHtmlEscaped()));
+            return;
+        }
+        // The profile only once its token is safe: a profile without a token would fail
+        // at the next launch.
+        ConnectionProfile profile;
+        profile.name = m_profileName->text().trimmed().isEmpty() ? m_probedAddress : m_profileName->text().trimmed();
+        profile.portalUrl = *parseAgentAddress(m_address->text());
+        profile.fingerprint = m_presentedFingerprint;
+        if (Result saved = ConnectionProfiles().save(profile); !saved) {
+            showKeychainMessage(tr("<span style='color:#b00020'><b>The connection was not remembered.</b></span> %1")
+                                    .arg(saved.error().toHtmlEscaped()));
+            return;
+        }
+        m_savedConnection = identity;
+        showKeychainMessage(tr("Remembered as \"%1\"; the token is in the system keychain.")
+                                .arg(profile.name.toHtmlEscaped()));
+        if (identity == connectionIdentity() && wizard() && wizard()->currentPage() == this)
+            wizard()->next();
     });
     job->start();
 }

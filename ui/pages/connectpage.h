@@ -43,7 +43,11 @@ private:
     void applyProfile(int index);
     void checkCertificate();
     void showFingerprint(const QString &fingerprint, const QString &error);
-    void rememberConnection();
+    // Remembering a connection: the token goes to the keychain first; the profile is saved and
+    // the page left only once it is there. A refusal keeps the administrator on this page.
+    void saveConnectionThenContinue();
+    QString connectionIdentity() const;
+    void showKeychainMessage(const QString &html);
     void addressEdited();
     void importNodeList();
 
@@ -54,6 +58,11 @@ private:
     QPushButton *m_check = nullptr;
     QLabel *m_fingerprint = nullptr;
     QLabel *m_status = nullptr;
+    // The keychain's word (a token that could not be read or saved), apart from m_status so
+    // the certificate check never overwrites it; it stays until the administrator acts.
+    QLabel *m_keychainStatus = nullptr;
+    bool m_saving = false;
+    QString m_savedConnection; // connectionIdentity() of the last connection saved
     QCheckBox *m_trust = nullptr;
     QCheckBox *m_remember = nullptr;
     QLineEdit *m_profileName = nullptr;

@@ -124,10 +124,12 @@ NoticePage::NoticePage(UpgradeSession *session, QWidget *parent)
     });
     connect(m_resetBody, &QPushButton::clicked, this, &NoticePage::resetBody);
 
-    m_saveEml = new QPushButton(tr("Save as &e-mail draft (.eml)…"));
+    // Short labels, so the row fits 1024×768 at 150 %; the file types are in the tooltips.
+    m_saveEml = new QPushButton(tr("Save &e-mail draft…"));
     m_saveEml->setObjectName(QStringLiteral("saveEml"));
-    m_saveEml->setToolTip(tr("Outlook and Thunderbird open it as an unsent message."));
-    m_saveIcs = new QPushButton(tr("Save &calendar entry (.ics)…"));
+    m_saveEml->setToolTip(tr("An .eml file: Outlook and Thunderbird open it as an unsent message."));
+    m_saveIcs = new QPushButton(tr("Save &calendar entry…"));
+    m_saveIcs->setToolTip(tr("An .ics file with the window, for any calendar."));
     m_saveIcs->setObjectName(QStringLiteral("saveIcs"));
     m_copy = new QPushButton(tr("Co&py"));
     m_copy->setObjectName(QStringLiteral("copyNotice"));
@@ -182,9 +184,17 @@ void NoticePage::askToCommit()
     if (m_confirmation)
         return;
     const UpgradePlan plan = m_session->plan();
+    QStringList keptFlowNodes;
+    for (const PlanWave &wave : plan.waves) {
+        for (const PlanStep &step : wave.steps) {
+            if (!step.skipped && step.impact.receivesFlows && step.impact.keepFlows
+                && !keptFlowNodes.contains(step.node))
+                keptFlowNodes.append(step.node);
+        }
+    }
     const Commitment commitment = describeCommitment(m_facts, plan.totalFlowsLost,
                                                      m_session->flowLossArithmetic(plan),
-                                                     QDateTime::currentDateTimeUtc());
+                                                     QDateTime::currentDateTimeUtc(), keptFlowNodes);
     auto *box = new QMessageBox(QMessageBox::Question, commitment.title,
                                 QStringLiteral("<h3>%1</h3>%2").arg(commitment.title.toHtmlEscaped(),
                                                                     commitment.html),

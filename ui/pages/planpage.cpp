@@ -79,6 +79,15 @@ PlanPage::PlanPage(UpgradeSession *session, QWidget *parent)
     m_suggest->setObjectName(QStringLiteral("useQuietWindow"));
     m_suggest->setToolTip(tr("The start in the 7 days after the notice lead time that loses the "
                              "fewest flows, from the nodes' hourly flow history."));
+    // The notice lead time sits beside the suggestion it bounds: the quietest start is never
+    // sooner than this. Kept in the settings for the next run.
+    m_leadHours = new QSpinBox;
+    m_leadHours->setObjectName(QStringLiteral("noticeLeadHours"));
+    m_leadHours->setRange(0, 14 * 24);
+    m_leadHours->setSuffix(tr(" h"));
+    m_leadHours->setAccelerated(true);
+    m_leadHours->setToolTip(tr("How long before the start your users must be told. The quietest "
+                               "start offered is never sooner; the wizard keeps this for the next run."));
     m_loss = new QLabel;
     m_loss->setObjectName(QStringLiteral("flowLoss"));
     m_loss->setWordWrap(true);
@@ -86,27 +95,36 @@ PlanPage::PlanPage(UpgradeSession *session, QWidget *parent)
     m_export = new QPushButton(tr("&Export plan…"));
     m_export->setObjectName(QStringLiteral("exportPlan"));
 
-    // Two rows, so the page fits a small screen without scrolling sideways.
+    // Three short rows, so the page fits 1024×768 at 150 % without scrolling sideways:
+    // the plan's shape, when it starts, and how early users are told.
     auto *options = new QHBoxLayout;
     options->addWidget(new QLabel(tr("Workers down at once:")));
     options->addWidget(m_maxWorkersDown);
     options->addSpacing(16);
     options->addWidget(new QLabel(tr("Canary:")));
     options->addWidget(m_canary);
-    options->addSpacing(16);
-    options->addWidget(new QLabel(tr("Start:")));
-    options->addWidget(m_start);
-    auto *actions = new QHBoxLayout;
+    options->addStretch();
+    options->addWidget(m_export);
+    auto *when = new QHBoxLayout;
+    auto *startLabel = new QLabel(tr("&Start:"));
+    startLabel->setBuddy(m_start);
+    when->addWidget(startLabel);
+    when->addWidget(m_start);
     auto *zone = new QLabel(QStringLiteral("%1 (%2)").arg(
         QTimeZone::systemTimeZone().abbreviation(QDateTime::currentDateTime()),
         QTimeZone::systemTimeZone().displayName(QDateTime::currentDateTime(), QTimeZone::OffsetName)));
     zone->setObjectName(QStringLiteral("startTimeZone"));
     zone->setToolTip(QString::fromUtf8(QTimeZone::systemTimeZoneId()));
-    options->addWidget(zone);
-    options->addStretch();
+    when->addWidget(zone);
+    when->addStretch();
+    auto *actions = new QHBoxLayout;
+    auto *leadLabel = new QLabel(tr("Tell &users at least:"));
+    leadLabel->setBuddy(m_leadHours);
+    actions->addWidget(leadLabel);
+    actions->addWidget(m_leadHours);
+    actions->addWidget(new QLabel(tr("ahead;")));
     actions->addWidget(m_suggest);
     actions->addStretch();
-    actions->addWidget(m_export);
 
     m_summary = new QLabel;
     m_summary->setObjectName(QStringLiteral("planSummary"));
@@ -130,7 +148,7 @@ PlanPage::PlanPage(UpgradeSession *session, QWidget *parent)
     m_steps->setColumnWidth(2, 80);
     m_steps->setColumnWidth(4, 80);
     m_steps->setColumnWidth(5, 150);
-    m_steps->setTextElideMode(Qt::ElideMiddle);
+    m_steps->setTextElideMode(Qt::ElideRight); // a cut sentence reads from its start
     m_steps->setAlternatingRowColors(true);
     m_details = new QLabel(tr("Select a step to read all about it here."));
     m_details->setObjectName(QStringLiteral("planDetails"));
@@ -169,6 +187,7 @@ PlanPage::PlanPage(UpgradeSession *session, QWidget *parent)
 
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(options);
+    layout->addLayout(when);
     layout->addLayout(actions);
     layout->addWidget(m_loss);
     layout->addWidget(m_summary);
@@ -191,8 +210,11 @@ PlanPage::PlanPage(UpgradeSession *session, QWidget *parent)
         m_session->setPlanOptions(options);
     });
     connect(session, &UpgradeSession::planOptionsChanged, this, &PlanPage::rebuild);
-    connect(session, &UpgradeSession::flowHistoryReady, this, &PlanPage::updateLoss);
+    // The history prices every step: the whole plan again, so the steps, the summary and
+    // the suggestion say the same figure as the notice and the confirmation.
+    connect(session, &UpgradeSession::flowHistoryReady, this, &PlanPage::rebuild);
     connect(m_suggest, &QPushButton::clicked, this, &PlanPage::useQuietWindow);
+    connect(m_leadHours, &QSpinBox::valueChanged, this, &PlanPage::setLeadHours);
     connect(m_export, &QPushButton::clicked, this, &PlanPage::exportPlanToFile);
 }
 
@@ -200,8 +222,14 @@ void PlanPage::initializePage()
 {
     // How long before the window users must be told: a setting (hours), 24 by default.
     const QSettings settings;
-    m_session->setNoticeLeadMs(qint64(settings.value(QStringLiteral("notice/leadTimeHours"), 24).toDouble()
-                                      * 3600 * 1000));
+    const int leadHours = qBound(m_leadHours->minimum(),
+                                 qRound(settings.value(QStringLiteral("notice/leadTimeHours"), 24).toDouble()),
+                                 m_leadHours->maximum());
+    {
+        const QSignalBlocker blockLead(m_leadHours);
+        m_leadHours->setValue(leadHours);
+    }
+    m_session->setNoticeLeadMs(qint64(leadHours) * 3600 * 1000);
     PlanOptions options = m_session->planOptions();
     if (!options.startTime.isValid()) {
         // Default: the next whole hour, so the figures are concrete from the start.
@@ -405,9 +433,18 @@ void PlanPage::updateLoss()
                        "ahead) is <b>%5</b>, losing about %6.")
                         .arg(timeWithZone(start, zone), flowsText(atPicked),
                              timeWithZone(now.addMSecs(m_session->noticeLeadMs()), zone),
-                             formatDuration(m_session->noticeLeadMs()), timeWithZone(best.start, zone),
+                             formatDuration(m_session->noticeLeadMs()).replace(QLatin1Char(' '), QChar::Nbsp),
+                             timeWithZone(best.start, zone),
                              flowsText(best.flowsLost)));
     m_loss->setToolTip(m_session->flowLossArithmetic(m_plan));
+}
+
+void PlanPage::setLeadHours(int hours)
+{
+    QSettings settings;
+    settings.setValue(QStringLiteral("notice/leadTimeHours"), hours);
+    m_session->setNoticeLeadMs(qint64(hours) * 3600 * 1000);
+    updateLoss(); // the suggestion follows
 }
 
 void PlanPage::useQuietWindow()

@@ -39,6 +39,7 @@ private:
     void fillTimeline();
     void updateLoss();
     void useQuietWindow();
+    void setLeadHours(int hours);
     void exportPlanToFile();
 
     UpgradeSession *m_session;
@@ -47,6 +48,7 @@ private:
     QComboBox *m_canary = nullptr; // "(none)" or a worker upgraded first, with a halt after it
     QDateTimeEdit *m_start = nullptr;
     QPushButton *m_suggest = nullptr;
+    QSpinBox *m_leadHours = nullptr; // how long before the start users are told (notice/leadTimeHours)
     QLabel *m_loss = nullptr;
     QLabel *m_summary = nullptr;
     QLabel *m_warnings = nullptr;

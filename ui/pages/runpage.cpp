@@ -12,6 +12,7 @@
 #include <QDateTime>
 #include <QDir>
 #include <QHBoxLayout>
+#include <QHash>
 #include <QLabel>
 #include <QMessageBox>
 #include <QProgressBar>
@@ -328,32 +329,32 @@ void RunPage::refreshStatuses()
                                                                            : QDateTime()));
 }
 
-void RunPage::showDifferences(const QStringList &differences)
+void RunPage::showDifferences(const QList<RunDifference> &differences)
 {
     // What the nodes turned out to be, against what the journal said: in a summary and
-    // in the pane of each step concerned.
+    // in the pane of each step concerned (found by the step's index, node and component).
     if (differences.isEmpty()) {
         m_reconciled->setText(tr("<b>Resumed.</b> Every node is as the journal left it."));
         m_reconciled->show();
         return;
     }
     QStringList items;
-    for (const QString &difference : differences)
-        items.append(QStringLiteral("<li>%1</li>").arg(difference.toHtmlEscaped()));
+    for (const RunDifference &difference : differences)
+        items.append(QStringLiteral("<li>%1</li>").arg(difference.text().toHtmlEscaped()));
     m_reconciled->setText(tr("<b>Resumed. What changed while the wizard was away:</b><ul>%1</ul>")
                               .arg(items.join(QString())));
     m_reconciled->show();
-    for (int i = 0; i < m_panes.size() && i < m_engine->stepCount(); ++i) {
-        const RunStepRecord &record = m_engine->step(i);
-        const QString prefix = tr("%1 on %2:").arg(displayName(record.step.component), record.step.node);
-        QStringList mine;
-        for (const QString &difference : differences) {
-            if (difference.startsWith(prefix))
-                mine.append(difference.mid(prefix.size()).trimmed());
-        }
-        if (!mine.isEmpty())
-            m_panes.at(i)->setDifference(tr("While the wizard was away: %1").arg(mine.join(QLatin1Char(' '))));
+    QHash<int, QStringList> byStep;
+    for (const RunDifference &difference : differences) {
+        if (difference.step < 0 || difference.step >= m_panes.size() || difference.step >= m_engine->stepCount())
+            continue;
+        const RunStepRecord &record = m_engine->step(difference.step);
+        if (record.step.node != difference.node || record.step.component != difference.component)
+            continue; // not this run's step: never shown in the wrong pane
+        byStep[difference.step].append(difference.detail);
     }
+    for (auto it = byStep.cbegin(); it != byStep.cend(); ++it)
+        m_panes.at(it.key())->setDifference(tr("While the wizard was away: %1").arg(it.value().join(QLatin1Char(' '))));
 }
 
 void RunPage::buildPanes()
@@ -473,7 +474,11 @@ void RunPage::updateOverall()
     }
     const double steps = planned > 0 ? double(done) / planned : 1.0;
     m_overall->setValue(int(1000 * (0.1 * staging + 0.9 * steps)));
-    m_overall->setFormat(tr("%1 of %2 steps done").arg(done).arg(planned));
+    // The words say what the bar holds: staging is its first tenth.
+    const QString stepsDone = tr("%1 of %2 steps done").arg(done).arg(planned);
+    m_overall->setFormat(staging >= 1.0   ? tr("Staged; %1").arg(stepsDone)
+                         : staging > 0.0  ? tr("Staging; %1").arg(stepsDone)
+                                          : stepsDone);
     m_overall->setTextVisible(true);
 }
 

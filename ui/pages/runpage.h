@@ -54,7 +54,7 @@ private:
     void tick();
     void updateOverall();
     void refreshStatuses();
-    void showDifferences(const QStringList &differences);
+    void showDifferences(const QList<ft::RunDifference> &differences);
     void updateCountdown();
 
     UpgradeSession *m_session;

@@ -168,8 +168,10 @@ void UpgradeWizard::done(int result)
 {
     const auto *runPage = qobject_cast<RunPage *>(page(RunPageId));
     const bool running = runPage && runPage->isRunning();
+    // Staged and counting down to the window is a run too: closing cancels its start.
+    const bool scheduled = runPage && runPage->engine() && runPage->engine()->isWaitingForWindow();
     const bool beforeRun = currentId() >= 0 && currentId() < RunPageId;
-    if (result == QDialog::Rejected && !m_closeConfirmed && (running || beforeRun)) {
+    if (result == QDialog::Rejected && !m_closeConfirmed && (running || scheduled || beforeRun)) {
         askBeforeClosing(result);
         return;
     }
@@ -182,7 +184,8 @@ void UpgradeWizard::askBeforeClosing(int result)
     if (m_closeQuestion)
         return;
     const auto *runPage = qobject_cast<RunPage *>(page(RunPageId));
-    const bool running = runPage && runPage->isRunning();
+    const bool scheduled = runPage && runPage->engine() && runPage->engine()->isWaitingForWindow();
+    const bool running = (runPage && runPage->isRunning()) || scheduled;
     auto *box = new QMessageBox(this);
     box->setObjectName(QStringLiteral("closeQuestion"));
     box->setIcon(running ? QMessageBox::Warning : QMessageBox::Question);
@@ -192,6 +195,12 @@ void UpgradeWizard::askBeforeClosing(int result)
         box->setWindowTitle(tr("Quit the wizard?"));
         box->setText(tr("<p>Quit the wizard? Nothing has been changed on the nodes; the answers on "
                         "these pages are not kept.</p>"));
+    } else if (scheduled && m_demo) {
+        box->setWindowTitle(tr("Close before the window?"));
+        box->setText(tr("<p>The packages are staged and the upgrade waits for the announced window. "
+                        "If you close the wizard now, <b>no service is stopped and the upgrade does not "
+                        "start</b>. This is the demo: its sandbox cluster is shut down when the wizard "
+                        "closes.</p><p>Close anyway?</p>"));
     } else if (m_demo) {
         box->setWindowTitle(tr("Close during the upgrade?"));
         box->setText(tr("<p>The upgrade is still running. This is the demo: its sandbox cluster is "
@@ -200,8 +209,12 @@ void UpgradeWizard::askBeforeClosing(int result)
     } else {
         box->setWindowTitle(tr("Close during the upgrade?"));
         const QString command = resumeCommand();
-        box->setText(tr("<p>The upgrade is still running. If you close the wizard now, the step under "
-                        "way still finishes on its node, but no further step starts.</p>"
+        box->setText((scheduled ? tr("<p>The packages are staged and the upgrade waits for the announced "
+                                     "window. If you close the wizard now, no service is stopped and the "
+                                     "upgrade does not start.</p>")
+                                : tr("<p>The upgrade is still running. If you close the wizard now, the step "
+                                     "under way still finishes on its node, but no further step starts.</p>"))
+                     + tr(""
                         "<p>You can resume the run later: open the wizard again (it offers to resume), "
                         "or run this command with the cluster's access token in "
                         "<tt>FTUPGRADE_TOKEN</tt> (or add <tt>--token-file FILE</tt>):</p>"

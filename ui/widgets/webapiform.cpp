@@ -24,7 +24,10 @@ WebApiForm::WebApiForm(QWidget *parent)
     m_password->setObjectName(QStringLiteral("webApiPassword"));
     m_password->setEchoMode(QLineEdit::Password);
     m_password->setToolTip(tr("Kept in the system keychain, never in a file."));
-    m_sessionKey = new QCheckBox(tr("Log in for a session key (instead of sending the password each time)"));
+    // Short check box texts, so the form fits 1024×768 at 150 %; the rest is in the tooltips.
+    m_sessionKey = new QCheckBox(tr("Log in for a session key"));
+    m_sessionKey->setToolTip(tr("Asks FlowTraq for a session key once, instead of sending the password "
+                                "with each request."));
     m_sessionKey->setObjectName(QStringLiteral("webApiSessionKey"));
     m_fingerprint = new QLineEdit;
     m_fingerprint->setObjectName(QStringLiteral("webApiFingerprint"));
@@ -35,7 +38,8 @@ WebApiForm::WebApiForm(QWidget *parent)
     m_versionKey->setToolTip(tr("FlowTraq does not document the fields of its info answer. The wizard "
                                 "uses the first key whose name contains \"version\" and shows which; "
                                 "name another key here (a.b for nested ones) to use it instead."));
-    m_remember = new QCheckBox(tr("Remember the credentials in the system keychain"));
+    m_remember = new QCheckBox(tr("Remember them in the system keychain"));
+    m_remember->setToolTip(tr("The user and password are kept in the system keychain, never in a file."));
     m_remember->setObjectName(QStringLiteral("webApiRemember"));
     m_remember->setChecked(true);
     m_status = new QLabel;

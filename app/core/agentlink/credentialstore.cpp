@@ -1,5 +1,7 @@
 #include "agentlink/credentialstore.h"
 
+#include "agentlink/lockedsecret.h"
+
 #include <QCoreApplication>
 #include <QMetaObject>
 
@@ -100,6 +102,22 @@ protected:
                                            || error == NoBackend
                                        ? done->errorString()
                                        : QString();
+            if (error == NotFound && operation() == Operation::Read) {
+                // libsecret says "not found" for a locked keyring whose unlock was cancelled:
+                // ask the Secret Service which it was.
+                auto *probe = new LockedSecretProbe(m_service, key(), this);
+                connect(probe, &LockedSecretProbe::finished, this, [this](bool locked) {
+                    if (locked)
+                        complete(AccessDenied,
+                                 describe(operation(), AccessDenied, key(),
+                                          tr("the keyring holding it is locked, and the unlock was "
+                                             "cancelled or no unlock prompt could be shown")));
+                    else
+                        complete(NotFound, describe(operation(), NotFound, key(), {}));
+                });
+                probe->start();
+                return;
+            }
             QString token;
             if (error == NoError && operation() == Operation::Read)
                 token = static_cast<QKeychain::ReadPasswordJob *>(done)->textData();

@@ -4,6 +4,7 @@
 
 #include <QCoreApplication>
 #include <QLocale>
+#include <QStringList>
 
 namespace ft {
 
@@ -62,7 +63,7 @@ QString countdownText(qint64 ms)
 }
 
 Commitment describeCommitment(const NoticeFacts &facts, qint64 flowsLost, const QString &flowArithmetic,
-                              const QDateTime &now)
+                              const QDateTime &now, const QStringList &keptFlowNodes)
 {
     Commitment commitment;
     commitment.windowStart = facts.windowStart;
@@ -91,10 +92,18 @@ Commitment describeCommitment(const NoticeFacts &facts, qint64 flowsLost, const 
         html += QStringLiteral("<li>%1</li>").arg(tr("%1: %2").arg(when, whatStops(period).toHtmlEscaped()));
     }
     html += QStringLiteral("</ul>");
+    const QString kept = keptFlowNodes.isEmpty()
+                             ? QString()
+                             : tr("the flows %1 receive while down are kept by their agents and replayed "
+                                  "afterwards")
+                                   .arg(QLocale().createSeparatedList(keptFlowNodes).toHtmlEscaped());
     if (flowsLost > 0)
-        html += tr("<p><b>Expected flow loss:</b> about %1 flow records%2.</p>")
+        html += tr("<p><b>Expected flow loss:</b> about %1 flow records%2%3.</p>")
                     .arg(QLocale().toString(flowsLost),
-                         flowArithmetic.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(flowArithmetic.toHtmlEscaped()));
+                         flowArithmetic.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(flowArithmetic.toHtmlEscaped()),
+                         kept.isEmpty() ? QString() : QStringLiteral("; ") + kept);
+    else if (!kept.isEmpty())
+        html += tr("<p><b>Expected flow loss:</b> none: %1.</p>").arg(kept);
     else
         html += tr("<p><b>Expected flow loss:</b> none (no upgraded server receives flows directly).</p>");
     commitment.html = html;

@@ -23,9 +23,10 @@ struct Commitment
 };
 
 // `flowsLost` and `flowArithmetic` are the plan's one flow-loss figure for this start
-// and how it was reached. `now` decides whether the run waits for the window.
+// and how it was reached; `keptFlowNodes` the nodes whose agents keep and replay their
+// flows (they lose none). `now` decides whether the run waits for the window.
 Commitment describeCommitment(const NoticeFacts &facts, qint64 flowsLost, const QString &flowArithmetic,
-                              const QDateTime &now);
+                              const QDateTime &now, const QStringList &keptFlowNodes = {});
 
 // The second question, when the run is started before its announced window: empty
 // when `now` is no more than kEarlyStartToleranceMs before it.

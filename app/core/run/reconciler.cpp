@@ -36,17 +36,33 @@ std::optional<AgentJobStatus> jobOf(const RunStepRecord &record, const QList<Age
     return std::nullopt;
 }
 
+// What was found for one step, against what the journal said (its state before).
+RunDifference difference(const RunStepRecord &record, int index, RunStepState journalState, const QString &found,
+                         const Version &now, const QString &detail)
+{
+    RunDifference result;
+    result.step = index;
+    result.node = record.step.node;
+    result.component = record.step.component;
+    result.journalState = toString(journalState);
+    result.found = found;
+    result.foundVersion = now.isNull() ? QString() : now.toString();
+    result.detail = detail;
+    return result;
+}
+
 // The step was under way and the agent has a job for it: take the job's word.
 void takeJob(RunStepRecord &record, int index, const AgentJobStatus &job, const Version &now, bool atTarget,
              Reconciliation &result)
 {
-    const QString name = runStepName(record);
+    const RunStepState before = record.state;
     record.agentJobId = job.id;
     if (!job.isTerminal()) {
         record.state = RunStepState::Running;
         record.phase = job.phase;
-        result.differences.append(
-            Reconciler::tr("%1: the agent is still running the upgrade (phase %2); following it.").arg(name, job.phase));
+        result.differences.append(difference(
+            record, index, before, QStringLiteral("agent_job_running"), now,
+            Reconciler::tr("the agent is still running the upgrade (phase %1); following it.").arg(job.phase)));
         result.running.append({index, job.id, record.logNext, job.phase});
         return;
     }
@@ -61,32 +77,35 @@ void takeJob(RunStepRecord &record, int index, const AgentJobStatus &job, const 
         record.state = RunStepState::Succeeded;
         record.progress = 1;
         record.phase = QStringLiteral("done");
-        result.differences.append(
-            Reconciler::tr("%1: the upgrade finished while the wizard was away (now %2).").arg(name, job.versionAfter));
+        result.differences.append(difference(
+            record, index, before, QStringLiteral("agent_job_succeeded"), now,
+            Reconciler::tr("the upgrade finished while the wizard was away (now %1).").arg(job.versionAfter)));
         return;
     }
     record.state = atTarget ? RunStepState::Succeeded : RunStepState::Pending;
     record.error = job.error;
-    result.differences.append(atTarget ? Reconciler::tr("%1: the agent's job ended as %2, but the node is at %3.")
-                                             .arg(name, toString(job.state), now.toString())
-                                       : Reconciler::tr("%1: the upgrade ended as %2 while the wizard was away (%3); "
-                                                        "it will be tried again.")
-                                             .arg(name, toString(job.state), job.error));
+    result.differences.append(difference(
+        record, index, before, QStringLiteral("agent_job_failed"), now,
+        atTarget ? Reconciler::tr("the agent's job ended as %1, but the node is at %2.")
+                       .arg(toString(job.state), now.toString())
+                 : Reconciler::tr("the upgrade ended as %1 while the wizard was away (%2); it will be tried again.")
+                       .arg(toString(job.state), job.error)));
 }
 
 // No job to go by: the node's version decides.
-void takeVersion(RunStepRecord &record, const Version &now, bool atTarget, QStringList &differences)
+void takeVersion(RunStepRecord &record, int index, const Version &now, bool atTarget,
+                 QList<RunDifference> &differences)
 {
-    const QString name = runStepName(record);
     const RunStepState before = record.state;
     record.versionAfter = now.toString();
     switch (before) {
     case RunStepState::Succeeded:
         if (!atTarget && !record.rebootNeeded()) {
             record.state = RunStepState::Pending;
-            differences.append(Reconciler::tr("%1: the journal says upgraded, but the node runs %2; it will be "
-                                              "upgraded again.")
-                                   .arg(name, now.toString()));
+            differences.append(difference(record, index, before, QStringLiteral("not_at_target"), now,
+                                          Reconciler::tr("the journal says upgraded, but the node runs %1; it will "
+                                                         "be upgraded again.")
+                                              .arg(now.toString())));
         }
         break;
     case RunStepState::Skipped:
@@ -94,22 +113,25 @@ void takeVersion(RunStepRecord &record, const Version &now, bool atTarget, QStri
         break;
     case RunStepState::Failed:
         record.state = atTarget ? RunStepState::Succeeded : RunStepState::Pending;
-        differences.append(atTarget ? Reconciler::tr("%1: failed before, but the node is at %2 now.")
-                                          .arg(name, now.toString())
-                                    : Reconciler::tr("%1: failed before; it will be tried again.").arg(name));
+        differences.append(difference(record, index, before,
+                                      atTarget ? QStringLiteral("at_target") : QStringLiteral("not_at_target"), now,
+                                      atTarget ? Reconciler::tr("failed before, but the node is at %1 now.")
+                                                     .arg(now.toString())
+                                               : Reconciler::tr("failed before; it will be tried again.")));
         break;
     case RunStepState::Starting:
     case RunStepState::Running:
     case RunStepState::Pending:
         if (atTarget) {
             record.state = before == RunStepState::Pending ? RunStepState::AlreadyCurrent : RunStepState::Succeeded;
-            differences.append(Reconciler::tr("%1: the node is already at %2; it will not be upgraded again.")
-                                   .arg(name, now.toString()));
+            differences.append(difference(record, index, before, QStringLiteral("at_target"), now,
+                                          Reconciler::tr("the node is already at %1; it will not be upgraded again.")
+                                              .arg(now.toString())));
         } else {
             if (before != RunStepState::Pending)
-                differences.append(Reconciler::tr("%1: the agent has no upgrade job for it; it will be started "
-                                                  "again.")
-                                       .arg(name));
+                differences.append(difference(record, index, before, QStringLiteral("no_agent_job"), now,
+                                              Reconciler::tr("the agent has no upgrade job for it; it will be "
+                                                             "started again.")));
             record.state = RunStepState::Pending;
             record.versionBefore = now.toString();
         }
@@ -187,8 +209,9 @@ Reconciliation Reconciler::reconcile(RunJournal &journal, const ClusterProbe &pr
         if (probe.unreachable.contains(node) || !probe.nodes.contains(node)) {
             const QString reason = probe.unreachable.value(node);
             if (!isTerminal(record.state))
-                result.differences.append(tr("%1: the node did not answer (%2); the step waits for it.")
-                                              .arg(runStepName(record), reason));
+                result.differences.append(difference(record, i, record.state, QStringLiteral("no_answer"), Version(),
+                                                     tr("the node did not answer (%1); the step waits for it.")
+                                                         .arg(reason)));
             if (isUnderway(record.state)) {
                 record.state = RunStepState::Failed;
                 record.error = tr("The node did not answer when the run was resumed: %1").arg(reason);
@@ -201,7 +224,7 @@ Reconciliation Reconciler::reconcile(RunJournal &journal, const ClusterProbe &pr
         if (isUnderway(record.state) && job)
             takeJob(record, i, *job, now, atTarget, result);
         else
-            takeVersion(record, now, atTarget, result.differences);
+            takeVersion(record, i, now, atTarget, result.differences);
     }
     return result;
 }

@@ -32,7 +32,7 @@ struct RunningUpgrade
 
 struct Reconciliation
 {
-    QStringList differences; // one sentence each, for the administrator
+    QList<RunDifference> differences; // each tied to its step, with a sentence for the administrator
     QList<RunningUpgrade> running;
 };
 

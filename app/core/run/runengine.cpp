@@ -464,8 +464,8 @@ void RunEngine::applyReconciliation(const ClusterProbe &probe)
     for (const RunningUpgrade &running : reconciled.running)
         m_steps->follow(running.step, running.jobId, running.logNext, running.phase);
     m_run.journal.differences = reconciled.differences;
-    for (const QString &difference : reconciled.differences)
-        audit(tr("Reconciled: %1").arg(difference));
+    for (const RunDifference &difference : reconciled.differences)
+        audit(tr("Reconciled: %1").arg(difference.text()));
     if (reconciled.differences.isEmpty())
         audit(tr("Reconciled: the nodes are as the journal says."));
     saveJournal();

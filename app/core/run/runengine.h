@@ -89,7 +89,7 @@ public:
     const RunStepRecord &step(int index) const { return m_run.journal.steps.at(index); }
     RunStepProgress progress(int index) const;
     // From the last reconciliation, as sentences.
-    QStringList differences() const { return m_run.journal.differences; }
+    QList<RunDifference> differences() const { return m_run.journal.differences; }
     QString auditLogPath() const;
     // The package server (for figures: bytes sent); null before the run started.
     PackageServer *packageServer() const;
@@ -109,7 +109,7 @@ Q_SIGNALS:
     // A step failed; answer with decide(step, …). Not emitted when the policy answers.
     void decisionNeeded(int step, const QString &sentence);
     // Resuming found the nodes differ from the journal.
-    void differencesFound(const QStringList &sentences);
+    void differencesFound(const QList<ft::RunDifference> &differences);
     // A sentence for the activity log (also in the audit log).
     void activity(const QString &sentence);
     // Completed, Halted or Aborted.

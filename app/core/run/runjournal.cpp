@@ -211,6 +211,47 @@ bool isTerminal(RunStepState state)
            || state == RunStepState::AlreadyCurrent;
 }
 
+QString RunDifference::text() const
+{
+    if (node.isEmpty())
+        return detail;
+    return QCoreApplication::translate("ft::RunEngine", "%1 on %2").arg(displayName(component), node)
+           + QStringLiteral(": ") + detail;
+}
+
+QJsonObject RunDifference::toJson() const
+{
+    return QJsonObject{
+        {QStringLiteral("step"), step},
+        {QStringLiteral("node"), node},
+        {QStringLiteral("component"), toString(component)},
+        {QStringLiteral("journal_state"), journalState},
+        {QStringLiteral("found"), found},
+        {QStringLiteral("found_version"), foundVersion},
+        {QStringLiteral("detail"), detail},
+        {QStringLiteral("text"), text()},
+    };
+}
+
+RunDifference RunDifference::fromJson(const QJsonValue &value)
+{
+    RunDifference difference;
+    if (value.isString()) { // journals written before differences had their fields
+        difference.detail = value.toString();
+        return difference;
+    }
+    const QJsonObject json = value.toObject();
+    difference.step = json.value(QLatin1String("step")).toInt(-1);
+    difference.node = json.value(QLatin1String("node")).toString();
+    if (const auto component = parseComponent(json.value(QLatin1String("component")).toString()))
+        difference.component = *component;
+    difference.journalState = json.value(QLatin1String("journal_state")).toString();
+    difference.found = json.value(QLatin1String("found")).toString();
+    difference.foundVersion = json.value(QLatin1String("found_version")).toString();
+    difference.detail = json.value(QLatin1String("detail")).toString();
+    return difference;
+}
+
 bool RunStepRecord::rebootNeeded() const
 {
     return rebootRequested && !versionAfter.isEmpty() && versionAfter == versionBefore;
@@ -310,6 +351,9 @@ QJsonObject RunJournal::toJson() const
         };
         stepsJson.append(object);
     }
+    QJsonArray differencesJson;
+    for (const RunDifference &difference : differences)
+        differencesJson.append(difference.toJson());
     return {
         {QStringLiteral("format"), kFormat},
         {QStringLiteral("run_id"), runId},
@@ -326,7 +370,7 @@ QJsonObject RunJournal::toJson() const
         {QStringLiteral("notice_sent"), noticeSent},
         {QStringLiteral("announced_start"), isoTime(announcedStart)},
         {QStringLiteral("started_early"), startedEarly},
-        {QStringLiteral("differences"), strings(differences)},
+        {QStringLiteral("differences"), differencesJson},
         {QStringLiteral("audit_log"), auditLogPath},
         {QStringLiteral("delivery"), delivery.isEmpty() ? QJsonValue() : QJsonValue(delivery.toJson())},
     };
@@ -454,7 +498,8 @@ Expected<RunJournal> RunJournal::fromJson(const QJsonObject &json)
     journal.noticeSent = json.value(QLatin1String("notice_sent")).toString();
     journal.announcedStart = timeField(json, "announced_start");
     journal.startedEarly = json.value(QLatin1String("started_early")).toBool();
-    journal.differences = stringList(json.value(QLatin1String("differences")));
+    for (const QJsonValue &difference : json.value(QLatin1String("differences")).toArray())
+        journal.differences.append(RunDifference::fromJson(difference));
     journal.auditLogPath = json.value(QLatin1String("audit_log")).toString();
     journal.delivery = RunDelivery::fromJson(json.value(QLatin1String("delivery")).toObject());
     return journal;

@@ -143,6 +143,27 @@ struct RunStepRecord
     bool rebootNeeded() const;
 };
 
+// One thing a resumed run found different from its journal, tied to the step it concerns
+// by index, node and component (never by parsing a sentence).
+struct RunDifference
+{
+    int step = -1;          // index into RunJournal::steps; -1: from a journal of an older format
+    QString node;
+    Component component = Component::Server;
+    QString journalState;   // what the journal said: the step's state, e.g. "running"
+    QString found;          // what the node said: "agent_job_running", "agent_job_succeeded",
+                            // "agent_job_failed", "no_agent_job", "at_target", "not_at_target",
+                            // "no_answer"
+    QString foundVersion;   // the version the node runs now, when it answered
+    QString detail;         // for people, without the step's name: what was found, what happens now
+
+    // "Server on w2: <detail>"
+    QString text() const;
+    QJsonObject toJson() const;
+    static RunDifference fromJson(const QJsonValue &value);
+    bool operator==(const RunDifference &) const = default;
+};
+
 // The run journal: everything needed to continue a run after the wizard died, written
 // atomically (QSaveFile) on every change.
 struct RunJournal
@@ -165,7 +186,7 @@ struct RunJournal
     // resume, unless the administrator started early (startedEarly).
     QDateTime announcedStart;
     bool startedEarly = false;
-    QStringList differences;  // from the last reconciliation
+    QList<RunDifference> differences; // from the last reconciliation
     QString auditLogPath;
     RunDelivery delivery;
 

@@ -162,7 +162,8 @@ void UpgradeSession::applyFlowHistory(UpgradePlan &plan) const
     qint64 total = 0;
     for (PlanWave &wave : plan.waves) {
         for (PlanStep &step : wave.steps) {
-            if (step.skipped || step.component != Component::Server || !step.impact.receivesFlows)
+            if (step.skipped || step.component != Component::Server || !step.impact.receivesFlows
+                || step.impact.keepFlows) // kept and replayed: nothing lost at any hour
                 continue;
             const NodeOutage outage{step.node, step.startOffsetMs, step.estimate.outageMs,
                                     step.impact.flowsPerSecond};
@@ -178,7 +179,8 @@ QString UpgradeSession::flowLossArithmetic(const UpgradePlan &plan) const
     QStringList parts;
     for (const PlanWave &wave : plan.waves) {
         for (const PlanStep &step : wave.steps) {
-            if (step.skipped || step.component != Component::Server || !step.impact.receivesFlows)
+            if (step.skipped || step.component != Component::Server || !step.impact.receivesFlows
+                || step.impact.keepFlows)
                 continue;
             const double seconds = double(step.estimate.outageMs) / 1000.0;
             const double rate = seconds > 0 ? double(step.impact.flowsLost) / seconds : 0;

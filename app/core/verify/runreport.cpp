@@ -14,6 +14,8 @@
 #include <QPdfWriter>
 #include <QSaveFile>
 #include <QTemporaryFile>
+#include <QTextCharFormat>
+#include <QTextCursor>
 #include <QTextDocument>
 #include <QTextOption>
 #include <QFont>
@@ -54,6 +56,14 @@ QString outcomeText(const RunStepRecord &record, const RunJournal &journal)
     else if (record.rebootRequested)
         text += QLatin1Char(' ') + tr("— reboot asked for but not needed (the version changed)");
     return text;
+}
+
+QJsonArray differencesJson(const RunJournal &journal)
+{
+    QJsonArray array;
+    for (const RunDifference &difference : journal.differences)
+        array.append(difference.toJson());
+    return array;
 }
 
 } // namespace
@@ -116,7 +126,7 @@ QJsonObject runReportJson(const RunJournal &journal, const VerificationReport *v
         {QStringLiteral("customizations_acknowledged"),
          QJsonArray::fromStringList(journal.customizationsAcknowledged)},
         {QStringLiteral("notice_sent"), journal.noticeSent},
-        {QStringLiteral("differences"), QJsonArray::fromStringList(journal.differences)},
+        {QStringLiteral("differences"), differencesJson(journal)},
         {QStringLiteral("audit_log"), journal.auditLogPath},
     };
     if (verification)
@@ -166,19 +176,23 @@ QString runReportHtml(const RunJournal &journal, const VerificationReport *verif
                                  package.sha256));
     row(tr("Packages"), packages.join(QStringLiteral("; ")));
     row(tr("Notice sent"), journal.noticeSent.isEmpty() ? tr("(none recorded)") : journal.noticeSent);
+    if (journal.announcedStart.isValid())
+        row(tr("Announced window"), journal.startedEarly
+                                        ? tr("from %1 (started earlier, as the administrator confirmed)")
+                                              .arg(time(journal.announcedStart))
+                                        : tr("from %1").arg(time(journal.announcedStart)));
     html += QStringLiteral("</table>");
 
     html += QStringLiteral("<h2>%1</h2><table><tr>").arg(esc(tr("Steps")));
-    for (const QString &header : {tr("Wave"), tr("Node"), tr("Component"), tr("From"), tr("To"),
-                                  tr("Outcome"), tr("Estimated"), tr("Actual"), tr("Outage"),
-                                  tr("Exit code"), tr("Decisions"), tr("Notes")})
-        html += QStringLiteral("<th>%1</th>").arg(esc(header));
-    html += QStringLiteral("</tr>");
+    const QStringList headers{tr("Wave"), tr("Node"), tr("Component"), tr("From"), tr("To"),
+                              tr("Outcome"), tr("Estimated"), tr("Actual"), tr("Outage"),
+                              tr("Exit code"), tr("Decisions"), tr("Notes")};
+    QList<QStringList> rows;
+    QList<bool> badRows;
     for (const RunStepRecord &record : journal.steps) {
-        const bool bad = record.state == RunStepState::Failed
-                         || (record.state == RunStepState::Skipped && record.wave >= 0);
-        html += QStringLiteral("<tr class=\"%1\">").arg(bad ? QStringLiteral("bad") : QString());
-        const QStringList cells{
+        badRows.append(record.state == RunStepState::Failed
+                       || (record.state == RunStepState::Skipped && record.wave >= 0));
+        rows.append(QStringList{
             record.wave >= 0 ? QString::number(record.wave + 1) : tr("—"),
             record.step.node,
             displayName(record.step.component),
@@ -190,13 +204,46 @@ QString runReportHtml(const RunJournal &journal, const VerificationReport *verif
             record.phases.outageMs() > 0 ? formatDuration(record.phases.outageMs()) : QString(),
             record.exitCode ? QString::number(*record.exitCode) : QString(),
             decisionsText(record),
-            record.error,
-        };
-        for (const QString &cell : cells)
-            html += QStringLiteral("<td>%1</td>").arg(esc(cell));
+            // The outcome says the error already when it is why the step failed.
+            outcomeText(record, journal).contains(record.error) ? QString() : record.error,
+        });
+    }
+    // The outcome is the long text and needs the room: the last columns (exit code,
+    // decisions, notes) are left out when no step has anything in them.
+    QList<int> columns;
+    for (int column = 0; column < headers.size(); ++column) {
+        bool any = column < 9;
+        for (const QStringList &cells : std::as_const(rows))
+            any = any || !cells.at(column).isEmpty();
+        if (any)
+            columns.append(column);
+    }
+    for (int column : std::as_const(columns))
+        html += QStringLiteral("<th>%1</th>").arg(esc(headers.at(column)));
+    html += QStringLiteral("</tr>");
+    // Versions, durations and numbers are never broken across lines ("6." / "2.1-1200").
+    static constexpr bool kWhole[] = {true, true, false, true, true, false, true, true, true, true, false, false};
+    for (int row = 0; row < rows.size(); ++row) {
+        html += QStringLiteral("<tr class=\"%1\">").arg(badRows.at(row) ? QStringLiteral("bad") : QString());
+        for (int column : std::as_const(columns))
+            html += (kWhole[column] ? QStringLiteral("<td style=\"white-space:nowrap\">%1</td>")
+                                    : QStringLiteral("<td>%1</td>"))
+                        .arg(esc(rows.at(row).at(column)));
         html += QStringLiteral("</tr>");
     }
     html += QStringLiteral("</table>");
+
+    // What users were told to expect, step by step (the notice's impacts).
+    QStringList impacts;
+    for (const RunStepRecord &record : journal.steps) {
+        if (record.wave >= 0 && !record.step.impact.sentence.isEmpty())
+            impacts.append(QStringLiteral("<li><b>%1</b>: %2</li>")
+                               .arg(esc(tr("%1 on %2").arg(displayName(record.step.component), record.step.node)),
+                                    esc(record.step.impact.sentence)));
+    }
+    if (!impacts.isEmpty())
+        html += QStringLiteral("<h2>%1</h2><ul>%2</ul>").arg(esc(tr("What users were told to expect")),
+                                                            impacts.join(QString()));
 
     if (verification) {
         html += QStringLiteral("<h2>%1</h2><p>%2</p><table><tr>")
@@ -238,8 +285,8 @@ QString runReportHtml(const RunJournal &journal, const VerificationReport *verif
 
     if (!journal.differences.isEmpty()) {
         html += QStringLiteral("<h2>%1</h2><ul>").arg(esc(tr("Found when the run was resumed")));
-        for (const QString &difference : journal.differences)
-            html += QStringLiteral("<li>%1</li>").arg(esc(difference));
+        for (const RunDifference &difference : journal.differences)
+            html += QStringLiteral("<li>%1</li>").arg(esc(difference.text()));
         html += QStringLiteral("</ul>");
     }
     html += QStringLiteral("<h2>%1</h2>").arg(esc(tr("Web UI customizations acknowledged")));
@@ -314,6 +361,14 @@ Result exportRunReport(const RunJournal &journal, const VerificationReport *veri
         font.setPointSizeF(8);
         document.setDefaultFont(font);
         document.setHtml(runReportHtml(journal, verification));
+        // No ligatures: with them the PDF's text reads "ﬂows" and "Veriﬁcation", which a
+        // search for "flows" or a copy into a terminal does not find. Latin text needs no
+        // shaping, so none is done.
+        QTextCharFormat noLigatures;
+        noLigatures.setFontStyleStrategy(QFont::PreferNoShaping);
+        QTextCursor all(&document);
+        all.select(QTextCursor::Document);
+        all.mergeCharFormat(noLigatures);
         document.print(&writer);
         break;
     }
