@@ -14,6 +14,7 @@
 #include "tokenauth.h"
 #include "upgradejob.h"
 #include "flowkeeper.h"
+#include "leftoverreplay.h"
 #include "filestreamer.h"
 #include "uploadstore.h"
 #include "versionsources.h"
@@ -165,7 +166,12 @@ Expected<QUrl> AgentServer::start()
     if (!QDir().mkpath(m_config.stagingDir))
         return makeError(tr("Cannot create the staging folder %1.").arg(QDir::toNativeSeparators(m_config.stagingDir)));
     // A redirect of the flow ports left by a killed agent goes first: flows must reach the service.
-    (void)FlowKeeper::recover(flowKeeperSettings(m_config), m_store.get());
+    // Its spool goes to the service once that listens again (never twice: the journal).
+    if (const auto recovery = FlowKeeper::recover(flowKeeperSettings(m_config), m_store.get()); recovery.leftover) {
+        auto *leftover = new LeftoverReplay(flowKeeperSettings(m_config), *recovery.leftover, m_store.get(), this);
+        connect(leftover, &LeftoverReplay::finished, leftover, &QObject::deleteLater);
+        leftover->start();
+    }
     // Leftovers of downloads cut off by a restart.
     QDir(QDir(m_config.stagingDir).filePath(QStringLiteral(".partial"))).removeRecursively();
 

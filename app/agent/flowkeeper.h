@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 
 class QUdpSocket;
 
@@ -39,7 +40,7 @@ public:
         QList<quint16> flowPorts;
         qint64 spoolCapBytes = qint64(1) << 30;
         QString stateDir;                               // spool files and keeping.json
-        QString nftProgram = QStringLiteral("nft");
+        QString nftProgram; // empty: libnftables (NftRedirect)
         QString nftTable = QStringLiteral("ftupgrade_keep");
     };
 
@@ -55,9 +56,22 @@ public:
     // Counters for the job's record: {"kept", "dropped", "replayed", "templates", "state"}.
     QJsonObject summary() const;
 
-    // At agent start-up: removes a redirect left by a killed agent and says what became
-    // of its spool (kept for inspection). Returns the sentences logged, empty if none.
-    static QStringList recover(const Settings &settings, JobStore *store);
+    // A spool a killed agent left, to be replayed once the service listens again.
+    struct Leftover
+    {
+        QString job;
+        QString spool;
+    };
+    struct Recovery
+    {
+        QStringList lines; // the sentences logged, empty if none
+        std::optional<Leftover> leftover;
+    };
+    // At agent start-up: removes a redirect left by a killed agent, and hands its spool
+    // (what is not replayed yet) to a LeftoverReplay; flows/leftover.json remembers it
+    // until it is replayed, across further restarts.
+    static Recovery recover(const Settings &settings, JobStore *store);
+    static QString leftoverFile(const Settings &settings);
 
 Q_SIGNALS:
     void message(const QString &line);
@@ -90,13 +104,7 @@ private:
     qint64 m_templates = 0;
     SpoolTemplates m_templateSource;
 
-    struct ReplayCounters
-    {
-        std::atomic<qint64> sent{0};
-        std::atomic<qint64> total{0};
-        std::atomic<bool> cancel{false};
-    };
-    std::shared_ptr<ReplayCounters> m_replay;
+    std::shared_ptr<SpoolReplayCounters> m_replay;
 };
 
 } // namespace ft::agent

@@ -10,6 +10,8 @@
 // by_exporter figures (summed over the old and the new daemon process).
 
 #include "agentharness.h"
+#include "flowdecoder.h"
+#include "flowspool.h"
 
 #include <QProcess>
 #include <QScopeGuard>
@@ -21,6 +23,8 @@
 #include <sched.h>
 
 using namespace agenttest;
+using ft::agent::FlowSpoolReader;
+using ft::agent::ReplayJournal;
 
 namespace {
 
@@ -212,6 +216,23 @@ public:
                 total[it.key()] += it.value().toInteger();
         return total;
     }
+    QSet<qint64> pids() const
+    {
+        const QList<qint64> keys = m_byPid.keys();
+        return QSet<qint64>(keys.cbegin(), keys.cend());
+    }
+    // Flows by exporter counted by the daemons not in `except`.
+    QHash<QString, qint64> byExporterOf(const QSet<qint64> &except) const
+    {
+        QHash<QString, qint64> total;
+        for (auto pid = m_byPid.cbegin(); pid != m_byPid.cend(); ++pid) {
+            if (except.contains(pid.key()))
+                continue;
+            for (auto it = pid.value().begin(); it != pid.value().end(); ++it)
+                total[it.key()] += it.value().toInteger();
+        }
+        return total;
+    }
     qint64 total() const
     {
         qint64 sum = 0;
@@ -253,6 +274,7 @@ private Q_SLOTS:
     void upgradeKeepsEveryFlow_data();
     void upgradeKeepsEveryFlow();
     void withoutNftTheUpgradeGoesOnAsToday();
+    void killedAgentLeavesNoRedirect_data();
     void killedAgentLeavesNoRedirect();
     void fullSpoolDiskFallsBackToToday();
 
@@ -464,8 +486,21 @@ void TestFlowKeeper::withoutNftTheUpgradeGoesOnAsToday()
     QVERIFY(QDir(QDir(node->agent.dir.path()).filePath(QStringLiteral("agent/flows"))).entryList({QStringLiteral("*.spool")}).isEmpty());
 }
 
+void TestFlowKeeper::killedAgentLeavesNoRedirect_data()
+{
+    QTest::addColumn<bool>("earlierPartialReplay");
+    QTest::newRow("replayed from the start") << false;
+    QTest::newRow("an earlier replay sent half") << true;
+}
+
+// The agent is SIGKILLed while its redirect is active. Restarted, it removes the redirect,
+// waits for the service to listen again, and replays the spool once: the new daemon
+// counts exactly the flows of the spool's datagrams not replayed before, from the
+// exporter's own address. With a journal saying an earlier replay sent the first half
+// (as a kill during that replay leaves it), only the second half is sent.
 void TestFlowKeeper::killedAgentLeavesNoRedirect()
 {
+    QFETCH(bool, earlierPartialReplay);
     auto node = prepare(30);
     QVERIFY(node);
     FlowCounter counter(QDir(node->agent.installDir).filePath(QStringLiteral("run/status.json")));
@@ -489,26 +524,86 @@ void TestFlowKeeper::killedAgentLeavesNoRedirect()
     ::kill(pid_t(node->agent.process->processId()), SIGKILL);
     QVERIFY(node->agent.process->waitForFinished(5000));
     QVERIFY2(nftTableExists(QStringLiteral("ftupgrade_keep_2055")), "the killed agent's redirect is still there before the restart");
+    // Only the spool's flows may reach the new daemon: the exporter stops here.
+    stopExporter.dismiss();
+    exporter.terminate();
+    QVERIFY(exporter.waitForFinished(5000));
     const QString spoolDir = QDir(node->agent.dir.path()).filePath(QStringLiteral("agent/flows"));
-    QCOMPARE(QDir(spoolDir).entryList({QStringLiteral("*.spool")}).size(), 1);
+    const QStringList spools = QDir(spoolDir).entryList({QStringLiteral("*.spool")});
+    QCOMPARE(spools.size(), 1);
+    const QString spool = QDir(spoolDir).filePath(spools.first());
+
+    // The spool's datagrams, and the flows in those the replay is to send.
+    QList<qint64> offsets;
+    QList<QByteArray> datagrams;
+    {
+        FlowSpoolReader reader;
+        QVERIFY(reader.open(spool).has_value());
+        for (;;) {
+            offsets.append(reader.offset());
+            const auto d = reader.next();
+            if (!d)
+                break;
+            QCOMPARE(d->source(), QHostAddress(m_nets[2]->address()));
+            datagrams.append(d->data);
+        }
+    }
+    QVERIFY2(datagrams.size() >= 4, qPrintable(QString::number(datagrams.size())));
+    const qsizetype from = earlierPartialReplay ? datagrams.size() / 2 : 0;
+    if (earlierPartialReplay) {
+        ReplayJournal journal;
+        QVERIFY(journal.open(spool, offsets.first()).has_value());
+        QVERIFY(journal.record(offsets.at(from)).has_value());
+    }
+    ft::flow::FlowDecoder decoder;
+    for (const QByteArray &d : std::as_const(datagrams)) // learn every template first, as the replay sends them first
+        (void)decoder.decode(d, QHostAddress(m_nets[2]->address()));
+    qint64 expectedFlows = 0;
+    for (qsizetype i = from; i < datagrams.size(); ++i) {
+        const auto decoded = decoder.decode(datagrams.at(i), QHostAddress(m_nets[2]->address()));
+        QVERIFY(decoded.has_value());
+        expectedFlows += decoded->flows;
+    }
 
     QCOMPARE(node->agent.start(), QString());
     node->client.bind(node->agent);
     qInfo("agent restarted");
     QVERIFY(!nftTableExists(QStringLiteral("ftupgrade_keep_2055")));
     QVERIFY(!QFileInfo::exists(QDir(spoolDir).filePath(QStringLiteral("keeping.json"))));
-    QCOMPARE(QDir(spoolDir).entryList({QStringLiteral("*.spool")}).size(), 1); // kept for inspection
-    const Response log = node->client.get(QStringLiteral("/v1/jobs/%1?since=0").arg(id));
-    QVERIFY2(log.body.contains("stay in ") && log.body.contains("for inspection")
-                 && log.body.contains("removed its redirect of the flow ports"),
+    QVERIFY(QFileInfo::exists(QDir(spoolDir).filePath(QStringLiteral("leftover.json"))));
+    QVERIFY(QFileInfo::exists(spool)); // waiting for the service
+    Response log = node->client.get(QStringLiteral("/v1/jobs/%1?since=0").arg(id));
+    QVERIFY2(log.body.contains("removed its redirect of the flow ports") && log.body.contains("will be replayed to the service once it"),
              log.body.constData());
+    QCOMPARE(log.json.value(QStringLiteral("flows")).toObject().value(QStringLiteral("state")).toString(), QStringLiteral("kept"));
 
-    // The service (left stopped by the killed upgrade) is started again and the exporter's
-    // flows reach it directly, from its own address: nothing of the redirect is left.
+    // The service (left stopped by the killed upgrade) is started again: the agent sees it
+    // listen and replays what the spool holds beyond the journal's offset, once.
+    const QSet<qint64> daemonsBefore = counter.pids();
     const Response started = node->client.post(QStringLiteral("/v1/service"), {{QStringLiteral("action"), QStringLiteral("start")}});
     QCOMPARE(started.status, 200);
-    const qint64 before = counter.byExporter().value(m_nets[2]->address());
-    QTRY_VERIFY_WITH_TIMEOUT(counter.byExporter().value(m_nets[2]->address()) > before + 200, 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(!QFileInfo::exists(spool), 30000);
+    log = node->client.get(QStringLiteral("/v1/jobs/%1?since=0").arg(id));
+    const QJsonObject flows = log.json.value(QStringLiteral("flows")).toObject();
+    QCOMPARE(flows.value(QStringLiteral("state")).toString(), QStringLiteral("replayed"));
+    QCOMPARE(flows.value(QStringLiteral("kept")).toInteger(), qint64(datagrams.size()));
+    QCOMPARE(flows.value(QStringLiteral("replayed")).toInteger(), qint64(datagrams.size()));
+    QVERIFY2(log.body.contains(QStringLiteral("%1 datagrams now").arg(QLocale(QLocale::English).toString(qint64(datagrams.size() - from))).toUtf8()),
+             log.body.constData());
+    QVERIFY(!QFileInfo::exists(ReplayJournal::pathFor(spool)));
+    QVERIFY(!QFileInfo::exists(QDir(spoolDir).filePath(QStringLiteral("leftover.json"))));
+    qint64 counted = -1;
+    for (int i = 0; i < 20; ++i) { // until the new daemon's status settles
+        QTest::qWait(600);
+        const qint64 now = counter.byExporterOf(daemonsBefore).value(m_nets[2]->address());
+        if (now == counted && now > 0)
+            break;
+        counted = now;
+    }
+    qInfo("replayed %lld datagrams (%lld sent before): the new daemon counted %lld flows from %s, expected %lld",
+          qint64(datagrams.size() - from), qint64(from), counted, qPrintable(m_nets[2]->address()), expectedFlows);
+    QCOMPARE(counted, expectedFlows);
+    QCOMPARE(counter.byExporterOf(daemonsBefore).size(), 1); // nothing from another address
 }
 
 void TestFlowKeeper::fullSpoolDiskFallsBackToToday()
