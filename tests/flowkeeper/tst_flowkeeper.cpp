@@ -12,6 +12,7 @@
 #include "agentharness.h"
 #include "flowdecoder.h"
 #include "flowspool.h"
+#include "rawreplay.h"
 
 #include <QProcess>
 #include <QScopeGuard>
@@ -80,6 +81,9 @@ struct ExporterNet
     QProcess holder;
     QString address() const { return QStringLiteral("10.77.%1.2").arg(n); }
     QString nodeAddress() const { return QStringLiteral("10.77.%1.1").arg(n); }
+    // The same link in IPv6 (a unique local range; no duplicate address detection wait).
+    QString address6() const { return QStringLiteral("fd77:%1::2").arg(n); }
+    QString nodeAddress6() const { return QStringLiteral("fd77:%1::1").arg(n); }
     QStringList in(const QStringList &command) const
     {
         return QStringList{QStringLiteral("-t"), QString::number(holder.processId()), QStringLiteral("-n"), QStringLiteral("--")}
@@ -102,21 +106,27 @@ struct ExporterNet
             return QStringLiteral("ip link add: ") + QString::fromUtf8(out);
         out += run(QStringLiteral("ip"), {QStringLiteral("addr"), QStringLiteral("add"), nodeAddress() + QStringLiteral("/24"),
                                           QStringLiteral("dev"), QStringLiteral("fkn%1").arg(n)}, &code);
+        out += run(QStringLiteral("ip"), {QStringLiteral("-6"), QStringLiteral("addr"), QStringLiteral("add"),
+                                          nodeAddress6() + QStringLiteral("/64"), QStringLiteral("dev"),
+                                          QStringLiteral("fkn%1").arg(n), QStringLiteral("nodad")}, &code);
         out += run(QStringLiteral("ip"), {QStringLiteral("link"), QStringLiteral("set"), QStringLiteral("fkn%1").arg(n),
                                           QStringLiteral("up")}, &code);
         out += run(QStringLiteral("nsenter"),
                    in({QStringLiteral("sh"), QStringLiteral("-c"),
-                       QStringLiteral("ip link set lo up && ip addr add %1/24 dev fke%2 && ip link set fke%2 up")
-                               .arg(address()).arg(n)}),
+                       QStringLiteral("ip link set lo up && ip addr add %1/24 dev fke%2 && "
+                                      "ip -6 addr add %3/64 dev fke%2 nodad && ip link set fke%2 up")
+                               .arg(address()).arg(n).arg(address6())}),
                    &code);
         if (code != 0)
             return QStringLiteral("veth set-up: ") + QString::fromUtf8(out);
         // Wait until the node's side answers (the veth link needs a moment to come up).
-        for (int i = 0; i < 50; ++i) {
-            run(QStringLiteral("nsenter"), in({QStringLiteral("ping"), QStringLiteral("-c1"), QStringLiteral("-W1"), nodeAddress()}), &code);
-            if (code == 0)
-                break;
-            QTest::qWait(100);
+        for (const QString &address : {nodeAddress(), nodeAddress6()}) {
+            for (int i = 0; i < 50; ++i) {
+                run(QStringLiteral("nsenter"), in({QStringLiteral("ping"), QStringLiteral("-c1"), QStringLiteral("-W1"), address}), &code);
+                if (code == 0)
+                    break;
+                QTest::qWait(100);
+            }
         }
         return {};
     }
@@ -277,6 +287,9 @@ private Q_SLOTS:
     void killedAgentLeavesNoRedirect_data();
     void killedAgentLeavesNoRedirect();
     void fullSpoolDiskFallsBackToToday();
+    void ipv6ExportersAreKeptAndReplayed();
+    void replayPacketsCarryACorrectChecksum_data();
+    void replayPacketsCarryACorrectChecksum();
 
 private:
     struct Node
@@ -285,7 +298,8 @@ private:
         Client client;
         FileServer files;
     };
-    std::unique_ptr<Node> prepare(int slowSeconds, const QMap<QString, QString> &agentConf = {});
+    std::unique_ptr<Node> prepare(int slowSeconds, const QMap<QString, QString> &agentConf = {},
+                                  const QString &listen = QStringLiteral("0.0.0.0"));
     QString upgrade(Node &node, bool keepFlows);
 
     QTemporaryDir m_dir;
@@ -317,10 +331,11 @@ void TestFlowKeeper::initTestCase()
     }
 }
 
-std::unique_ptr<TestFlowKeeper::Node> TestFlowKeeper::prepare(int slowSeconds, const QMap<QString, QString> &agentConf)
+std::unique_ptr<TestFlowKeeper::Node> TestFlowKeeper::prepare(int slowSeconds, const QMap<QString, QString> &agentConf,
+                                                              const QString &listen)
 {
     auto node = std::make_unique<Node>();
-    QString error = node->agent.setUp({QStringLiteral("--listen"), QStringLiteral("0.0.0.0"),
+    QString error = node->agent.setUp({QStringLiteral("--listen"), listen,
                                        QStringLiteral("--flow-port"), QString::number(kFlowPort)});
     if (error.isEmpty()) {
         QSettings conf(node->agent.configFile, QSettings::IniFormat);
@@ -639,6 +654,124 @@ void TestFlowKeeper::fullSpoolDiskFallsBackToToday()
     QVERIFY(!nftTableExists(QStringLiteral("ftupgrade_keep_2055")));
     QCOMPARE(QDir(spoolDir).entryList({QStringLiteral("*.spool")}).size(), 1); // kept for inspection
     QVERIFY(lines.filter(QStringLiteral("Replaying")).isEmpty());
+}
+
+// An IPv6 exporter and an IPv4 one at the same node (its daemon listening dual-stack):
+// both are redirected, kept in one spool and replayed, each from its own address.
+void TestFlowKeeper::ipv6ExportersAreKeptAndReplayed()
+{
+    auto node = prepare(4, {}, QStringLiteral("any"));
+    QVERIFY(node);
+    FlowCounter counter(QDir(node->agent.installDir).filePath(QStringLiteral("run/status.json")));
+    struct Exporter
+    {
+        QString from;
+        QString target;
+        std::unique_ptr<QProcess> process = std::make_unique<QProcess>();
+    };
+    std::vector<Exporter> exporters;
+    exporters.push_back({m_nets[2]->address6(), QStringLiteral("[%1]").arg(m_nets[2]->nodeAddress6())});
+    exporters.push_back({m_nets[1]->address(), m_nets[1]->nodeAddress()});
+    const ExporterNet *nets[] = {m_nets[2].get(), m_nets[1].get()};
+    for (size_t i = 0; i < exporters.size(); ++i) {
+        exporters[i].process->setProcessChannelMode(QProcess::MergedChannels);
+        exporters[i].process->start(QStringLiteral("nsenter"),
+                                    nets[i]->in({bin(QStringLiteral("ftsandbox-exporter")), QStringLiteral("--target"),
+                                                 QStringLiteral("node=%1:%2@400").arg(exporters[i].target).arg(kFlowPort)}));
+        QVERIFY(exporters[i].process->waitForStarted());
+    }
+    QTest::qWait(1500);
+    const QString id = upgrade(*node, true);
+    QVERIFY(!id.isEmpty());
+    QStringList lines;
+    const QJsonObject job = node->client.waitForJob(id, nullptr, &lines, 90000);
+    QCOMPARE(job.value(QStringLiteral("state")).toString(), QStringLiteral("succeeded"));
+    QTest::qWait(1500);
+    QHash<QString, qint64> sent;
+    static const QRegularExpression sentLine(QStringLiteral("(\\d+) flow records in (\\d+) datagrams sent\\."));
+    for (Exporter &e : exporters) {
+        e.process->terminate();
+        QVERIFY(e.process->waitForFinished(10000));
+        const QString out = QString::fromUtf8(e.process->readAll());
+        QRegularExpressionMatch match;
+        for (auto it = sentLine.globalMatch(out); it.hasNext();)
+            match = it.next();
+        QVERIFY2(match.hasMatch(), qPrintable(out));
+        sent.insert(QHostAddress(e.from).toString(), match.captured(1).toLongLong());
+    }
+    qint64 last = -1;
+    for (int i = 0; i < 40 && counter.total() != last; ++i) {
+        last = counter.total();
+        QTest::qWait(1500);
+    }
+    const QHash<QString, qint64> counted = counter.byExporter();
+    const QJsonObject flows = job.value(QStringLiteral("flows")).toObject();
+    qInfo("IPv6 + IPv4: kept %lld, replayed %lld datagrams; sent %s / counted %s",
+          flows.value(QStringLiteral("kept")).toInteger(), flows.value(QStringLiteral("replayed")).toInteger(),
+          qPrintable(QStringLiteral("%1 from %2, %3 from %4").arg(sent.value(exporters[0].from)).arg(exporters[0].from)
+                             .arg(sent.value(exporters[1].from)).arg(exporters[1].from)),
+          qPrintable(QStringLiteral("%1, %2").arg(counted.value(exporters[0].from)).arg(counted.value(exporters[1].from))));
+    QCOMPARE(flows.value(QStringLiteral("state")).toString(), QStringLiteral("replayed"));
+    QVERIFY(flows.value(QStringLiteral("kept")).toInteger() > 0);
+    QCOMPARE(flows.value(QStringLiteral("replayed")).toInteger(), flows.value(QStringLiteral("kept")).toInteger());
+    for (auto it = sent.cbegin(); it != sent.cend(); ++it)
+        QCOMPARE(counted.value(it.key()), it.value());
+    QCOMPARE(counted.size(), sent.size()); // every flow under its exporter's own address
+    QVERIFY(!nftTableExists(QStringLiteral("ftupgrade_keep_2055")));
+}
+
+void TestFlowKeeper::replayPacketsCarryACorrectChecksum_data()
+{
+    QTest::addColumn<QString>("from");
+    QTest::addColumn<QString>("to");
+    QTest::newRow("IPv4") << QStringLiteral("10.77.3.2") << QStringLiteral("10.77.3.1");
+    QTest::newRow("IPv6") << QStringLiteral("fd77:3::2") << QStringLiteral("fd77:3::1");
+    QTest::newRow("IPv6, odd length") << QStringLiteral("2001:db8::ff:1") << QStringLiteral("::1");
+}
+
+// The replay's packets, checked by an RFC 1071 sum written here from the RFC's pseudo
+// headers (IPv4: RFC 768; IPv6: RFC 8200 8.1), not by the agent's own code.
+void TestFlowKeeper::replayPacketsCarryACorrectChecksum()
+{
+    QFETCH(QString, from);
+    QFETCH(QString, to);
+    ft::agent::SpooledDatagram d;
+    d.setSource(QHostAddress(from));
+    d.setDestination(QHostAddress(to));
+    d.sourcePort = 40001;
+    d.destinationPort = kFlowPort;
+    d.data = QByteArray("flow datagram, odd: ") + QByteArray(QTest::currentDataTag()).left(5);
+    const QByteArray packet = ft::agent::RawReplaySocket::packet(d);
+    const bool v6 = QHostAddress(from).protocol() == QAbstractSocket::IPv6Protocol;
+    const int ipHeader = v6 ? 40 : 20;
+    QCOMPARE(packet.size(), ipHeader + 8 + d.data.size());
+    QCOMPARE(quint8(packet.at(0)) >> 4, v6 ? 6 : 4);
+    const QByteArray udp = packet.mid(ipHeader);
+    QByteArray pseudo;
+    if (v6) {
+        const Q_IPV6ADDR s = QHostAddress(from).toIPv6Address();
+        const Q_IPV6ADDR t = QHostAddress(to).toIPv6Address();
+        pseudo.append(reinterpret_cast<const char *>(s.c), 16).append(reinterpret_cast<const char *>(t.c), 16);
+        pseudo.append(char(0)).append(char(0)).append(char(udp.size() >> 8)).append(char(udp.size() & 0xff));
+        pseudo.append(3, char(0)).append(char(17));
+        QCOMPARE(packet.mid(8, 16), pseudo.left(16));   // source in the header
+        QCOMPARE(packet.mid(24, 16), pseudo.mid(16, 16)); // destination
+    } else {
+        quint32 s = qToBigEndian(QHostAddress(from).toIPv4Address());
+        quint32 t = qToBigEndian(QHostAddress(to).toIPv4Address());
+        pseudo.append(reinterpret_cast<const char *>(&s), 4).append(reinterpret_cast<const char *>(&t), 4);
+        pseudo.append(char(0)).append(char(17)).append(char(udp.size() >> 8)).append(char(udp.size() & 0xff));
+    }
+    QByteArray all = pseudo + udp;
+    if (all.size() % 2)
+        all.append(char(0));
+    quint32 sum = 0;
+    for (int i = 0; i < all.size(); i += 2)
+        sum += (quint32(quint8(all.at(i))) << 8) | quint8(all.at(i + 1));
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    QCOMPARE(sum, 0xffffu); // a packet with a correct checksum sums to all ones
+    QVERIFY(udp.mid(6, 2) != QByteArray(2, '\0')); // never "no checksum" (forbidden in IPv6)
 }
 
 int main(int argc, char *argv[])
