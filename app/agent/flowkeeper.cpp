@@ -66,6 +66,11 @@ FlowKeeper::~FlowKeeper()
 {
     if (m_replay)
         m_replay->cancel = true;
+    // An add still running would put the redirect in place after us: let it end first.
+    if (m_nftChange.isRunning()) {
+        m_nftChange.waitForFinished();
+        m_ruleActive = true;
+    }
     if (m_ruleActive)
         (void)m_nft.remove(); // never leave the redirect behind
 }
@@ -87,10 +92,33 @@ QJsonObject FlowKeeper::summary() const
     return s;
 }
 
-Result FlowKeeper::takeOver(const QString &jobId)
+void FlowKeeper::takeOver(const QString &jobId)
+{
+    QList<NftRedirect::Port> ports;
+    if (auto prepared = prepare(jobId, &ports); !prepared) {
+        QTimer::singleShot(0, this, [this, why = prepared.error()] { Q_EMIT tookOver(why); });
+        return;
+    }
+    const quint16 zone = quint16(QRandomGenerator::global()->bounded(1000, 65000));
+    auto *watcher = new QFutureWatcher<Result>(this);
+    connect(watcher, &QFutureWatcher<Result>::finished, this, [this, watcher, ports] {
+        watcher->deleteLater();
+        redirectAdded(ports, watcher->result());
+    });
+    m_nftChange = QtConcurrent::run([nft = m_nft, ports, zone]() mutable -> Result {
+        auto added = nft.add(ports, zone);
+        if (!added)
+            (void)nft.remove(); // a half-applied transaction is impossible, but be sure
+        return added;
+    });
+    watcher->setFuture(m_nftChange);
+}
+
+Result FlowKeeper::prepare(const QString &jobId, QList<NftRedirect::Port> *ports)
 {
 #ifndef Q_OS_LINUX
     Q_UNUSED(jobId);
+    Q_UNUSED(ports);
     return makeError(tr("Keeping flows is not available on Windows nodes."));
 #else
     m_jobId = jobId;
@@ -104,7 +132,6 @@ Result FlowKeeper::takeOver(const QString &jobId)
     if (auto opened = m_spool.open(m_spoolPath, m_settings.spoolCapBytes); !opened)
         return makeError(opened.error());
 
-    QList<NftRedirect::Port> ports;
     for (const quint16 flowPort : std::as_const(m_settings.flowPorts)) {
         auto *socket = new QUdpSocket(this);
         // Dual-stack: the redirect brings IPv4 and IPv6 exporters alike.
@@ -120,7 +147,7 @@ Result FlowKeeper::takeOver(const QString &jobId)
         (void)::setsockopt(int(socket->socketDescriptor()), SOL_SOCKET, SO_RCVBUFFORCE, &buffer, sizeof buffer);
         connect(socket, &QUdpSocket::readyRead, this, [this, socket, flowPort] { readDatagrams(socket, flowPort); });
         m_listeners.append({socket, flowPort});
-        ports.append({flowPort, socket->localPort()});
+        ports->append({flowPort, socket->localPort()});
     }
 
     // Written before the rule, so a killed agent's successor knows what to clean up.
@@ -132,14 +159,19 @@ Result FlowKeeper::takeOver(const QString &jobId)
                             .toJson(QJsonDocument::Compact));
         state.commit();
     }
-    const quint16 zone = quint16(QRandomGenerator::global()->bounded(1000, 65000));
-    if (auto added = m_nft.add(ports, zone); !added) {
-        (void)m_nft.remove(); // a half-applied transaction is impossible, but be sure
+    return {};
+#endif
+}
+
+void FlowKeeper::redirectAdded(const QList<NftRedirect::Port> &ports, const Result &added)
+{
+    if (!added) {
         stopListening();
         m_spool.close();
         QFile::remove(m_spoolPath);
         QFile::remove(stateFile());
-        return makeError(added.error());
+        Q_EMIT tookOver(added.error());
+        return;
     }
     m_ruleActive = true;
     m_keeping = true;
@@ -147,13 +179,12 @@ Result FlowKeeper::takeOver(const QString &jobId)
     m_flushTimer.start();
     m_sinceReport.start();
     QStringList list;
-    for (const auto &p : std::as_const(ports))
+    for (const auto &p : ports)
         list << QStringLiteral("%1 → %2").arg(p.flowPort).arg(p.listenerPort);
     Q_EMIT message(tr("Keeping flows: UDP %1 redirected to the agent (nftables table inet %2); datagrams go to %3.")
                            .arg(list.join(QStringLiteral(", ")), m_settings.nftTable,
                                 QDir::toNativeSeparators(m_spoolPath)));
-    return {};
-#endif
+    Q_EMIT tookOver(QString());
 }
 
 void FlowKeeper::readDatagrams(QUdpSocket *socket, quint16 flowPort)
@@ -276,9 +307,25 @@ void FlowKeeper::giveBack(bool serviceRunning)
         }
     }
 
-    if (auto removed = m_nft.remove(); !removed) {
+    // Off the agent's thread; datagrams still on their way are spooled meanwhile.
+    auto *watcher = new QFutureWatcher<Result>(this);
+    connect(watcher, &QFutureWatcher<Result>::finished, this, [this, watcher, serviceRunning, n = templates.size()] {
+        watcher->deleteLater();
+        redirectRemoved(serviceRunning, n, watcher->result());
+    });
+    m_nftChange = QtConcurrent::run([nft = m_nft]() mutable { return nft.remove(); });
+    watcher->setFuture(m_nftChange);
+}
+
+void FlowKeeper::redirectRemoved(bool serviceRunning, qsizetype templates, const Result &removed)
+{
+    if (m_failed) { // the spool failed meanwhile: fail() said so and tidied up
+        finish(m_state);
+        return;
+    }
+    if (!removed) {
         fail(removed.error());
-        QTimer::singleShot(0, this, [this] { finish(m_state); });
+        finish(m_state);
         return;
     }
     m_ruleActive = false;
@@ -291,7 +338,7 @@ void FlowKeeper::giveBack(bool serviceRunning)
     if (auto flushed = m_spool.flush(); !flushed) {
         m_keeping = true; // let fail() tidy up with the sentence
         fail(flushed.error());
-        QTimer::singleShot(0, this, [this] { finish(m_state); });
+        finish(m_state);
         return;
     }
     m_spool.close();
@@ -305,12 +352,12 @@ void FlowKeeper::giveBack(bool serviceRunning)
         Q_EMIT message(tr("The service is not running, so the kept flows are not replayed; they stay in %1 for "
                           "inspection.").arg(QDir::toNativeSeparators(m_spoolPath)));
         QFile::remove(stateFile());
-        QTimer::singleShot(0, this, [this] { finish(m_state); });
+        finish(m_state);
         return;
     }
-    if (!templates.isEmpty())
+    if (templates > 0)
         Q_EMIT message(tr("Sent %1 templates of %2 exporters first, from the kept flows.")
-                               .arg(templates.size())
+                               .arg(templates)
                                .arg(m_templateSource.exporters()));
     startReplay();
 }

@@ -6,6 +6,7 @@
 #include "rawreplay.h"
 
 #include <QElapsedTimer>
+#include <QFuture>
 #include <QJsonObject>
 #include <QList>
 #include <QObject>
@@ -47,8 +48,11 @@ public:
     explicit FlowKeeper(Settings settings, QObject *parent = nullptr);
     ~FlowKeeper() override;
 
-    // Starts keeping. An error is a sentence for the job's log; nothing is left behind.
-    Result takeOver(const QString &jobId);
+    // Starts keeping: the listeners and the spool at once, the redirect off the agent's
+    // thread (its health and job polls answer meanwhile). tookOver() follows once, never
+    // inside this call: an empty error means flows are kept; otherwise a sentence for the
+    // job's log, and nothing is left behind.
+    void takeOver(const QString &jobId);
     bool isKeeping() const { return m_keeping; }
     // The service is up again (or could not be started: then nothing is replayed).
     void giveBack(bool serviceRunning);
@@ -74,6 +78,7 @@ public:
     static QString leftoverFile(const Settings &settings);
 
 Q_SIGNALS:
+    void tookOver(const QString &error);
     void message(const QString &line);
     void progress(double share); // of the replay, 0..1
     void finished();
@@ -83,6 +88,9 @@ private:
     void flushSpool();
     void fail(const QString &why);
     void stopListening();
+    Result prepare(const QString &jobId, QList<NftRedirect::Port> *ports);
+    void redirectAdded(const QList<NftRedirect::Port> &ports, const Result &added);
+    void redirectRemoved(bool serviceRunning, qsizetype templates, const Result &removed);
     void startReplay();
     void finish(const QString &state);
     QString stateFile() const;
@@ -105,6 +113,7 @@ private:
     SpoolTemplates m_templateSource;
 
     std::shared_ptr<SpoolReplayCounters> m_replay;
+    QFuture<Result> m_nftChange; // an add or remove running on a worker thread
 };
 
 } // namespace ft::agent

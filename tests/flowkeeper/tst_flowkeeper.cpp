@@ -288,6 +288,7 @@ private Q_SLOTS:
     void killedAgentLeavesNoRedirect();
     void fullSpoolDiskFallsBackToToday();
     void ipv6ExportersAreKeptAndReplayed();
+    void agentAnswersWhileTheRedirectIsMade();
     void replayPacketsCarryACorrectChecksum_data();
     void replayPacketsCarryACorrectChecksum();
 
@@ -715,8 +716,42 @@ void TestFlowKeeper::ipv6ExportersAreKeptAndReplayed()
     QVERIFY(flows.value(QStringLiteral("kept")).toInteger() > 0);
     QCOMPARE(flows.value(QStringLiteral("replayed")).toInteger(), flows.value(QStringLiteral("kept")).toInteger());
     for (auto it = sent.cbegin(); it != sent.cend(); ++it)
-        QCOMPARE(counted.value(it.key()), it.value());
+        QVERIFY2(counted.value(it.key()) == it.value(),
+                 qPrintable(QStringLiteral("%1: sent %2, counted %3; the agent said:\n").arg(it.key()).arg(it.value())
+                                    .arg(counted.value(it.key())) + lines.join(QLatin1Char('\n'))));
     QCOMPARE(counted.size(), sent.size()); // every flow under its exporter's own address
+    QVERIFY(!nftTableExists(QStringLiteral("ftupgrade_keep_2055")));
+}
+
+// The redirect is made off the agent's thread: with an nft that takes its time (a
+// program configured in agent.conf that waits 3 s before running nft), the agent answers
+// its health check while that program still runs, and the upgrade then keeps the flows.
+void TestFlowKeeper::agentAnswersWhileTheRedirectIsMade()
+{
+    const QString nft = QStandardPaths::findExecutable(QStringLiteral("nft"), {QStringLiteral("/usr/sbin"), QStringLiteral("/sbin")});
+    QVERIFY(!nft.isEmpty());
+    const QString started = m_dir.filePath(QStringLiteral("slow-nft.started"));
+    const QString done = m_dir.filePath(QStringLiteral("slow-nft.done"));
+    const QString script = m_dir.filePath(QStringLiteral("slow-nft"));
+    QFile file(script);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(QStringLiteral("#!/bin/sh\ncase \"$*\" in *-f*) touch '%1'; sleep 3;; esac\n%2 \"$@\"\nrc=$?\n"
+                              "case \"$*\" in *-f*) touch '%3';; esac\nexit $rc\n").arg(started, nft, done).toUtf8());
+    file.close();
+    QVERIFY(file.setPermissions(QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner));
+    auto node = prepare(2, {{QStringLiteral("nft"), script}});
+    QVERIFY(node);
+    const QString id = upgrade(*node, true);
+    QVERIFY(!id.isEmpty());
+    QTRY_VERIFY_WITH_TIMEOUT(QFileInfo::exists(started), 20000);
+    const Response health = node->client.get(QStringLiteral("/v1/health"));
+    const bool nftStillRunning = !QFileInfo::exists(done);
+    QCOMPARE(health.status, 200);
+    QVERIFY2(nftStillRunning, "the health check was answered only after nft had finished");
+    QStringList lines;
+    const QJsonObject job = node->client.waitForJob(id, nullptr, &lines, 90000);
+    QCOMPARE(job.value(QStringLiteral("state")).toString(), QStringLiteral("succeeded"));
+    QCOMPARE(job.value(QStringLiteral("flows")).toObject().value(QStringLiteral("state")).toString(), QStringLiteral("replayed"));
     QVERIFY(!nftTableExists(QStringLiteral("ftupgrade_keep_2055")));
 }
 
