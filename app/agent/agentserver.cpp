@@ -14,6 +14,8 @@
 #include "tokenauth.h"
 #include "upgradejob.h"
 #include "flowkeeper.h"
+
+#include <QPointer>
 #include "leftoverreplay.h"
 #include "filestreamer.h"
 #include "uploadstore.h"
@@ -717,8 +719,13 @@ void AgentServer::postUpgrade(const QHttpServerRequest &request, const ReplyPtr 
     if (auto written = m_store->update(record); !written)
         return reply->error(500, written.error());
     auto *job = new UpgradeJob(m_store.get(), record.id, upgrade, m_service.get(), this);
-    if (keepFlows.toBool() && *component == Component::Server)
-        job->setFlowKeeper(new FlowKeeper(flowKeeperSettings(m_config), job));
+    if (keepFlows.toBool() && *component == Component::Server) {
+        FlowKeeper::Settings settings = flowKeeperSettings(m_config);
+        settings.templatesBefore = [capture = QPointer<FlowCapture>(m_capture)] {
+            return capture ? capture->templates().datagrams() : QList<SpooledDatagram>();
+        };
+        job->setFlowKeeper(new FlowKeeper(settings, job));
+    }
     m_upgrade = job;
     connect(job, &UpgradeJob::finished, this, [this, componentText](UpgradeJob *job) {
         if (m_upgrade == job)

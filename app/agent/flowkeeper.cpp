@@ -36,6 +36,10 @@ QString number(qint64 n) { return QLocale(QLocale::English).toString(n); }
 // How often the spool is flushed (a full disk shows within this) and the count logged.
 constexpr int kFlushMs = 200;
 constexpr int kReportMs = 2000;
+// The longest the service is given to read what reached it before the redirect.
+constexpr qint64 kDrainMs = 2000;
+// How long the listeners read on after the redirect is removed.
+constexpr int kSettleMs = 200;
 
 } // namespace
 
@@ -150,6 +154,8 @@ Result FlowKeeper::prepare(const QString &jobId, QList<NftRedirect::Port> *ports
         ports->append({flowPort, socket->localPort()});
     }
 
+    if (m_settings.templatesBefore)
+        m_templatesBefore = m_settings.templatesBefore();
     // Written before the rule, so a killed agent's successor knows what to clean up.
     QSaveFile state(stateFile());
     if (state.open(QIODevice::WriteOnly)) {
@@ -184,6 +190,20 @@ void FlowKeeper::redirectAdded(const QList<NftRedirect::Port> &ports, const Resu
     Q_EMIT message(tr("Keeping flows: UDP %1 redirected to the agent (nftables table inet %2); datagrams go to %3.")
                            .arg(list.join(QStringLiteral(", ")), m_settings.nftTable,
                                 QDir::toNativeSeparators(m_spoolPath)));
+    waitForServiceQueue(QDateTime::currentMSecsSinceEpoch() + kDrainMs);
+}
+
+void FlowKeeper::waitForServiceQueue(qint64 deadline)
+{
+    // Datagrams that reached the service's socket before the redirect are still in its
+    // queue: the service reads them while it runs, and would lose them if stopped now.
+    bool queued = false;
+    for (const quint16 port : std::as_const(m_settings.flowPorts))
+        queued = queued || UdpSocketQueue::read(port).queuedBytes > 0;
+    if (queued && QDateTime::currentMSecsSinceEpoch() < deadline) {
+        QTimer::singleShot(20, this, [this, deadline] { waitForServiceQueue(deadline); });
+        return;
+    }
     Q_EMIT tookOver(QString());
 }
 
@@ -290,7 +310,14 @@ void FlowKeeper::giveBack(bool serviceRunning)
     // The templates go first and still under the redirect (the replay socket's mark lets
     // them through): the service then decodes the first live datagrams after the switch too.
     RawReplaySocket socket;
-    const QList<SpooledDatagram> templates = m_templateSource.datagrams();
+    // Those seen before the outage, then the spool's, which replace them where both have one.
+    SpoolTemplates merged;
+    for (const SpooledDatagram &d : std::as_const(m_templatesBefore))
+        merged.add(d);
+    for (const SpooledDatagram &d : m_templateSource.datagrams())
+        merged.add(d);
+    const QList<SpooledDatagram> templates = merged.datagrams();
+    m_templateExporters = merged.exporters();
     if (serviceRunning) {
         if (auto opened = socket.open(NftRedirect::kBypassMark); !opened) {
             fail(opened.error());
@@ -329,6 +356,17 @@ void FlowKeeper::redirectRemoved(bool serviceRunning, qsizetype templates, const
         return;
     }
     m_ruleActive = false;
+    // Datagrams redirected just before the removal may still be on their way to the
+    // listeners: they read on for a moment before they close.
+    QTimer::singleShot(kSettleMs, this, [this, serviceRunning, templates] { closeListeners(serviceRunning, templates); });
+}
+
+void FlowKeeper::closeListeners(bool serviceRunning, qsizetype templates)
+{
+    if (m_failed) {
+        finish(m_state);
+        return;
+    }
     // What was already on its way to the listeners is still theirs.
     for (const auto &listener : std::as_const(m_listeners))
         readDatagrams(listener.first, listener.second);
@@ -356,9 +394,11 @@ void FlowKeeper::redirectRemoved(bool serviceRunning, qsizetype templates, const
         return;
     }
     if (templates > 0)
-        Q_EMIT message(tr("Sent %1 templates of %2 exporters first, from the kept flows.")
+        Q_EMIT message(tr("Sent %1 templates of %2 exporters first (from the kept flows and from what the agent "
+                          "saw before the outage: %3 of them).")
                                .arg(templates)
-                               .arg(m_templateSource.exporters()));
+                               .arg(m_templateExporters)
+                               .arg(m_templatesBefore.size()));
     startReplay();
 }
 

@@ -14,6 +14,7 @@
 #include <QTimer>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -43,6 +44,10 @@ public:
         QString stateDir;                               // spool files and keeping.json
         QString nftProgram; // empty: libnftables (NftRedirect)
         QString nftTable = QStringLiteral("ftupgrade_keep");
+        // The templates each exporter sent before the outage (the agent's flow counter),
+        // asked for when keeping starts; they go first in the replay where the spool has
+        // none of its own. Unset: only the spool's.
+        std::function<QList<SpooledDatagram>()> templatesBefore;
     };
 
     explicit FlowKeeper(Settings settings, QObject *parent = nullptr);
@@ -91,6 +96,8 @@ private:
     Result prepare(const QString &jobId, QList<NftRedirect::Port> *ports);
     void redirectAdded(const QList<NftRedirect::Port> &ports, const Result &added);
     void redirectRemoved(bool serviceRunning, qsizetype templates, const Result &removed);
+    void waitForServiceQueue(qint64 deadline);
+    void closeListeners(bool serviceRunning, qsizetype templates);
     void startReplay();
     void finish(const QString &state);
     QString stateFile() const;
@@ -111,6 +118,8 @@ private:
     QString m_state = QStringLiteral("off");
     qint64 m_templates = 0;
     SpoolTemplates m_templateSource;
+    QList<SpooledDatagram> m_templatesBefore;
+    int m_templateExporters = 0;
 
     std::shared_ptr<SpoolReplayCounters> m_replay;
     QFuture<Result> m_nftChange; // an add or remove running on a worker thread

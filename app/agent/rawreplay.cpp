@@ -193,7 +193,8 @@ UdpSocketQueue UdpSocketQueue::read(quint16 port)
 {
     UdpSocketQueue q;
     const QByteArray portHex = QByteArray::number(port, 16).toUpper().rightJustified(4, '0');
-    // A dual-stack or IPv6 service socket is listed in udp6 only.
+    // A dual-stack or IPv6 service socket is listed in udp6 only; an IPv4 one in udp.
+    // Both are read: a port may have sockets in both, and every queue counts.
     for (const QString &table : {QStringLiteral("/proc/net/udp"), QStringLiteral("/proc/net/udp6")}) {
         QFile file(table);
         if (!file.open(QIODevice::ReadOnly))
@@ -208,8 +209,6 @@ UdpSocketQueue UdpSocketQueue::read(quint16 port)
             q.queuedBytes += f.at(4).mid(f.at(4).indexOf(':') + 1).toLongLong(nullptr, 16);
             q.drops += f.last().toLongLong();
         }
-        if (q.found) // the service's socket is one or the other: save the second read
-            break;
     }
     return q;
 }
@@ -231,6 +230,12 @@ void SpoolTemplates::add(const SpooledDatagram &d)
         return a;
     };
     Key key{addressOf(true), d.sourcePort, addressOf(false), d.destinationPort, version, 0};
+    if (version == 9 && d.data.size() >= 20)
+        key.domain = be32(d.data, 16);
+    else if (version == 10)
+        key.domain = be32(d.data, 12);
+    if (m_maxExporters > 0 && m_exporters.size() >= m_maxExporters && !m_exporters.contains(key))
+        return;
     if (version == 9 && d.data.size() >= 20) {
         key.domain = be32(d.data, 16);
         Exporter &e = m_exporters[key];

@@ -61,6 +61,9 @@ public:
     void add(const SpooledDatagram &datagram);
     QList<SpooledDatagram> datagrams() const;
     int exporters() const { return int(m_exporters.size()); }
+    // Beyond this many exporters new ones are not kept (a flood of spoofed sources
+    // cannot grow it without bound); 0: no limit.
+    void setMaxExporters(int max) { m_maxExporters = max; }
 
 private:
     using Address = std::array<quint8, 17>; // family, then the 16 bytes of the address
@@ -88,6 +91,7 @@ private:
     void addIpfix(const Key &key, const QByteArray &data);
 
     QMap<Key, Exporter> m_exporters;
+    int m_maxExporters = 0;
 };
 
 // How a replay runs and ends; the counters are read from the agent's thread while a

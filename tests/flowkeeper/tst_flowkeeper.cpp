@@ -289,6 +289,7 @@ private Q_SLOTS:
     void fullSpoolDiskFallsBackToToday();
     void ipv6ExportersAreKeptAndReplayed();
     void agentAnswersWhileTheRedirectIsMade();
+    void templatesSeenBeforeTheOutageGoFirst();
     void replayPacketsCarryACorrectChecksum_data();
     void replayPacketsCarryACorrectChecksum();
 
@@ -753,6 +754,62 @@ void TestFlowKeeper::agentAnswersWhileTheRedirectIsMade()
     QCOMPARE(job.value(QStringLiteral("state")).toString(), QStringLiteral("succeeded"));
     QCOMPARE(job.value(QStringLiteral("flows")).toObject().value(QStringLiteral("state")).toString(), QStringLiteral("replayed"));
     QVERIFY(!nftTableExists(QStringLiteral("ftupgrade_keep_2055")));
+}
+
+// An exporter that sent its NetFlow v9 template once, before the outage, and only data
+// since (as a router does between its template refreshes): the spool has no template for
+// it, and the new daemon would decode none of its data. The agent's flow counter saw the
+// template before the outage; the replay sends it first, so every flow is counted.
+void TestFlowKeeper::templatesSeenBeforeTheOutageGoFirst()
+{
+    const QString script = m_dir.filePath(QStringLiteral("template-once.py"));
+    QFile file(script);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(R"(import socket, struct, sys, time
+target, port, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+boot, seq = time.time(), 0
+def header(count):
+    global seq
+    seq += 1
+    return struct.pack('!HHIIII', 9, count, int((time.time() - boot) * 1000), int(time.time()), seq, 77)
+# template 300: IN_BYTES (1) and IN_PKTS (2), 4 bytes each; sent once
+s.sendto(header(1) + struct.pack('!HHHHHHHH', 0, 16, 300, 2, 1, 4, 2, 4), (target, port))
+records, sent, end = 10, 0, time.time() + seconds
+while time.time() < end:
+    time.sleep(0.05)
+    data = struct.pack('!HH', 300, 4 + 8 * records) + struct.pack('!II', 100, 1) * records
+    s.sendto(header(records) + data, (target, port))
+    sent += records
+print(sent, flush=True)
+)");
+    file.close();
+    auto node = prepare(3);
+    QVERIFY(node);
+    FlowCounter counter(QDir(node->agent.installDir).filePath(QStringLiteral("run/status.json")));
+    QProcess exporter;
+    exporter.start(QStringLiteral("nsenter"), m_nets[0]->in({QStringLiteral("/usr/bin/python3"), script, m_nets[0]->nodeAddress(),
+                                                              QString::number(kFlowPort), QStringLiteral("12")}));
+    QVERIFY(exporter.waitForStarted());
+    QTRY_VERIFY_WITH_TIMEOUT(counter.byExporter().value(m_nets[0]->address()) > 0, 10000); // the old daemon has the template
+    const QString id = upgrade(*node, true);
+    QVERIFY(!id.isEmpty());
+    QStringList lines;
+    const QJsonObject job = node->client.waitForJob(id, nullptr, &lines, 90000);
+    QCOMPARE(job.value(QStringLiteral("state")).toString(), QStringLiteral("succeeded"));
+    QVERIFY(exporter.waitForFinished(30000));
+    const qint64 sent = exporter.readAllStandardOutput().trimmed().toLongLong();
+    QVERIFY2(sent > 0, exporter.readAllStandardError().constData());
+    qint64 last = -1;
+    for (int i = 0; i < 20 && counter.total() != last; ++i) {
+        last = counter.total();
+        QTest::qWait(1000);
+    }
+    const QStringList said = lines.filter(QStringLiteral("templates of"));
+    qInfo("sent %lld flows, counted %lld; %s", sent, counter.byExporter().value(m_nets[0]->address()),
+          said.isEmpty() ? "no templates sent first" : qPrintable(said.first()));
+    QCOMPARE(job.value(QStringLiteral("flows")).toObject().value(QStringLiteral("state")).toString(), QStringLiteral("replayed"));
+    QVERIFY2(counter.byExporter().value(m_nets[0]->address()) == sent, qPrintable(lines.join(QLatin1Char('\n'))));
 }
 
 void TestFlowKeeper::replayPacketsCarryACorrectChecksum_data()
