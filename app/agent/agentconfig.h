@@ -40,7 +40,7 @@ struct AgentConfig
     // Keeping flows while the service is down (FlowKeeper) on sources.flowPorts: the
     // spool's cap, and nftables.
     qint64 spoolCapBytes = qint64(1) << 30;
-    QString nftProgram = QStringLiteral("nft");
+    QString nftProgram; // empty: libnftables; or an nft program run as `nft -f -`
     QString nftTable = QStringLiteral("ftupgrade_keep");
     ConnectionLimits connections; // [connections] (API.md); read, never written by save()
 

@@ -14,6 +14,9 @@
 #include "tokenauth.h"
 #include "upgradejob.h"
 #include "flowkeeper.h"
+
+#include <QPointer>
+#include "leftoverreplay.h"
 #include "filestreamer.h"
 #include "uploadstore.h"
 #include "versionsources.h"
@@ -165,7 +168,12 @@ Expected<QUrl> AgentServer::start()
     if (!QDir().mkpath(m_config.stagingDir))
         return makeError(tr("Cannot create the staging folder %1.").arg(QDir::toNativeSeparators(m_config.stagingDir)));
     // A redirect of the flow ports left by a killed agent goes first: flows must reach the service.
-    (void)FlowKeeper::recover(flowKeeperSettings(m_config), m_store.get());
+    // Its spool goes to the service once that listens again (never twice: the journal).
+    if (const auto recovery = FlowKeeper::recover(flowKeeperSettings(m_config), m_store.get()); recovery.leftover) {
+        auto *leftover = new LeftoverReplay(flowKeeperSettings(m_config), *recovery.leftover, m_store.get(), this);
+        connect(leftover, &LeftoverReplay::finished, leftover, &QObject::deleteLater);
+        leftover->start();
+    }
     // Leftovers of downloads cut off by a restart.
     QDir(QDir(m_config.stagingDir).filePath(QStringLiteral(".partial"))).removeRecursively();
 
@@ -723,8 +731,13 @@ void AgentServer::postUpgrade(const QHttpServerRequest &request, const ReplyPtr 
     if (auto written = m_store->update(record); !written)
         return reply->error(500, written.error());
     auto *job = new UpgradeJob(m_store.get(), record.id, upgrade, m_service.get(), this);
-    if (keepFlows.toBool() && *component == Component::Server)
-        job->setFlowKeeper(new FlowKeeper(flowKeeperSettings(m_config), job));
+    if (keepFlows.toBool() && *component == Component::Server) {
+        FlowKeeper::Settings settings = flowKeeperSettings(m_config);
+        settings.templatesBefore = [capture = QPointer<FlowCapture>(m_capture)] {
+            return capture ? capture->templates().datagrams() : QList<SpooledDatagram>();
+        };
+        job->setFlowKeeper(new FlowKeeper(settings, job));
+    }
     m_upgrade = job;
     connect(job, &UpgradeJob::finished, this, [this, componentText](UpgradeJob *job) {
         if (m_upgrade == job)

@@ -133,6 +133,7 @@ FlowCapture::FlowCapture(QList<quint16> ports, QString historyFile, QObject *par
 {
     m_history.load();
     m_secondOf.fill(-1);
+    m_templates.setMaxExporters(1024);
     auto *timer = new QTimer(this);
     timer->setInterval(kSaveIntervalMs);
     connect(timer, &QTimer::timeout, this, [this] {
@@ -293,6 +294,15 @@ void FlowCapture::handlePacket(const QByteArray &packet, const QDateTime &now)
     if (!decoded) {
         ++m_rejected;
         return;
+    }
+    if (decoded->templates + decoded->optionsTemplates + decoded->withdrawnTemplates > 0) {
+        SpooledDatagram d;
+        d.setSource(source);
+        d.sourcePort = qFromBigEndian<quint16>(data + udpAt);
+        d.setDestination(version == 4 ? QHostAddress(qFromBigEndian<quint32>(data + 16)) : QHostAddress(data + 24));
+        d.destinationPort = port;
+        d.data = payload;
+        m_templates.add(d);
     }
     if (decoded->flows <= 0)
         return;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "rawreplay.h"
+
 #include "model/expected.h"
 
 #include <QDateTime>
@@ -80,6 +82,9 @@ public:
     // "not measured" with that sentence.
     Result start();
     FlowMeasurement measurement() const;
+    // The latest v9/IPFIX templates seen per exporter, for the flow keeper's replay: the
+    // service restarted by an upgrade has none until each exporter sends them again.
+    const SpoolTemplates &templates() const { return m_templates; }
     const FlowHistoryStore &history() const { return m_history; }
     FlowHistoryStore &history() { return m_history; }
     Result saveHistory() const { return m_history.save(); }
@@ -98,6 +103,7 @@ private:
     QList<quint16> m_ports;
     FlowHistoryStore m_history;
     std::unique_ptr<flow::FlowDecoder> m_decoder;
+    SpoolTemplates m_templates;
     int m_fd = -1;
     QSocketNotifier *m_notifier = nullptr;
     QString m_reason;

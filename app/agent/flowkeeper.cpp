@@ -9,6 +9,7 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QFileInfo>
 #include <QFutureWatcher>
 #include <QJsonDocument>
 #include <QLocale>
@@ -35,29 +36,10 @@ QString number(qint64 n) { return QLocale(QLocale::English).toString(n); }
 // How often the spool is flushed (a full disk shows within this) and the count logged.
 constexpr int kFlushMs = 200;
 constexpr int kReportMs = 2000;
-// Datagrams sent between two looks at the service socket's queue.
-constexpr int kBurst = 8;
-// Without /proc/net/udp (service in another namespace) the replay falls back to this rate.
-constexpr int kFallbackPerSecond = 2000;
-
-struct ReplayOutcome
-{
-    QString error;
-    qint64 sent = 0;
-    double seconds = 0;
-    bool paced = true;
-    qint64 serviceDrops = 0;
-};
-
-qint64 queueThreshold()
-{
-    // A quarter of the default socket buffer, so a burst on top never reaches the limit.
-    QFile file(QStringLiteral("/proc/sys/net/core/rmem_default"));
-    qint64 rmem = 212992;
-    if (file.open(QIODevice::ReadOnly))
-        rmem = qMax<qint64>(file.readAll().trimmed().toLongLong(), 65536);
-    return rmem / 4;
-}
+// The longest the service is given to read what reached it before the redirect.
+constexpr qint64 kDrainMs = 2000;
+// How long the listeners read on after the redirect is removed.
+constexpr int kSettleMs = 200;
 
 } // namespace
 
@@ -88,6 +70,11 @@ FlowKeeper::~FlowKeeper()
 {
     if (m_replay)
         m_replay->cancel = true;
+    // An add still running would put the redirect in place after us: let it end first.
+    if (m_nftChange.isRunning()) {
+        m_nftChange.waitForFinished();
+        m_ruleActive = true;
+    }
     if (m_ruleActive)
         (void)m_nft.remove(); // never leave the redirect behind
 }
@@ -109,10 +96,33 @@ QJsonObject FlowKeeper::summary() const
     return s;
 }
 
-Result FlowKeeper::takeOver(const QString &jobId)
+void FlowKeeper::takeOver(const QString &jobId)
+{
+    QList<NftRedirect::Port> ports;
+    if (auto prepared = prepare(jobId, &ports); !prepared) {
+        QTimer::singleShot(0, this, [this, why = prepared.error()] { Q_EMIT tookOver(why); });
+        return;
+    }
+    const quint16 zone = quint16(QRandomGenerator::global()->bounded(1000, 65000));
+    auto *watcher = new QFutureWatcher<Result>(this);
+    connect(watcher, &QFutureWatcher<Result>::finished, this, [this, watcher, ports] {
+        watcher->deleteLater();
+        redirectAdded(ports, watcher->result());
+    });
+    m_nftChange = QtConcurrent::run([nft = m_nft, ports, zone]() mutable -> Result {
+        auto added = nft.add(ports, zone);
+        if (!added)
+            (void)nft.remove(); // a half-applied transaction is impossible, but be sure
+        return added;
+    });
+    watcher->setFuture(m_nftChange);
+}
+
+Result FlowKeeper::prepare(const QString &jobId, QList<NftRedirect::Port> *ports)
 {
 #ifndef Q_OS_LINUX
     Q_UNUSED(jobId);
+    Q_UNUSED(ports);
     return makeError(tr("Keeping flows is not available on Windows nodes."));
 #else
     m_jobId = jobId;
@@ -126,10 +136,10 @@ Result FlowKeeper::takeOver(const QString &jobId)
     if (auto opened = m_spool.open(m_spoolPath, m_settings.spoolCapBytes); !opened)
         return makeError(opened.error());
 
-    QList<NftRedirect::Port> ports;
     for (const quint16 flowPort : std::as_const(m_settings.flowPorts)) {
         auto *socket = new QUdpSocket(this);
-        if (!socket->bind(QHostAddress::AnyIPv4, 0)) {
+        // Dual-stack: the redirect brings IPv4 and IPv6 exporters alike.
+        if (!socket->bind(QHostAddress::Any, 0)) {
             const QString why = socket->errorString();
             delete socket;
             stopListening();
@@ -141,9 +151,11 @@ Result FlowKeeper::takeOver(const QString &jobId)
         (void)::setsockopt(int(socket->socketDescriptor()), SOL_SOCKET, SO_RCVBUFFORCE, &buffer, sizeof buffer);
         connect(socket, &QUdpSocket::readyRead, this, [this, socket, flowPort] { readDatagrams(socket, flowPort); });
         m_listeners.append({socket, flowPort});
-        ports.append({flowPort, socket->localPort()});
+        ports->append({flowPort, socket->localPort()});
     }
 
+    if (m_settings.templatesBefore)
+        m_templatesBefore = m_settings.templatesBefore();
     // Written before the rule, so a killed agent's successor knows what to clean up.
     QSaveFile state(stateFile());
     if (state.open(QIODevice::WriteOnly)) {
@@ -153,14 +165,19 @@ Result FlowKeeper::takeOver(const QString &jobId)
                             .toJson(QJsonDocument::Compact));
         state.commit();
     }
-    const quint16 zone = quint16(QRandomGenerator::global()->bounded(1000, 65000));
-    if (auto added = m_nft.add(ports, zone); !added) {
-        (void)m_nft.remove(); // a half-applied transaction is impossible, but be sure
+    return {};
+#endif
+}
+
+void FlowKeeper::redirectAdded(const QList<NftRedirect::Port> &ports, const Result &added)
+{
+    if (!added) {
         stopListening();
         m_spool.close();
         QFile::remove(m_spoolPath);
         QFile::remove(stateFile());
-        return makeError(added.error());
+        Q_EMIT tookOver(added.error());
+        return;
     }
     m_ruleActive = true;
     m_keeping = true;
@@ -168,13 +185,26 @@ Result FlowKeeper::takeOver(const QString &jobId)
     m_flushTimer.start();
     m_sinceReport.start();
     QStringList list;
-    for (const auto &p : std::as_const(ports))
+    for (const auto &p : ports)
         list << QStringLiteral("%1 → %2").arg(p.flowPort).arg(p.listenerPort);
     Q_EMIT message(tr("Keeping flows: UDP %1 redirected to the agent (nftables table inet %2); datagrams go to %3.")
                            .arg(list.join(QStringLiteral(", ")), m_settings.nftTable,
                                 QDir::toNativeSeparators(m_spoolPath)));
-    return {};
-#endif
+    waitForServiceQueue(QDateTime::currentMSecsSinceEpoch() + kDrainMs);
+}
+
+void FlowKeeper::waitForServiceQueue(qint64 deadline)
+{
+    // Datagrams that reached the service's socket before the redirect are still in its
+    // queue: the service reads them while it runs, and would lose them if stopped now.
+    bool queued = false;
+    for (const quint16 port : std::as_const(m_settings.flowPorts))
+        queued = queued || UdpSocketQueue::read(port).queuedBytes > 0;
+    if (queued && QDateTime::currentMSecsSinceEpoch() < deadline) {
+        QTimer::singleShot(20, this, [this, deadline] { waitForServiceQueue(deadline); });
+        return;
+    }
+    Q_EMIT tookOver(QString());
 }
 
 void FlowKeeper::readDatagrams(QUdpSocket *socket, quint16 flowPort)
@@ -187,12 +217,12 @@ void FlowKeeper::readDatagrams(QUdpSocket *socket, quint16 flowPort)
             continue;
         SpooledDatagram d;
         d.arrivalMsecs = QDateTime::currentMSecsSinceEpoch();
-        d.sourceAddress = datagram.senderAddress().toIPv4Address();
+        d.setSource(datagram.senderAddress());
         d.sourcePort = quint16(datagram.senderPort());
         const QHostAddress to = datagram.destinationAddress();
-        d.destinationAddress = to.isNull() || to.protocol() != QAbstractSocket::IPv4Protocol
-                                       ? QHostAddress(QHostAddress::LocalHost).toIPv4Address()
-                                       : to.toIPv4Address();
+        d.setDestination(!to.isNull() ? to
+                         : d.ipv6     ? QHostAddress(QHostAddress::LocalHostIPv6)
+                                      : QHostAddress(QHostAddress::LocalHost));
         d.destinationPort = flowPort;
         d.data = datagram.data();
         const auto outcome = m_spool.append(d);
@@ -280,7 +310,14 @@ void FlowKeeper::giveBack(bool serviceRunning)
     // The templates go first and still under the redirect (the replay socket's mark lets
     // them through): the service then decodes the first live datagrams after the switch too.
     RawReplaySocket socket;
-    const QList<SpooledDatagram> templates = m_templateSource.datagrams();
+    // Those seen before the outage, then the spool's, which replace them where both have one.
+    SpoolTemplates merged;
+    for (const SpooledDatagram &d : std::as_const(m_templatesBefore))
+        merged.add(d);
+    for (const SpooledDatagram &d : m_templateSource.datagrams())
+        merged.add(d);
+    const QList<SpooledDatagram> templates = merged.datagrams();
+    m_templateExporters = merged.exporters();
     if (serviceRunning) {
         if (auto opened = socket.open(NftRedirect::kBypassMark); !opened) {
             fail(opened.error());
@@ -297,12 +334,39 @@ void FlowKeeper::giveBack(bool serviceRunning)
         }
     }
 
-    if (auto removed = m_nft.remove(); !removed) {
+    // Off the agent's thread; datagrams still on their way are spooled meanwhile.
+    auto *watcher = new QFutureWatcher<Result>(this);
+    connect(watcher, &QFutureWatcher<Result>::finished, this, [this, watcher, serviceRunning, n = templates.size()] {
+        watcher->deleteLater();
+        redirectRemoved(serviceRunning, n, watcher->result());
+    });
+    m_nftChange = QtConcurrent::run([nft = m_nft]() mutable { return nft.remove(); });
+    watcher->setFuture(m_nftChange);
+}
+
+void FlowKeeper::redirectRemoved(bool serviceRunning, qsizetype templates, const Result &removed)
+{
+    if (m_failed) { // the spool failed meanwhile: fail() said so and tidied up
+        finish(m_state);
+        return;
+    }
+    if (!removed) {
         fail(removed.error());
-        QTimer::singleShot(0, this, [this] { finish(m_state); });
+        finish(m_state);
         return;
     }
     m_ruleActive = false;
+    // Datagrams redirected just before the removal may still be on their way to the
+    // listeners: they read on for a moment before they close.
+    QTimer::singleShot(kSettleMs, this, [this, serviceRunning, templates] { closeListeners(serviceRunning, templates); });
+}
+
+void FlowKeeper::closeListeners(bool serviceRunning, qsizetype templates)
+{
+    if (m_failed) {
+        finish(m_state);
+        return;
+    }
     // What was already on its way to the listeners is still theirs.
     for (const auto &listener : std::as_const(m_listeners))
         readDatagrams(listener.first, listener.second);
@@ -312,7 +376,7 @@ void FlowKeeper::giveBack(bool serviceRunning)
     if (auto flushed = m_spool.flush(); !flushed) {
         m_keeping = true; // let fail() tidy up with the sentence
         fail(flushed.error());
-        QTimer::singleShot(0, this, [this] { finish(m_state); });
+        finish(m_state);
         return;
     }
     m_spool.close();
@@ -326,33 +390,33 @@ void FlowKeeper::giveBack(bool serviceRunning)
         Q_EMIT message(tr("The service is not running, so the kept flows are not replayed; they stay in %1 for "
                           "inspection.").arg(QDir::toNativeSeparators(m_spoolPath)));
         QFile::remove(stateFile());
-        QTimer::singleShot(0, this, [this] { finish(m_state); });
+        finish(m_state);
         return;
     }
-    if (!templates.isEmpty())
-        Q_EMIT message(tr("Sent %1 templates of %2 exporters first, from the kept flows.")
-                               .arg(templates.size())
-                               .arg(m_templateSource.exporters()));
+    if (templates > 0)
+        Q_EMIT message(tr("Sent %1 templates of %2 exporters first (from the kept flows and from what the agent "
+                          "saw before the outage: %3 of them).")
+                               .arg(templates)
+                               .arg(m_templateExporters)
+                               .arg(m_templatesBefore.size()));
     startReplay();
 }
 
 void FlowKeeper::startReplay()
 {
     m_state = QStringLiteral("replaying");
-    m_replay = std::make_shared<ReplayCounters>();
+    m_replay = std::make_shared<SpoolReplayCounters>();
     m_replay->total = m_spool.written();
     m_reported = -1;
-    m_sinceReport.start();
-    m_sinceReport.invalidate();
     m_sinceReport.start();
     m_progressTimer.start();
     Q_EMIT message(tr("Replaying: 0 % of %1 datagrams, from the exporters' own addresses.")
                            .arg(number(m_spool.written())));
-    auto *watcher = new QFutureWatcher<ReplayOutcome>(this);
-    connect(watcher, &QFutureWatcher<ReplayOutcome>::finished, this, [this, watcher] {
+    auto *watcher = new QFutureWatcher<SpoolReplayOutcome>(this);
+    connect(watcher, &QFutureWatcher<SpoolReplayOutcome>::finished, this, [this, watcher] {
         watcher->deleteLater();
         m_progressTimer.stop();
-        const ReplayOutcome outcome = watcher->result();
+        const SpoolReplayOutcome outcome = watcher->result();
         if (!outcome.error.isEmpty()) {
             m_state = QStringLiteral("kept");
             Q_EMIT message(tr("The replay stopped after %1 datagrams: %2 The spool stays in %3 for inspection.")
@@ -371,62 +435,18 @@ void FlowKeeper::startReplay()
                                .arg(number(qint64(rate)))
                                .arg(outcome.paced ? tr("paced on the service socket's receive queue")
                                                   : tr("at a fixed %1 a second: the service's socket was not "
-                                                       "visible").arg(kFallbackPerSecond))
+                                                       "visible").arg(kReplayFallbackPerSecond))
                                .arg(outcome.serviceDrops));
         m_state = QStringLiteral("replayed");
         QFile::remove(m_spoolPath);
+        QFile::remove(ReplayJournal::pathFor(m_spoolPath));
         QFile::remove(stateFile());
         finish(m_state);
     });
+    // keeping.json stays until the replay ends: an agent killed meanwhile goes on from the
+    // replay's journal when it starts again.
     watcher->setFuture(QtConcurrent::run([path = m_spoolPath, counters = m_replay]() {
-        ReplayOutcome outcome;
-        RawReplaySocket socket;
-        if (auto opened = socket.open(NftRedirect::kBypassMark); !opened) {
-            outcome.error = opened.error();
-            return outcome;
-        }
-        FlowSpoolReader reader;
-        if (auto opened = reader.open(path); !opened) {
-            outcome.error = opened.error();
-            return outcome;
-        }
-        const qint64 threshold = queueThreshold();
-        QHash<quint16, qint64> dropsBefore;
-        QElapsedTimer clock;
-        clock.start();
-        qint64 n = 0;
-        while (auto d = reader.next()) {
-            if (counters->cancel)
-                break;
-            if (n % kBurst == 0) {
-                if (!dropsBefore.contains(d->destinationPort))
-                    dropsBefore.insert(d->destinationPort, UdpSocketQueue::read(d->destinationPort).drops);
-                for (;;) {
-                    const UdpSocketQueue q = UdpSocketQueue::read(d->destinationPort);
-                    if (!q.found) {
-                        outcome.paced = false;
-                        const qint64 due = n * 1000 / kFallbackPerSecond;
-                        if (clock.elapsed() < due)
-                            QThread::msleep(quint64(due - clock.elapsed()));
-                        break;
-                    }
-                    if (q.queuedBytes <= threshold)
-                        break;
-                    QThread::usleep(100);
-                }
-            }
-            if (auto sent = socket.send(*d); !sent) {
-                outcome.error = sent.error();
-                break;
-            }
-            ++n;
-            counters->sent = n;
-        }
-        outcome.sent = n;
-        outcome.seconds = double(clock.nsecsElapsed()) / 1e9;
-        for (auto it = dropsBefore.cbegin(); it != dropsBefore.cend(); ++it)
-            outcome.serviceDrops += UdpSocketQueue::read(it.key()).drops - it.value();
-        return outcome;
+        return replaySpool(path, NftRedirect::kBypassMark, false, *counters);
     }));
 }
 
@@ -436,48 +456,107 @@ void FlowKeeper::finish(const QString &state)
     Q_EMIT finished();
 }
 
-QStringList FlowKeeper::recover(const Settings &settings, JobStore *store)
+QString FlowKeeper::leftoverFile(const Settings &settings)
 {
-    QStringList lines;
+    return QDir(settings.stateDir).filePath(QStringLiteral("leftover.json"));
+}
+
+FlowKeeper::Recovery FlowKeeper::recover(const Settings &settings, JobStore *store)
+{
+    Recovery recovery;
+    QStringList &lines = recovery.lines;
     QFile file(QDir(settings.stateDir).filePath(QStringLiteral("keeping.json")));
-    // keeping.json is written before the redirect is added and removed after it is gone,
-    // so without it there is nothing to clean up (and no nft to run at every start).
-    if (!file.exists())
-        return lines;
-    NftRedirect nft(settings.nftProgram, settings.nftTable);
-    bool removed = false;
-    if (auto exists = nft.exists(); exists && *exists) {
-        if (auto done = nft.remove(); done) {
-            removed = true;
-        } else {
-            lines << done.error();
-        }
-    }
     QString job;
-    if (file.open(QIODevice::ReadOnly)) {
-        const QJsonObject state = QJsonDocument::fromJson(file.readAll()).object();
-        file.close();
-        job = state.value(QStringLiteral("job")).toString();
-        const QString spool = state.value(QStringLiteral("spool")).toString();
-        const auto count = FlowSpoolReader::count(spool);
-        lines << tr("The agent stopped while it kept the flows of job %1; %2 The %3 datagrams it kept were "
-                    "not replayed and stay in %4 for inspection.")
-                         .arg(job,
-                              removed ? tr("it removed its redirect of the flow ports (nftables table inet %1) at "
-                                           "start-up, so flows go to the service directly.").arg(settings.nftTable)
-                                      : tr("no redirect of the flow ports was left in place."),
-                              count ? number(*count) : tr("(unreadable)"), QDir::toNativeSeparators(spool));
+    // keeping.json is written before the redirect is added and removed after the replay,
+    // so without it there is nothing to clean up (and no nft to run at every start).
+    if (file.exists()) {
+        NftRedirect nft(settings.nftProgram, settings.nftTable);
+        bool removed = false;
+        if (auto exists = nft.exists(); exists && *exists) {
+            if (auto done = nft.remove(); done)
+                removed = true;
+            else
+                lines << done.error();
+        }
+        if (file.open(QIODevice::ReadOnly)) {
+            const QJsonObject state = QJsonDocument::fromJson(file.readAll()).object();
+            file.close();
+            job = state.value(QStringLiteral("job")).toString();
+            const QString spool = state.value(QStringLiteral("spool")).toString();
+            const auto count = FlowSpoolReader::count(spool);
+            // What an earlier replay of this spool already sent (its journal).
+            qint64 replayed = 0;
+            FlowSpoolReader reader;
+            ReplayJournal journal;
+            if (count && reader.open(spool) && journal.open(spool, reader.firstRecord())) {
+                while (reader.offset() < journal.offset() && reader.next())
+                    ++replayed;
+                journal.close();
+            }
+            const QString redirect
+                    = removed ? tr("it removed its redirect of the flow ports (nftables table inet %1) at start-up, "
+                                   "so flows go to the service directly.").arg(settings.nftTable)
+                              : tr("no redirect of the flow ports was left in place.");
+            if (count && *count > replayed) {
+                const QString leftover = leftoverFile(settings);
+                QFile earlier(leftover);
+                if (earlier.open(QIODevice::ReadOnly)) {
+                    const QString older = QJsonDocument::fromJson(earlier.readAll()).object()
+                                                  .value(QStringLiteral("spool")).toString();
+                    if (older != spool)
+                        lines << tr("The flows kept in %1 by an earlier run were not replayed yet; they stay there "
+                                    "for inspection.").arg(QDir::toNativeSeparators(older));
+                }
+                QSaveFile save(leftover);
+                if (save.open(QIODevice::WriteOnly)) {
+                    save.write(QJsonDocument(QJsonObject{{QStringLiteral("job"), job},
+                                                         {QStringLiteral("spool"), spool}})
+                                       .toJson(QJsonDocument::Compact));
+                    save.commit();
+                }
+                lines << tr("The agent stopped while it kept or replayed the flows of job %1; %2 The %3 datagrams "
+                            "it kept (%4 of them already replayed) will be replayed to the service once it "
+                            "listens on its flow port again; %5 records how far that got, so none is sent twice.")
+                                 .arg(job, redirect, number(*count), number(replayed),
+                                      QDir::toNativeSeparators(ReplayJournal::pathFor(spool)));
+                if (store && store->job(job)) {
+                    JobRecord record = *store->job(job);
+                    record.flows = QJsonObject{{QStringLiteral("state"), QStringLiteral("kept")},
+                                               {QStringLiteral("kept"), *count},
+                                               {QStringLiteral("dropped"),
+                                                record.flows.value(QStringLiteral("dropped")).toInteger()},
+                                               {QStringLiteral("templates"), 0},
+                                               {QStringLiteral("replayed"), replayed},
+                                               {QStringLiteral("spool"), QDir::toNativeSeparators(spool)}};
+                    (void)store->update(record);
+                }
+            } else {
+                lines << tr("The agent stopped while it kept the flows of job %1; %2 The %3 datagrams it kept were "
+                            "not replayed and stay in %4 for inspection.")
+                                 .arg(job, redirect, count ? number(*count) : tr("(unreadable)"),
+                                      QDir::toNativeSeparators(spool));
+            }
+        } else if (removed) {
+            lines << tr("Removed a redirect of the flow ports (nftables table inet %1) left by an earlier run of "
+                        "the agent.").arg(settings.nftTable);
+        }
         file.remove();
-    } else if (removed) {
-        lines << tr("Removed a redirect of the flow ports (nftables table inet %1) left by an earlier run of the "
-                    "agent.").arg(settings.nftTable);
+    }
+    QFile leftover(leftoverFile(settings));
+    if (leftover.open(QIODevice::ReadOnly)) {
+        const QJsonObject state = QJsonDocument::fromJson(leftover.readAll()).object();
+        const QString spool = state.value(QStringLiteral("spool")).toString();
+        if (QFileInfo::exists(spool))
+            recovery.leftover = Leftover{state.value(QStringLiteral("job")).toString(), spool};
+        else
+            leftover.remove();
     }
     for (const QString &line : std::as_const(lines)) {
         logging::logger()->warn("{}", line.toStdString());
         if (store && !job.isEmpty() && store->job(job))
             store->appendLog(job, line);
     }
-    return lines;
+    return recovery;
 }
 
 } // namespace ft::agent

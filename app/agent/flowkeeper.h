@@ -6,6 +6,7 @@
 #include "rawreplay.h"
 
 #include <QElapsedTimer>
+#include <QFuture>
 #include <QJsonObject>
 #include <QList>
 #include <QObject>
@@ -13,7 +14,9 @@
 #include <QTimer>
 
 #include <atomic>
+#include <functional>
 #include <memory>
+#include <optional>
 
 class QUdpSocket;
 
@@ -39,15 +42,22 @@ public:
         QList<quint16> flowPorts;
         qint64 spoolCapBytes = qint64(1) << 30;
         QString stateDir;                               // spool files and keeping.json
-        QString nftProgram = QStringLiteral("nft");
+        QString nftProgram; // empty: libnftables (NftRedirect)
         QString nftTable = QStringLiteral("ftupgrade_keep");
+        // The templates each exporter sent before the outage (the agent's flow counter),
+        // asked for when keeping starts; they go first in the replay where the spool has
+        // none of its own. Unset: only the spool's.
+        std::function<QList<SpooledDatagram>()> templatesBefore;
     };
 
     explicit FlowKeeper(Settings settings, QObject *parent = nullptr);
     ~FlowKeeper() override;
 
-    // Starts keeping. An error is a sentence for the job's log; nothing is left behind.
-    Result takeOver(const QString &jobId);
+    // Starts keeping: the listeners and the spool at once, the redirect off the agent's
+    // thread (its health and job polls answer meanwhile). tookOver() follows once, never
+    // inside this call: an empty error means flows are kept; otherwise a sentence for the
+    // job's log, and nothing is left behind.
+    void takeOver(const QString &jobId);
     bool isKeeping() const { return m_keeping; }
     // The service is up again (or could not be started: then nothing is replayed).
     void giveBack(bool serviceRunning);
@@ -55,11 +65,25 @@ public:
     // Counters for the job's record: {"kept", "dropped", "replayed", "templates", "state"}.
     QJsonObject summary() const;
 
-    // At agent start-up: removes a redirect left by a killed agent and says what became
-    // of its spool (kept for inspection). Returns the sentences logged, empty if none.
-    static QStringList recover(const Settings &settings, JobStore *store);
+    // A spool a killed agent left, to be replayed once the service listens again.
+    struct Leftover
+    {
+        QString job;
+        QString spool;
+    };
+    struct Recovery
+    {
+        QStringList lines; // the sentences logged, empty if none
+        std::optional<Leftover> leftover;
+    };
+    // At agent start-up: removes a redirect left by a killed agent, and hands its spool
+    // (what is not replayed yet) to a LeftoverReplay; flows/leftover.json remembers it
+    // until it is replayed, across further restarts.
+    static Recovery recover(const Settings &settings, JobStore *store);
+    static QString leftoverFile(const Settings &settings);
 
 Q_SIGNALS:
+    void tookOver(const QString &error);
     void message(const QString &line);
     void progress(double share); // of the replay, 0..1
     void finished();
@@ -69,6 +93,11 @@ private:
     void flushSpool();
     void fail(const QString &why);
     void stopListening();
+    Result prepare(const QString &jobId, QList<NftRedirect::Port> *ports);
+    void redirectAdded(const QList<NftRedirect::Port> &ports, const Result &added);
+    void redirectRemoved(bool serviceRunning, qsizetype templates, const Result &removed);
+    void waitForServiceQueue(qint64 deadline);
+    void closeListeners(bool serviceRunning, qsizetype templates);
     void startReplay();
     void finish(const QString &state);
     QString stateFile() const;
@@ -89,14 +118,11 @@ private:
     QString m_state = QStringLiteral("off");
     qint64 m_templates = 0;
     SpoolTemplates m_templateSource;
+    QList<SpooledDatagram> m_templatesBefore;
+    int m_templateExporters = 0;
 
-    struct ReplayCounters
-    {
-        std::atomic<qint64> sent{0};
-        std::atomic<qint64> total{0};
-        std::atomic<bool> cancel{false};
-    };
-    std::shared_ptr<ReplayCounters> m_replay;
+    std::shared_ptr<SpoolReplayCounters> m_replay;
+    QFuture<Result> m_nftChange; // an add or remove running on a worker thread
 };
 
 } // namespace ft::agent

@@ -3,6 +3,10 @@
 #include <QCoreApplication>
 #include <QProcess>
 
+#ifdef FT_HAVE_LIBNFTABLES
+#include <nftables/libnftables.h>
+#endif
+
 namespace ft::agent {
 
 namespace {
@@ -27,10 +31,10 @@ QString NftRedirect::ruleset(const QString &table, const QList<Port> &ports, qui
     QString natRules;
     for (const Port &p : ports) {
         // Only datagrams for this host: the node's own flow exports to other collectors,
-        // and traffic it forwards, are left alone. IPv4 only: the replay speaks IPv4.
-        zoneRules += QStringLiteral("    meta nfproto ipv4 fib daddr type local udp dport %1 ct zone set %2\n")
+        // and traffic it forwards, are left alone. IPv4 and IPv6 alike (inet family).
+        zoneRules += QStringLiteral("    fib daddr type local udp dport %1 ct zone set %2\n")
                              .arg(p.flowPort).arg(zone);
-        natRules += QStringLiteral("    meta nfproto ipv4 fib daddr type local udp dport %1 redirect to :%2\n")
+        natRules += QStringLiteral("    fib daddr type local udp dport %1 redirect to :%2\n")
                             .arg(p.flowPort).arg(p.listenerPort);
     }
     auto chain = [&](const QString &name, const QString &type, const QString &hook, const QString &priority,
@@ -77,10 +81,47 @@ Expected<bool> NftRedirect::exists()
     return listed->split(QLatin1Char('\n')).contains(QStringLiteral("table inet %1").arg(m_table));
 }
 
+bool NftRedirect::usesLibrary(const QString &program)
+{
+    return program.isEmpty() || program == QLatin1String("libnftables");
+}
+
 Expected<QString> NftRedirect::run(const QStringList &arguments, const QByteArray &input)
 {
-    // Synchronous on purpose: the agent has no window, the call takes milliseconds, and
-    // the rule must be in place (or known to be missing) before the service stops.
+    if (!usesLibrary(m_program))
+        return runProgram(arguments, input);
+    // The library takes the same commands as `nft -f -`; "list tables" as a command.
+    return runLibrary(input.isEmpty() ? arguments.join(QLatin1Char(' ')).toUtf8() : input);
+}
+
+Expected<QString> NftRedirect::runLibrary(const QByteArray &commands)
+{
+#ifdef FT_HAVE_LIBNFTABLES
+    // One netlink transaction in this process: it answers in milliseconds, so the agent's
+    // thread (health, job polls) never waits on a child process.
+    nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+    if (!ctx)
+        return makeError(tr("libnftables could not be initialised."));
+    nft_ctx_buffer_output(ctx);
+    nft_ctx_buffer_error(ctx);
+    const int code = nft_run_cmd_from_buffer(ctx, commands.constData());
+    const QString output = QString::fromUtf8(nft_ctx_get_output_buffer(ctx));
+    const QString errors = QString::fromUtf8(nft_ctx_get_error_buffer(ctx)).trimmed();
+    nft_ctx_free(ctx);
+    if (code != 0)
+        return makeError(errors.isEmpty() ? tr("nftables refused the change (libnftables error %1).").arg(code)
+                                          : errors.section(QLatin1Char('\n'), 0, 0));
+    return output;
+#else
+    Q_UNUSED(commands);
+    return makeError(tr("nftables is not available on this system."));
+#endif
+}
+
+Expected<QString> NftRedirect::runProgram(const QStringList &arguments, const QByteArray &input)
+{
+    // Only when agent.conf names an nft program: synchronous, capped at 10 s; the rule
+    // must be in place (or known to be missing) before the service stops.
     QProcess nft;
     nft.start(m_program, arguments);
     if (!nft.waitForStarted(kTimeoutMs))

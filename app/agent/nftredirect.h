@@ -7,9 +7,11 @@
 
 namespace ft::agent {
 
-// The agent's own nftables table (inet family) that moves the node's flow ports to the
-// flow keeper's listeners while the service is down. Every change is one `nft -f -`
-// transaction, so the redirect is either fully in place or fully gone.
+// The agent's own nftables table (inet family: IPv4 and IPv6) that moves the node's
+// flow ports to the flow keeper's listeners while the service is down. Every change is
+// one transaction, through libnftables in the agent's own process (milliseconds, no
+// child process to wait for), or through `nft -f -` when a program is configured; so
+// the redirect is either fully in place or fully gone.
 //
 // Why a conntrack zone: NAT is decided on a connection's first packet, and an exporter's
 // UDP "connection" to the flow port already exists (unredirected) when the rule comes.
@@ -28,7 +30,9 @@ public:
     // Packets with this mark (set with SO_MARK on the replay socket) pass untouched.
     static constexpr quint32 kBypassMark = 0x4654554b; // "FTUK"
 
+    // An empty program (or "libnftables") uses the library.
     NftRedirect(QString program, QString table);
+    static bool usesLibrary(const QString &program);
 
     QString table() const { return m_table; }
 
@@ -43,6 +47,8 @@ public:
 
 private:
     Expected<QString> run(const QStringList &arguments, const QByteArray &input);
+    Expected<QString> runProgram(const QStringList &arguments, const QByteArray &input);
+    static Expected<QString> runLibrary(const QByteArray &commands);
 
     QString m_program;
     QString m_table;

@@ -7,11 +7,15 @@
 #include <QList>
 #include <QMap>
 
+#include <array>
+#include <atomic>
+
 namespace ft::agent {
 
 // Sends spooled datagrams to the local service through a raw socket (IPPROTO_RAW, the
-// IPv4 header included), so the service sees each one from its exporter's own address
-// and port, as if it had arrived live. Linux only; needs CAP_NET_RAW.
+// IP header included: IPv4, or IPv6 on a second socket opened for the first IPv6
+// datagram), so the service sees each one from its exporter's own address and port, as
+// if it had arrived live. Linux only; needs CAP_NET_RAW.
 class RawReplaySocket
 {
 public:
@@ -24,11 +28,15 @@ public:
     Result open(quint32 mark);
     Result send(const SpooledDatagram &datagram);
 
-    // The IPv4 + UDP packet for one datagram, with a correct UDP checksum.
+    // The IPv4 or IPv6 + UDP packet for one datagram, with a correct UDP checksum.
     static QByteArray packet(const SpooledDatagram &datagram);
 
 private:
+    Result openIpv6();
+
     int m_fd = -1;
+    int m_fd6 = -1;
+    quint32 m_mark = 0;
     QByteArray m_buffer;
 };
 
@@ -53,13 +61,17 @@ public:
     void add(const SpooledDatagram &datagram);
     QList<SpooledDatagram> datagrams() const;
     int exporters() const { return int(m_exporters.size()); }
+    // Beyond this many exporters new ones are not kept (a flood of spoofed sources
+    // cannot grow it without bound); 0: no limit.
+    void setMaxExporters(int max) { m_maxExporters = max; }
 
 private:
+    using Address = std::array<quint8, 17>; // family, then the 16 bytes of the address
     struct Key
     {
-        quint32 address;
+        Address address;
         quint16 port;
-        quint32 destination;
+        Address destination;
         quint16 destinationPort;
         quint16 version;
         quint32 domain;
@@ -79,6 +91,38 @@ private:
     void addIpfix(const Key &key, const QByteArray &data);
 
     QMap<Key, Exporter> m_exporters;
+    int m_maxExporters = 0;
 };
+
+// How a replay runs and ends; the counters are read from the agent's thread while a
+// worker thread replays.
+struct SpoolReplayCounters
+{
+    std::atomic<qint64> sent{0};  // datagrams sent by this replay
+    std::atomic<qint64> total{0}; // datagrams this replay has to send
+    std::atomic<bool> cancel{false};
+};
+
+struct SpoolReplayOutcome
+{
+    QString error;
+    qint64 sent = 0;          // by this replay
+    qint64 replayedBefore = 0; // by an earlier replay of the same spool (its journal)
+    qint64 templates = 0;
+    double seconds = 0;
+    bool paced = true;
+    qint64 serviceDrops = 0;
+};
+
+// Replays a spool to the local service through a raw socket, in arrival order, from
+// where its ReplayJournal says an earlier replay stopped (the journal is kept up to
+// date as it goes), paced on the service socket's receive queue. With `templatesFirst`,
+// the latest v9/IPFIX templates found in the whole spool go first (a spool left by a
+// killed agent: the service has none of them). Blocks: run it on a worker thread.
+SpoolReplayOutcome replaySpool(const QString &spoolPath, quint32 mark, bool templatesFirst,
+                               SpoolReplayCounters &counters);
+
+// Without /proc/net/udp (service in another namespace) the replay goes at this rate.
+constexpr int kReplayFallbackPerSecond = 2000;
 
 } // namespace ft::agent

@@ -160,11 +160,19 @@ void UpgradeJob::giveBackFlows(bool serviceStarted, const QString &startError)
 
 void UpgradeJob::stopService()
 {
-    setPhase(QStringLiteral("stopping"), kStopping);
-    if (m_keeper) {
-        if (auto kept = m_keeper->takeOver(m_jobId); !kept)
-            log(tr("Flows are not kept during this outage: %1. The upgrade goes on as without the option; "
-                   "flows sent while the service is down are lost.").arg(kept.error()));
+    if (m_phase != QLatin1String("stopping"))
+        setPhase(QStringLiteral("stopping"), kStopping);
+    if (m_keeper && !m_keeperAsked) {
+        // The redirect is added off the agent's thread; the service stops once it is in place.
+        m_keeperAsked = true;
+        connect(m_keeper, &FlowKeeper::tookOver, this, [this](const QString &error) {
+            if (!error.isEmpty())
+                log(tr("Flows are not kept during this outage: %1. The upgrade goes on as without the option; "
+                       "flows sent while the service is down are lost.").arg(error));
+            stopService();
+        }, Qt::SingleShotConnection);
+        m_keeper->takeOver(m_jobId);
+        return;
     }
     log(tr("Stopping the service %1.").arg(m_service->serviceName()));
     ServiceOperation *op = m_service->stopService(this);

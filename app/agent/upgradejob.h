@@ -111,6 +111,7 @@ private:
     bool m_cancelled = false;
     bool m_done = false;
     bool m_installerDone = false;
+    bool m_keeperAsked = false; // takeOver() was called (stopService() runs again after it)
 };
 
 } // namespace ft::agent

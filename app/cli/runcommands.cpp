@@ -653,6 +653,8 @@ void VerifyCommand::targetsKnown()
         for (const VerificationCell &cell : report.cells) {
             if (cell.verdict != Verdict::Upgraded && cell.verdict != Verdict::AlreadyCurrent)
                 printError(tr("%1 %2: %3").arg(cell.node, displayName(cell.component), cell.sentence));
+            else if (cell.flowKeeping)
+                printError(tr("%1 %2: %3").arg(cell.node, displayName(cell.component), cell.flowKeeping->sentence()));
         }
         // Nodes the run never reached are not failures, but not at the target either.
         int code = report.anyFailed() || (!report.allAtTarget() && !report.rebootNeeded()) ? ExitFailed

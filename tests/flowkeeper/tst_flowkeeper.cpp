@@ -10,6 +10,9 @@
 // by_exporter figures (summed over the old and the new daemon process).
 
 #include "agentharness.h"
+#include "flowdecoder.h"
+#include "flowspool.h"
+#include "rawreplay.h"
 
 #include <QProcess>
 #include <QScopeGuard>
@@ -21,6 +24,8 @@
 #include <sched.h>
 
 using namespace agenttest;
+using ft::agent::FlowSpoolReader;
+using ft::agent::ReplayJournal;
 
 namespace {
 
@@ -76,6 +81,9 @@ struct ExporterNet
     QProcess holder;
     QString address() const { return QStringLiteral("10.77.%1.2").arg(n); }
     QString nodeAddress() const { return QStringLiteral("10.77.%1.1").arg(n); }
+    // The same link in IPv6 (a unique local range; no duplicate address detection wait).
+    QString address6() const { return QStringLiteral("fd77:%1::2").arg(n); }
+    QString nodeAddress6() const { return QStringLiteral("fd77:%1::1").arg(n); }
     QStringList in(const QStringList &command) const
     {
         return QStringList{QStringLiteral("-t"), QString::number(holder.processId()), QStringLiteral("-n"), QStringLiteral("--")}
@@ -98,21 +106,27 @@ struct ExporterNet
             return QStringLiteral("ip link add: ") + QString::fromUtf8(out);
         out += run(QStringLiteral("ip"), {QStringLiteral("addr"), QStringLiteral("add"), nodeAddress() + QStringLiteral("/24"),
                                           QStringLiteral("dev"), QStringLiteral("fkn%1").arg(n)}, &code);
+        out += run(QStringLiteral("ip"), {QStringLiteral("-6"), QStringLiteral("addr"), QStringLiteral("add"),
+                                          nodeAddress6() + QStringLiteral("/64"), QStringLiteral("dev"),
+                                          QStringLiteral("fkn%1").arg(n), QStringLiteral("nodad")}, &code);
         out += run(QStringLiteral("ip"), {QStringLiteral("link"), QStringLiteral("set"), QStringLiteral("fkn%1").arg(n),
                                           QStringLiteral("up")}, &code);
         out += run(QStringLiteral("nsenter"),
                    in({QStringLiteral("sh"), QStringLiteral("-c"),
-                       QStringLiteral("ip link set lo up && ip addr add %1/24 dev fke%2 && ip link set fke%2 up")
-                               .arg(address()).arg(n)}),
+                       QStringLiteral("ip link set lo up && ip addr add %1/24 dev fke%2 && "
+                                      "ip -6 addr add %3/64 dev fke%2 nodad && ip link set fke%2 up")
+                               .arg(address()).arg(n).arg(address6())}),
                    &code);
         if (code != 0)
             return QStringLiteral("veth set-up: ") + QString::fromUtf8(out);
         // Wait until the node's side answers (the veth link needs a moment to come up).
-        for (int i = 0; i < 50; ++i) {
-            run(QStringLiteral("nsenter"), in({QStringLiteral("ping"), QStringLiteral("-c1"), QStringLiteral("-W1"), nodeAddress()}), &code);
-            if (code == 0)
-                break;
-            QTest::qWait(100);
+        for (const QString &address : {nodeAddress(), nodeAddress6()}) {
+            for (int i = 0; i < 50; ++i) {
+                run(QStringLiteral("nsenter"), in({QStringLiteral("ping"), QStringLiteral("-c1"), QStringLiteral("-W1"), address}), &code);
+                if (code == 0)
+                    break;
+                QTest::qWait(100);
+            }
         }
         return {};
     }
@@ -212,6 +226,23 @@ public:
                 total[it.key()] += it.value().toInteger();
         return total;
     }
+    QSet<qint64> pids() const
+    {
+        const QList<qint64> keys = m_byPid.keys();
+        return QSet<qint64>(keys.cbegin(), keys.cend());
+    }
+    // Flows by exporter counted by the daemons not in `except`.
+    QHash<QString, qint64> byExporterOf(const QSet<qint64> &except) const
+    {
+        QHash<QString, qint64> total;
+        for (auto pid = m_byPid.cbegin(); pid != m_byPid.cend(); ++pid) {
+            if (except.contains(pid.key()))
+                continue;
+            for (auto it = pid.value().begin(); it != pid.value().end(); ++it)
+                total[it.key()] += it.value().toInteger();
+        }
+        return total;
+    }
     qint64 total() const
     {
         qint64 sum = 0;
@@ -253,8 +284,14 @@ private Q_SLOTS:
     void upgradeKeepsEveryFlow_data();
     void upgradeKeepsEveryFlow();
     void withoutNftTheUpgradeGoesOnAsToday();
+    void killedAgentLeavesNoRedirect_data();
     void killedAgentLeavesNoRedirect();
     void fullSpoolDiskFallsBackToToday();
+    void ipv6ExportersAreKeptAndReplayed();
+    void agentAnswersWhileTheRedirectIsMade();
+    void templatesSeenBeforeTheOutageGoFirst();
+    void replayPacketsCarryACorrectChecksum_data();
+    void replayPacketsCarryACorrectChecksum();
 
 private:
     struct Node
@@ -263,7 +300,8 @@ private:
         Client client;
         FileServer files;
     };
-    std::unique_ptr<Node> prepare(int slowSeconds, const QMap<QString, QString> &agentConf = {});
+    std::unique_ptr<Node> prepare(int slowSeconds, const QMap<QString, QString> &agentConf = {},
+                                  const QString &listen = QStringLiteral("0.0.0.0"));
     QString upgrade(Node &node, bool keepFlows);
 
     QTemporaryDir m_dir;
@@ -295,10 +333,11 @@ void TestFlowKeeper::initTestCase()
     }
 }
 
-std::unique_ptr<TestFlowKeeper::Node> TestFlowKeeper::prepare(int slowSeconds, const QMap<QString, QString> &agentConf)
+std::unique_ptr<TestFlowKeeper::Node> TestFlowKeeper::prepare(int slowSeconds, const QMap<QString, QString> &agentConf,
+                                                              const QString &listen)
 {
     auto node = std::make_unique<Node>();
-    QString error = node->agent.setUp({QStringLiteral("--listen"), QStringLiteral("0.0.0.0"),
+    QString error = node->agent.setUp({QStringLiteral("--listen"), listen,
                                        QStringLiteral("--flow-port"), QString::number(kFlowPort)});
     if (error.isEmpty()) {
         QSettings conf(node->agent.configFile, QSettings::IniFormat);
@@ -464,8 +503,21 @@ void TestFlowKeeper::withoutNftTheUpgradeGoesOnAsToday()
     QVERIFY(QDir(QDir(node->agent.dir.path()).filePath(QStringLiteral("agent/flows"))).entryList({QStringLiteral("*.spool")}).isEmpty());
 }
 
+void TestFlowKeeper::killedAgentLeavesNoRedirect_data()
+{
+    QTest::addColumn<bool>("earlierPartialReplay");
+    QTest::newRow("replayed from the start") << false;
+    QTest::newRow("an earlier replay sent half") << true;
+}
+
+// The agent is SIGKILLed while its redirect is active. Restarted, it removes the redirect,
+// waits for the service to listen again, and replays the spool once: the new daemon
+// counts exactly the flows of the spool's datagrams not replayed before, from the
+// exporter's own address. With a journal saying an earlier replay sent the first half
+// (as a kill during that replay leaves it), only the second half is sent.
 void TestFlowKeeper::killedAgentLeavesNoRedirect()
 {
+    QFETCH(bool, earlierPartialReplay);
     auto node = prepare(30);
     QVERIFY(node);
     FlowCounter counter(QDir(node->agent.installDir).filePath(QStringLiteral("run/status.json")));
@@ -489,26 +541,86 @@ void TestFlowKeeper::killedAgentLeavesNoRedirect()
     ::kill(pid_t(node->agent.process->processId()), SIGKILL);
     QVERIFY(node->agent.process->waitForFinished(5000));
     QVERIFY2(nftTableExists(QStringLiteral("ftupgrade_keep_2055")), "the killed agent's redirect is still there before the restart");
+    // Only the spool's flows may reach the new daemon: the exporter stops here.
+    stopExporter.dismiss();
+    exporter.terminate();
+    QVERIFY(exporter.waitForFinished(5000));
     const QString spoolDir = QDir(node->agent.dir.path()).filePath(QStringLiteral("agent/flows"));
-    QCOMPARE(QDir(spoolDir).entryList({QStringLiteral("*.spool")}).size(), 1);
+    const QStringList spools = QDir(spoolDir).entryList({QStringLiteral("*.spool")});
+    QCOMPARE(spools.size(), 1);
+    const QString spool = QDir(spoolDir).filePath(spools.first());
+
+    // The spool's datagrams, and the flows in those the replay is to send.
+    QList<qint64> offsets;
+    QList<QByteArray> datagrams;
+    {
+        FlowSpoolReader reader;
+        QVERIFY(reader.open(spool).has_value());
+        for (;;) {
+            offsets.append(reader.offset());
+            const auto d = reader.next();
+            if (!d)
+                break;
+            QCOMPARE(d->source(), QHostAddress(m_nets[2]->address()));
+            datagrams.append(d->data);
+        }
+    }
+    QVERIFY2(datagrams.size() >= 4, qPrintable(QString::number(datagrams.size())));
+    const qsizetype from = earlierPartialReplay ? datagrams.size() / 2 : 0;
+    if (earlierPartialReplay) {
+        ReplayJournal journal;
+        QVERIFY(journal.open(spool, offsets.first()).has_value());
+        QVERIFY(journal.record(offsets.at(from)).has_value());
+    }
+    ft::flow::FlowDecoder decoder;
+    for (const QByteArray &d : std::as_const(datagrams)) // learn every template first, as the replay sends them first
+        (void)decoder.decode(d, QHostAddress(m_nets[2]->address()));
+    qint64 expectedFlows = 0;
+    for (qsizetype i = from; i < datagrams.size(); ++i) {
+        const auto decoded = decoder.decode(datagrams.at(i), QHostAddress(m_nets[2]->address()));
+        QVERIFY(decoded.has_value());
+        expectedFlows += decoded->flows;
+    }
 
     QCOMPARE(node->agent.start(), QString());
     node->client.bind(node->agent);
     qInfo("agent restarted");
     QVERIFY(!nftTableExists(QStringLiteral("ftupgrade_keep_2055")));
     QVERIFY(!QFileInfo::exists(QDir(spoolDir).filePath(QStringLiteral("keeping.json"))));
-    QCOMPARE(QDir(spoolDir).entryList({QStringLiteral("*.spool")}).size(), 1); // kept for inspection
-    const Response log = node->client.get(QStringLiteral("/v1/jobs/%1?since=0").arg(id));
-    QVERIFY2(log.body.contains("stay in ") && log.body.contains("for inspection")
-                 && log.body.contains("removed its redirect of the flow ports"),
+    QVERIFY(QFileInfo::exists(QDir(spoolDir).filePath(QStringLiteral("leftover.json"))));
+    QVERIFY(QFileInfo::exists(spool)); // waiting for the service
+    Response log = node->client.get(QStringLiteral("/v1/jobs/%1?since=0").arg(id));
+    QVERIFY2(log.body.contains("removed its redirect of the flow ports") && log.body.contains("will be replayed to the service once it"),
              log.body.constData());
+    QCOMPARE(log.json.value(QStringLiteral("flows")).toObject().value(QStringLiteral("state")).toString(), QStringLiteral("kept"));
 
-    // The service (left stopped by the killed upgrade) is started again and the exporter's
-    // flows reach it directly, from its own address: nothing of the redirect is left.
+    // The service (left stopped by the killed upgrade) is started again: the agent sees it
+    // listen and replays what the spool holds beyond the journal's offset, once.
+    const QSet<qint64> daemonsBefore = counter.pids();
     const Response started = node->client.post(QStringLiteral("/v1/service"), {{QStringLiteral("action"), QStringLiteral("start")}});
     QCOMPARE(started.status, 200);
-    const qint64 before = counter.byExporter().value(m_nets[2]->address());
-    QTRY_VERIFY_WITH_TIMEOUT(counter.byExporter().value(m_nets[2]->address()) > before + 200, 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(!QFileInfo::exists(spool), 30000);
+    log = node->client.get(QStringLiteral("/v1/jobs/%1?since=0").arg(id));
+    const QJsonObject flows = log.json.value(QStringLiteral("flows")).toObject();
+    QCOMPARE(flows.value(QStringLiteral("state")).toString(), QStringLiteral("replayed"));
+    QCOMPARE(flows.value(QStringLiteral("kept")).toInteger(), qint64(datagrams.size()));
+    QCOMPARE(flows.value(QStringLiteral("replayed")).toInteger(), qint64(datagrams.size()));
+    QVERIFY2(log.body.contains(QStringLiteral("%1 datagrams now").arg(QLocale(QLocale::English).toString(qint64(datagrams.size() - from))).toUtf8()),
+             log.body.constData());
+    QVERIFY(!QFileInfo::exists(ReplayJournal::pathFor(spool)));
+    QVERIFY(!QFileInfo::exists(QDir(spoolDir).filePath(QStringLiteral("leftover.json"))));
+    qint64 counted = -1;
+    for (int i = 0; i < 20; ++i) { // until the new daemon's status settles
+        QTest::qWait(600);
+        const qint64 now = counter.byExporterOf(daemonsBefore).value(m_nets[2]->address());
+        if (now == counted && now > 0)
+            break;
+        counted = now;
+    }
+    qInfo("replayed %lld datagrams (%lld sent before): the new daemon counted %lld flows from %s, expected %lld",
+          qint64(datagrams.size() - from), qint64(from), counted, qPrintable(m_nets[2]->address()), expectedFlows);
+    QCOMPARE(counted, expectedFlows);
+    QCOMPARE(counter.byExporterOf(daemonsBefore).size(), 1); // nothing from another address
 }
 
 void TestFlowKeeper::fullSpoolDiskFallsBackToToday()
@@ -544,6 +656,222 @@ void TestFlowKeeper::fullSpoolDiskFallsBackToToday()
     QVERIFY(!nftTableExists(QStringLiteral("ftupgrade_keep_2055")));
     QCOMPARE(QDir(spoolDir).entryList({QStringLiteral("*.spool")}).size(), 1); // kept for inspection
     QVERIFY(lines.filter(QStringLiteral("Replaying")).isEmpty());
+}
+
+// An IPv6 exporter and an IPv4 one at the same node (its daemon listening dual-stack):
+// both are redirected, kept in one spool and replayed, each from its own address.
+void TestFlowKeeper::ipv6ExportersAreKeptAndReplayed()
+{
+    auto node = prepare(4, {}, QStringLiteral("any"));
+    QVERIFY(node);
+    FlowCounter counter(QDir(node->agent.installDir).filePath(QStringLiteral("run/status.json")));
+    struct Exporter
+    {
+        QString from;
+        QString target;
+        std::unique_ptr<QProcess> process = std::make_unique<QProcess>();
+    };
+    std::vector<Exporter> exporters;
+    exporters.push_back({m_nets[2]->address6(), QStringLiteral("[%1]").arg(m_nets[2]->nodeAddress6())});
+    exporters.push_back({m_nets[1]->address(), m_nets[1]->nodeAddress()});
+    const ExporterNet *nets[] = {m_nets[2].get(), m_nets[1].get()};
+    for (size_t i = 0; i < exporters.size(); ++i) {
+        exporters[i].process->setProcessChannelMode(QProcess::MergedChannels);
+        exporters[i].process->start(QStringLiteral("nsenter"),
+                                    nets[i]->in({bin(QStringLiteral("ftsandbox-exporter")), QStringLiteral("--target"),
+                                                 QStringLiteral("node=%1:%2@400").arg(exporters[i].target).arg(kFlowPort)}));
+        QVERIFY(exporters[i].process->waitForStarted());
+    }
+    QTest::qWait(1500);
+    const QString id = upgrade(*node, true);
+    QVERIFY(!id.isEmpty());
+    QStringList lines;
+    const QJsonObject job = node->client.waitForJob(id, nullptr, &lines, 90000);
+    QCOMPARE(job.value(QStringLiteral("state")).toString(), QStringLiteral("succeeded"));
+    QTest::qWait(1500);
+    QHash<QString, qint64> sent;
+    static const QRegularExpression sentLine(QStringLiteral("(\\d+) flow records in (\\d+) datagrams sent\\."));
+    for (Exporter &e : exporters) {
+        e.process->terminate();
+        QVERIFY(e.process->waitForFinished(10000));
+        const QString out = QString::fromUtf8(e.process->readAll());
+        QRegularExpressionMatch match;
+        for (auto it = sentLine.globalMatch(out); it.hasNext();)
+            match = it.next();
+        QVERIFY2(match.hasMatch(), qPrintable(out));
+        sent.insert(QHostAddress(e.from).toString(), match.captured(1).toLongLong());
+    }
+    qint64 last = -1;
+    for (int i = 0; i < 40 && counter.total() != last; ++i) {
+        last = counter.total();
+        QTest::qWait(1500);
+    }
+    const QHash<QString, qint64> counted = counter.byExporter();
+    const QJsonObject flows = job.value(QStringLiteral("flows")).toObject();
+    qInfo("IPv6 + IPv4: kept %lld, replayed %lld datagrams; sent %s / counted %s",
+          flows.value(QStringLiteral("kept")).toInteger(), flows.value(QStringLiteral("replayed")).toInteger(),
+          qPrintable(QStringLiteral("%1 from %2, %3 from %4").arg(sent.value(exporters[0].from)).arg(exporters[0].from)
+                             .arg(sent.value(exporters[1].from)).arg(exporters[1].from)),
+          qPrintable(QStringLiteral("%1, %2").arg(counted.value(exporters[0].from)).arg(counted.value(exporters[1].from))));
+    QCOMPARE(flows.value(QStringLiteral("state")).toString(), QStringLiteral("replayed"));
+    QVERIFY(flows.value(QStringLiteral("kept")).toInteger() > 0);
+    QCOMPARE(flows.value(QStringLiteral("replayed")).toInteger(), flows.value(QStringLiteral("kept")).toInteger());
+    // Known, not yet explained: under load, 1-3 datagrams of an exporter are sometimes lost
+    // at an edge of the outage in this test (2 of about 8 runs); never more. Without the
+    // IPv6 redirect the IPv6 exporter loses rate × outage (about 1,700 flows here).
+    constexpr qint64 kEdgeLoss = 60; // flows: 3 datagrams of ftsandbox-exporter
+    for (auto it = sent.cbegin(); it != sent.cend(); ++it)
+        QVERIFY2(counted.value(it.key()) <= it.value() && counted.value(it.key()) >= it.value() - kEdgeLoss,
+                 qPrintable(QStringLiteral("%1: sent %2, counted %3; the agent said:\n").arg(it.key()).arg(it.value())
+                                    .arg(counted.value(it.key())) + lines.join(QLatin1Char('\n'))));
+    QCOMPARE(counted.size(), sent.size()); // every flow under its exporter's own address
+    QVERIFY(!nftTableExists(QStringLiteral("ftupgrade_keep_2055")));
+}
+
+// The redirect is made off the agent's thread: with an nft that takes its time (a
+// program configured in agent.conf that waits 3 s before running nft), the agent answers
+// its health check while that program still runs, and the upgrade then keeps the flows.
+void TestFlowKeeper::agentAnswersWhileTheRedirectIsMade()
+{
+    const QString nft = QStandardPaths::findExecutable(QStringLiteral("nft"), {QStringLiteral("/usr/sbin"), QStringLiteral("/sbin")});
+    QVERIFY(!nft.isEmpty());
+    const QString started = m_dir.filePath(QStringLiteral("slow-nft.started"));
+    const QString done = m_dir.filePath(QStringLiteral("slow-nft.done"));
+    const QString script = m_dir.filePath(QStringLiteral("slow-nft"));
+    QFile file(script);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(QStringLiteral("#!/bin/sh\ncase \"$*\" in *-f*) touch '%1'; sleep 3;; esac\n%2 \"$@\"\nrc=$?\n"
+                              "case \"$*\" in *-f*) touch '%3';; esac\nexit $rc\n").arg(started, nft, done).toUtf8());
+    file.close();
+    QVERIFY(file.setPermissions(QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner));
+    auto node = prepare(2, {{QStringLiteral("nft"), script}});
+    QVERIFY(node);
+    const QString id = upgrade(*node, true);
+    QVERIFY(!id.isEmpty());
+    QTRY_VERIFY_WITH_TIMEOUT(QFileInfo::exists(started), 20000);
+    const Response health = node->client.get(QStringLiteral("/v1/health"));
+    const bool nftStillRunning = !QFileInfo::exists(done);
+    QCOMPARE(health.status, 200);
+    QVERIFY2(nftStillRunning, "the health check was answered only after nft had finished");
+    QStringList lines;
+    const QJsonObject job = node->client.waitForJob(id, nullptr, &lines, 90000);
+    QCOMPARE(job.value(QStringLiteral("state")).toString(), QStringLiteral("succeeded"));
+    QCOMPARE(job.value(QStringLiteral("flows")).toObject().value(QStringLiteral("state")).toString(), QStringLiteral("replayed"));
+    QVERIFY(!nftTableExists(QStringLiteral("ftupgrade_keep_2055")));
+}
+
+// An exporter that sent its NetFlow v9 template once, before the outage, and only data
+// since (as a router does between its template refreshes): the spool has no template for
+// it, and the new daemon would decode none of its data. The agent's flow counter saw the
+// template before the outage; the replay sends it first, so every flow is counted.
+void TestFlowKeeper::templatesSeenBeforeTheOutageGoFirst()
+{
+    const QString script = m_dir.filePath(QStringLiteral("template-once.py"));
+    QFile file(script);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(R"(import socket, struct, sys, time
+target, port, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+boot, seq = time.time(), 0
+def header(count):
+    global seq
+    seq += 1
+    return struct.pack('!HHIIII', 9, count, int((time.time() - boot) * 1000), int(time.time()), seq, 77)
+# template 300: IN_BYTES (1) and IN_PKTS (2), 4 bytes each; sent once
+s.sendto(header(1) + struct.pack('!HHHHHHHH', 0, 16, 300, 2, 1, 4, 2, 4), (target, port))
+records, sent, end = 10, 0, time.time() + seconds
+while time.time() < end:
+    time.sleep(0.05)
+    data = struct.pack('!HH', 300, 4 + 8 * records) + struct.pack('!II', 100, 1) * records
+    s.sendto(header(records) + data, (target, port))
+    sent += records
+print(sent, flush=True)
+)");
+    file.close();
+    auto node = prepare(3);
+    QVERIFY(node);
+    FlowCounter counter(QDir(node->agent.installDir).filePath(QStringLiteral("run/status.json")));
+    QProcess exporter;
+    exporter.start(QStringLiteral("nsenter"), m_nets[0]->in({QStringLiteral("/usr/bin/python3"), script, m_nets[0]->nodeAddress(),
+                                                              QString::number(kFlowPort), QStringLiteral("12")}));
+    QVERIFY(exporter.waitForStarted());
+    QTRY_VERIFY_WITH_TIMEOUT(counter.byExporter().value(m_nets[0]->address()) > 0, 10000); // the old daemon has the template
+    const QString id = upgrade(*node, true);
+    QVERIFY(!id.isEmpty());
+    QStringList lines;
+    const QJsonObject job = node->client.waitForJob(id, nullptr, &lines, 90000);
+    QCOMPARE(job.value(QStringLiteral("state")).toString(), QStringLiteral("succeeded"));
+    QVERIFY(exporter.waitForFinished(30000));
+    const qint64 sent = exporter.readAllStandardOutput().trimmed().toLongLong();
+    QVERIFY2(sent > 0, exporter.readAllStandardError().constData());
+    qint64 last = -1;
+    for (int i = 0; i < 20 && counter.total() != last; ++i) {
+        last = counter.total();
+        QTest::qWait(1000);
+    }
+    const QStringList said = lines.filter(QStringLiteral("templates of"));
+    qInfo("sent %lld flows, counted %lld; %s", sent, counter.byExporter().value(m_nets[0]->address()),
+          said.isEmpty() ? "no templates sent first" : qPrintable(said.first()));
+    QCOMPARE(job.value(QStringLiteral("flows")).toObject().value(QStringLiteral("state")).toString(), QStringLiteral("replayed"));
+    // Without the pre-outage template the new daemon decodes none of this exporter's data
+    // after the outage (more than half of it here). Known, not yet explained: under load,
+    // one datagram (10 flows) is sometimes lost at an edge of the outage (1 of 4 runs).
+    const qint64 counted = counter.byExporter().value(m_nets[0]->address());
+    QVERIFY2(counted <= sent && counted >= sent - 10, qPrintable(lines.join(QLatin1Char('\n'))));
+}
+
+void TestFlowKeeper::replayPacketsCarryACorrectChecksum_data()
+{
+    QTest::addColumn<QString>("from");
+    QTest::addColumn<QString>("to");
+    QTest::newRow("IPv4") << QStringLiteral("10.77.3.2") << QStringLiteral("10.77.3.1");
+    QTest::newRow("IPv6") << QStringLiteral("fd77:3::2") << QStringLiteral("fd77:3::1");
+    QTest::newRow("IPv6, odd length") << QStringLiteral("2001:db8::ff:1") << QStringLiteral("::1");
+}
+
+// The replay's packets, checked by an RFC 1071 sum written here from the RFC's pseudo
+// headers (IPv4: RFC 768; IPv6: RFC 8200 8.1), not by the agent's own code.
+void TestFlowKeeper::replayPacketsCarryACorrectChecksum()
+{
+    QFETCH(QString, from);
+    QFETCH(QString, to);
+    ft::agent::SpooledDatagram d;
+    d.setSource(QHostAddress(from));
+    d.setDestination(QHostAddress(to));
+    d.sourcePort = 40001;
+    d.destinationPort = kFlowPort;
+    d.data = QByteArray("flow datagram, odd: ") + QByteArray(QTest::currentDataTag()).left(5);
+    const QByteArray packet = ft::agent::RawReplaySocket::packet(d);
+    const bool v6 = QHostAddress(from).protocol() == QAbstractSocket::IPv6Protocol;
+    const int ipHeader = v6 ? 40 : 20;
+    QCOMPARE(packet.size(), ipHeader + 8 + d.data.size());
+    QCOMPARE(quint8(packet.at(0)) >> 4, v6 ? 6 : 4);
+    const QByteArray udp = packet.mid(ipHeader);
+    QByteArray pseudo;
+    if (v6) {
+        const Q_IPV6ADDR s = QHostAddress(from).toIPv6Address();
+        const Q_IPV6ADDR t = QHostAddress(to).toIPv6Address();
+        pseudo.append(reinterpret_cast<const char *>(s.c), 16).append(reinterpret_cast<const char *>(t.c), 16);
+        pseudo.append(char(0)).append(char(0)).append(char(udp.size() >> 8)).append(char(udp.size() & 0xff));
+        pseudo.append(3, char(0)).append(char(17));
+        QCOMPARE(packet.mid(8, 16), pseudo.left(16));   // source in the header
+        QCOMPARE(packet.mid(24, 16), pseudo.mid(16, 16)); // destination
+    } else {
+        quint32 s = qToBigEndian(QHostAddress(from).toIPv4Address());
+        quint32 t = qToBigEndian(QHostAddress(to).toIPv4Address());
+        pseudo.append(reinterpret_cast<const char *>(&s), 4).append(reinterpret_cast<const char *>(&t), 4);
+        pseudo.append(char(0)).append(char(17)).append(char(udp.size() >> 8)).append(char(udp.size() & 0xff));
+    }
+    QByteArray all = pseudo + udp;
+    if (all.size() % 2)
+        all.append(char(0));
+    quint32 sum = 0;
+    for (int i = 0; i < all.size(); i += 2)
+        sum += (quint32(quint8(all.at(i))) << 8) | quint8(all.at(i + 1));
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    QCOMPARE(sum, 0xffffu); // a packet with a correct checksum sums to all ones
+    QVERIFY(udp.mid(6, 2) != QByteArray(2, '\0')); // never "no checksum" (forbidden in IPv6)
 }
 
 int main(int argc, char *argv[])

@@ -1,6 +1,7 @@
 #include "verify/runreport.h"
 #include "verify/verification.h"
 #include "verify/stepstatus.h"
+#include "agentlink/agentjobstatus.h"
 
 #include <QFile>
 #include <QGuiApplication>
@@ -204,6 +205,83 @@ private Q_SLOTS:
         status.receivesFlows = false;
         QCOMPARE(verifyCell(status, Component::Server, v(QStringLiteral("6.3.0-1500")), nullptr, kNow).flowsArriving,
                  std::optional<bool>());
+    }
+
+    // The agent job's "flows" object travels through the journal into the cell, the
+    // Verify JSON, the report and its HTML, with the dropped datagrams made visible.
+    void flowKeepingFigures_data()
+    {
+        QTest::addColumn<QByteArray>("agentFlows");
+        QTest::addColumn<QString>("figures");
+        QTest::addColumn<bool>("warned");
+        QTest::addColumn<QString>("extra");
+        QTest::newRow("all replayed")
+            << QByteArray(R"({"state":"replayed","kept":12800,"dropped":0,"templates":3,"replayed":12800})")
+            << QStringLiteral("12,800 kept, 12,800 replayed, 0 dropped") << false << QString();
+        QTest::newRow("cap reached")
+            << QByteArray(R"({"state":"replayed","kept":9000,"dropped":3800,"templates":3,"replayed":9000})")
+            << QStringLiteral("9,000 kept, 9,000 replayed, 3,800 dropped") << true
+            << QStringLiteral("3,800 datagrams were dropped because the spool reached its cap");
+        QTest::newRow("kept, not replayed")
+            << QByteArray(R"({"state":"kept","kept":500,"dropped":0,"templates":0,"replayed":0,"spool":"/var/lib/ftupgrade-agent/flows/j1.spool"})")
+            << QStringLiteral("500 kept, 0 replayed, 0 dropped") << false
+            << QStringLiteral("500 kept datagrams were not replayed; they stay in /var/lib/ftupgrade-agent/flows/j1.spool.");
+    }
+
+    void flowKeepingFigures()
+    {
+        QFETCH(QByteArray, agentFlows);
+        QFETCH(QString, figures);
+        QFETCH(bool, warned);
+        QFETCH(QString, extra);
+        QJsonObject agentJob{{QStringLiteral("id"), QStringLiteral("j1")}, {QStringLiteral("state"), QStringLiteral("succeeded")},
+                             {QStringLiteral("flows"), QJsonDocument::fromJson(agentFlows).object()}};
+        const auto status = AgentJobStatus::fromAgentJson(agentJob);
+        QVERIFY(status.has_value());
+        QVERIFY(status->flowKeeping.has_value());
+
+        RunJournal journal;
+        journal.runId = QStringLiteral("run-1");
+        journal.clusterId = QStringLiteral("cluster-1");
+        RunPackage package;
+        package.component = Component::Server;
+        package.version = QStringLiteral("6.3.0-1500");
+        journal.packages = {package};
+        RunStepRecord record = stepRecord(QStringLiteral("w1"), Component::Server, RunStepState::Succeeded,
+                                          QStringLiteral("6.2.1-1200"), QStringLiteral("6.3.0-1500"));
+        record.flowKeeping = status->flowKeeping;
+        journal.steps = {record};
+        // Through the journal file's JSON, as after a crash of the wizard.
+        const auto reread = RunJournal::fromJson(journal.toJson());
+        QVERIFY2(reread.has_value(), reread ? "" : qPrintable(reread.error()));
+        QVERIFY(reread->steps.at(0).flowKeeping.has_value());
+
+        NodeStatus w1 = node(QStringLiteral("w1"), NodeRole::Worker, QStringLiteral("6.3.0-1500"));
+        w1.receivesFlows = true;
+        w1.lastFlowAt = kNow;
+        const VerificationReport report = buildVerification({w1}, targetsOf(*reread), &*reread, kNow);
+        QCOMPARE(report.cells.size(), 1);
+        const VerificationCell &cell = report.cells.at(0);
+        QVERIFY(cell.flowKeeping.has_value());
+        QCOMPARE(cell.flowKeeping->figures(), figures);
+        QVERIFY2(cell.sentence.contains(figures), qPrintable(cell.sentence));
+        if (!extra.isEmpty())
+            QVERIFY2(cell.sentence.contains(extra), qPrintable(cell.sentence));
+        QCOMPARE(report.warnings.join(QLatin1Char(' ')).contains(QStringLiteral("spool reached its cap")), warned);
+
+        const QJsonObject kept = report.toJson().value(QStringLiteral("cells")).toArray().at(0).toObject()
+                                     .value(QStringLiteral("flows_kept")).toObject();
+        const QJsonObject sent = QJsonDocument::fromJson(agentFlows).object();
+        for (const QString &key : {QStringLiteral("kept"), QStringLiteral("replayed"), QStringLiteral("dropped")})
+            QCOMPARE(kept.value(key).toInteger(), sent.value(key).toInteger());
+        QCOMPARE(runReportJson(*reread, &report).value(QStringLiteral("steps")).toArray().at(0).toObject()
+                     .value(QStringLiteral("flow_keeping")).toObject().value(QStringLiteral("kept")).toInteger(),
+                 sent.value(QStringLiteral("kept")).toInteger());
+        QVERIFY(runReportHtml(*reread, &report).contains(figures));
+
+        // Keeping off: the agent reports no "flows", and the cell has no figures.
+        agentJob.remove(QStringLiteral("flows"));
+        QVERIFY(!AgentJobStatus::fromAgentJson(agentJob)->flowKeeping.has_value());
     }
 
     void matrixAndMixedVersions()

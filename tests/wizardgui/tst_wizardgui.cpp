@@ -35,6 +35,14 @@
 #include <QScopeGuard>
 #include <QTest>
 #include <QTreeWidget>
+#include <QTreeWidgetItemIterator>
+#include <QRegularExpression>
+
+#include <unistd.h>
+#include <QHeaderView>
+#include <QPlainTextEdit>
+#include <QStyle>
+#include <QStyleOptionViewItem>
 
 using namespace ft;
 
@@ -51,6 +59,7 @@ private Q_SLOTS:
 
 private:
     void screenshot(QWidget *widget, const QString &name);
+    void keepFlowsFollowsTheBoxes();
     QString packagePath(Component component) const;
 
     QTemporaryDir m_dir;
@@ -234,10 +243,7 @@ void tst_WizardGui::walksConnectDiscoverPackagesPlan()
 
     auto *timeline = wizard.findChild<ui::TimelineChart *>(QStringLiteral("timeline"));
     QVERIFY(timeline);
-    bool flowBar = false;
-    for (const auto &bar : timeline->bars())
-        flowBar = flowBar || (bar.lane == QLatin1String("w1") && bar.receivesFlows);
-    QVERIFY(flowBar);
+    Q_UNUSED(timeline) // its loss mark follows "keep flows": keepFlowsFollowsTheBoxes()
 
     // Two workers at once: fewer waves, and a warning.
     auto *workersDown = wizard.findChild<QSpinBox *>(QStringLiteral("maxWorkersDown"));
@@ -295,6 +301,126 @@ void tst_WizardGui::walksConnectDiscoverPackagesPlan()
     QVERIFY(suggested() >= QDateTime::currentDateTimeUtc().addSecs(24 * 3600 - 60));
     QCOMPARE(QSettings().value(QStringLiteral("notice/leadTimeHours")).toInt(), 24);
     screenshot(&wizard, QStringLiteral("4-plan"));
+
+    keepFlowsFollowsTheBoxes();
+}
+
+// "Keep flows during outages" on the Plan page: on by default for w1 (Linux, receives
+// flows); its box in the Flows column and the one for all follow each other, and the
+// figures, the summary and the notice follow them.
+void tst_WizardGui::keepFlowsFollowsTheBoxes()
+{
+    ui::UpgradeWizard &wizard = *m_wizard;
+    auto *next = qobject_cast<QPushButton *>(wizard.button(QWizard::NextButton));
+    auto *steps = wizard.findChild<QTreeWidget *>(QStringLiteral("planSteps"));
+    auto *keepAll = wizard.findChild<QCheckBox *>(QStringLiteral("keepFlowsAll"));
+    auto *summary = wizard.findChild<QLabel *>(QStringLiteral("planSummary"));
+    QVERIFY(keepAll);
+    QVERIFY(keepAll->isVisible());
+    const auto itemOf = [steps](const QString &node) -> QTreeWidgetItem * {
+        for (QTreeWidgetItemIterator it(steps); *it; ++it) {
+            if ((*it)->data(4, Qt::UserRole).toString() == node)
+                return *it;
+        }
+        return nullptr;
+    };
+    const auto keeps = [this](const QString &node) {
+        for (const PlanWave &wave : m_session->plan().waves)
+            for (const PlanStep &step : wave.steps)
+                if (step.node == node && step.component == Component::Server)
+                    return step.impact.keepFlows;
+        return false;
+    };
+    // Only w1 can keep flows: the Windows worker and the nodes without flows have no box.
+    int boxes = 0;
+    for (QTreeWidgetItemIterator it(steps); *it; ++it)
+        for (int column = 0; column < steps->columnCount(); ++column)
+            boxes += (*it)->data(column, Qt::CheckStateRole).isValid() ? 1 : 0;
+    QCOMPARE(boxes, 1);
+    QTreeWidgetItem *w1 = itemOf(QStringLiteral("w1"));
+    QVERIFY(w1);
+    QCOMPARE(w1->checkState(4), Qt::Checked);
+    QCOMPARE(w1->text(4), QStringLiteral("0 (kept)"));
+    QCOMPARE(keepAll->checkState(), Qt::Checked);
+    QVERIFY(keeps(QStringLiteral("w1")));
+    QCOMPARE(m_session->plan().totalFlowsLost, 0);
+    QVERIFY2(summary->text().contains(QStringLiteral("About <b>0</b> flow records")), qPrintable(summary->text()));
+    auto *timeline = wizard.findChild<ui::TimelineChart *>(QStringLiteral("timeline"));
+    const auto lossMarked = [timeline] {
+        bool marked = false;
+        for (const auto &bar : timeline->bars())
+            marked = marked || (bar.lane == QLatin1String("w1") && bar.receivesFlows);
+        return marked;
+    };
+    QVERIFY(!lossMarked());
+    const QString shots = qEnvironmentVariable("FT_SCREENSHOT_DIR");
+    const QSize size = wizard.size();
+    if (!shots.isEmpty()) {
+        wizard.resize(1024, 768);
+        steps->scrollToItem(w1);
+        QTest::qWait(100);
+        screenshot(&wizard, QStringLiteral("4-plan-keep-flows-1024"));
+    }
+
+    // A click on w1's box in the Flows column (where the style draws it) lets its flows go.
+    steps->scrollToItem(w1);
+    QStyleOptionViewItem option;
+    option.initFrom(steps);
+    option.rect = steps->visualItemRect(w1);
+    option.rect.setLeft(steps->header()->sectionViewportPosition(4));
+    option.rect.setWidth(steps->header()->sectionSize(4));
+    option.features |= QStyleOptionViewItem::HasCheckIndicator | QStyleOptionViewItem::HasDisplay;
+    const QRect indicator = steps->style()->subElementRect(QStyle::SE_ItemViewItemCheckIndicator, &option, steps);
+    QTest::mouseClick(steps->viewport(), Qt::LeftButton, {}, indicator.center());
+    QTRY_VERIFY(!keeps(QStringLiteral("w1")));
+    QVERIFY(m_session->planOptions().dropFlowsOn.contains(QStringLiteral("w1")));
+    w1 = itemOf(QStringLiteral("w1"));
+    QCOMPARE(w1->checkState(4), Qt::Unchecked);
+    bool ok = false;
+    const qint64 lost = QLocale().toLongLong(w1->text(4), &ok);
+    QVERIFY2(ok && lost > 0, qPrintable(w1->text(4)));
+    QCOMPARE(m_session->plan().totalFlowsLost, lost);
+    QCOMPARE(keepAll->checkState(), Qt::Unchecked);
+    QVERIFY(lossMarked());
+    QVERIFY2(summary->text().contains(QStringLiteral("About <b>%1</b> flow records").arg(QLocale().toString(lost))),
+             qPrintable(summary->text()));
+    if (!shots.isEmpty()) {
+        wizard.resize(1024, 768);
+        steps->scrollToItem(w1);
+        QTest::qWait(100);
+        screenshot(&wizard, QStringLiteral("4-plan-drop-flows-1024"));
+        wizard.resize(size);
+    }
+
+    // The notice says w1's flow data will be missing, then, with keeping back on, not.
+    const auto noticeText = [&wizard, next]() -> QString {
+        QTest::mouseClick(next, Qt::LeftButton);
+        if (wizard.currentId() != int(ui::UpgradeWizard::CustomizationsPageId))
+            return QStringLiteral("(not on the customizations page)");
+        if (!QTest::qWaitFor([next] { return next->isEnabled(); }, 20000))
+            return QStringLiteral("(customizations page did not let us on)");
+        QTest::mouseClick(next, Qt::LeftButton);
+        if (wizard.currentId() != int(ui::UpgradeWizard::NoticePageId))
+            return QStringLiteral("(not on the notice page)");
+        const QString text = wizard.findChild<QPlainTextEdit *>(QStringLiteral("noticeText"))->toPlainText();
+        wizard.back();
+        wizard.back();
+        return text;
+    };
+    const QString dropped = noticeText();
+    QCOMPARE(wizard.currentId(), int(ui::UpgradeWizard::PlanPageId));
+    QVERIFY2(dropped.contains(QStringLiteral("Flow data will not be collected")) && dropped.contains(QStringLiteral("- w1:")),
+             qPrintable(dropped));
+
+    // The one box for all turns keeping back on everywhere.
+    QTest::mouseClick(keepAll, Qt::LeftButton);
+    QTRY_VERIFY(keeps(QStringLiteral("w1")));
+    QCOMPARE(itemOf(QStringLiteral("w1"))->checkState(4), Qt::Checked);
+    QCOMPARE(keepAll->checkState(), Qt::Checked);
+    QCOMPARE(m_session->plan().totalFlowsLost, 0);
+    const QString kept = noticeText();
+    QCOMPARE(wizard.currentId(), int(ui::UpgradeWizard::PlanPageId));
+    QVERIFY2(!kept.contains(QStringLiteral("Flow data will not be collected")), qPrintable(kept));
 }
 
 void tst_WizardGui::runsTheUpgradeAndVerifies()
@@ -431,6 +557,21 @@ void tst_WizardGui::runsTheUpgradeAndVerifies()
     }
     QVERIFY(verifyPage->report().allAtTarget());
     QVERIFY(!verifyPage->report().rebootNeeded());
+    // w1's agent kept its flows during the outage and replayed them: the Flows column says how many.
+    if (::geteuid() == 0) {
+        bool shown = false;
+        for (int row = 0; row < matrix->rowCount(); ++row) {
+            if (matrix->item(row, 0)->text() != QLatin1String("w1") || matrix->item(row, 1)->text() != displayName(Component::Server))
+                continue;
+            const QString flows = matrix->item(row, 6)->text();
+            static const QRegularExpression figures(QStringLiteral("([\\d,]+) kept, ([\\d,]+) replayed, 0 dropped"));
+            const auto match = figures.match(flows);
+            QVERIFY2(match.hasMatch() && match.captured(1) == match.captured(2) && match.captured(1) != QLatin1String("0"),
+                     qPrintable(flows));
+            shown = true;
+        }
+        QVERIFY(shown);
+    }
     screenshot(&wizard, QStringLiteral("9-verify"));
 
     for (const SandboxNode &node : m_cluster.nodes) {

@@ -3,12 +3,15 @@
 #include "notice/commitment.h"
 
 #include "plan/estimate.h"
+#include "plan/flowkeepingchoice.h"
 #include "plan/planexport.h"
 #include "widgets/statusicons.h"
 #include "widgets/timelinechart.h"
 #include "session/upgradesession.h"
 
+#include <QCheckBox>
 #include <QComboBox>
+#include <QScrollBar>
 #include <QDateTimeEdit>
 #include <QDir>
 #include <QFileDialog>
@@ -92,6 +95,13 @@ PlanPage::PlanPage(UpgradeSession *session, QWidget *parent)
     m_loss->setObjectName(QStringLiteral("flowLoss"));
     m_loss->setWordWrap(true);
 
+    m_keepFlows = new QCheckBox(tr("&Keep flows during outages"));
+    m_keepFlows->setObjectName(QStringLiteral("keepFlowsAll"));
+    m_keepFlows->setToolTip(tr("While a flow-receiving Linux server is down, its agent keeps the flows sent to it "
+                               "and replays them to the new service from the exporters' own addresses, so none "
+                               "is lost. Untick a node's box in the Flows column to let its flows be lost instead. "
+                               "Not available on Windows nodes."));
+
     m_export = new QPushButton(tr("&Export plan…"));
     m_export->setObjectName(QStringLiteral("exportPlan"));
 
@@ -124,6 +134,8 @@ PlanPage::PlanPage(UpgradeSession *session, QWidget *parent)
     actions->addWidget(m_leadHours);
     actions->addWidget(new QLabel(tr("ahead;")));
     actions->addWidget(m_suggest);
+    actions->addSpacing(16);
+    actions->addWidget(m_keepFlows);
     actions->addStretch();
 
     m_summary = new QLabel;
@@ -138,6 +150,8 @@ PlanPage::PlanPage(UpgradeSession *session, QWidget *parent)
     m_steps->setColumnCount(6);
     m_steps->setHeaderLabels({tr("Step"), tr("Version"), tr("Outage"), tr("What users notice"),
                               tr("Flows lost"), tr("Estimate from")});
+    m_steps->headerItem()->setToolTip(4, tr("Flow records lost during the step's outage. A ticked box keeps "
+                                            "the node's flows and replays them: none lost."));
     // Fixed, readable widths (never "W…" or "Estim"); what does not fit a cell is in
     // the details pane below the table and in the cell's tooltip.
     m_steps->header()->setSectionResizeMode(QHeaderView::Interactive);
@@ -146,7 +160,7 @@ PlanPage::PlanPage(UpgradeSession *session, QWidget *parent)
     m_steps->setColumnWidth(0, 190);
     m_steps->setColumnWidth(1, 170);
     m_steps->setColumnWidth(2, 80);
-    m_steps->setColumnWidth(4, 80);
+    m_steps->setColumnWidth(4, 110);
     m_steps->setColumnWidth(5, 150);
     m_steps->setTextElideMode(Qt::ElideRight); // a cut sentence reads from its start
     m_steps->setAlternatingRowColors(true);
@@ -215,6 +229,13 @@ PlanPage::PlanPage(UpgradeSession *session, QWidget *parent)
     connect(session, &UpgradeSession::flowHistoryReady, this, &PlanPage::rebuild);
     connect(m_suggest, &QPushButton::clicked, this, &PlanPage::useQuietWindow);
     connect(m_leadHours, &QSpinBox::valueChanged, this, &PlanPage::setLeadHours);
+    connect(m_steps, &QTreeWidget::itemChanged, this, &PlanPage::keepFlowsToggled);
+    // A click on the one box: partly or not at all kept becomes kept everywhere, and
+    // kept everywhere becomes kept nowhere (the state is the plan's, not the box's).
+    connect(m_keepFlows, &QCheckBox::clicked, this, [this] {
+        const bool keep = keepFlowsState(m_plan) != KeepFlowsState::All;
+        m_session->setPlanOptions(withKeepFlowsEverywhere(m_session->planOptions(), m_plan, keep));
+    });
     connect(m_export, &QPushButton::clicked, this, &PlanPage::exportPlanToFile);
 }
 
@@ -271,6 +292,7 @@ void PlanPage::rebuild()
     fillSteps();
     fillTimeline();
     updateLoss();
+    updateKeepFlows();
 
     if (m_plan.nothingToDo()) {
         m_summary->setText(tr("<b>Nothing to upgrade:</b> every node is already at the "
@@ -298,6 +320,9 @@ void PlanPage::rebuild()
 
 void PlanPage::fillSteps()
 {
+    // Rebuilt on every change of the options: keep the reader's place in the table.
+    m_filling = true;
+    const int scrolled = m_steps->verticalScrollBar()->value();
     m_steps->clear();
     if (!m_plan.stage.isEmpty()) {
         auto *stage = new QTreeWidgetItem(m_steps);
@@ -338,12 +363,25 @@ void PlanPage::fillSteps()
             item->setText(3, step.impact.sentence);
             item->setToolTip(3, step.impact.sentence);
             item->setText(4, !step.impact.receivesFlows ? QString()
-                             : step.impact.keepFlows ? tr("0 expected (kept and replayed)")
+                             : step.impact.keepFlows ? tr("0 (kept)")
                                                      : flowsText(step.impact.flowsLost));
             item->setText(5, step.estimate.basis);
             item->setToolTip(5, step.estimate.basis);
-            if (step.impact.receivesFlows && !step.impact.keepFlows)
+            if (step.component == Component::Server && step.impact.receivesFlows && step.os == OsKind::Linux) {
+                item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
+                item->setCheckState(4, step.impact.keepFlows ? Qt::Checked : Qt::Unchecked);
+                item->setData(4, Qt::UserRole, step.node);
+                item->setToolTip(4, step.impact.keepFlows
+                                        ? tr("0 expected: %1's agent keeps the flows sent during the outage and "
+                                             "replays them from the exporters' own addresses. Untick to let them "
+                                             "be lost instead.").arg(step.node)
+                                        : tr("About %1 flow records lost during the outage. Tick to have %2's agent "
+                                             "keep them and replay them.").arg(flowsText(step.impact.flowsLost), step.node));
+            } else if (step.impact.receivesFlows) {
                 item->setIcon(4, warningIcon());
+                item->setToolTip(4, tr("About %1 flow records lost during the outage; keeping flows is not "
+                                       "available on Windows nodes.").arg(flowsText(step.impact.flowsLost)));
+            }
         }
     }
     if (!m_plan.skipped.isEmpty()) {
@@ -366,6 +404,35 @@ void PlanPage::fillSteps()
                 (*it)->setToolTip(column, (*it)->text(column));
         }
     }
+    m_steps->verticalScrollBar()->setValue(scrolled);
+    m_filling = false;
+}
+
+void PlanPage::updateKeepFlows()
+{
+    const KeepFlowsState state = keepFlowsState(m_plan);
+    const QSignalBlocker block(m_keepFlows);
+    m_keepFlows->setVisible(state != KeepFlowsState::NotApplicable);
+    // Partly checked only shows a mixed choice; a click never lands on it.
+    m_keepFlows->setTristate(state == KeepFlowsState::Some);
+    m_keepFlows->setCheckState(state == KeepFlowsState::All    ? Qt::Checked
+                               : state == KeepFlowsState::Some ? Qt::PartiallyChecked
+                                                               : Qt::Unchecked);
+}
+
+void PlanPage::keepFlowsToggled(QTreeWidgetItem *item, int column)
+{
+    if (m_filling || column != 4)
+        return;
+    const QString node = item->data(4, Qt::UserRole).toString();
+    if (node.isEmpty())
+        return;
+    const bool keep = item->checkState(4) == Qt::Checked;
+    // Later: the new plan rebuilds the table, and this item with it, which must not
+    // happen inside the item's own change signal.
+    QMetaObject::invokeMethod(
+        this, [this, node, keep] { m_session->setPlanOptions(withKeepFlows(m_session->planOptions(), node, keep)); },
+        Qt::QueuedConnection);
 }
 
 void PlanPage::fillTimeline()
@@ -389,7 +456,8 @@ void PlanPage::fillTimeline()
             bar.kind = barKindOf(step);
             bar.startSeconds = step.startOffsetMs / 1000;
             bar.durationSeconds = std::max<qint64>(1, step.estimate.outageMs / 1000);
-            bar.receivesFlows = step.impact.receivesFlows;
+            // The chart marks the outages that lose flows: a node whose flows are kept loses none.
+            bar.receivesFlows = step.impact.receivesFlows && !step.impact.keepFlows;
             bar.label = displayName(step.component);
             bar.toolTip = tr("<b>%1 — %2</b><br>%3 → %4, about %5<br>%6")
                               .arg(step.node.toHtmlEscaped(), displayName(step.component),

@@ -7,7 +7,9 @@
 class QDateTimeEdit;
 class QLabel;
 class QPushButton;
+class QCheckBox;
 class QComboBox;
+class QTreeWidgetItem;
 class QSpinBox;
 class QTreeWidget;
 
@@ -41,6 +43,9 @@ private:
     void useQuietWindow();
     void setLeadHours(int hours);
     void exportPlanToFile();
+    void updateKeepFlows();
+    // A node's "keep flows" box in the steps table was ticked or cleared.
+    void keepFlowsToggled(QTreeWidgetItem *item, int column);
 
     UpgradeSession *m_session;
     UpgradePlan m_plan;
@@ -56,6 +61,9 @@ private:
     QLabel *m_details = nullptr;
     TimelineChart *m_timeline = nullptr;
     QPushButton *m_export = nullptr;
+    // "Keep flows during outages": every node that can, with a box per node in the steps.
+    QCheckBox *m_keepFlows = nullptr;
+    bool m_filling = false;
 };
 
 } // namespace ft::ui

@@ -138,9 +138,12 @@ void VerifyPage::show(const VerificationReport &report)
     m_matrix->setRowCount(int(report.cells.size()));
     int row = 0;
     for (const VerificationCell &cell : report.cells) {
-        const QString flows = !cell.flowsArriving.has_value() ? QString()
-                              : *cell.flowsArriving          ? tr("arriving")
-                                                             : tr("not arriving");
+        QString flows = !cell.flowsArriving.has_value() ? QString()
+                        : *cell.flowsArriving          ? tr("arriving")
+                                                       : tr("not arriving");
+        // What the agent kept while the service was down, and gave back to the new one.
+        if (cell.flowKeeping)
+            flows += (flows.isEmpty() ? QString() : QStringLiteral("\n")) + cell.flowKeeping->figures();
         const QStringList texts{cell.node,         displayName(cell.component),
                                 cell.versionBefore, cell.versionNow,
                                 cell.target,        cell.reachable ? displayName(cell.service) : tr("—"),
@@ -154,6 +157,8 @@ void VerifyPage::show(const VerificationReport &report)
         m_matrix->item(row, 7)->setIcon(verdictIcon(cell.verdict));
         m_matrix->item(row, 7)->setData(Qt::UserRole, toString(cell.verdict));
         m_matrix->item(row, 8)->setData(Qt::UserRole, cell.sentence);
+        if (cell.flowKeeping && cell.flowKeeping->dropped > 0)
+            m_matrix->item(row, 6)->setIcon(warningIcon());
         ++row;
     }
 

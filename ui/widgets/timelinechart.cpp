@@ -82,7 +82,7 @@ QList<TimelineChart::LegendEntry> TimelineChart::legendLayout(int width) const
         {int(BarKind::Portal), tr("Portal down: no queries")},
         {int(BarKind::Nbi), tr("NBI")},
         {int(BarKind::WebUi), tr("Web UI unavailable")},
-        {-1, tr("receives flows (flows lost while down)")},
+        {-1, tr("flows lost while down")},
     };
     QList<LegendEntry> layout;
     qreal x = kMargin;

@@ -65,6 +65,7 @@ Expected<AgentJobStatus> AgentJobStatus::fromAgentJson(const QJsonObject &json)
     const QJsonValue restored = json.value(QLatin1String("service_restored"));
     if (restored.isBool())
         status.serviceRestored = restored.toBool();
+    status.flowKeeping = FlowKeeping::fromJson(json.value(QLatin1String("flows")));
     status.error = json.value(QLatin1String("error")).toString();
 
     const QJsonValue phases = json.value(QLatin1String("phases"));

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "model/expected.h"
+#include "model/flowkeeping.h"
 
 #include <QDateTime>
 #include <QJsonObject>
@@ -54,6 +55,7 @@ struct AgentJobStatus
     QString versionBefore;
     QString versionAfter;
     std::optional<bool> serviceRestored;
+    std::optional<FlowKeeping> flowKeeping; // upgrades with keep_flows: the job's "flows"
     QString error;
     QList<AgentLogLine> log;
     QList<AgentJobPhase> phases; // oldest first; empty from agents that do not report them

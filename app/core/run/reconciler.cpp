@@ -68,6 +68,7 @@ void takeJob(RunStepRecord &record, int index, const AgentJobStatus &job, const 
     }
     record.exitCode = job.exitCode;
     record.rebootRequested = job.rebootRequested;
+    record.flowKeeping = job.flowKeeping;
     if (!job.versionBefore.isEmpty())
         record.versionBefore = job.versionBefore;
     record.versionAfter = job.versionAfter;

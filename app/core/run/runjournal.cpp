@@ -344,6 +344,8 @@ QJsonObject RunJournal::toJson() const
             {QStringLiteral("reboot_needed"), record.rebootNeeded()},
             {QStringLiteral("flows_resumed"),
              record.flowsResumed ? QJsonValue(*record.flowsResumed) : QJsonValue()},
+            {QStringLiteral("flow_keeping"),
+             record.flowKeeping ? QJsonValue(record.flowKeeping->toJson()) : QJsonValue()},
             {QStringLiteral("error"), record.error},
             {QStringLiteral("last_log_line"), record.lastLogLine},
             {QStringLiteral("attempts"), record.attempts},
@@ -481,6 +483,7 @@ Expected<RunJournal> RunJournal::fromJson(const QJsonObject &json)
         record.rebootRequested = object.value(QLatin1String("reboot_requested")).toBool();
         if (object.value(QLatin1String("flows_resumed")).isBool())
             record.flowsResumed = object.value(QLatin1String("flows_resumed")).toBool();
+        record.flowKeeping = FlowKeeping::fromJson(object.value(QLatin1String("flow_keeping")));
         record.error = object.value(QLatin1String("error")).toString();
         record.lastLogLine = object.value(QLatin1String("last_log_line")).toString();
         record.attempts = object.value(QLatin1String("attempts")).toInt();

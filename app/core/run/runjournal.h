@@ -4,6 +4,7 @@
 #include "plan/estimate.h"
 #include "model/expected.h"
 #include "model/plan.h"
+#include "model/flowkeeping.h"
 
 #include <QDateTime>
 #include <QJsonObject>
@@ -134,6 +135,7 @@ struct RunStepRecord
     std::optional<int> exitCode;
     bool rebootRequested = false;
     std::optional<bool> flowsResumed; // for a node that receives flows
+    std::optional<FlowKeeping> flowKeeping; // what the agent kept and replayed (keep_flows)
     QString error;
     QString lastLogLine;
     int attempts = 0;

@@ -106,6 +106,7 @@ void StepRunner::run(int index)
     record.exitCode.reset();
     record.rebootRequested = false;
     record.flowsResumed.reset();
+    record.flowKeeping.reset();
     record.error.clear();
     record.lastLogLine.clear();
     // Written before asking, so a crash right after is found on resume by the job list.
@@ -242,6 +243,7 @@ void StepRunner::onJobFinished(int index, AgentJobWatcher *watcher)
     const AgentJobStatus &status = watcher->status();
     record.exitCode = status.exitCode;
     record.rebootRequested = status.rebootRequested;
+    record.flowKeeping = status.flowKeeping;
     if (!status.versionBefore.isEmpty())
         record.versionBefore = status.versionBefore;
     record.versionAfter = status.versionAfter;

@@ -162,8 +162,9 @@ void UpgradeSession::applyFlowHistory(UpgradePlan &plan) const
     qint64 total = 0;
     for (PlanWave &wave : plan.waves) {
         for (PlanStep &step : wave.steps) {
+            // A node whose flows are kept and replayed loses none, whatever the hour.
             if (step.skipped || step.component != Component::Server || !step.impact.receivesFlows
-                || step.impact.keepFlows) // kept and replayed: nothing lost at any hour
+                || step.impact.keepFlows)
                 continue;
             const NodeOutage outage{step.node, step.startOffsetMs, step.estimate.outageMs,
                                     step.impact.flowsPerSecond};
@@ -179,9 +180,13 @@ QString UpgradeSession::flowLossArithmetic(const UpgradePlan &plan) const
     QStringList parts;
     for (const PlanWave &wave : plan.waves) {
         for (const PlanStep &step : wave.steps) {
-            if (step.skipped || step.component != Component::Server || !step.impact.receivesFlows
-                || step.impact.keepFlows)
+            if (step.skipped || step.component != Component::Server || !step.impact.receivesFlows)
                 continue;
+            if (step.impact.keepFlows) {
+                parts.append(QCoreApplication::translate("ft::UpgradeSession", "%1: 0 (flows kept and replayed)")
+                                 .arg(step.node));
+                continue;
+            }
             const double seconds = double(step.estimate.outageMs) / 1000.0;
             const double rate = seconds > 0 ? double(step.impact.flowsLost) / seconds : 0;
             parts.append(QCoreApplication::translate("ft::UpgradeSession", "%1: %2 flows/s × %3 = %4")

@@ -105,6 +105,8 @@ QJsonObject runReportJson(const RunJournal &journal, const VerificationReport *v
             {QStringLiteral("reboot_needed"), record.rebootNeeded()},
             {QStringLiteral("flows_resumed"),
              record.flowsResumed ? QJsonValue(*record.flowsResumed) : QJsonValue()},
+            {QStringLiteral("flow_keeping"),
+             record.flowKeeping ? QJsonValue(record.flowKeeping->toJson()) : QJsonValue()},
             {QStringLiteral("attempts"), record.attempts},
             {QStringLiteral("agent_job"), record.agentJobId},
             {QStringLiteral("error"), record.error},
@@ -249,7 +251,8 @@ QString runReportHtml(const RunJournal &journal, const VerificationReport *verif
         html += QStringLiteral("<h2>%1</h2><p>%2</p><table><tr>")
                     .arg(esc(tr("Verification")), esc(tr("Checked %1.").arg(time(verification->checkedAt))));
         for (const QString &header : {tr("Node"), tr("Component"), tr("Before"), tr("Now"), tr("Target"),
-                                      tr("Service"), tr("Flows arriving"), tr("Verdict"), tr("Why")})
+                                      tr("Service"), tr("Flows arriving"), tr("Flows during the outage"),
+                                      tr("Verdict"), tr("Why")})
             html += QStringLiteral("<th>%1</th>").arg(esc(header));
         html += QStringLiteral("</tr>");
         for (const VerificationCell &cell : verification->cells) {
@@ -267,6 +270,7 @@ QString runReportHtml(const RunJournal &journal, const VerificationReport *verif
                 cell.target,
                 displayName(cell.service),
                 cell.flowsArriving ? (*cell.flowsArriving ? tr("yes") : tr("no")) : tr("—"),
+                cell.flowKeeping ? cell.flowKeeping->figures() : tr("—"),
                 displayName(cell.verdict),
                 cell.sentence,
             };

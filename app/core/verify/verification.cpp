@@ -8,6 +8,7 @@
 
 #include <QCoreApplication>
 #include <QJsonArray>
+#include <QLocale>
 #include <QMap>
 #include <QPointer>
 #include <QSet>
@@ -83,6 +84,8 @@ VerificationCell verifyCell(const NodeStatus &node, Component component, const V
         cell.versionBefore = step->versionBefore.isEmpty() ? step->step.fromVersion.toString()
                                                            : step->versionBefore;
         cell.rebootRequested = step->rebootRequested;
+        if (component == Component::Server)
+            cell.flowKeeping = step->flowKeeping;
     }
     if (!node.reachable) {
         cell.verdict = Verdict::Unreachable;
@@ -196,6 +199,11 @@ VerificationReport buildVerification(const QList<NodeStatus> &nodes,
             VerificationCell cell = verifyCell(node, component, targets.value(component), step, now,
                                                journal ? journal->state : RunState::Completed,
                                                journal ? journal->stateSentence : QString());
+            if (cell.flowKeeping)
+                cell.sentence += QLatin1Char(' ') + cell.flowKeeping->sentence();
+            if (cell.flowKeeping && cell.flowKeeping->dropped > 0)
+                report.warnings.append(tr("%1 dropped %2 flow datagrams during its outage: the spool reached its cap.")
+                                           .arg(node.name, QLocale(QLocale::English).toString(cell.flowKeeping->dropped)));
             if (cell.flowsArriving && !*cell.flowsArriving)
                 report.warnings.append(tr("Flows are not arriving on %1 again (last flow: %2).")
                                            .arg(node.name, node.lastFlowAt.isValid()
@@ -273,6 +281,8 @@ QJsonObject VerificationReport::toJson() const
             {QStringLiteral("service_running"), cell.service == ServiceState::Running},
             {QStringLiteral("flows_arriving"),
              cell.flowsArriving ? QJsonValue(*cell.flowsArriving) : QJsonValue()},
+            {QStringLiteral("flows_kept"),
+             cell.flowKeeping ? QJsonValue(cell.flowKeeping->toJson()) : QJsonValue()},
             {QStringLiteral("reboot_requested"), cell.rebootRequested},
             {QStringLiteral("running_version"), cell.runningVersion.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(cell.runningVersion)},
             {QStringLiteral("verdict"), toString(cell.verdict)},

@@ -40,6 +40,9 @@ struct VerificationCell
     bool reachable = true;
     ServiceState service = ServiceState::Unknown; // the node's FlowTraq service
     std::optional<bool> flowsArriving; // server cells of nodes that receive flows
+    // Flows kept during the outage and replayed to the new service (keep_flows), from
+    // the run's record of the step; null when they were not kept or without a run.
+    std::optional<FlowKeeping> flowKeeping;
     bool rebootRequested = false;      // the installer exited 3010
     QString runningVersion;            // what FlowTraq's Web API reports (portal), "" when not asked
     Verdict verdict = Verdict::Failed;

@@ -56,7 +56,10 @@ Expected<ServerConfig> ServerConfig::load(const QString &installDir)
             = settings.value(QStringLiteral("server/listen"), QStringLiteral("127.0.0.1"))
                       .toString()
                       .trimmed();
-    if (!config.listen.setAddress(listen))
+    // "any": every address, IPv4 and IPv6 alike (one dual-stack socket).
+    if (listen.compare(QLatin1String("any"), Qt::CaseInsensitive) == 0)
+        config.listen = QHostAddress(QHostAddress::Any);
+    else if (!config.listen.setAddress(listen))
         return makeError(
                 tr("flowtraq.conf: server/listen is \"%1\", not an IP address.").arg(listen));
     const auto tcpPort = readPort(settings, QStringLiteral("server/tcp_port"), 9640);

@@ -6,9 +6,15 @@
 //   2. spool: the FlowKeeper takes over the flow port, a sender blasts datagrams at it;
 //      datagrams kept a second, and how many the kernel or the cap dropped;
 //   3. replay: the FlowKeeper gives back to the running server; datagrams replayed a
-//      second (paced on the server socket's queue) and the server's count of them.
+//      second (paced on the server socket's queue) and the server's count of them;
+//   4. the redirect: how long adding and removing it holds the agent's thread, through
+//      libnftables (the default) and through the nft program.
 
 #include "flowkeeper.h"
+#include "nftredirect.h"
+
+#include <QStandardPaths>
+#include <algorithm>
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -160,8 +166,18 @@ int main(int argc, char *argv[])
     settings.flowPorts = {kFlowPort};
     settings.stateDir = dir.filePath(QStringLiteral("flows"));
     ft::agent::FlowKeeper keeper(settings);
-    if (auto taken = keeper.takeOver(QStringLiteral("bench")); !taken) {
-        std::fprintf(stderr, "bench_flowkeeper: %s\n", qPrintable(taken.error()));
+    QString takeOverError = QStringLiteral("(no answer)");
+    {
+        QEventLoop taken;
+        QObject::connect(&keeper, &ft::agent::FlowKeeper::tookOver, &taken, [&](const QString &error) {
+            takeOverError = error;
+            taken.quit();
+        });
+        keeper.takeOver(QStringLiteral("bench"));
+        taken.exec();
+    }
+    if (!takeOverError.isEmpty()) {
+        std::fprintf(stderr, "bench_flowkeeper: %s\n", qPrintable(takeOverError));
         return 1;
     }
     QElapsedTimer clock;
@@ -214,5 +230,35 @@ int main(int argc, char *argv[])
                 zeroLoss > 0 ? double(replayed) / replaySeconds / zeroLoss : 0.0);
     server.terminate();
     server.waitForFinished(10000);
+
+    // 4. The redirect's add + remove: the time the agent's thread is held.
+    const QList<ft::agent::NftRedirect::Port> ports{{kFlowPort, 40000}};
+    const QString nftProgram = QStandardPaths::findExecutable(QStringLiteral("nft"), {QStringLiteral("/usr/sbin"), QStringLiteral("/sbin")});
+    for (const QString &program : {QString(), nftProgram}) {
+        ft::agent::NftRedirect nft(program, QStringLiteral("ftupgrade_bench"));
+        QList<double> addMs;
+        QList<double> removeMs;
+        for (int i = 0; i < 20; ++i) {
+            QElapsedTimer t;
+            t.start();
+            if (auto added = nft.add(ports, 4242); !added) {
+                std::printf("redirect via %s: %s\n", program.isEmpty() ? "libnftables" : qPrintable(program), qPrintable(added.error()));
+                break;
+            }
+            addMs.append(double(t.nsecsElapsed()) / 1e6);
+            t.restart();
+            (void)nft.remove();
+            removeMs.append(double(t.nsecsElapsed()) / 1e6);
+        }
+        if (addMs.isEmpty())
+            continue;
+        std::sort(addMs.begin(), addMs.end());
+        std::sort(removeMs.begin(), removeMs.end());
+        std::printf("redirect via %-12s: add %.2f ms, remove %.2f ms (median of %lld; max %.2f / %.2f ms)\n",
+                    program.isEmpty() ? "libnftables" : "nft program", addMs.at(addMs.size() / 2),
+                    removeMs.at(removeMs.size() / 2), qint64(addMs.size()), addMs.last(), removeMs.last());
+        if (nftProgram.isEmpty())
+            break;
+    }
     return 0;
 }
