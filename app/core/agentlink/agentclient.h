@@ -15,6 +15,7 @@
 #include <optional>
 
 class QNetworkAccessManager;
+namespace ft { class PinnedHttpsCall; }
 class QNetworkReply;
 class QJsonObject;
 
@@ -69,6 +70,10 @@ public:
     // After a reply finished: the SHA-256 (hex) the peer presented when it was not the
     // pinned one ("" when it presented none), or nullopt when the pin held.
     static std::optional<QString> pinMismatch(QNetworkReply *reply);
+
+    // The request as it goes on the wire (HTTP/1.1, one exchange per connection), with
+    // the same headers send() sets. For PinnedHttpsCall.
+    static QByteArray wireRequest(const AgentEndpoint &endpoint, const Request &request);
 
     // https://host:port/v1<path>?query, whatever path the base URL carries.
     static QUrl urlFor(const QUrl &base, const QString &path, const QUrlQuery &query = {});
@@ -160,11 +165,15 @@ protected:
 
 private:
     void handleReply(QNetworkReply *reply);
+    void handleCall(PinnedHttpsCall *call);
+    void handleAnswer(const QString &reason, const QByteArray &body);
+    void finishWithPinMismatch(const QString &presented);
     void finish(Error error, const QString &errorString);
 
     QPointer<AgentClient> m_client;
     AgentEndpoint m_endpoint;
     QPointer<QNetworkReply> m_reply; // owned by the QNetworkAccessManager
+    QPointer<PinnedHttpsCall> m_call; // the default doStart()'s exchange (a child)
     QTimer m_timer;
     std::chrono::milliseconds m_timeout{0};
     JobEnd<Error> m_end;
