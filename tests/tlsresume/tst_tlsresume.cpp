@@ -178,6 +178,33 @@ private Q_SLOTS:
         QCOMPARE(TlsSessionCache::instance().size(), 0);
     }
 
+    void keptConnectionIsReusedAndReopened()
+    {
+        // One client (one wizard session): the second call rides on the connection the
+        // first answer left open; once the agent's side is gone, the next call opens a new
+        // connection by itself and succeeds.
+        AgentClient client;
+        const auto call = [&] {
+            auto *job = new FetchNodeJob(&client, endpoint(m_fingerprint));
+            job->setAutoDelete(false);
+            QSignalSpy finished(job, &AgentJob::finished);
+            job->start();
+            [&] { QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 20000); }();
+            const AgentJob::Error error = job->error();
+            delete job;
+            return error;
+        };
+        const qsizetype before = m_relay->m_bytesFromAgent.size();
+        QCOMPARE(call(), AgentJob::NoError);
+        QCOMPARE(m_relay->m_bytesFromAgent.size(), before + 1);
+        QCOMPARE(call(), AgentJob::NoError);
+        QCOMPARE(m_relay->m_bytesFromAgent.size(), before + 1);
+        for (QTcpSocket *socket : m_relay->findChildren<QTcpSocket *>(Qt::FindDirectChildrenOnly))
+            socket->abort();
+        QCOMPARE(call(), AgentJob::NoError);
+        QCOMPARE(m_relay->m_bytesFromAgent.size(), before + 2);
+    }
+
     void resumedSessionIsCheckedAgainstThePin()
     {
         // A session the agent would resume, filed under another pin (as if the cache had

@@ -94,6 +94,7 @@ QString AgentEndpoint::displayName() const
 AgentClient::AgentClient(QObject *parent)
     : QObject(parent)
     , m_network(new QNetworkAccessManager(this))
+    , m_pool(new PinnedConnectionPool(this))
 {
 }
 
@@ -217,7 +218,7 @@ QByteArray AgentClient::wireRequest(const AgentEndpoint &endpoint, const Request
                                                                        : request.contentType) + "\r\n";
         wire += "Content-Length: " + QByteArray::number(request.body.size()) + "\r\n";
     }
-    wire += "Connection: close\r\n\r\n";
+    wire += "\r\n";
     wire += request.body;
     return wire;
 }
@@ -339,7 +340,8 @@ void AgentJob::doStart()
     // A call of its own per request, straight on OpenSSL, resuming the agent's TLS
     // session (see PinnedHttpsCall for why not through QNetworkAccessManager).
     m_call = new PinnedHttpsCall(m_endpoint.url, *TrustedCertificates::normalize(m_endpoint.fingerprint),
-                                 AgentClient::wireRequest(m_endpoint, call), m_maxReplyBytes, this);
+                                 AgentClient::wireRequest(m_endpoint, call), m_maxReplyBytes,
+                                 m_client->connectionPool(), this);
     PinnedHttpsCall *pinned = m_call;
     connect(pinned, &PinnedHttpsCall::finished, this, [this, pinned] { handleCall(pinned); });
     pinned->start();

@@ -15,7 +15,7 @@
 #include <optional>
 
 class QNetworkAccessManager;
-namespace ft { class PinnedHttpsCall; }
+namespace ft { class PinnedHttpsCall; class PinnedConnectionPool; }
 class QNetworkReply;
 class QJsonObject;
 
@@ -48,6 +48,8 @@ public:
     ~AgentClient() override;
 
     QNetworkAccessManager *networkAccessManager() const { return m_network; }
+    // Connections left open by the agents' answers, for the next call to the same agent.
+    PinnedConnectionPool *connectionPool() const { return m_pool; }
 
     // Time-out of one call (long polls add their wait to it). Default 5 s.
     std::chrono::milliseconds timeout() const { return m_timeout; }
@@ -71,7 +73,7 @@ public:
     // pinned one ("" when it presented none), or nullopt when the pin held.
     static std::optional<QString> pinMismatch(QNetworkReply *reply);
 
-    // The request as it goes on the wire (HTTP/1.1, one exchange per connection), with
+    // The request as it goes on the wire (HTTP/1.1), with
     // the same headers send() sets. For PinnedHttpsCall.
     static QByteArray wireRequest(const AgentEndpoint &endpoint, const Request &request);
 
@@ -80,6 +82,7 @@ public:
 
 private:
     QNetworkAccessManager *m_network = nullptr;
+    PinnedConnectionPool *m_pool = nullptr;
     std::chrono::milliseconds m_timeout{5000};
 };
 

@@ -6,6 +6,8 @@
 #include <QCoreApplication>
 #include <QHostAddress>
 #include <QTcpSocket>
+#include <QTimer>
+
 
 #include <http_parser.h>
 #include <openssl/err.h>
@@ -59,15 +61,34 @@ private:
 
 } // namespace
 
-struct PinnedHttpsCall::Tls
+// One TLS connection to an agent: the socket, OpenSSL's state and the answer's parser.
+// Owned by the call that uses it, or by the pool while it waits for the next one.
+struct PinnedConnection
 {
     SSL *ssl = nullptr;
     BIO *wire = nullptr; // what OpenSSL wants sent (owned by ssl)
     BIO *in = nullptr;   // what the agent sent (owned by ssl)
     http_parser parser{};
     http_parser_settings settings{};
+    QTcpSocket *socket = nullptr;
+    bool answered = false; // an answer came whole over it: its session stays resumable
 
-    ~Tls() { SSL_free(ssl); }
+    PinnedConnection() = default;
+    PinnedConnection(const PinnedConnection &) = delete;
+    PinnedConnection &operator=(const PinnedConnection &) = delete;
+    ~PinnedConnection()
+    {
+        // Without a close_notify OpenSSL marks the session not resumable (the rule for
+        // connections a fatal error ended); a kept connection that simply goes is fine.
+        if (ssl && answered)
+            SSL_shutdown(ssl);
+        SSL_free(ssl);
+        if (socket) {
+            socket->disconnect();
+            socket->abort();
+            socket->deleteLater(); // may be inside one of its own signals
+        }
+    }
 };
 
 struct PinnedHttpsCall::Hooks
@@ -152,14 +173,58 @@ ClientContext::ClientContext()
     SSL_CTX_sess_set_new_cb(m_ctx, &PinnedHttpsCall::Hooks::newSession);
 }
 
+PinnedConnectionPool::PinnedConnectionPool(QObject *parent)
+    : QObject(parent)
+{
+}
+
+PinnedConnectionPool::~PinnedConnectionPool() = default;
+
+std::unique_ptr<PinnedConnection> PinnedConnectionPool::take(const QString &key)
+{
+    const auto it = m_idle.find(key);
+    if (it == m_idle.end())
+        return {};
+    std::unique_ptr<PinnedConnection> connection = std::move(it->second);
+    m_idle.erase(it);
+    connection->socket->disconnect(this);
+    if (connection->socket->state() != QAbstractSocket::ConnectedState)
+        return {};
+    return connection;
+}
+
+void PinnedConnectionPool::put(const QString &key, std::unique_ptr<PinnedConnection> connection)
+{
+    if (!connection || !connection->socket || connection->socket->state() != QAbstractSocket::ConnectedState)
+        return;
+    SSL_set_ex_data(connection->ssl, ClientContext::instance().callIndex(), nullptr);
+    QTcpSocket *socket = connection->socket;
+    socket->setParent(this);
+    // Anything the agent sends to an idle connection (its close_notify) or its closing
+    // ends it; so does waiting longer than the agent would.
+    const auto dropThis = [this, key, socket] {
+        const auto it = m_idle.find(key);
+        if (it != m_idle.end() && it->second->socket == socket)
+            m_idle.erase(it);
+    };
+    connect(socket, &QTcpSocket::readyRead, this, dropThis);
+    connect(socket, &QTcpSocket::disconnected, this, dropThis);
+    connect(socket, &QTcpSocket::errorOccurred, this, dropThis);
+    QTimer::singleShot(50000, socket, dropThis);
+    m_idle[key] = std::move(connection); // one per agent: a newer one replaces it
+}
+
+// ---------------------------------------------------------------------------------------
+
 PinnedHttpsCall::PinnedHttpsCall(const QUrl &url, const QString &pin, QByteArray request,
-                                 qint64 maxBodyBytes, QObject *parent)
+                                 qint64 maxBodyBytes, PinnedConnectionPool *pool, QObject *parent)
     : QObject(parent)
     , m_url(url)
     , m_pin(pin)
     , m_sessionKey(TlsSessionCache::keyFor(TrustedCertificates::addressOf(url), pin))
     , m_request(std::move(request))
     , m_maxBodyBytes(maxBodyBytes)
+    , m_pool(pool)
 {
 }
 
@@ -171,18 +236,47 @@ PinnedHttpsCall::~PinnedHttpsCall()
 
 void PinnedHttpsCall::start()
 {
-    if (m_socket || m_done)
+    if (m_tls || m_done)
         return;
-    m_socket = new QTcpSocket(this);
-    connect(m_socket, &QTcpSocket::connected, this, &PinnedHttpsCall::onConnected);
-    connect(m_socket, &QTcpSocket::readyRead, this, &PinnedHttpsCall::onReadyRead);
-    connect(m_socket, &QTcpSocket::errorOccurred, this, &PinnedHttpsCall::onSocketError);
-
-    SSL_CTX *ctx = ClientContext::instance().ctx();
-    m_tls = std::make_unique<Tls>();
-    m_tls->ssl = ctx ? SSL_new(ctx) : nullptr;
-    if (!m_tls->ssl || m_pin.isEmpty()) {
+    if (!ClientContext::instance().ctx() || m_pin.isEmpty()) {
         // Queued: finished() never comes inside start().
+        QMetaObject::invokeMethod(
+            this, [this] { fail(HandshakeFailed, tr("TLS could not be set up")); }, Qt::QueuedConnection);
+        return;
+    }
+    // Only a GET goes over a kept connection: it may be sent again on a new one if the
+    // agent closed the kept one meanwhile.
+    m_reusable = m_pool && m_request.startsWith("GET ");
+    if (m_reusable) {
+        if (std::unique_ptr<PinnedConnection> kept = m_pool->take(m_sessionKey)) {
+            adopt(std::move(kept));
+            QMetaObject::invokeMethod(
+                this,
+                [this] {
+                    // Unless the kept connection was found closed meanwhile (a new one
+                    // sends the request after its handshake).
+                    if (!m_done && m_reused && !m_requestSent)
+                        sendRequest();
+                },
+                Qt::QueuedConnection);
+            return;
+        }
+    }
+    connectFresh();
+}
+
+void PinnedHttpsCall::connectFresh()
+{
+    m_reused = false;
+    m_handshakeDone = false;
+    m_requestSent = false;
+    m_answerStarted = false;
+    m_answerComplete = false;
+    m_reason.clear();
+    m_body.clear();
+    m_tls = std::make_unique<Tls>();
+    m_tls->ssl = SSL_new(ClientContext::instance().ctx());
+    if (!m_tls->ssl) {
         QMetaObject::invokeMethod(
             this, [this] { fail(HandshakeFailed, tr("TLS could not be set up")); }, Qt::QueuedConnection);
         return;
@@ -200,14 +294,60 @@ void PinnedHttpsCall::start()
     if (const auto session = TlsSessionCache::instance().session(m_sessionKey))
         SSL_set_session(ssl, session.get());
 
+    m_socket = m_tls->socket = new QTcpSocket(this);
+    connect(m_socket, &QTcpSocket::connected, this, &PinnedHttpsCall::onConnected);
+    connect(m_socket, &QTcpSocket::readyRead, this, &PinnedHttpsCall::onReadyRead);
+    connect(m_socket, &QTcpSocket::errorOccurred, this, &PinnedHttpsCall::onSocketError);
+    m_tls->parser.data = this;
+    m_socket->connectToHost(host, quint16(m_url.port(443)));
+}
+
+void PinnedHttpsCall::adopt(std::unique_ptr<PinnedConnection> connection)
+{
+    m_tls = std::move(connection);
+    SSL_set_ex_data(m_tls->ssl, ClientContext::instance().callIndex(), this);
+    m_socket = m_tls->socket;
+    m_socket->setParent(this);
+    connect(m_socket, &QTcpSocket::readyRead, this, &PinnedHttpsCall::onReadyRead);
+    connect(m_socket, &QTcpSocket::errorOccurred, this, &PinnedHttpsCall::onSocketError);
+    m_handshakeDone = true;
+    m_reused = true;
+}
+
+void PinnedHttpsCall::sendRequest()
+{
+    if (!checkPinAfterHandshake())
+        return;
     http_parser_settings_init(&m_tls->settings);
     m_tls->settings.on_status = &Hooks::onStatus;
     m_tls->settings.on_body = &Hooks::onBody;
     m_tls->settings.on_message_complete = &Hooks::onMessageComplete;
     http_parser_init(&m_tls->parser, HTTP_RESPONSE);
     m_tls->parser.data = this;
+    const int written = SSL_write(m_tls->ssl, m_request.constData(), int(m_request.size()));
+    if (written != int(m_request.size())) {
+        if (retryIfKeptConnectionWasClosed())
+            return;
+        fail(HandshakeFailed, tr("the request could not be encrypted"));
+        return;
+    }
+    m_requestSent = true;
+    if (!m_reusable)
+        m_request.clear(); // the token is not kept longer than needed
+    flushToSocket();
+}
 
-    m_socket->connectToHost(host, quint16(m_url.port(443)));
+bool PinnedHttpsCall::retryIfKeptConnectionWasClosed()
+{
+    // The agent closed a kept connection before it answered (its idle time-out crossed
+    // our request): the GET goes again on a connection of its own.
+    if (!m_reused || m_answerStarted || m_done)
+        return false;
+    m_socket->disconnect(this);
+    m_tls.reset();
+    m_socket = nullptr;
+    connectFresh();
+    return true;
 }
 
 void PinnedHttpsCall::abort()
@@ -235,6 +375,8 @@ void PinnedHttpsCall::onReadyRead()
 void PinnedHttpsCall::onSocketError()
 {
     if (m_done)
+        return;
+    if (retryIfKeptConnectionWasClosed())
         return;
     const QAbstractSocket::SocketError error = m_socket->error();
     if (error == QAbstractSocket::RemoteHostClosedError) {
@@ -279,14 +421,9 @@ void PinnedHttpsCall::drive()
         }
         m_handshakeDone = true;
         m_resumed = SSL_session_reused(ssl) == 1;
-        if (!checkPinAfterHandshake())
+        sendRequest();
+        if (m_done)
             return;
-        if (SSL_write(ssl, m_request.constData(), int(m_request.size())) != int(m_request.size())) {
-            fail(HandshakeFailed, tr("the request could not be encrypted"));
-            return;
-        }
-        m_requestSent = true;
-        m_request.clear(); // the token is not kept longer than needed
     }
 
     char buffer[16384];
@@ -302,6 +439,8 @@ void PinnedHttpsCall::drive()
         const int error = SSL_get_error(ssl, read);
         if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE)
             break;
+        if (retryIfKeptConnectionWasClosed())
+            return;
         if (error == SSL_ERROR_ZERO_RETURN) {
             feedParser(nullptr, 0);
             if (!m_done)
@@ -342,6 +481,8 @@ void PinnedHttpsCall::feedParser(const char *data, size_t length)
 {
     if (m_answerComplete)
         return;
+    if (length > 0)
+        m_answerStarted = true;
     http_parser &parser = m_tls->parser;
     http_parser_execute(&parser, &m_tls->settings, data, length);
     if (m_answerComplete) {
@@ -375,12 +516,18 @@ void PinnedHttpsCall::complete()
     if (m_done)
         return;
     m_done = true;
-    // close_notify, then the connection goes: one exchange per connection, and the
-    // session lives on in the cache.
-    SSL_shutdown(m_tls->ssl);
-    flushToSocket();
     m_socket->disconnect(this);
-    m_socket->disconnectFromHost();
+    m_tls->answered = true;
+    if (m_pool && http_should_keep_alive(&m_tls->parser) && m_socket->state() == QAbstractSocket::ConnectedState) {
+        // Open for the next call to this agent under this pin.
+        m_socket = nullptr;
+        m_pool->put(m_sessionKey, std::move(m_tls));
+    } else {
+        // close_notify, then the connection goes; the session lives on in the cache.
+        SSL_shutdown(m_tls->ssl);
+        flushToSocket();
+        m_socket->disconnectFromHost();
+    }
     Q_EMIT finished();
 }
 

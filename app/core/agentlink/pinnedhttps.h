@@ -2,14 +2,38 @@
 
 #include <QByteArray>
 #include <QObject>
+#include <QPointer>
 #include <QString>
 #include <QUrl>
 
 #include <memory>
+#include <unordered_map>
 
 class QTcpSocket;
 
 namespace ft {
+
+struct PinnedConnection;
+
+// Connections an answer left open, by agent address and pin, for the next GET to the same
+// agent: no new TCP or TLS handshake at all. A connection is only ever reused under the pin
+// it was checked against. One per agent and 50 s at most (the agent closes an idle one
+// after 60 s); one the agent closes while it waits is dropped.
+class PinnedConnectionPool : public QObject
+{
+    Q_OBJECT
+
+public:
+    explicit PinnedConnectionPool(QObject *parent = nullptr);
+    ~PinnedConnectionPool() override;
+
+    std::unique_ptr<PinnedConnection> take(const QString &key);
+    void put(const QString &key, std::unique_ptr<PinnedConnection> connection);
+    int size() const { return int(m_idle.size()); }
+
+private:
+    std::unordered_map<QString, std::unique_ptr<PinnedConnection>> m_idle;
+};
 
 // One HTTP/1.1 exchange with an agent over a TLS connection of its own, in the event
 // loop of the calling thread, straight on OpenSSL. The agent's certificate is the pinned
@@ -42,8 +66,10 @@ public:
 
     // `pin`: the normalized SHA-256 (64 lower-case hex digits). `request`: the whole
     // request (head and body) as it goes on the wire.
+    // With a pool, a GET takes an open connection to the agent from it when there is one,
+    // and a connection the answer leaves open goes back to it.
     PinnedHttpsCall(const QUrl &url, const QString &pin, QByteArray request, qint64 maxBodyBytes,
-                    QObject *parent = nullptr);
+                    PinnedConnectionPool *pool = nullptr, QObject *parent = nullptr);
     ~PinnedHttpsCall() override;
 
     void start();
@@ -61,6 +87,8 @@ public:
     QByteArray body() const { return m_body; }
     // The TLS session was resumed from an earlier connection's ticket.
     bool resumed() const { return m_resumed; }
+    // The request went over a connection an earlier answer left open.
+    bool reusedConnection() const { return m_reused; }
 
     // host:port|pin, the key of this agent's session in TlsSessionCache.
     QString sessionKey() const { return m_sessionKey; }
@@ -72,8 +100,12 @@ Q_SIGNALS:
     void finished();
 
 private:
-    struct Tls;
+    using Tls = PinnedConnection;
 
+    void connectFresh();
+    void adopt(std::unique_ptr<PinnedConnection> connection);
+    void sendRequest();
+    bool retryIfKeptConnectionWasClosed();
     void onConnected();
     void onReadyRead();
     void onSocketError();
@@ -91,6 +123,10 @@ private:
     QByteArray m_request;
     qint64 m_maxBodyBytes;
 
+    QPointer<PinnedConnectionPool> m_pool;
+    bool m_reusable = false; // a GET, which may go over a kept connection (and again if it was closed)
+    bool m_reused = false;
+    bool m_answerStarted = false;
     QTcpSocket *m_socket = nullptr;
     std::unique_ptr<Tls> m_tls;
     bool m_handshakeDone = false;
