@@ -386,7 +386,9 @@ void PinnedHttpsCall::onSocketError()
                 fail(ConnectFailed, tr("the agent closed the connection"));
             return;
         }
-        fail(HandshakeFailed, tr("the agent closed the connection during the TLS handshake"));
+        // A closed connection, not a TLS failure: the caller may try again (as after a
+        // refused one).
+        fail(ConnectFailed, tr("the agent closed the connection during the TLS handshake"));
         return;
     }
     switch (error) {
