@@ -106,6 +106,7 @@ class Harness:
         port: "{{ agent_arguments.port }}"
         staging_dir: "{{ agent_arguments.staging_dir }}"
         state: "{{ agent_arguments.state }}"
+        deb: "{{ agent_arguments.deb | default(omit) }}"
       register: agent
       ignore_errors: true
     - name: Keep the result

@@ -148,10 +148,10 @@ private Q_SLOTS:
     {
         const auto [firstError, firstBytes] = probe(m_fingerprint);
         QCOMPARE(firstError, AgentJob::NoError);
-        // The pinned call kept the agent's ticket, under the agent's address and pin.
+        // The pinned call kept the agent's session, under the agent's address and pin.
         const QString key = TlsSessionCache::keyFor(QStringLiteral("127.0.0.1:%1").arg(m_relay->serverPort()),
                                                     *TrustedCertificates::normalize(m_fingerprint));
-        QVERIFY(!TlsSessionCache::instance().ticket(key).isEmpty());
+        QVERIFY(TlsSessionCache::instance().session(key));
 
         const auto [secondError, secondBytes] = probe(m_fingerprint);
         QCOMPARE(secondError, AgentJob::NoError);
@@ -176,6 +176,59 @@ private Q_SLOTS:
         Q_UNUSED(bytes);
         QCOMPARE(error, AgentJob::CertificateMismatch);
         QCOMPARE(TlsSessionCache::instance().size(), 0);
+    }
+
+    void keptConnectionIsReusedAndReopened()
+    {
+        // One client (one wizard session): the second call rides on the connection the
+        // first answer left open; once the agent's side is gone, the next call opens a new
+        // connection by itself and succeeds.
+        AgentClient client;
+        const auto call = [&] {
+            auto *job = new FetchNodeJob(&client, endpoint(m_fingerprint));
+            job->setAutoDelete(false);
+            QSignalSpy finished(job, &AgentJob::finished);
+            job->start();
+            [&] { QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 20000); }();
+            const AgentJob::Error error = job->error();
+            delete job;
+            return error;
+        };
+        const qsizetype before = m_relay->m_bytesFromAgent.size();
+        QCOMPARE(call(), AgentJob::NoError);
+        QCOMPARE(m_relay->m_bytesFromAgent.size(), before + 1);
+        QCOMPARE(call(), AgentJob::NoError);
+        QCOMPARE(m_relay->m_bytesFromAgent.size(), before + 1);
+        for (QTcpSocket *socket : m_relay->findChildren<QTcpSocket *>(Qt::FindDirectChildrenOnly))
+            socket->abort();
+        QCOMPARE(call(), AgentJob::NoError);
+        QCOMPARE(m_relay->m_bytesFromAgent.size(), before + 2);
+    }
+
+    void resumedSessionIsCheckedAgainstThePin()
+    {
+        // A session the agent would resume, filed under another pin (as if the cache had
+        // been mixed up): the agent accepts the ticket, so the handshake succeeds without
+        // a certificate; the call must still refuse, because the session's certificate is
+        // not the pinned one, and send nothing.
+        QCOMPARE(probe(m_fingerprint).first, AgentJob::NoError);
+        const QString address = QStringLiteral("127.0.0.1:%1").arg(m_relay->serverPort());
+        const QString otherPin = QString(64, QLatin1Char('b'));
+        const auto session =
+            TlsSessionCache::instance().session(TlsSessionCache::keyFor(address, *TrustedCertificates::normalize(m_fingerprint)));
+        QVERIFY(session);
+        TlsSessionCache::instance().storeSession(TlsSessionCache::keyFor(address, otherPin), session);
+
+        AgentClient client;
+        auto *job = new FetchNodeJob(&client, endpoint(otherPin));
+        job->setAutoDelete(false);
+        QSignalSpy finished(job, &AgentJob::finished);
+        job->start();
+        QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 20000);
+        QCOMPARE(job->error(), AgentJob::CertificateMismatch);
+        QVERIFY2(job->errorString().contains(TrustedCertificates::formatForPeople(*TrustedCertificates::normalize(m_fingerprint))),
+                 qPrintable(job->errorString()));
+        delete job;
     }
 };
 

@@ -1,5 +1,6 @@
 #include "agentlink/agentclient.h"
 
+#include "agentlink/pinnedhttps.h"
 #include "agentlink/tlssessioncache.h"
 #include "agentlink/trustedcertificates.h"
 
@@ -93,6 +94,7 @@ QString AgentEndpoint::displayName() const
 AgentClient::AgentClient(QObject *parent)
     : QObject(parent)
     , m_network(new QNetworkAccessManager(this))
+    , m_pool(new PinnedConnectionPool(this))
 {
 }
 
@@ -195,6 +197,32 @@ QNetworkReply *AgentClient::send(const AgentEndpoint &endpoint, const Request &r
     return reply;
 }
 
+QByteArray AgentClient::wireRequest(const AgentEndpoint &endpoint, const Request &request)
+{
+    const QUrl url = urlFor(endpoint.url, request.path, request.query);
+    QByteArray host = url.host(QUrl::FullyEncoded).toUtf8();
+    if (host.contains(':'))
+        host = '[' + host + ']';
+    QByteArray wire;
+    wire.reserve(256 + request.body.size());
+    wire += request.verb + ' ' + url.toEncoded(QUrl::RemoveScheme | QUrl::RemoveAuthority | QUrl::RemoveFragment)
+            + " HTTP/1.1\r\n";
+    wire += "Host: " + host + ':' + QByteArray::number(url.port(443)) + "\r\n";
+    wire += "User-Agent: ftupgrade/" FTU_VERSION "\r\n";
+    wire += "Accept: application/json\r\n";
+    if (request.authenticated && !endpoint.token.isEmpty())
+        wire += "Authorization: Bearer " + endpoint.token.toUtf8() + "\r\n";
+    if (!request.body.isNull() || request.verb != "GET") {
+        if (!request.body.isNull())
+            wire += "Content-Type: " + (request.contentType.isEmpty() ? QByteArray("application/json")
+                                                                       : request.contentType) + "\r\n";
+        wire += "Content-Length: " + QByteArray::number(request.body.size()) + "\r\n";
+    }
+    wire += "\r\n";
+    wire += request.body;
+    return wire;
+}
+
 std::optional<QString> AgentClient::pinMismatch(QNetworkReply *reply)
 {
     const QVariant recorded = reply->property(pinMismatchProperty);
@@ -225,6 +253,8 @@ AgentJob::AgentJob(AgentClient *client, AgentEndpoint endpoint, QObject *parent)
 
 AgentJob::~AgentJob()
 {
+    if (m_call)
+        m_call->abort();
     if (m_reply) {
         m_reply->disconnect(this);
         m_reply->abort();
@@ -307,21 +337,23 @@ void AgentJob::doStart()
                                         .arg(m_endpoint.url.toString()));
         return;
     }
-    m_reply = m_client->send(m_endpoint, call);
-    QNetworkReply *reply = m_reply;
-    connect(reply, &QNetworkReply::finished, this, [this, reply] { handleReply(reply); });
-    // Memory stays bounded whatever a peer sends.
-    connect(reply, &QNetworkReply::downloadProgress, this, [this](qint64 received, qint64) {
-        if (received <= m_maxReplyBytes || m_end.isDone())
-            return;
-        finishWithError(ProtocolError, tr("the agent's answer is larger than %1 KiB")
-                                           .arg(m_maxReplyBytes / 1024));
-        abortWork();
-    });
+    // A call of its own per request, straight on OpenSSL, resuming the agent's TLS
+    // session (see PinnedHttpsCall for why not through QNetworkAccessManager).
+    m_call = new PinnedHttpsCall(m_endpoint.url, *TrustedCertificates::normalize(m_endpoint.fingerprint),
+                                 AgentClient::wireRequest(m_endpoint, call), m_maxReplyBytes,
+                                 m_client->connectionPool(), this);
+    PinnedHttpsCall *pinned = m_call;
+    connect(pinned, &PinnedHttpsCall::finished, this, [this, pinned] { handleCall(pinned); });
+    pinned->start();
 }
 
 void AgentJob::abortWork()
 {
+    if (m_call) {
+        m_call->abort();
+        m_call->deleteLater();
+        m_call = nullptr;
+    }
     if (m_reply)
         m_reply->abort(); // its finished() lands in handleReply(), which just cleans up
 }
@@ -338,19 +370,8 @@ void AgentJob::handleReply(QNetworkReply *reply)
     m_httpStatus = status.isValid() ? status.toInt() : 0;
 
     if (const auto presented = AgentClient::pinMismatch(reply)) {
-        const QString expected = TrustedCertificates::normalize(m_endpoint.fingerprint)
-                                     .value_or(QString());
         m_httpStatus = 0;
-        finishWithError(
-            CertificateMismatch,
-            expected.isEmpty()
-                ? tr("its certificate has not been trusted yet; confirm its fingerprint first")
-            : presented->isEmpty()
-                ? tr("certificate changed since you trusted it (expected %1, got no certificate)")
-                      .arg(TrustedCertificates::formatForPeople(expected))
-                : tr("certificate changed since you trusted it (expected %1, got %2)")
-                      .arg(TrustedCertificates::formatForPeople(expected),
-                           TrustedCertificates::formatForPeople(*presented)));
+        finishWithPinMismatch(*presented);
         return;
     }
 
@@ -371,7 +392,57 @@ void AgentJob::handleReply(QNetworkReply *reply)
         }
     }
 
-    const QByteArray body = reply->readAll();
+    handleAnswer(reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString(), reply->readAll());
+}
+
+void AgentJob::handleCall(PinnedHttpsCall *call)
+{
+    call->deleteLater();
+    if (m_call == call)
+        m_call = nullptr;
+    if (m_end.isDone())
+        return; // timed out or cancelled: already finished
+
+    const QString where = TrustedCertificates::addressOf(m_endpoint.url);
+    switch (call->failure()) {
+    case PinnedHttpsCall::NoFailure:
+        m_httpStatus = call->status();
+        handleAnswer(QString::fromLatin1(call->reason()), call->body());
+        return;
+    case PinnedHttpsCall::PinMismatch:
+        finishWithPinMismatch(call->presentedFingerprint());
+        return;
+    case PinnedHttpsCall::ConnectFailed:
+        finishWithError(Unreachable, tr("cannot connect to %1 (%2)").arg(where, call->failureText()));
+        return;
+    case PinnedHttpsCall::HandshakeFailed:
+        finishWithError(ProtocolError, tr("no secure connection to %1 (%2)").arg(where, call->failureText()));
+        return;
+    case PinnedHttpsCall::BadAnswer:
+    case PinnedHttpsCall::TooLarge:
+        finishWithError(ProtocolError, call->failureText());
+        return;
+    }
+}
+
+void AgentJob::finishWithPinMismatch(const QString &presented)
+{
+    const QString expected = TrustedCertificates::normalize(m_endpoint.fingerprint).value_or(QString());
+    m_httpStatus = 0;
+    finishWithError(
+        CertificateMismatch,
+        expected.isEmpty()
+            ? tr("its certificate has not been trusted yet; confirm its fingerprint first")
+        : presented.isEmpty()
+            ? tr("certificate changed since you trusted it (expected %1, got no certificate)")
+                  .arg(TrustedCertificates::formatForPeople(expected))
+            : tr("certificate changed since you trusted it (expected %1, got %2)")
+                  .arg(TrustedCertificates::formatForPeople(expected),
+                       TrustedCertificates::formatForPeople(presented)));
+}
+
+void AgentJob::handleAnswer(const QString &reason, const QByteArray &body)
+{
     if (m_httpStatus >= 200 && m_httpStatus < 300) {
         const Result parsed = parseReply(body);
         if (!parsed) {
@@ -385,7 +456,6 @@ void AgentJob::handleReply(QNetworkReply *reply)
     // The agent explains its errors as {"error": "a sentence"}.
     const QString said = asClause(QJsonDocument::fromJson(body).object()
                                       .value(QLatin1String("error")).toString());
-    const QString reason = reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString();
     const QString fallback = tr("the agent answered HTTP %1 %2").arg(m_httpStatus).arg(reason)
                                  .trimmed();
     Error error = ProtocolError;

@@ -15,6 +15,7 @@
 #include <optional>
 
 class QNetworkAccessManager;
+namespace ft { class PinnedHttpsCall; class PinnedConnectionPool; }
 class QNetworkReply;
 class QJsonObject;
 
@@ -47,6 +48,8 @@ public:
     ~AgentClient() override;
 
     QNetworkAccessManager *networkAccessManager() const { return m_network; }
+    // Connections left open by the agents' answers, for the next call to the same agent.
+    PinnedConnectionPool *connectionPool() const { return m_pool; }
 
     // Time-out of one call (long polls add their wait to it). Default 5 s.
     std::chrono::milliseconds timeout() const { return m_timeout; }
@@ -70,11 +73,16 @@ public:
     // pinned one ("" when it presented none), or nullopt when the pin held.
     static std::optional<QString> pinMismatch(QNetworkReply *reply);
 
+    // The request as it goes on the wire (HTTP/1.1), with
+    // the same headers send() sets. For PinnedHttpsCall.
+    static QByteArray wireRequest(const AgentEndpoint &endpoint, const Request &request);
+
     // https://host:port/v1<path>?query, whatever path the base URL carries.
     static QUrl urlFor(const QUrl &base, const QString &path, const QUrlQuery &query = {});
 
 private:
     QNetworkAccessManager *m_network = nullptr;
+    PinnedConnectionPool *m_pool = nullptr;
     std::chrono::milliseconds m_timeout{5000};
 };
 
@@ -160,11 +168,15 @@ protected:
 
 private:
     void handleReply(QNetworkReply *reply);
+    void handleCall(PinnedHttpsCall *call);
+    void handleAnswer(const QString &reason, const QByteArray &body);
+    void finishWithPinMismatch(const QString &presented);
     void finish(Error error, const QString &errorString);
 
     QPointer<AgentClient> m_client;
     AgentEndpoint m_endpoint;
     QPointer<QNetworkReply> m_reply; // owned by the QNetworkAccessManager
+    QPointer<PinnedHttpsCall> m_call; // the default doStart()'s exchange (a child)
     QTimer m_timer;
     std::chrono::milliseconds m_timeout{0};
     JobEnd<Error> m_end;

@@ -23,25 +23,47 @@ QByteArray TlsSessionCache::ticket(const QString &key) const
     return m_tickets.value(key);
 }
 
+void TlsSessionCache::makeRoomFor(const QString &key)
+{
+    if (m_stored.size() < kMaxTickets || m_stored.contains(key))
+        return;
+    QList<quint64> orders = m_stored.values();
+    std::nth_element(orders.begin(), orders.begin() + orders.size() / 2, orders.end());
+    const quint64 median = orders.at(orders.size() / 2);
+    for (auto it = m_stored.begin(); it != m_stored.end();) {
+        if (it.value() < median) {
+            m_tickets.remove(it.key());
+            m_sessions.remove(it.key());
+            it = m_stored.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
 void TlsSessionCache::store(const QString &key, const QByteArray &ticket)
 {
     if (ticket.isEmpty())
         return;
     QMutexLocker lock(&m_mutex);
-    if (m_tickets.size() >= kMaxTickets && !m_tickets.contains(key)) {
-        QList<quint64> orders = m_stored.values();
-        std::nth_element(orders.begin(), orders.begin() + orders.size() / 2, orders.end());
-        const quint64 median = orders.at(orders.size() / 2);
-        for (auto it = m_stored.begin(); it != m_stored.end();) {
-            if (it.value() < median) {
-                m_tickets.remove(it.key());
-                it = m_stored.erase(it);
-            } else {
-                ++it;
-            }
-        }
-    }
+    makeRoomFor(key);
     m_tickets.insert(key, ticket);
+    m_stored.insert(key, ++m_counter);
+}
+
+std::shared_ptr<ssl_session_st> TlsSessionCache::session(const QString &key) const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_sessions.value(key);
+}
+
+void TlsSessionCache::storeSession(const QString &key, std::shared_ptr<ssl_session_st> session)
+{
+    if (!session)
+        return;
+    QMutexLocker lock(&m_mutex);
+    makeRoomFor(key);
+    m_sessions.insert(key, std::move(session));
     m_stored.insert(key, ++m_counter);
 }
 
@@ -49,6 +71,7 @@ void TlsSessionCache::forget(const QString &key)
 {
     QMutexLocker lock(&m_mutex);
     m_tickets.remove(key);
+    m_sessions.remove(key);
     m_stored.remove(key);
 }
 
@@ -56,13 +79,14 @@ void TlsSessionCache::clear()
 {
     QMutexLocker lock(&m_mutex);
     m_tickets.clear();
+    m_sessions.clear();
     m_stored.clear();
 }
 
 int TlsSessionCache::size() const
 {
     QMutexLocker lock(&m_mutex);
-    return int(m_tickets.size());
+    return int(m_stored.size());
 }
 
 } // namespace ft
