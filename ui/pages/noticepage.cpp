@@ -13,6 +13,7 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
+#include <QGridLayout>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
@@ -21,6 +22,8 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QRegularExpression>
+#include <QResizeEvent>
+#include <QStyle>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QTabWidget>
@@ -137,12 +140,8 @@ NoticePage::NoticePage(UpgradeSession *session, QWidget *parent)
     m_mail = new QPushButton(tr("Open in &mail client"));
     m_mail->setObjectName(QStringLiteral("openMailClient"));
 
-    auto *buttons = new QHBoxLayout;
-    buttons->addWidget(m_saveEml);
-    buttons->addWidget(m_saveIcs);
-    buttons->addWidget(m_copy);
-    buttons->addWidget(m_mail);
-    buttons->addStretch();
+    m_exportButtons = new QGridLayout;
+    placeExportButtons(true);
 
     m_status = new QLabel;
     m_status->setObjectName(QStringLiteral("noticeStatus"));
@@ -155,7 +154,7 @@ NoticePage::NoticePage(UpgradeSession *session, QWidget *parent)
     layout->addWidget(m_problem);
     layout->addWidget(m_subject);
     layout->addWidget(tabs, 1);
-    layout->addLayout(buttons);
+    layout->addLayout(m_exportButtons);
     layout->addWidget(m_status);
 
     for (QLineEdit *edit : {m_recipients, m_sender, m_contact, m_clusterName})
@@ -164,6 +163,34 @@ NoticePage::NoticePage(UpgradeSession *session, QWidget *parent)
     connect(m_saveIcs, &QPushButton::clicked, this, [this] { chooseAndSave(Export::Ics); });
     connect(m_copy, &QPushButton::clicked, this, &NoticePage::copyToClipboard);
     connect(m_mail, &QPushButton::clicked, this, &NoticePage::openInMailClient);
+}
+
+void NoticePage::resizeEvent(QResizeEvent *event)
+{
+    QWizardPage::resizeEvent(event);
+    // One row of four buttons where it fits; two rows of two where it would not (1024×768
+    // at 150 %), so the page never scrolls sideways. The row's width does not depend on
+    // the choice, so the switch cannot flap.
+    int oneRow = 3 * std::max(0, m_exportButtons->horizontalSpacing());
+    for (const QPushButton *button : {m_saveEml, m_saveIcs, m_copy, m_mail})
+        oneRow += button->sizeHint().width();
+    const int room = event->size().width() - style()->pixelMetric(QStyle::PM_ScrollBarExtent);
+    if ((oneRow <= room) != m_exportButtonsInOneRow)
+        placeExportButtons(oneRow <= room);
+}
+
+void NoticePage::placeExportButtons(bool oneRow)
+{
+    m_exportButtonsInOneRow = oneRow;
+    const QList<QPushButton *> buttons{m_saveEml, m_saveIcs, m_copy, m_mail};
+    for (QPushButton *button : buttons)
+        m_exportButtons->removeWidget(button);
+    const int columns = oneRow ? 4 : 2;
+    for (int i = 0; i < buttons.size(); ++i)
+        m_exportButtons->addWidget(buttons.at(i), i / columns, i % columns);
+    // The spare room goes to an empty column on the right, so the buttons keep their size.
+    for (int column = 0; column <= 4; ++column)
+        m_exportButtons->setColumnStretch(column, column == columns ? 1 : 0);
 }
 
 bool NoticePage::validatePage()

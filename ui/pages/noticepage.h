@@ -9,6 +9,7 @@
 
 #include <optional>
 
+class QGridLayout;
 class QLabel;
 class QLineEdit;
 class QPlainTextEdit;
@@ -58,7 +59,12 @@ public:
     // Splits "a@x.org, Doe, Jane <j@x.org>; b@x.org" into one entry per address.
     static QStringList splitRecipients(const QString &text);
 
+protected:
+    void resizeEvent(QResizeEvent *event) override;
+
 private:
+    void placeExportButtons(bool oneRow);
+
     void redraft();
     void askToCommit();
     void chooseAndSave(Export kind);
@@ -85,6 +91,8 @@ private:
     QPushButton *m_saveIcs = nullptr;
     QPushButton *m_copy = nullptr;
     QPushButton *m_mail = nullptr;
+    QGridLayout *m_exportButtons = nullptr;
+    bool m_exportButtonsInOneRow = true;
     QLabel *m_status = nullptr;
     bool m_committed = false;
     bool m_bodyEdited = false;

@@ -105,8 +105,9 @@ PlanPage::PlanPage(UpgradeSession *session, QWidget *parent)
     m_export = new QPushButton(tr("&Export plan…"));
     m_export->setObjectName(QStringLiteral("exportPlan"));
 
-    // Three short rows, so the page fits 1024×768 at 150 % without scrolling sideways:
-    // the plan's shape, when it starts, and how early users are told.
+    // Short rows, so the page fits 1024×768 at 150 % without scrolling sideways: the
+    // plan's shape, when it starts, how early users are told, and (on a row of its own,
+    // above the loss it changes) whether flows are kept.
     auto *options = new QHBoxLayout;
     options->addWidget(new QLabel(tr("Workers down at once:")));
     options->addWidget(m_maxWorkersDown);
@@ -134,8 +135,6 @@ PlanPage::PlanPage(UpgradeSession *session, QWidget *parent)
     actions->addWidget(m_leadHours);
     actions->addWidget(new QLabel(tr("ahead;")));
     actions->addWidget(m_suggest);
-    actions->addSpacing(16);
-    actions->addWidget(m_keepFlows);
     actions->addStretch();
 
     m_summary = new QLabel;
@@ -203,6 +202,7 @@ PlanPage::PlanPage(UpgradeSession *session, QWidget *parent)
     layout->addLayout(options);
     layout->addLayout(when);
     layout->addLayout(actions);
+    layout->addWidget(m_keepFlows);
     layout->addWidget(m_loss);
     layout->addWidget(m_summary);
     layout->addWidget(m_warnings);
