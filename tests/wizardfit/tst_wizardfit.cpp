@@ -133,6 +133,9 @@ void tst_WizardFit::everyPageFits()
         const QRect global(button->mapToGlobal(QPoint(0, 0)), button->size());
         QVERIFY2(available.contains(global), qPrintable(button->text() + QStringLiteral(" is off screen")));
     }
+    // A screenshot of every page, also (and most of all) of one that does not fit.
+    QVERIFY(wizard.grab().save(screenshotPath(QString::fromLatin1(QTest::currentDataTag()))));
+
     // The page scrolls down when it must, never sideways: a row wider than the window
     // (a button row, a long form label) hides its end from a user at 150 %.
     const QWidget *page = wizard.page(pageId);
@@ -140,13 +143,17 @@ void tst_WizardFit::everyPageFits()
     QVERIFY(scroll);
     qInfo("page content needs %d px, has %d px", scroll->widget()->minimumSizeHint().width(),
           scroll->viewport()->width());
+    for (const QWidget *child : scroll->widget()->findChildren<QWidget *>()) {
+        if (child->isVisibleTo(scroll->widget()) && child->minimumSizeHint().width() > scroll->viewport()->width())
+            qInfo("too wide: %s %s needs %d px", child->metaObject()->className(), qPrintable(child->objectName()),
+                  child->minimumSizeHint().width());
+    }
     QVERIFY2(scroll->horizontalScrollBar()->maximum() == 0,
              qPrintable(QStringLiteral("%1 scrolls sideways by %2 px")
                             .arg(page->objectName())
                             .arg(scroll->horizontalScrollBar()->maximum())));
     // The side list says where we are.
     QCOMPARE(wizard.stepList()->current(), pageId);
-    QVERIFY(wizard.grab().save(screenshotPath(QString::fromLatin1(QTest::currentDataTag()))));
 }
 
 void tst_WizardFit::sizeIsRemembered()

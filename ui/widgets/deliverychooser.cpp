@@ -16,9 +16,15 @@ DeliveryChooser::DeliveryChooser(UpgradeSession *session, QWidget *parent)
     , m_session(session)
 {
     setObjectName(QStringLiteral("deliveryChooser"));
-    m_portal = new QRadioButton(tr("Through the &portal's agent: uploaded once, the nodes fetch it there "
-                                   "(this workstation needs no incoming connection)"));
+    // A radio button does not wrap: its text stays short and the explanation wraps below
+    // it, so the page fits 1024×768 at 150 % without scrolling sideways.
+    m_portal = new QRadioButton(tr("Through the &portal's agent"));
     m_portal->setObjectName(QStringLiteral("deliveryPortal"));
+    auto *portalHint = new QLabel(tr("Uploaded once, the nodes fetch it there; this workstation needs no "
+                                     "incoming connection."));
+    portalHint->setObjectName(QStringLiteral("deliveryPortalHint"));
+    portalHint->setWordWrap(true);
+    portalHint->setIndent(24);
     m_portalAddress = new QLineEdit;
     m_portalAddress->setObjectName(QStringLiteral("deliveryPortalAddress"));
     m_portalAddress->setPlaceholderText(tr("optional: host[:port] the nodes use for the portal, behind NAT"));
@@ -49,12 +55,14 @@ DeliveryChooser::DeliveryChooser(UpgradeSession *session, QWidget *parent)
     m_fingerprint->setText(choice.fingerprint);
 
     auto *form = new QFormLayout;
+    form->setRowWrapPolicy(QFormLayout::WrapLongRows); // a long label puts its field below it
     form->addRow(tr("Nodes reach the portal at:"), m_portalAddress);
     form->addRow(m_workstation, m_address);
     form->addRow(m_url, m_urlEdit);
     form->addRow(QString(), m_fingerprint);
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(m_portal);
+    layout->addWidget(portalHint);
     layout->addLayout(form);
     layout->addWidget(m_note);
 
