@@ -73,6 +73,17 @@ VerifyPage::VerifyPage(UpgradeSession *session, RunPage *runPage, QWidget *paren
     m_matrix->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_matrix->setAlternatingRowColors(true);
 
+    // The selected row in full, wrapped: on a narrow or scaled window the Why column
+    // may lie beyond the table's right edge, and a tooltip is not read by everyone.
+    m_details = new QLabel(tr("Select a row to read here why it has its verdict."));
+    m_details->setObjectName(QStringLiteral("verifyDetails"));
+    m_details->setWordWrap(true);
+    m_details->setTextFormat(Qt::RichText);
+    m_details->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_details->setFrameShape(QFrame::StyledPanel);
+    m_details->setMargin(6);
+    connect(m_matrix, &QTableWidget::currentCellChanged, this, &VerifyPage::showDetails);
+
     m_recheck = new QPushButton(tr("Re-&check"));
     m_recheck->setObjectName(QStringLiteral("recheck"));
     m_export = new QPushButton(tr("&Export report…"));
@@ -89,6 +100,7 @@ VerifyPage::VerifyPage(UpgradeSession *session, RunPage *runPage, QWidget *paren
     layout->addWidget(m_summary);
     layout->addWidget(m_warnings);
     layout->addWidget(m_matrix, 1);
+    layout->addWidget(m_details);
     layout->addLayout(buttons);
 
     connect(m_recheck, &QPushButton::clicked, this, &VerifyPage::recheck);
@@ -185,8 +197,30 @@ void VerifyPage::show(const VerificationReport &report)
         m_matrix->setColumnWidth(8, 320);
     }
     m_matrix->resizeRowsToContents();
+    // The first row not at its target is the one to read about; otherwise the first.
+    int first = 0;
+    for (int r = 0; r < m_matrix->rowCount(); ++r) {
+        if (m_matrix->item(r, 7)->data(Qt::UserRole).toString() != toString(Verdict::Upgraded)
+            && m_matrix->item(r, 7)->data(Qt::UserRole).toString() != toString(Verdict::AlreadyCurrent)) {
+            first = r;
+            break;
+        }
+    }
+    if (m_matrix->rowCount() > 0)
+        m_matrix->setCurrentCell(first, 0);
+    showDetails(m_matrix->currentRow()); // the cell may be current already, with new items
     m_warnings->setText(report.warnings.join(QStringLiteral("\n")));
     m_warnings->setVisible(!report.warnings.isEmpty());
+}
+
+void VerifyPage::showDetails(int row)
+{
+    if (row < 0 || !m_matrix->item(row, 8)) {
+        m_details->setText(tr("Select a row to read here why it has its verdict."));
+        return;
+    }
+    const auto text = [this, row](int column) { return m_matrix->item(row, column)->text().toHtmlEscaped(); };
+    m_details->setText(QStringLiteral("<b>%1 · %2: %3</b><br>%4").arg(text(0), text(1), text(7), text(8)));
 }
 
 void VerifyPage::exportReport()

@@ -33,6 +33,7 @@ public:
     const VerificationReport &report() const { return m_report; }
 
 private:
+    void showDetails(int row);
     void recheck();
     void show(const VerificationReport &report);
     void exportReport();
@@ -44,6 +45,7 @@ private:
     QLabel *m_summary = nullptr;
     QLabel *m_warnings = nullptr;
     QTableWidget *m_matrix = nullptr;
+    QLabel *m_details = nullptr;
     QPushButton *m_recheck = nullptr;
     QPushButton *m_export = nullptr;
     QLabel *m_saved = nullptr;
