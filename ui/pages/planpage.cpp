@@ -202,7 +202,7 @@ PlanPage::PlanPage(UpgradeSession *session, QWidget *parent)
     layout->addLayout(options);
     layout->addLayout(when);
     layout->addLayout(actions);
-    layout->addWidget(m_keepFlows);
+    layout->addWidget(m_keepFlows, 0, Qt::AlignLeft); // clicks right of its text do not toggle it
     layout->addWidget(m_loss);
     layout->addWidget(m_summary);
     layout->addWidget(m_warnings);
