@@ -209,12 +209,16 @@ void FlowKeeper::waitForServiceQueue(qint64 deadline)
 
 void FlowKeeper::readDatagrams(QUdpSocket *socket, quint16 flowPort)
 {
+    // Spooled from the first one, before redirectAdded() runs: the redirect is live as soon
+    // as its transaction commits on the worker thread, and only the redirect sends to these
+    // ports, so what arrives meanwhile is a flow the service never gets (it was dropped
+    // here until m_keeping was set: 1-3 datagrams of a steady exporter under load).
+    if (m_failed)
+        return;
     while (socket->hasPendingDatagrams()) {
         const QNetworkDatagram datagram = socket->receiveDatagram();
         if (!datagram.isValid())
             break;
-        if (!m_keeping)
-            continue;
         SpooledDatagram d;
         d.arrivalMsecs = QDateTime::currentMSecsSinceEpoch();
         d.setSource(datagram.senderAddress());
