@@ -171,6 +171,10 @@ Result FlowKeeper::prepare(const QString &jobId, QList<NftRedirect::Port> *ports
 
 void FlowKeeper::redirectAdded(const QList<NftRedirect::Port> &ports, const Result &added)
 {
+    if (m_failed) { // the spool failed on the first datagrams: fail() removed the redirect and said why
+        Q_EMIT tookOver(tr("the spool cannot be written (%1)").arg(m_spool.errorString()));
+        return;
+    }
     if (!added) {
         stopListening();
         m_spool.close();
@@ -274,6 +278,11 @@ void FlowKeeper::fail(const QString &why)
     m_failed = true;
     m_keeping = false;
     m_flushTimer.stop();
+    // Datagrams are spooled while the add still runs: let it end, so its redirect goes too.
+    if (m_nftChange.isRunning()) {
+        m_nftChange.waitForFinished();
+        m_ruleActive = m_ruleActive || m_nftChange.result();
+    }
     QString removal;
     if (m_ruleActive) {
         if (auto removed = m_nft.remove(); !removed)
