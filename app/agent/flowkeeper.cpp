@@ -171,6 +171,10 @@ Result FlowKeeper::prepare(const QString &jobId, QList<NftRedirect::Port> *ports
 
 void FlowKeeper::redirectAdded(const QList<NftRedirect::Port> &ports, const Result &added)
 {
+    if (m_failed) { // the spool failed on the first datagrams: fail() removed the redirect and said why
+        Q_EMIT tookOver(tr("the spool cannot be written (%1)").arg(m_spool.errorString()));
+        return;
+    }
     if (!added) {
         stopListening();
         m_spool.close();
@@ -209,12 +213,16 @@ void FlowKeeper::waitForServiceQueue(qint64 deadline)
 
 void FlowKeeper::readDatagrams(QUdpSocket *socket, quint16 flowPort)
 {
+    // Spooled from the first one, before redirectAdded() runs: the redirect is live as soon
+    // as its transaction commits on the worker thread, and only the redirect sends to these
+    // ports, so what arrives meanwhile is a flow the service never gets (it was dropped
+    // here until m_keeping was set: 1-3 datagrams of a steady exporter under load).
+    if (m_failed)
+        return;
     while (socket->hasPendingDatagrams()) {
         const QNetworkDatagram datagram = socket->receiveDatagram();
         if (!datagram.isValid())
             break;
-        if (!m_keeping)
-            continue;
         SpooledDatagram d;
         d.arrivalMsecs = QDateTime::currentMSecsSinceEpoch();
         d.setSource(datagram.senderAddress());
@@ -270,6 +278,11 @@ void FlowKeeper::fail(const QString &why)
     m_failed = true;
     m_keeping = false;
     m_flushTimer.stop();
+    // Datagrams are spooled while the add still runs: let it end, so its redirect goes too.
+    if (m_nftChange.isRunning()) {
+        m_nftChange.waitForFinished();
+        m_ruleActive = m_ruleActive || m_nftChange.result();
+    }
     QString removal;
     if (m_ruleActive) {
         if (auto removed = m_nft.remove(); !removed)
