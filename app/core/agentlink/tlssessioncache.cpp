@@ -57,13 +57,13 @@ std::shared_ptr<ssl_session_st> TlsSessionCache::session(const QString &key) con
     return m_sessions.value(key);
 }
 
-void TlsSessionCache::storeSession(const QString &key, std::shared_ptr<ssl_session_st> session)
+void TlsSessionCache::storeSession(const QString &key, const std::shared_ptr<ssl_session_st> &session)
 {
     if (!session)
         return;
     QMutexLocker lock(&m_mutex);
     makeRoomFor(key);
-    m_sessions.insert(key, std::move(session));
+    m_sessions.insert(key, session);
     m_stored.insert(key, ++m_counter);
 }
 

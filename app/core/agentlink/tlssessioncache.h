@@ -33,7 +33,7 @@ public:
     QByteArray ticket(const QString &key) const;
     void store(const QString &key, const QByteArray &ticket);
     std::shared_ptr<ssl_session_st> session(const QString &key) const;
-    void storeSession(const QString &key, std::shared_ptr<ssl_session_st> session);
+    void storeSession(const QString &key, const std::shared_ptr<ssl_session_st> &session);
     void forget(const QString &key);
     void clear();
     int size() const; // keys with a ticket or a session
