@@ -180,10 +180,14 @@ private Q_SLOTS:
         ui::PackagePicker *first = page.picker(0);
         ui::PackagePicker *second = page.picker(3);
         QVERIFY(second->isVisible());
-        QVERIFY(page.findChild<QLabel *>(QStringLiteral("mixedClusterHint"))->isVisible());
+        const auto *hint = page.findChild<QLabel *>(QStringLiteral("mixedClusterHint"));
+        QVERIFY(hint->isVisible());
+        QVERIFY2(hint->text().contains(QStringLiteral("choose a server package for each")), qPrintable(hint->text()));
 
         first->setPath(debFile);
         QTRY_VERIFY_WITH_TIMEOUT(!first->isInspecting(), 20000);
+        // The hint now names what is missing, and for which node.
+        QVERIFY2(hint->text().contains(QStringLiteral("is for Linux. Choose the Windows package for w2")), qPrintable(hint->text()));
         // The .deb alone: the Windows node w2 is refused.
         QVERIFY(session.preChecks().contains(QString::fromLatin1(PreCheckId::OsMismatch)));
         QVERIFY(!page.isComplete());

@@ -209,7 +209,8 @@ inline QList<ft::AgentJobStatus> upgradeJobs(ft::UpgradeSession &session, const 
         bool done = false;
         QObject::connect(job, &ft::AgentJob::finished, job, [&done] { done = true; });
         job->start();
-        QTest::qWaitFor([&done] { return done; }, 15000);
+        if (!QTest::qWaitFor([&done] { return done; }, 15000))
+            qWarning("The agent of %s did not list its jobs within 15 s", qPrintable(nodeName));
         QList<ft::AgentJobStatus> jobs;
         for (const ft::AgentJobStatus &status : job->jobs()) {
             if (status.kind == QLatin1String("upgrade"))

@@ -10,6 +10,7 @@
 #include <QFormLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QLocale>
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
@@ -34,8 +35,7 @@ PackagesPage::PackagesPage(UpgradeSession *session, QWidget *parent)
     }
     // A cluster of Linux and Windows nodes needs a server package for each system; the
     // row appears only when discovery found both.
-    m_mixedHint = new QLabel(tr("This cluster has Linux and Windows nodes: choose a server package for "
-                                "each system. Every node gets the package made for its own system."));
+    m_mixedHint = new QLabel; // its text follows the first server package (mixedClusterHint())
     m_mixedHint->setObjectName(QStringLiteral("mixedClusterHint"));
     m_mixedHint->setWordWrap(true);
     form->insertRow(1, QString(), m_mixedHint);
@@ -83,10 +83,37 @@ PackagePicker *PackagesPage::picker(int slot) const
 void PackagesPage::showSecondServerSlot()
 {
     const bool mixed = m_session->mixesOperatingSystems();
-    // Kept visible while it holds a package, so a choice never disappears unseen.
-    const bool visible = mixed || m_session->target().package(Component::Server, 1).has_value();
+    // Not needed when the first package is made for both systems (a sandbox .ftpkg);
+    // kept visible while it holds a package, so a choice never disappears unseen.
+    const std::optional<PackageChoice> &first = m_session->target().package(Component::Server);
+    const bool firstServesBoth = first && first->fitsOs(OsKind::Linux) && first->fitsOs(OsKind::Windows);
+    const bool visible = (mixed && !firstServesBoth)
+                      || m_session->target().package(Component::Server, 1).has_value();
     m_form->setRowVisible(m_mixedHint, mixed);
     m_form->setRowVisible(m_pickers.at(3), visible);
+    if (mixed)
+        m_mixedHint->setText(mixedClusterHint());
+}
+
+QString PackagesPage::mixedClusterHint() const
+{
+    const std::optional<PackageChoice> &first = m_session->target().package(Component::Server);
+    if (!first)
+        return tr("This cluster has Linux and Windows nodes. A vendor installer is made for one system: "
+                  "choose a server package for each. Every node gets the package made for its own system.");
+    const bool forLinux = first->fitsOs(OsKind::Linux);
+    const bool forWindows = first->fitsOs(OsKind::Windows);
+    if (forLinux && forWindows)
+        return tr("This cluster has Linux and Windows nodes; the server package above is made for both, "
+                  "so it serves every node.");
+    QStringList others;
+    for (const NodeStatus &node : m_session->nodes()) {
+        if (node.reachable && node.os == (forLinux ? OsKind::Windows : OsKind::Linux))
+            others.append(node.name);
+    }
+    return (forLinux ? tr("The server package above is for Linux. Choose the Windows package for %1 as the second server.")
+                  : tr("The server package above is for Windows. Choose the Linux package for %1 as the second server."))
+        .arg(QLocale().createSeparatedList(others));
 }
 
 void PackagesPage::initializePage()
@@ -98,6 +125,7 @@ void PackagesPage::initializePage()
 
 void PackagesPage::refreshChecks()
 {
+    showSecondServerSlot(); // the hint follows the server package just chosen
     const PreCheckReport report = m_session->preChecks();
     m_checks->clear();
     for (const PreCheckFinding &finding : report.findings) {

@@ -35,6 +35,8 @@ public:
 private:
     void refreshChecks();
     void showSecondServerSlot();
+    // What a cluster of Linux and Windows nodes needs, given the first server package.
+    QString mixedClusterHint() const;
 
     UpgradeSession *m_session;
     QList<PackagePicker *> m_pickers; // server, NBI, Web UI, then the second server package
