@@ -1,4 +1,5 @@
 #include "notice/calendarexport.h"
+#include "notice/commitment.h"
 #include "notice/mailexport.h"
 #include "notice/notice.h"
 #include "notice/noticefacts.h"
@@ -126,6 +127,7 @@ private Q_SLOTS:
     void mailtoUrlIsPercentEncoded();
     void saveRefusesToOverwrite();
     void shortOutageAndEditedBody();
+    void lessNoticeThanChosenIsSaid();
 
 private:
     NoticeFacts knownPlan() const;
@@ -965,4 +967,26 @@ void TestNotice::shortOutageAndEditedBody()
 }
 
 QTEST_GUILESS_MAIN(TestNotice)
+// A start sooner than the lead time set on the Plan page breaks what users expect: say
+// how much notice they get instead; say nothing when the lead time is kept.
+void TestNotice::lessNoticeThanChosenIsSaid()
+{
+    const QDateTime now(QDate(2026, 11, 30), QTime(22, 16, 30), QTimeZone::utc());
+    const qint64 day = 24 * 3600 * 1000LL;
+    QVERIFY(shortNoticeWarning(now.addSecs(24 * 3600), now, day).isEmpty());
+    QVERIFY(shortNoticeWarning(now.addDays(3), now, day).isEmpty());
+    QVERIFY(shortNoticeWarning(now.addSecs(60), now, 0).isEmpty()); // no lead time asked
+    QVERIFY(shortNoticeWarning(QDateTime(), now, day).isEmpty());
+
+    const QString soon = shortNoticeWarning(QDateTime(QDate(2026, 11, 30), QTime(23, 0), QTimeZone::utc()), now, day);
+    QVERIFY2(soon.contains(QStringLiteral("only 43 min of notice")), qPrintable(soon));
+    QVERIFY2(soon.contains(QStringLiteral("less than the 24 h you chose")), qPrintable(soon));
+    const QString nearly = shortNoticeWarning(now.addSecs(23 * 3600 + 59 * 60 + 59), now, day);
+    QVERIFY2(nearly.contains(QStringLiteral("only 23 h 59 min of notice")), qPrintable(nearly));
+    const QString none = shortNoticeWarning(now.addSecs(20), now, day);
+    QVERIFY2(none.startsWith(QStringLiteral("Users get no notice")), qPrintable(none));
+    QVERIFY2(shortNoticeWarning(now.addSecs(-600), now, day).startsWith(QStringLiteral("Users get no notice")),
+             "a window already begun gives no notice");
+}
+
 #include "tst_notice.moc"

@@ -86,6 +86,14 @@ NoticePage::NoticePage(UpgradeSession *session, QWidget *parent)
     m_problem->setTextFormat(Qt::PlainText);
     m_problem->setStyleSheet(QStringLiteral("color: #b3261e"));
 
+    // A start sooner than the lead time chosen on the Plan page: said before anything is sent.
+    m_shortNotice = new QLabel;
+    m_shortNotice->setObjectName(QStringLiteral("shortNoticeWarning"));
+    m_shortNotice->setWordWrap(true);
+    m_shortNotice->setTextFormat(Qt::PlainText);
+    m_shortNotice->setStyleSheet(QStringLiteral("color: #8a5300"));
+    m_shortNotice->hide();
+
     m_preview = new QTextBrowser;
     m_preview->setObjectName(QStringLiteral("noticePreview"));
     m_preview->setOpenLinks(false);
@@ -153,6 +161,7 @@ NoticePage::NoticePage(UpgradeSession *session, QWidget *parent)
     layout->addLayout(fields);
     layout->addWidget(m_problem);
     layout->addWidget(m_subject);
+    layout->addWidget(m_shortNotice);
     layout->addWidget(tabs, 1);
     layout->addLayout(m_exportButtons);
     layout->addWidget(m_status);
@@ -222,9 +231,13 @@ void NoticePage::askToCommit()
     const Commitment commitment = describeCommitment(m_facts, plan.totalFlowsLost,
                                                      m_session->flowLossArithmetic(plan),
                                                      QDateTime::currentDateTimeUtc(), keptFlowNodes);
+    const QString shortNotice = shortNoticeWarning(commitment.windowStart, QDateTime::currentDateTimeUtc(),
+                                                   m_session->noticeLeadMs());
     auto *box = new QMessageBox(QMessageBox::Question, commitment.title,
-                                QStringLiteral("<h3>%1</h3>%2").arg(commitment.title.toHtmlEscaped(),
-                                                                    commitment.html),
+                                QStringLiteral("<h3>%1</h3>%2%3")
+                                    .arg(commitment.title.toHtmlEscaped(), commitment.html,
+                                         shortNotice.isEmpty() ? QString()
+                                                               : QStringLiteral("<p><b>%1</b></p>").arg(shortNotice.toHtmlEscaped())),
                                 QMessageBox::NoButton, this);
     box->setObjectName(QStringLiteral("startConfirmation"));
     box->setTextFormat(Qt::RichText);
@@ -314,6 +327,10 @@ void NoticePage::redraft()
     // A typo in a field keeps the last good preview on screen; only the exports wait.
     if (ok) {
         m_subject->setText(tr("<b>Subject:</b> %1").arg(m_draft->subject.toHtmlEscaped()));
+        const QString shortNotice = shortNoticeWarning(m_draft->windowStart, QDateTime::currentDateTimeUtc(),
+                                                       m_session->noticeLeadMs());
+        m_shortNotice->setText(shortNotice);
+        m_shortNotice->setVisible(!shortNotice.isEmpty());
         if (!m_bodyEdited) {
             m_preview->setHtml(m_draft->htmlBody);
             m_settingText = true;

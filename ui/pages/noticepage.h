@@ -85,6 +85,7 @@ private:
     QLineEdit *m_clusterName = nullptr;
     QLabel *m_subject = nullptr;
     QLabel *m_problem = nullptr;
+    QLabel *m_shortNotice = nullptr;
     QTextBrowser *m_preview = nullptr;
     QPlainTextEdit *m_text = nullptr;
     QPushButton *m_saveEml = nullptr;

@@ -11,6 +11,7 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QCoreApplication>
 #include <QScrollBar>
 #include <QDateTimeEdit>
 #include <QDir>
@@ -47,6 +48,14 @@ TimelineChart::BarKind barKindOf(const PlanStep &step)
 QString flowsText(qint64 flows)
 {
     return QLocale().toString(flows);
+}
+
+// "about <b>1,234</b> flow records are lost", or "<b>no</b> flow records are lost":
+// never "about 0".
+QString lossPhrase(qint64 flows)
+{
+    return flows > 0 ? QCoreApplication::translate("ft::ui::PlanPage", "about <b>%1</b> flow records are lost").arg(flowsText(flows))
+                     : QCoreApplication::translate("ft::ui::PlanPage", "<b>no</b> flow records are lost");
 }
 
 } // namespace
@@ -302,9 +311,9 @@ void PlanPage::rebuild()
                                                               : tr("staging %1").arg(formatDuration(m_plan.stageDurationMs));
         m_summary->setText(
             tr("About <b>%1</b> in all (%2). Servers run mixed versions for about %3. "
-               "About <b>%4</b> flow records are lost at the start you picked.")
+               "At the start you picked, %4.")
                 .arg(formatDuration(m_plan.wallTimeMs), staging,
-                     formatDuration(m_plan.mixedVersionWindowMs), flowsText(m_plan.totalFlowsLost))
+                     formatDuration(m_plan.mixedVersionWindowMs), lossPhrase(m_plan.totalFlowsLost))
             + QStringLiteral("<br>") + m_session->delivery().sentence().toHtmlEscaped());
         m_summary->setToolTip(m_session->flowLossArithmetic(m_plan));
     }
@@ -496,14 +505,17 @@ void PlanPage::updateLoss()
     const QTimeZone zone = QTimeZone::systemTimeZone();
     m_suggest->setEnabled(true);
     m_suggest->setProperty("suggestedStart", best.start);
-    m_loss->setText(tr("Starting %1, about <b>%2</b> flow records are lost (each node's usual "
+    m_loss->setText(tr("Starting %1, %2 (each node's usual "
                        "traffic at that hour). The quietest start from %3 on (users are told %4 "
-                       "ahead) is <b>%5</b>, losing about %6.")
-                        .arg(timeWithZone(start, zone), flowsText(atPicked),
+                       "ahead) is <b>%5</b>, losing %6.")
+                        .arg(timeWithZone(start, zone), lossPhrase(atPicked),
                              timeWithZone(now.addMSecs(m_session->noticeLeadMs()), zone),
                              formatDuration(m_session->noticeLeadMs()).replace(QLatin1Char(' '), QChar::Nbsp),
                              timeWithZone(best.start, zone),
-                             flowsText(best.flowsLost)));
+                             best.flowsLost > 0 ? tr("about %1").arg(flowsText(best.flowsLost)) : tr("none")));
+    const QString shortNotice = shortNoticeWarning(start, now, m_session->noticeLeadMs());
+    if (!shortNotice.isEmpty())
+        m_loss->setText(m_loss->text() + QStringLiteral("<br><b>%1</b>").arg(shortNotice.toHtmlEscaped()));
     m_loss->setToolTip(m_session->flowLossArithmetic(m_plan));
 }
 

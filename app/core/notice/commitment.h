@@ -32,6 +32,10 @@ Commitment describeCommitment(const NoticeFacts &facts, qint64 flowsLost, const 
 // when `now` is no more than kEarlyStartToleranceMs before it.
 QString earlyStartQuestion(const QDateTime &windowStart, const QDateTime &now, const QTimeZone &zone);
 
+// Empty when users are told at least `leadMs` before `windowStart` (the lead time set on
+// the Plan page); otherwise a sentence saying how much notice they get instead.
+QString shortNoticeWarning(const QDateTime &windowStart, const QDateTime &now, qint64 leadMs);
+
 // "23:00 CET (22:00 UTC)"
 QString timeWithZone(const QDateTime &time, const QTimeZone &zone);
 // "1:02:03" or "4:05" until the window.
