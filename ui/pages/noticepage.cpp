@@ -329,7 +329,9 @@ void NoticePage::redraft()
         m_subject->setText(tr("<b>Subject:</b> %1").arg(m_draft->subject.toHtmlEscaped()));
         const QString shortNotice = shortNoticeWarning(m_draft->windowStart, QDateTime::currentDateTimeUtc(),
                                                        m_session->noticeLeadMs());
-        m_shortNotice->setText(shortNotice);
+        m_shortNotice->setText(shortNotice.isEmpty() ? QString()
+                                                     : shortNotice + QLatin1Char(' ')
+                                                           + tr("Go back to the Plan page for a later start if they need the full notice."));
         m_shortNotice->setVisible(!shortNotice.isEmpty());
         if (!m_bodyEdited) {
             m_preview->setHtml(m_draft->htmlBody);

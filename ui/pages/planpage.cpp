@@ -515,7 +515,8 @@ void PlanPage::updateLoss()
                              best.flowsLost > 0 ? tr("about %1").arg(flowsText(best.flowsLost)) : tr("none")));
     const QString shortNotice = shortNoticeWarning(start, now, m_session->noticeLeadMs());
     if (!shortNotice.isEmpty())
-        m_loss->setText(m_loss->text() + QStringLiteral("<br><b>%1</b>").arg(shortNotice.toHtmlEscaped()));
+        m_loss->setText(m_loss->text() + QStringLiteral("<br><b>%1</b> ").arg(shortNotice.toHtmlEscaped())
+                        + tr("Pick a later start, or use the quietest time, if they need the full notice."));
     m_loss->setToolTip(m_session->flowLossArithmetic(m_plan));
 }
 

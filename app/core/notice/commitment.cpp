@@ -130,12 +130,10 @@ QString shortNoticeWarning(const QDateTime &windowStart, const QDateTime &now, q
     if (notice >= leadMs)
         return {};
     if (notice < 60 * 1000)
-        return tr("Users get no notice: the window starts now, and you chose to tell them %1 ahead. "
-                  "Pick a later start on the Plan page if they need it.")
+        return tr("Users get no notice: the window starts now, and you chose to tell them %1 ahead.")
             .arg(formatDuration(leadMs));
     // Whole minutes: "22 min", never a count of seconds that is already stale.
-    return tr("Users get only %1 of notice for this window, less than the %2 you chose. Pick a "
-              "later start on the Plan page if they need the full notice.")
+    return tr("Users get only %1 of notice for this window, less than the %2 you chose.")
         .arg(formatDuration(notice / 60000 * 60000), formatDuration(leadMs));
 }
 

@@ -33,7 +33,8 @@ Commitment describeCommitment(const NoticeFacts &facts, qint64 flowsLost, const 
 QString earlyStartQuestion(const QDateTime &windowStart, const QDateTime &now, const QTimeZone &zone);
 
 // Empty when users are told at least `leadMs` before `windowStart` (the lead time set on
-// the Plan page); otherwise a sentence saying how much notice they get instead.
+// the Plan page); otherwise a sentence saying how much notice they get instead (the
+// caller says what to do about it, as fits its page).
 QString shortNoticeWarning(const QDateTime &windowStart, const QDateTime &now, qint64 leadMs);
 
 // "23:00 CET (22:00 UTC)"
