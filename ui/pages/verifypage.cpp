@@ -185,11 +185,23 @@ void VerifyPage::show(const VerificationReport &report)
                               "version.</b> The rows below say which and why."));
     // The reason is read, not guessed from a sliver: it gets at least a readable width,
     // and the table scrolls sideways when the window is narrower than that.
-    int used = 0;
-    for (int column = 0; column < 8; ++column)
-        used += m_matrix->columnWidth(column);
-    const int room = m_matrix->viewport()->width() - used;
     auto *header = m_matrix->horizontalHeader();
+    const auto roomForWhy = [this] {
+        int used = 0;
+        for (int column = 0; column < 8; ++column)
+            used += m_matrix->columnWidth(column);
+        return m_matrix->viewport()->width() - used;
+    };
+    // The Flows column ("arriving", "251 kept, 251 replayed, 0 dropped") wraps before
+    // the reason is pushed out of view.
+    header->setSectionResizeMode(6, QHeaderView::ResizeToContents);
+    const int flowsWidth = m_matrix->columnWidth(6);
+    const int narrowFlows = fontMetrics().horizontalAdvance(QStringLiteral("251 replayed, 0 ")) + 12;
+    if (roomForWhy() < 320 && flowsWidth > narrowFlows) {
+        header->setSectionResizeMode(6, QHeaderView::Interactive);
+        m_matrix->setColumnWidth(6, narrowFlows);
+    }
+    const int room = roomForWhy();
     if (room >= 320) {
         header->setSectionResizeMode(8, QHeaderView::Stretch);
     } else {
