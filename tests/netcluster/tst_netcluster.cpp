@@ -133,6 +133,35 @@ private Q_SLOTS:
         QVERIFY(!listener.hasPendingConnections());
     }
 
+    // The portal's FlowTraq Web API is reported where it listens, on the portal's own
+    // address (not loopback), and answers a client in the caller's namespace: discovery
+    // through the CLI reads the running version from it.
+    void webApiOnThePortalsAddress()
+    {
+        const QJsonObject portal = nodes().at(0).toObject();
+        QCOMPARE(portal.value(QStringLiteral("role")).toString(), QStringLiteral("portal"));
+        const QUrl webApi(m_clusterJson.value(QStringLiteral("webapi")).toObject().value(QStringLiteral("url")).toString());
+        QVERIFY2(webApi.isValid() && webApi.scheme() == QLatin1String("https"), qPrintable(webApi.toString()));
+        QCOMPARE(webApi.host(), portal.value(QStringLiteral("address")).toString());
+        QVERIFY(!QHostAddress(webApi.host()).isLoopback());
+
+        const Result discovered = run(tool(QStringLiteral("ftupgrade-cli")),
+                                      {QStringLiteral("discover"), QStringLiteral("--sandbox"), m_cluster});
+        QVERIFY2(discovered.exitCode == 0, discovered.err.constData());
+        QJsonObject server;
+        for (const QJsonValue &node : discovered.json().value(QStringLiteral("nodes")).toArray()) {
+            if (node.toObject().value(QStringLiteral("name")).toString() == QLatin1String("portal"))
+                server = node.toObject().value(QStringLiteral("components")).toObject().value(QStringLiteral("server")).toObject();
+        }
+        QJsonObject reading;
+        for (const QJsonValue &source : server.value(QStringLiteral("sources")).toArray()) {
+            if (source.toObject().value(QStringLiteral("source")).toString() == QLatin1String("webapi"))
+                reading = source.toObject();
+        }
+        QVERIFY2(reading.value(QStringLiteral("version")).toString() == kFrom,
+                 qPrintable(QJsonDocument(server).toJson(QJsonDocument::Compact)));
+    }
+
     // Served from this workstation, the packages cannot reach the nodes: staging fails
     // with one sentence that names the address, and no service is stopped.
     void workstationDeliveryFailsInStaging()
