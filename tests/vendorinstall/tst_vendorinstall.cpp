@@ -159,6 +159,13 @@ private Q_SLOTS:
             QVERIFY2(agentJobLogs(node.installDir).contains(QStringLiteral("--unattended --install-dir ") + node.installDir),
                      qPrintable(node.name));
         }
+
+        // Verify installs nothing: it reads the version the binary installs and asks for
+        // no switches.
+        const CliResult verified = cli({QStringLiteral("verify"), QStringLiteral("--sandbox"), cluster.directory(),
+                                        QStringLiteral("--server-package"), sh});
+        QVERIFY2(verified.exitCode == 0, verified.err.constData());
+        QVERIFY(verified.json().value(QStringLiteral("verification")).toObject().value(QStringLiteral("all_at_target")).toBool());
     }
 
     // A Linux package for Windows-like nodes is refused before anything is staged.
