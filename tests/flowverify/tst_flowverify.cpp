@@ -86,11 +86,9 @@ private Q_SLOTS:
                   "as another user, so it is skipped.");
         m_cluster = m_dir.filePath(QStringLiteral("cluster"));
         const QString netns = QStringLiteral("ftu-fv-%1").arg(QCoreApplication::applicationPid());
-        const Readiness ready = m_netCluster.up(m_cluster, netns, {QStringLiteral("--workers"), QStringLiteral("1"),
-                                                                   QStringLiteral("--flows"), QStringLiteral("w1=400")});
-        if (ready.verdict == Readiness::Skip)
-            QSKIP(qPrintable(ready.why));
-        QVERIFY2(ready.verdict == Readiness::Ready, qPrintable(ready.why));
+        FT_REQUIRE_READY(m_netCluster.up(m_cluster, netns,
+                                         {QStringLiteral("--workers"), QStringLiteral("1"), QStringLiteral("--flows"),
+                                          QStringLiteral("w1=400")}));
     }
 
     void cleanupTestCase() { m_netCluster.down(); }

@@ -39,10 +39,7 @@ private Q_SLOTS:
     void initTestCase()
     {
         QVERIFY(m_cli.isValid());
-        const Readiness ready = vendorReadiness();
-        if (ready.verdict == Readiness::Skip)
-            QSKIP(qPrintable(ready.why));
-        QVERIFY2(ready.verdict == Readiness::Ready, qPrintable(ready.why));
+        FT_REQUIRE_READY(vendorReadiness());
     }
 
     // A Linux portal, a Linux worker w1 and a Windows worker w2: the .deb goes to the

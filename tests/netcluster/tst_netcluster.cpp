@@ -84,11 +84,9 @@ private Q_SLOTS:
         QVERIFY(m_dir.isValid() && m_cli.isValid());
         m_cluster = m_dir.filePath(QStringLiteral("cluster"));
         m_netns = QStringLiteral("ftu-test-%1").arg(QCoreApplication::applicationPid());
-        const Readiness ready = m_netCluster.up(m_cluster, m_netns, {QStringLiteral("--workers"), QStringLiteral("3"),
-                                                                     QStringLiteral("--webui-files"), QStringLiteral("40")});
-        if (ready.verdict == Readiness::Skip)
-            QSKIP(qPrintable(ready.why));
-        QVERIFY2(ready.verdict == Readiness::Ready, qPrintable(ready.why));
+        FT_REQUIRE_READY(m_netCluster.up(m_cluster, m_netns,
+                                         {QStringLiteral("--workers"), QStringLiteral("3"),
+                                          QStringLiteral("--webui-files"), QStringLiteral("40")}));
         m_clusterJson = m_netCluster.json();
         QCOMPARE(nodes().size(), 4);
     }

@@ -233,9 +233,7 @@ private Q_SLOTS:
             ready = vendorReadiness({QStringLiteral("dpkg"), QStringLiteral("dpkg-deb"), QStringLiteral("dpkg-query"),
                                      QStringLiteral("rpm"), QStringLiteral("rpmbuild"), QStringLiteral("wixl"),
                                      QStringLiteral("msiextract")});
-        if (ready.verdict == Readiness::Skip)
-            QSKIP(qPrintable(ready.why));
-        QVERIFY2(ready.verdict == Readiness::Ready, qPrintable(ready.why));
+        FT_REQUIRE_READY(ready);
     }
 
     // Linux-like nodes installed from a .deb: versions from each node's dpkg database

@@ -33,10 +33,7 @@ private Q_SLOTS:
     void initTestCase()
     {
         QVERIFY(m_cli.isValid());
-        const Readiness ready = vendorReadiness();
-        if (ready.verdict == Readiness::Skip)
-            QSKIP(qPrintable(ready.why));
-        QVERIFY2(ready.verdict == Readiness::Ready, qPrintable(ready.why));
+        FT_REQUIRE_READY(vendorReadiness());
     }
 
     // Linux-like nodes upgraded from a .deb: dpkg installs into each node's folder and
