@@ -92,8 +92,9 @@ void CliContext::addPackageOptions(QCommandLineParser &parser)
                               .arg(QLatin1String(slot)),
                           tr("version")});
         parser.addOption({QStringLiteral("%1-switches").arg(QLatin1String(slot)),
-                          tr("The silent-install arguments of the %1 installer (.exe, .sh, .bin, .run); "
-                             "with two packages, once for both or once per package in order.")
+                          tr("The silent-install arguments of the %1 installer (.exe, .sh, .bin, .run), "
+                             "needed where it is installed (not by verify); with two packages, once for "
+                             "both or once per package in order.")
                               .arg(QLatin1String(slot)),
                           tr("arguments")});
     }
@@ -303,7 +304,7 @@ Expected<QList<PackageArgument>> packagePaths(const QCommandLineParser &parser)
 
 void inspectPackages(QObject *owner, const QList<PackageArgument> &packages,
                      const std::function<void(const PackageArgument &, const PackageChoice &)> &accept,
-                     const std::function<void(const QStringList &)> &done)
+                     const std::function<void(const QStringList &)> &done, InstallerSwitches switches)
 {
     if (packages.isEmpty()) {
         QMetaObject::invokeMethod(owner, [done] { done({}); }, Qt::QueuedConnection);
@@ -318,13 +319,13 @@ void inspectPackages(QObject *owner, const QList<PackageArgument> &packages,
         job->setTypedFacts({argument.typed.version, std::nullopt});
         job->setInstallerArguments(QProcess::splitCommand(argument.typed.switches));
         QObject::connect(job, &PackageInspectJob::finished, owner,
-                         [pending, errors, accept, done, argument](PackageInspectJob *finished) {
+                         [pending, errors, accept, done, argument, switches](PackageInspectJob *finished) {
                              finished->deleteLater();
                              const auto format = packageFormatOf(finished->path());
                              if (finished->hasError())
                                  errors->append(finished->errorString());
-                             else if (format && needsTypedSwitches(*format)
-                                      && finished->choice().installerArguments.isEmpty())
+                             else if (switches == InstallerSwitches::Required && format
+                                      && needsTypedSwitches(*format) && finished->choice().installerArguments.isEmpty())
                                  errors->append(tr("%1 needs its silent-install arguments (--%2-switches): the vendor "
                                                    "does not document them, and the wizard does not guess.")
                                                     .arg(finished->choice().fileName(), toString(finished->slot())));

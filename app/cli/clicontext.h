@@ -65,12 +65,18 @@ struct PackageArgument
 // sentence when one is named too often.
 Expected<QList<PackageArgument>> packagePaths(const QCommandLineParser &parser);
 
+// Whether a vendor installer without documented switches (.exe, Linux install binaries)
+// must be given them: a command that installs needs them; one that only reads the
+// package's version (verify) does not.
+enum class InstallerSwitches { Required, NotNeeded };
+
 // Reads each package (manifest, integrity, SHA-256) off the main thread: `accept` gets
 // each good one, then `done` gets the errors (sentences) once all are read. Never
 // calls back inside this call.
 void inspectPackages(QObject *owner, const QList<PackageArgument> &packages,
                      const std::function<void(const PackageArgument &, const PackageChoice &)> &accept,
-                     const std::function<void(const QStringList &)> &done);
+                     const std::function<void(const QStringList &)> &done,
+                     InstallerSwitches switches = InstallerSwitches::Required);
 
 // Prints a JSON document on stdout.
 void printJson(const QJsonObject &object);

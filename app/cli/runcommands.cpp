@@ -633,7 +633,9 @@ void VerifyCommand::discovered()
                 return;
             }
             targetsKnown();
-        });
+        },
+        // Verify reads only the version a package installs; it runs no installer.
+        InstallerSwitches::NotNeeded);
 }
 
 void VerifyCommand::targetsKnown()

@@ -4,6 +4,8 @@
 // process on 127.0.0.1 (port 0) with a sandbox installation, an HTTPS client that pins
 // the agent's certificate, and a small package file server with faulty modes.
 
+#include "../common/serviceports.h"
+
 #include <QCryptographicHash>
 #include <QDateTime>
 #include <QElapsedTimer>
@@ -325,7 +327,13 @@ public:
         static_cast<QSslServer *>(m_server)->setSslConfiguration(config);
     }
 
-    bool listen() { return m_server->listen(QHostAddress::LocalHost, 0); }
+    // On a port outside the ephemeral range (serviceports.h says why).
+    bool listen()
+    {
+        return ft::test::portOutsideEphemeralRange(
+                   [this](quint16 port) { return m_server->listen(QHostAddress::LocalHost, port); })
+               != 0;
+    }
 
     QString url(const QString &name) const
     {

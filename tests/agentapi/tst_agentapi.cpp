@@ -6,6 +6,7 @@
 #include "agentharness.h"
 
 #include "certificate.h"
+#include "serviceports.h"
 
 #include <QDirIterator>
 #include <QRegularExpression>
@@ -16,11 +17,10 @@ using namespace agenttest;
 
 namespace {
 
+// The daemon's flow port, outside the ephemeral range (serviceports.h says why).
 QString freeUdpPort()
 {
-    QUdpSocket socket;
-    socket.bind(QHostAddress::LocalHost, 0);
-    return QString::number(socket.localPort());
+    return QString::number(ft::test::freeServiceUdpPort());
 }
 
 QString zeros64() { return QString(64, QLatin1Char('0')); }

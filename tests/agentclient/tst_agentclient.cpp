@@ -6,6 +6,7 @@
 #include "agentlink/agentjobs.h"
 #include "agentlink/agentjobwatcher.h"
 #include "agentlink/trustedcertificates.h"
+#include "serviceports.h"
 
 #include <QDir>
 #include <QFile>
@@ -406,12 +407,10 @@ void tst_AgentClient::unreachableOnClosedPort()
 {
     QFETCH(bool, probe);
 
-    quint16 port = 0;
-    {
-        QTcpServer server; // a port that was free a moment ago and is closed now
-        QVERIFY(server.listen(QHostAddress::LocalHost, 0));
-        port = server.serverPort();
-    }
+    // A port that was free a moment ago and is closed now, outside the ephemeral range
+    // so no other test's socket is given it meanwhile.
+    const quint16 port = ft::test::freeServiceTcpPort();
+    QVERIFY(port != 0);
     AgentClient client;
     const AgentEndpoint closed{QStringLiteral("w4"),
                                QUrl(QStringLiteral("https://127.0.0.1:%1").arg(port)),
@@ -485,12 +484,8 @@ void tst_AgentClient::cancelFinishesOnce()
 
 void tst_AgentClient::watcherGivesUpAfterRetryWindow()
 {
-    quint16 port = 0;
-    {
-        QTcpServer server;
-        QVERIFY(server.listen(QHostAddress::LocalHost, 0));
-        port = server.serverPort();
-    }
+    const quint16 port = ft::test::freeServiceTcpPort(); // closed now, outside the ephemeral range
+    QVERIFY(port != 0);
     AgentClient client;
     AgentJobWatcher watcher(&client,
                             AgentEndpoint{QStringLiteral("w7"),

@@ -79,7 +79,12 @@ public:
     QByteArray data;
     qint64 first = 0;
 
-    bool listen() { return m_server.listen(QHostAddress::LocalHost, 0); }
+    bool listen() // outside the ephemeral range (serviceports.h)
+    {
+        return ft::test::portOutsideEphemeralRange(
+                   [this](quint16 port) { return m_server.listen(QHostAddress::LocalHost, port); })
+               != 0;
+    }
     QString url() const { return QStringLiteral("http://127.0.0.1:%1/pkg.ftpkg").arg(m_server.serverPort()); }
     bool requested() const { return !m_socket.isNull(); }
     void release()

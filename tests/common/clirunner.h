@@ -1,8 +1,10 @@
 #pragma once
 
 // ftupgrade-cli as a user runs it, for the tests that drive the CLI (clirun,
-// clihardening, vendorinstall): each test's own XDG folders (history, default journal,
-// logs, trusted fingerprints), no token from the environment, the whole output kept.
+// clihardening, vendorinstall, mixedcluster, realnodes, netcluster, flowverify): each
+// test's own XDG folders (history, default journal, logs, trusted fingerprints), no
+// token from the environment, the whole output kept. The sandbox's tools run in the
+// same environment (runProgram), so a cluster and the CLI see the same folders.
 
 #include "sandboxfixture.h"
 
@@ -35,6 +37,8 @@ public:
 
     // A variable of the test's environment the CLI must not see (besides FTUPGRADE_TOKEN).
     void unsetVariable(const QString &name) { m_unset.append(name); }
+    // A variable the CLI sees besides the test's environment (a password it reads from there).
+    void setVariable(const QString &name, const QString &value) { m_set.insert(name, value); }
 
     QProcessEnvironment environment() const
     {
@@ -44,28 +48,33 @@ public:
         env.remove(QStringLiteral("FTUPGRADE_TOKEN"));
         for (const QString &name : m_unset)
             env.remove(name);
+        for (auto it = m_set.cbegin(); it != m_set.cend(); ++it)
+            env.insert(it.key(), it.value());
         return env;
     }
 
     // Starts the CLI and returns at once (the caller kills or waits for it).
     void start(QProcess &process, const QStringList &arguments) const
     {
-        process.setProcessEnvironment(environment());
-        process.setProgram(tool(QStringLiteral("ftupgrade-cli")));
-        process.setArguments(arguments);
-        process.start();
+        startProgram(process, tool(QStringLiteral("ftupgrade-cli")), arguments);
     }
 
     // Runs the CLI to its end (killed at the time-out: exit code -1).
     CliResult run(const QStringList &arguments, int timeoutMs = 0) const
     {
+        return runProgram(tool(QStringLiteral("ftupgrade-cli")), arguments, timeoutMs);
+    }
+
+    // Any program (a sandbox tool by its path, ip, timeout) in the same environment.
+    CliResult runProgram(const QString &program, const QStringList &arguments, int timeoutMs = 0) const
+    {
         QProcess process;
-        start(process, arguments);
+        startProgram(process, program, arguments);
         CliResult result;
         if (!process.waitForFinished(timeoutMs > 0 ? timeoutMs : m_timeoutMs)) {
             process.kill();
             process.waitForFinished(5000);
-            qWarning() << "ftupgrade-cli" << arguments << "did not finish";
+            qWarning() << program << arguments << "did not finish";
         }
         result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
         result.out = process.readAllStandardOutput();
@@ -74,9 +83,18 @@ public:
     }
 
 private:
+    void startProgram(QProcess &process, const QString &program, const QStringList &arguments) const
+    {
+        process.setProcessEnvironment(environment());
+        process.setProgram(program);
+        process.setArguments(arguments);
+        process.start();
+    }
+
     QTemporaryDir m_home;
     int m_timeoutMs;
     QStringList m_unset;
+    QHash<QString, QString> m_set;
 };
 
 } // namespace fixture

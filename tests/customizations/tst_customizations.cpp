@@ -32,6 +32,8 @@
 #include <QTest>
 #include <QTextBlock>
 #include <QTextLayout>
+#include <QHeaderView>
+#include <QSplitter>
 #include <QTreeWidget>
 
 using namespace ft;
@@ -441,6 +443,20 @@ void tst_Customizations::pageGatesNextUntilAcknowledged()
     QTRY_VERIFY_WITH_TIMEOUT(diffView->showsDiff(), 20000);
     QVERIFY(diffView->toPlainText().contains(QStringLiteral("+/* ACME: our own colours */ changed line")));
     screenshot(&wizard, QStringLiteral("5-customizations"));
+
+    // The File column has room for a path beside the three short ones; as narrow as on
+    // 1024×768 at 150 %, the diff goes below the list, which keeps the whole width. The
+    // date column holds a date, the time is in its tooltip.
+    auto *splitter = qobject_cast<QSplitter *>(list->parentWidget());
+    QVERIFY(splitter);
+    QVERIFY2(list->header()->sectionSize(0) >= list->viewport()->width() / 3,
+             qPrintable(QString::number(list->header()->sectionSize(0))));
+    QCOMPARE(list->topLevelItem(0)->text(3).contains(QLatin1Char(':')), false);
+    wizard.resize(ui::UpgradeWizard::kMinimumWidth, ui::UpgradeWizard::kMinimumHeight);
+    QTRY_COMPARE(splitter->orientation(), Qt::Vertical);
+    QTRY_VERIFY2(list->header()->sectionSize(0) >= list->viewport()->width() / 3,
+                 qPrintable(QString::number(list->header()->sectionSize(0))));
+    screenshot(&wizard, QStringLiteral("5-customizations-narrow"));
 
     QTest::mouseClick(acknowledge, Qt::LeftButton, {}, QPoint(8, acknowledge->height() / 2));
     QVERIFY(acknowledge->isChecked());

@@ -2,6 +2,7 @@
 // arrives) and against a real ftsandbox-server.
 
 #include "flowdecoder.h"
+#include "serviceports.h"
 
 #include <QDir>
 #include <QFile>
@@ -30,7 +31,11 @@ class Collector : public QObject
 public:
     Collector()
     {
-        m_socket.bind(QHostAddress::LocalHost, 0);
+        // Outside the ephemeral range, so no other test's exporter has this port as an
+        // old destination (serviceports.h).
+        ft::test::portOutsideEphemeralRange([this](quint16 port) {
+            return m_socket.bind(QHostAddress::LocalHost, port, QAbstractSocket::DontShareAddress);
+        });
         connect(&m_socket, &QUdpSocket::readyRead, this, [this] {
             while (m_socket.hasPendingDatagrams()) {
                 const QNetworkDatagram datagram = m_socket.receiveDatagram();
@@ -224,13 +229,9 @@ void tst_Exporter::feedsSandboxServer()
     QVERIFY(dir.isValid());
     quint16 tcpPort = 0;
     quint16 flowPort = 0;
-    {
-        QTcpServer tcp;
-        QUdpSocket udp;
-        QVERIFY(tcp.listen(QHostAddress::LocalHost, 0) && udp.bind(QHostAddress::LocalHost, 0));
-        tcpPort = tcp.serverPort();
-        flowPort = udp.localPort();
-    }
+    tcpPort = ft::test::freeServiceTcpPort();
+    flowPort = ft::test::freeServiceUdpPort();
+    QVERIFY(tcpPort != 0 && flowPort != 0);
     auto write = [&dir](const QString &name, const QByteArray &content) {
         QFile file(dir.filePath(name));
         return file.open(QIODevice::WriteOnly) && file.write(content) == content.size();

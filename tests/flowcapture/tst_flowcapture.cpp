@@ -4,6 +4,7 @@
 #include "../agentapi/agentharness.h"
 
 #include "flowcapture.h"
+#include "serviceports.h"
 #include "model/nodestatus.h"
 #include "netflow9encoder.h"
 #include "plan/planner.h"
@@ -203,11 +204,9 @@ void TestFlowCapture::planSaysLossUnknownWhenNotMeasured()
 
 QString TestFlowCapture::startDaemon(QTemporaryDir &dir, quint16 *flowPort, std::unique_ptr<QProcess> *daemon)
 {
-    // A free UDP port for the daemon's flow socket.
-    QUdpSocket probe;
-    probe.bind(QHostAddress::LocalHost, 0);
-    *flowPort = probe.localPort();
-    probe.close();
+    // A free UDP port for the daemon's flow socket, outside the ephemeral range: a port
+    // from bind(0) can be handed to another test's socket under ctest -j2.
+    *flowPort = ft::test::freeServiceUdpPort();
     const QString install = dir.filePath(QStringLiteral("node"));
     int code = 0;
     const QByteArray out = runTool(QStringLiteral("ftsandbox"),
@@ -298,10 +297,7 @@ void TestFlowCapture::agentServesMeasuredRateAndHistory()
     if (!isRoot())
         QSKIP("Needs root (CAP_NET_RAW) for a packet socket; run the tests as root to cover the packet counter.");
     Agent agent;
-    QUdpSocket probe;
-    probe.bind(QHostAddress::LocalHost, 0);
-    const quint16 port = probe.localPort();
-    probe.close();
+    const quint16 port = ft::test::freeServiceUdpPort();
     QVERIFY2(agent.setUp({QStringLiteral("--flow-port"), QString::number(port)}).isEmpty(), "setUp");
     {
         QSettings conf(agent.configFile, QSettings::IniFormat);

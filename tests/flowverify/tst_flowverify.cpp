@@ -5,6 +5,8 @@
 // agent kept and replayed, equal to the agent job's own figures; the report too.
 // A second run with --drop-flows w1 keeps nothing and says so in the plan.
 
+#include "netnscluster.h"
+
 #include "agentlink/agentjobstatus.h"
 
 #include <QCoreApplication>
@@ -19,26 +21,11 @@
 
 #include <unistd.h>
 
+using namespace fixture;
+
 namespace {
 
-QString tool(const QString &name)
-{
-    return QStringLiteral(FT_BIN_DIR "/") + name;
-}
-
-struct Result
-{
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-    QJsonObject json() const { return QJsonDocument::fromJson(out).object(); }
-};
-
-QByteArray readAll(const QString &path)
-{
-    QFile file(path);
-    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
-}
+using Result = CliResult;
 
 QJsonObject cellOf(const QJsonObject &verification, const QString &node)
 {
@@ -59,27 +46,10 @@ class TestFlowVerify : public QObject
 private:
     QTemporaryDir m_dir;
     QString m_cluster;
-    bool m_up = false;
+    CliRunner m_cli{180000};
+    NetnsCluster m_netCluster{m_cli};
 
-    Result run(const QString &program, const QStringList &arguments, int timeoutMs = 180000) const
-    {
-        QProcess process;
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert(QStringLiteral("XDG_DATA_HOME"), m_dir.filePath(QStringLiteral("data")));
-        env.insert(QStringLiteral("XDG_CONFIG_HOME"), m_dir.filePath(QStringLiteral("config")));
-        env.remove(QStringLiteral("FTUPGRADE_TOKEN"));
-        process.setProcessEnvironment(env);
-        process.start(program, arguments);
-        Result result;
-        if (!process.waitForFinished(timeoutMs)) {
-            process.kill();
-            process.waitForFinished();
-        }
-        result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
-        result.out = process.readAllStandardOutput();
-        result.err = process.readAllStandardError();
-        return result;
-    }
+    Result run(const QString &program, const QStringList &arguments) const { return m_cli.runProgram(program, arguments); }
 
     QString makePackage(const QString &version)
     {
@@ -110,36 +80,18 @@ private:
 private Q_SLOTS:
     void initTestCase()
     {
-        QVERIFY(m_dir.isValid());
-        for (const QString &name : {QStringLiteral("ftupgrade-cli"), QStringLiteral("ftsandbox"),
-                                    QStringLiteral("ftupgrade-agent"), QStringLiteral("ftsandbox-server")}) {
-            if (!QFile::exists(tool(name)))
-                QSKIP("ftupgrade-cli, ftsandbox and ftupgrade-agent are not built");
-        }
+        QVERIFY(m_dir.isValid() && m_cli.isValid());
         if (::geteuid() != 0)
             QSKIP("Keeping flows needs root (nftables, a raw socket) and so do network namespaces; this test runs "
                   "as another user, so it is skipped.");
         m_cluster = m_dir.filePath(QStringLiteral("cluster"));
         const QString netns = QStringLiteral("ftu-fv-%1").arg(QCoreApplication::applicationPid());
-        const Result up = run(tool(QStringLiteral("ftsandbox")),
-                              {QStringLiteral("up"), m_cluster, QStringLiteral("--workers"), QStringLiteral("1"),
-                               QStringLiteral("--flows"), QStringLiteral("w1=400"), QStringLiteral("--netns"), netns});
-        if (up.exitCode != 0) {
-            const QString said = QString::fromUtf8(up.err + up.out);
-            if (said.contains(QLatin1String("not available")) || said.contains(QLatin1String("Operation not permitted"))
-                || said.contains(QLatin1String("Could not set up the cluster's network")))
-                QSKIP(qPrintable(QStringLiteral("Network namespaces are not permitted here, so the namespaced cluster "
-                                                "cannot be built: ") + said.trimmed()));
-            QFAIL(qPrintable(QStringLiteral("ftsandbox up --netns failed: ") + said));
-        }
-        m_up = true;
+        FT_REQUIRE_READY(m_netCluster.up(m_cluster, netns,
+                                         {QStringLiteral("--workers"), QStringLiteral("1"), QStringLiteral("--flows"),
+                                          QStringLiteral("w1=400")}));
     }
 
-    void cleanupTestCase()
-    {
-        if (m_up)
-            run(tool(QStringLiteral("ftsandbox")), {QStringLiteral("down"), m_cluster});
-    }
+    void cleanupTestCase() { m_netCluster.down(); }
 
     void verifyShowsFlowsKeptAndReplayed()
     {

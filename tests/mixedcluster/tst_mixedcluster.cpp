@@ -1,8 +1,8 @@
-#include "sandboxfixture.h"
+#include "clirunner.h"
+#include "vendornodes.h"
 
 #include "run/runjournal.h"
 
-#include <QDirIterator>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -19,39 +19,6 @@ const QString kTarget = QStringLiteral("6.3.0-1500");
 const QString kDebName = QStringLiteral("flowtraq-server_6.3.0-1500_all.deb");
 const QString kMsiName = QStringLiteral("FlowTraq-Server-6.3.0.1500.msi");
 
-struct CliResult
-{
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-    QJsonObject json() const { return QJsonDocument::fromJson(out).object(); }
-};
-
-// The lines the node's agent logged for its jobs (not the installers' own logs).
-QString agentJobLogs(const QString &installDir)
-{
-    QString text;
-    QDirIterator it(QDir(installDir).filePath(QStringLiteral("agent/jobs")), {QStringLiteral("*.log")}, QDir::Files);
-    while (it.hasNext()) {
-        const QString file = it.next();
-        if (!QFileInfo(file).fileName().startsWith(QLatin1String("installer-")))
-            text += QString::fromUtf8(readAll(file));
-    }
-    return text;
-}
-
-// What the node's own dpkg database says of flowtraq-server ("" when it has none).
-QString dpkgStatus(const QString &installDir)
-{
-    QProcess query;
-    query.start(QStringLiteral("dpkg-query"), {QStringLiteral("--admindir=") + installDir + QStringLiteral("/dpkg"),
-                                               QStringLiteral("-W"), QStringLiteral("-f=${Version} ${Status}"),
-                                               QStringLiteral("flowtraq-server")});
-    if (!query.waitForFinished(20000))
-        return QStringLiteral("dpkg-query hung");
-    return QString::fromUtf8(query.readAllStandardOutput());
-}
-
 } // namespace
 
 class TestMixedCluster : public QObject
@@ -59,48 +26,20 @@ class TestMixedCluster : public QObject
     Q_OBJECT
 
 private:
-    QTemporaryDir m_home;
+    CliRunner m_cli{180000};
 
-    CliResult cli(const QStringList &arguments, int timeoutMs = 180000) const
-    {
-        QProcess process;
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert(QStringLiteral("XDG_DATA_HOME"), m_home.filePath(QStringLiteral("data")));
-        env.insert(QStringLiteral("XDG_CONFIG_HOME"), m_home.filePath(QStringLiteral("config")));
-        env.remove(QStringLiteral("FTUPGRADE_TOKEN"));
-        process.setProcessEnvironment(env);
-        process.start(tool(QStringLiteral("ftupgrade-cli")), arguments);
-        CliResult result;
-        if (!process.waitForFinished(timeoutMs)) {
-            process.kill();
-            process.waitForFinished(5000);
-        }
-        result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
-        result.out = process.readAllStandardOutput();
-        result.err = process.readAllStandardError();
-        return result;
-    }
+    CliResult cli(const QStringList &arguments) const { return m_cli.run(arguments); }
 
-    static QString makeVendor(Cluster &cluster, const QString &format, const QString &name)
+    static QString makeVendor(const Cluster &cluster, const QString &format, const QString &name)
     {
-        const QString file = cluster.path(name);
-        if (!runTool(QStringLiteral("ftsandbox"),
-                     {QStringLiteral("make-package"), QStringLiteral("--format"), format, QStringLiteral("--version"),
-                      kTarget, QStringLiteral("--component"), QStringLiteral("server"), QStringLiteral("-o"), file}))
-            return {};
-        return file;
+        return makeVendorPackage(cluster, format, kTarget, name);
     }
 
 private Q_SLOTS:
     void initTestCase()
     {
-        QVERIFY(m_home.isValid());
-        if (!QFile::exists(tool(QStringLiteral("ftupgrade-cli"))) || !QFile::exists(tool(QStringLiteral("ftupgrade-agent"))))
-            QSKIP("ftupgrade-cli and ftupgrade-agent are not built");
-        for (const char *program : {"dpkg", "dpkg-deb", "dpkg-query", "wixl", "msiextract"}) {
-            if (QStandardPaths::findExecutable(QLatin1String(program)).isEmpty())
-                QFAIL(qPrintable(QStringLiteral("%1 is missing: install .ci/packages.txt").arg(QLatin1String(program))));
-        }
+        QVERIFY(m_cli.isValid());
+        FT_REQUIRE_READY(vendorReadiness());
     }
 
     // A Linux portal, a Linux worker w1 and a Windows worker w2: the .deb goes to the
@@ -172,7 +111,7 @@ private Q_SLOTS:
     // Bad input: a third server package is one sentence, nothing runs.
     void threePackagesRefused()
     {
-        const CliResult result = cli({QStringLiteral("plan"), QStringLiteral("--sandbox"), m_home.path(),
+        const CliResult result = cli({QStringLiteral("plan"), QStringLiteral("--sandbox"), m_cli.homePath(QStringLiteral("cluster")),
                                       QStringLiteral("--server-package"), QStringLiteral("a.deb"),
                                       QStringLiteral("--server-package"), QStringLiteral("b.msi"),
                                       QStringLiteral("--server-package"), QStringLiteral("c.rpm")});

@@ -5,6 +5,8 @@
 // delivery from this workstation fails in staging, names the unreachable address, and
 // stops no service.
 
+#include "netnscluster.h"
+
 #include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QScopeGuard>
@@ -22,29 +24,14 @@
 #include <csignal>
 #include <unistd.h>
 
+using namespace fixture;
+
 namespace {
 
 const QString kFrom = QStringLiteral("6.2.1-1200");
 const QString kTarget = QStringLiteral("6.3.0-1500");
 
-QString tool(const QString &name)
-{
-    return QStringLiteral(FT_BIN_DIR "/") + name;
-}
-
-struct Result
-{
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-    QJsonObject json() const { return QJsonDocument::fromJson(out).object(); }
-};
-
-QByteArray readAll(const QString &path)
-{
-    QFile file(path);
-    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
-}
+using Result = CliResult;
 
 } // namespace
 
@@ -57,33 +44,16 @@ private:
     QString m_cluster;
     QString m_netns;
     QJsonObject m_clusterJson;
-    bool m_up = false;
+    CliRunner m_cli{120000};
+    NetnsCluster m_netCluster{m_cli};
 
-    Result run(const QString &program, const QStringList &arguments, int timeoutMs = 120000) const
+    Result run(const QString &program, const QStringList &arguments, int timeoutMs = 0) const
     {
-        QProcess process;
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert(QStringLiteral("XDG_DATA_HOME"), m_dir.filePath(QStringLiteral("data")));
-        env.insert(QStringLiteral("XDG_CONFIG_HOME"), m_dir.filePath(QStringLiteral("config")));
-        env.remove(QStringLiteral("FTUPGRADE_TOKEN"));
-        process.setProcessEnvironment(env);
-        process.start(program, arguments);
-        Result result;
-        if (!process.waitForFinished(timeoutMs)) {
-            process.kill();
-            process.waitForFinished();
-        }
-        result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
-        result.out = process.readAllStandardOutput();
-        result.err = process.readAllStandardError();
-        return result;
+        return m_cli.runProgram(program, arguments, timeoutMs);
     }
 
-    QJsonArray nodes() const { return m_clusterJson.value(QStringLiteral("nodes")).toArray(); }
-    QString callerAddress() const
-    {
-        return m_clusterJson.value(QStringLiteral("network")).toObject().value(QStringLiteral("caller_address")).toString();
-    }
+    QJsonArray nodes() const { return m_netCluster.nodes(); }
+    QString callerAddress() const { return m_netCluster.callerAddress(); }
 
     QString makePackage(const QString &name, qint64 padBytes)
     {
@@ -111,41 +81,23 @@ private:
 private Q_SLOTS:
     void initTestCase()
     {
-        QVERIFY(m_dir.isValid());
-        for (const QString &name : {QStringLiteral("ftupgrade-cli"), QStringLiteral("ftsandbox"),
-                                    QStringLiteral("ftupgrade-agent"), QStringLiteral("ftsandbox-server")}) {
-            if (!QFile::exists(tool(name)))
-                QSKIP("ftupgrade-cli, ftsandbox and ftupgrade-agent are not built");
-        }
-        if (::geteuid() != 0)
-            QSKIP("Network namespaces need root (CAP_NET_ADMIN, CAP_SYS_ADMIN); this test runs as another user, so it "
-                  "is skipped.");
+        QVERIFY(m_dir.isValid() && m_cli.isValid());
         m_cluster = m_dir.filePath(QStringLiteral("cluster"));
         m_netns = QStringLiteral("ftu-test-%1").arg(QCoreApplication::applicationPid());
-        const Result up = run(tool(QStringLiteral("ftsandbox")),
-                              {QStringLiteral("up"), m_cluster, QStringLiteral("--workers"), QStringLiteral("3"),
-                               QStringLiteral("--webui-files"), QStringLiteral("40"), QStringLiteral("--netns"), m_netns});
-        if (up.exitCode != 0) {
-            const QString said = QString::fromUtf8(up.err + up.out);
-            if (said.contains(QLatin1String("not available")) || said.contains(QLatin1String("need `ip`"))
-                || said.contains(QLatin1String("Operation not permitted"))
-                || said.contains(QLatin1String("Could not set up the cluster's network")))
-                QSKIP(qPrintable(QStringLiteral("Network namespaces are not permitted here, so the namespaced cluster "
-                                                "cannot be built: ") + said.trimmed()));
-            QFAIL(qPrintable(QStringLiteral("ftsandbox up --netns failed: ") + said));
-        }
-        m_up = true;
-        m_clusterJson = QJsonDocument::fromJson(readAll(m_cluster + QStringLiteral("/cluster.json"))).object();
+        FT_REQUIRE_READY(m_netCluster.up(m_cluster, m_netns,
+                                         {QStringLiteral("--workers"), QStringLiteral("3"),
+                                          QStringLiteral("--webui-files"), QStringLiteral("40")}));
+        m_clusterJson = m_netCluster.json();
         QCOMPARE(nodes().size(), 4);
     }
 
     void cleanupTestCase()
     {
-        if (m_up) {
-            const Result down = run(tool(QStringLiteral("ftsandbox")), {QStringLiteral("down"), m_cluster});
-            QVERIFY2(down.exitCode == 0, down.err.constData());
-            QVERIFY(!QFile::exists(QStringLiteral("/var/run/netns/") + m_netns));
-        }
+        if (m_netCluster.json().isEmpty())
+            return;
+        const Result down = m_netCluster.down();
+        QVERIFY2(down.exitCode == 0, down.err.constData());
+        QVERIFY(!QFile::exists(QStringLiteral("/var/run/netns/") + m_netns));
     }
 
     // Four distinct, non-loopback addresses, all reachable from here; nothing in the
@@ -177,6 +129,35 @@ private Q_SLOTS:
         QVERIFY(attempt.exitCode != 0);
         QTest::qWait(200);
         QVERIFY(!listener.hasPendingConnections());
+    }
+
+    // The portal's FlowTraq Web API is reported where it listens, on the portal's own
+    // address (not loopback), and answers a client in the caller's namespace: discovery
+    // through the CLI reads the running version from it.
+    void webApiOnThePortalsAddress()
+    {
+        const QJsonObject portal = nodes().at(0).toObject();
+        QCOMPARE(portal.value(QStringLiteral("role")).toString(), QStringLiteral("portal"));
+        const QUrl webApi(m_clusterJson.value(QStringLiteral("webapi")).toObject().value(QStringLiteral("url")).toString());
+        QVERIFY2(webApi.isValid() && webApi.scheme() == QLatin1String("https"), qPrintable(webApi.toString()));
+        QCOMPARE(webApi.host(), portal.value(QStringLiteral("address")).toString());
+        QVERIFY(!QHostAddress(webApi.host()).isLoopback());
+
+        const Result discovered = run(tool(QStringLiteral("ftupgrade-cli")),
+                                      {QStringLiteral("discover"), QStringLiteral("--sandbox"), m_cluster});
+        QVERIFY2(discovered.exitCode == 0, discovered.err.constData());
+        QJsonObject server;
+        for (const QJsonValue &node : discovered.json().value(QStringLiteral("nodes")).toArray()) {
+            if (node.toObject().value(QStringLiteral("name")).toString() == QLatin1String("portal"))
+                server = node.toObject().value(QStringLiteral("components")).toObject().value(QStringLiteral("server")).toObject();
+        }
+        QJsonObject reading;
+        for (const QJsonValue &source : server.value(QStringLiteral("sources")).toArray()) {
+            if (source.toObject().value(QStringLiteral("source")).toString() == QLatin1String("webapi"))
+                reading = source.toObject();
+        }
+        QVERIFY2(reading.value(QStringLiteral("version")).toString() == kFrom,
+                 qPrintable(QJsonDocument(server).toJson(QJsonDocument::Compact)));
     }
 
     // Served from this workstation, the packages cannot reach the nodes: staging fails

@@ -8,7 +8,8 @@
 // API's credentials typed on the Connect page). Flow rates come from the agents' own
 // packet counter (root); the upgrade runs the vendor packages; Verify asks the Web API.
 
-#include "sandboxfixture.h"
+#include "clirunner.h"
+#include "vendornodes.h"
 
 #include "pages/connectpage.h"
 #include "pages/packagespage.h"
@@ -53,14 +54,6 @@ const QString kUninstall32 =
     QStringLiteral("HKLM\\SOFTWARE\\WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Uninstall");
 constexpr double kExportedRate = 150; // flows/s the sandbox exporter sends to w1
 
-struct CliResult
-{
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-    QJsonObject json() const { return QJsonDocument::fromJson(out).object(); }
-};
-
 QString run(const QString &program, const QStringList &arguments)
 {
     QProcess process;
@@ -68,13 +61,6 @@ QString run(const QString &program, const QStringList &arguments)
     if (!process.waitForFinished(30000))
         return {};
     return QString::fromUtf8(process.readAllStandardOutput());
-}
-
-QString dpkgVersion(const QString &installDir)
-{
-    return run(QStringLiteral("dpkg-query"), {QStringLiteral("--admindir=") + installDir + QStringLiteral("/dpkg"),
-                                              QStringLiteral("-W"), QStringLiteral("-f=${Version} ${Status}"),
-                                              QStringLiteral("flowtraq-server")});
 }
 
 QString rpmVersion(const QString &installDir)
@@ -90,19 +76,6 @@ QString registryText(const QString &installDir)
     return run(tool(QStringLiteral("ftsandbox")),
                {QStringLiteral("reg"), QStringLiteral("--hive"), installDir + QStringLiteral("/registry/HKLM.json"),
                 QStringLiteral("query"), kUninstall32, QStringLiteral("/s")});
-}
-
-// The agent's own job logs of a node (JSON lines), not the installers' logs.
-QString agentJobLogs(const QString &installDir)
-{
-    QString text;
-    QDirIterator it(QDir(installDir).filePath(QStringLiteral("agent/jobs")), {QStringLiteral("*.log")}, QDir::Files);
-    while (it.hasNext()) {
-        const QString file = it.next();
-        if (!QFileInfo(file).fileName().startsWith(QLatin1String("installer-")))
-            text += QString::fromUtf8(readAll(file));
-    }
-    return text;
 }
 
 QJsonObject nodeNamed(const QJsonObject &answer, const QString &name)
@@ -146,12 +119,12 @@ class TestRealNodes : public QObject
     Q_OBJECT
 
 private:
-    QTemporaryDir m_home;
+    CliRunner m_cli{180000};
 
     // ftupgrade-cli connected as on a real cluster: the portal's address and pinned
     // fingerprint, the other nodes' pins, the token from a file, and FlowTraq's Web API
     // with its user, its certificate pin and the password in $FLOWTRAQ_WEBAPI_PASSWORD.
-    CliResult cli(const Cluster &cluster, const QStringList &arguments, int timeoutMs = 180000) const
+    CliResult cli(const Cluster &cluster, const QStringList &arguments)
     {
         const SandboxClusterFile &file = cluster.file();
         const QString tokenFile = cluster.path(QStringLiteral("token"));
@@ -172,33 +145,13 @@ private:
             connection << QStringLiteral("--node-fingerprint")
                        << TrustedCertificates::addressOf(node.agentUrl) + QLatin1Char('=') + node.agentFingerprint;
         }
-        QProcess process;
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert(QStringLiteral("XDG_DATA_HOME"), m_home.filePath(QStringLiteral("data")));
-        env.insert(QStringLiteral("XDG_CONFIG_HOME"), m_home.filePath(QStringLiteral("config")));
-        env.remove(QStringLiteral("FTUPGRADE_TOKEN"));
-        env.insert(QStringLiteral("FLOWTRAQ_WEBAPI_PASSWORD"), file.webApi.password);
-        process.setProcessEnvironment(env);
-        process.start(tool(QStringLiteral("ftupgrade-cli")), QStringList{arguments.first()} + connection + arguments.mid(1));
-        CliResult result;
-        if (!process.waitForFinished(timeoutMs)) {
-            process.kill();
-            process.waitForFinished(5000);
-        }
-        result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
-        result.out = process.readAllStandardOutput();
-        result.err = process.readAllStandardError();
-        return result;
+        m_cli.setVariable(QStringLiteral("FLOWTRAQ_WEBAPI_PASSWORD"), file.webApi.password);
+        return m_cli.run(QStringList{arguments.first()} + connection + arguments.mid(1));
     }
 
-    QString makeVendor(const Cluster &cluster, const QString &format, const QString &name) const
+    static QString makeVendor(const Cluster &cluster, const QString &format, const QString &name)
     {
-        const QString file = cluster.path(name);
-        if (!runTool(QStringLiteral("ftsandbox"),
-                     {QStringLiteral("make-package"), QStringLiteral("--format"), format, QStringLiteral("--version"), kTarget,
-                      QStringLiteral("--component"), QStringLiteral("server"), QStringLiteral("-o"), file}))
-            return {};
-        return file;
+        return makeVendorPackage(cluster, format, kTarget, name);
     }
 
     static QString screenshotDir()
@@ -271,17 +224,16 @@ private:
 private Q_SLOTS:
     void initTestCase()
     {
-        QVERIFY(m_home.isValid());
+        QVERIFY(m_cli.isValid());
         QSettings::setDefaultFormat(QSettings::IniFormat);
-        QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, m_home.filePath(QStringLiteral("settings")));
-        for (const char *program : {"ftupgrade-cli", "ftupgrade-agent", "ftsandbox", "ftsandbox-server", "ftsandbox-exporter"}) {
-            if (!QFile::exists(tool(QLatin1String(program))))
-                QSKIP(qPrintable(QStringLiteral("%1 is not built.").arg(QLatin1String(program))));
-        }
-        for (const char *program : {"dpkg", "dpkg-deb", "dpkg-query", "rpm", "rpmbuild", "wixl", "msiextract"}) {
-            if (QStandardPaths::findExecutable(QLatin1String(program)).isEmpty())
-                QFAIL(qPrintable(QStringLiteral("%1 is missing: install .ci/packages.txt").arg(QLatin1String(program))));
-        }
+        QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, m_cli.homePath(QStringLiteral("settings")));
+        // The flow rates come from the sandbox exporter, besides the vendor formats' tools.
+        Readiness ready = requireBuiltTools({QStringLiteral("ftsandbox-exporter")});
+        if (ready.verdict == Readiness::Ready)
+            ready = vendorReadiness({QStringLiteral("dpkg"), QStringLiteral("dpkg-deb"), QStringLiteral("dpkg-query"),
+                                     QStringLiteral("rpm"), QStringLiteral("rpmbuild"), QStringLiteral("wixl"),
+                                     QStringLiteral("msiextract")});
+        FT_REQUIRE_READY(ready);
     }
 
     // Linux-like nodes installed from a .deb: versions from each node's dpkg database
@@ -292,7 +244,7 @@ private Q_SLOTS:
         QVERIFY(cluster.up({QStringLiteral("--workers"), QStringLiteral("2"), QStringLiteral("--installed-from"),
                             QStringLiteral("deb")}));
         for (const SandboxNode &node : cluster.file().nodes)
-            QCOMPARE(dpkgVersion(node.installDir), kBefore + QStringLiteral(" install ok installed"));
+            QCOMPARE(dpkgStatus(node.installDir), kBefore + QStringLiteral(" install ok installed"));
 
         const CliResult discovered = cli(cluster, {QStringLiteral("discover")});
         QVERIFY2(discovered.exitCode == 0, discovered.err.constData());
@@ -316,7 +268,7 @@ private Q_SLOTS:
                                                  QStringLiteral("--journal"), cluster.path(QStringLiteral("run.json"))});
         QVERIFY2(upgraded.exitCode == 0, upgraded.err.constData());
         for (const SandboxNode &node : cluster.file().nodes) {
-            QCOMPARE(dpkgVersion(node.installDir), kTarget + QStringLiteral(" install ok installed"));
+            QCOMPARE(dpkgStatus(node.installDir), kTarget + QStringLiteral(" install ok installed"));
             // The agent read the new version back from dpkg, and says so.
             QVERIFY2(agentJobLogs(node.installDir).contains(QStringLiteral("Read by dpkg: dpkg-query -W flowtraq-server")),
                      qPrintable(node.name));
@@ -506,7 +458,8 @@ private Q_SLOTS:
             QCOMPARE(server.value(QStringLiteral("source")).toString(), QStringLiteral("registry"));
             QCOMPARE(server.value(QStringLiteral("version")).toString(), kTarget);
         }
-        verifyThroughWebApi(cluster, exe, {QStringLiteral("--server-switches"), QStringLiteral("/S /D={install}")});
+        // Verify runs no installer, so it needs no switches.
+        verifyThroughWebApi(cluster, exe);
     }
 
     // The real wizard on each cluster: Connect (the Web API's credentials typed),
@@ -702,7 +655,7 @@ private Q_SLOTS:
         // What the nodes' own databases say now.
         for (const SandboxNode &node : file.nodes) {
             if (format == QLatin1String("deb"))
-                QCOMPARE(dpkgVersion(node.installDir), kTarget + QStringLiteral(" install ok installed"));
+                QCOMPARE(dpkgStatus(node.installDir), kTarget + QStringLiteral(" install ok installed"));
             else
                 QVERIFY(registryText(node.installDir).contains(QStringLiteral("DisplayVersion    REG_SZ    6.3.0.1500")));
         }

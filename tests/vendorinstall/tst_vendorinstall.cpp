@@ -1,6 +1,6 @@
 #include "clirunner.h"
+#include "vendornodes.h"
 
-#include <QDirIterator>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTemporaryDir>
@@ -13,20 +13,6 @@ namespace {
 
 const QString kTarget = QStringLiteral("6.3.0-1500");
 
-// Every line the node's agent logged for its jobs (jobs/<id>.log, JSON lines), as one
-// text; not the installers' own log files beside them.
-QString agentJobLogs(const QString &installDir)
-{
-    QString text;
-    QDirIterator it(QDir(installDir).filePath(QStringLiteral("agent/jobs")), {QStringLiteral("*.log")}, QDir::Files);
-    while (it.hasNext()) {
-        const QString file = it.next();
-        if (!QFileInfo(file).fileName().startsWith(QLatin1String("installer-")))
-            text += QString::fromUtf8(readAll(file));
-    }
-    return text;
-}
-
 } // namespace
 
 class TestVendorInstall : public QObject
@@ -38,27 +24,16 @@ private:
 
     CliResult cli(const QStringList &arguments) const { return m_cli.run(arguments); }
 
-    QString makeVendor(Cluster &cluster, const QString &format, const QString &mode, const QString &name)
+    static QString makeVendor(const Cluster &cluster, const QString &format, const QString &mode, const QString &name)
     {
-        const QString file = cluster.path(name);
-        if (!runTool(QStringLiteral("ftsandbox"),
-                     {QStringLiteral("make-package"), QStringLiteral("--format"), format, QStringLiteral("--version"), kTarget,
-                      QStringLiteral("--component"), QStringLiteral("server"), QStringLiteral("--mode"), mode,
-                      QStringLiteral("-o"), file}))
-            return {};
-        return file;
+        return makeVendorPackage(cluster, format, kTarget, name, mode);
     }
 
 private Q_SLOTS:
     void initTestCase()
     {
         QVERIFY(m_cli.isValid());
-        if (!QFile::exists(tool(QStringLiteral("ftupgrade-cli"))) || !QFile::exists(tool(QStringLiteral("ftupgrade-agent"))))
-            QSKIP("ftupgrade-cli and ftupgrade-agent are not built");
-        for (const char *program : {"dpkg", "dpkg-deb", "dpkg-query", "wixl", "msiextract"}) {
-            if (QStandardPaths::findExecutable(QLatin1String(program)).isEmpty())
-                QFAIL(qPrintable(QStringLiteral("%1 is missing: install .ci/packages.txt").arg(QLatin1String(program))));
-        }
+        FT_REQUIRE_READY(vendorReadiness());
     }
 
     // Linux-like nodes upgraded from a .deb: dpkg installs into each node's folder and
@@ -76,12 +51,7 @@ private Q_SLOTS:
         QVERIFY2(result.exitCode == 0, result.err.constData());
         for (const SandboxNode &node : cluster.file().nodes) {
             QCOMPARE(installedVersion(node.installDir, Component::Server), kTarget);
-            QProcess query;
-            query.start(QStringLiteral("dpkg-query"), {QStringLiteral("--admindir=") + node.installDir + QStringLiteral("/dpkg"),
-                                                       QStringLiteral("-W"), QStringLiteral("-f=${Version} ${Status}"),
-                                                       QStringLiteral("flowtraq-server")});
-            QVERIFY(query.waitForFinished(20000));
-            QCOMPARE(QString::fromUtf8(query.readAllStandardOutput()), QStringLiteral("6.3.0-1500 install ok installed"));
+            QCOMPARE(dpkgStatus(node.installDir), QStringLiteral("6.3.0-1500 install ok installed"));
             const QString logs = agentJobLogs(node.installDir);
             QVERIFY2(logs.contains(QStringLiteral("installer-log")), qPrintable(node.name));
             QVERIFY2(logs.contains(QStringLiteral("status installed flowtraq-server:all 6.3.0-1500")), qPrintable(logs.right(2000)));
@@ -186,6 +156,13 @@ private Q_SLOTS:
             QVERIFY2(agentJobLogs(node.installDir).contains(QStringLiteral("--unattended --install-dir ") + node.installDir),
                      qPrintable(node.name));
         }
+
+        // Verify installs nothing: it reads the version the binary installs and asks for
+        // no switches.
+        const CliResult verified = cli({QStringLiteral("verify"), QStringLiteral("--sandbox"), cluster.directory(),
+                                        QStringLiteral("--server-package"), sh});
+        QVERIFY2(verified.exitCode == 0, verified.err.constData());
+        QVERIFY(verified.json().value(QStringLiteral("verification")).toObject().value(QStringLiteral("all_at_target")).toBool());
     }
 
     // A Linux package for Windows-like nodes is refused before anything is staged.

@@ -3,6 +3,7 @@
 // 127.0.0.1 with a self-signed certificate the job must pin.
 
 #include "../agentapi/agentharness.h"
+#include "serviceports.h"
 
 #include "agentlink/agentclient.h"
 #include "discover/discovery.h"
@@ -88,7 +89,11 @@ void TestWebApi::initTestCase()
     // The FlowTraq user of the portal's Web API.
     QFile conf(QDir(m_install).filePath(QStringLiteral("flowtraq.conf")));
     QVERIFY(conf.open(QIODevice::Append));
-    conf.write("\n[webapi]\nport=0\nuser=analyst\npassword_sha256="
+    // Its port outside the ephemeral range, as the sandbox picks its nodes' ports: one
+    // from bind(0) can be handed to another test's socket under ctest -j2.
+    const quint16 webApiPort = ft::test::freeServiceTcpPort();
+    QVERIFY(webApiPort != 0);
+    conf.write("\n[webapi]\nport=" + QByteArray::number(webApiPort) + "\nuser=analyst\npassword_sha256="
                + QCryptographicHash::hash("s3cret pass", QCryptographicHash::Sha256).toHex() + "\n");
     conf.close();
 
@@ -99,6 +104,7 @@ void TestWebApi::initTestCase()
     const QString status = QDir(m_install).filePath(QStringLiteral("run/status.json"));
     QTRY_VERIFY_WITH_TIMEOUT(readJson(status).value(QStringLiteral("webapi_port")).toInt() > 0, 20000);
     m_port = quint16(readJson(status).value(QStringLiteral("webapi_port")).toInt());
+    QCOMPARE(m_port, webApiPort);
     QFile cert(QDir(m_install).filePath(QStringLiteral("run/webapi.crt")));
     QVERIFY(cert.open(QIODevice::ReadOnly));
     m_fingerprint = QString::fromLatin1(QSslCertificate(cert.readAll()).digest(QCryptographicHash::Sha256).toHex());

@@ -17,11 +17,13 @@
 #include <QLabel>
 #include <QLocale>
 #include <QPushButton>
+#include <QResizeEvent>
 #include <QSplitter>
 #include <QStandardPaths>
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <chrono>
 
 namespace ft::ui {
@@ -29,6 +31,10 @@ namespace ft::ui {
 namespace {
 
 constexpr int kPathRole = Qt::UserRole;
+// The page's width from which the list and the diff stand side by side, and the height
+// they get stacked (logical pixels).
+constexpr int kSideBySideWidth = 700;
+constexpr int kStackedHeight = 380;
 
 // Hashing a large Web UI on the node takes a while; the default 5 s is for small calls.
 constexpr std::chrono::seconds kReportTimeout{120};
@@ -82,6 +88,7 @@ CustomizationsPage::CustomizationsPage(UpgradeSession *session, QWidget *parent)
     m_list->setAlternatingRowColors(true);
     m_list->setUniformRowHeights(true);
     m_list->setTextElideMode(Qt::ElideMiddle); // keep both the folder and the file name
+    m_list->header()->setStretchLastSection(false);
     m_list->header()->setSectionResizeMode(0, QHeaderView::Stretch);
     for (int column = 1; column < 4; ++column)
         m_list->header()->setSectionResizeMode(column, QHeaderView::ResizeToContents);
@@ -89,11 +96,14 @@ CustomizationsPage::CustomizationsPage(UpgradeSession *session, QWidget *parent)
     m_diffView = new DiffView;
     m_diffView->setObjectName(QStringLiteral("diffView"));
 
-    auto *splitter = new QSplitter(Qt::Horizontal);
-    splitter->addWidget(m_list);
-    splitter->addWidget(m_diffView);
-    splitter->setStretchFactor(0, 2);
-    splitter->setStretchFactor(1, 3);
+    m_splitter = new QSplitter(Qt::Horizontal);
+    m_splitter->setChildrenCollapsible(false);
+    m_splitter->addWidget(m_list);
+    m_splitter->addWidget(m_diffView);
+    // Half each: the File column needs the room of a path beside three short columns.
+    m_splitter->setStretchFactor(0, 1);
+    m_splitter->setStretchFactor(1, 1);
+    auto *splitter = m_splitter;
 
     m_saveBackup = new QPushButton(tr("Save &reference backup…"));
     m_saveBackup->setObjectName(QStringLiteral("saveReferenceBackup"));
@@ -354,6 +364,23 @@ void CustomizationsPage::recordBaseline()
     job->start();
 }
 
+void CustomizationsPage::resizeEvent(QResizeEvent *event)
+{
+    QWizardPage::resizeEvent(event);
+    // Side by side only where the list keeps a readable File column beside the diff;
+    // narrower (1024×768 at 150 %) the diff goes below the list, and both get the whole
+    // width (the page scrolls down, never sideways).
+    const Qt::Orientation orientation = width() >= kSideBySideWidth ? Qt::Horizontal : Qt::Vertical;
+    if (orientation == m_splitter->orientation())
+        return;
+    m_splitter->setOrientation(orientation);
+    m_splitter->setMinimumHeight(orientation == Qt::Vertical ? kStackedHeight : 0);
+    // Stacked, the list gets a third of the height and the diff the rest.
+    const int along = orientation == Qt::Vertical ? std::max(m_splitter->height(), kStackedHeight) : m_splitter->width();
+    m_splitter->setSizes(orientation == Qt::Vertical ? QList<int>{along / 3, along - along / 3}
+                                                     : QList<int>{along / 2, along - along / 2});
+}
+
 void CustomizationsPage::fillList()
 {
     m_list->clear();
@@ -367,8 +394,12 @@ void CustomizationsPage::fillList()
         item->setText(2, sizeText(file.size));
         item->setTextAlignment(2, Qt::AlignRight | Qt::AlignVCenter);
         if (file.modified.isValid()) {
-            item->setText(3, QLocale().toString(file.modified.toLocalTime(), QLocale::ShortFormat));
-            item->setToolTip(3, file.modified.toUTC().toString(Qt::ISODate));
+            // The date in the column, the time in the tooltip: a full date and time
+            // does not fit beside the file's path on a small screen.
+            const QDateTime local = file.modified.toLocalTime();
+            item->setText(3, QLocale().toString(local.date(), QLocale::ShortFormat));
+            item->setToolTip(3, QLocale().toString(local, QLocale::LongFormat) + QStringLiteral(" (")
+                                    + file.modified.toUTC().toString(Qt::ISODate) + QLatin1Char(')'));
         }
         if (file.change == WebUiCustomizedFile::Change::Deleted)
             item->setIcon(1, warningIcon());

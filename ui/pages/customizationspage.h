@@ -9,6 +9,8 @@
 
 #include <optional>
 
+class QSplitter;
+
 class QCheckBox;
 class QLabel;
 class QPushButton;
@@ -57,6 +59,9 @@ public:
 Q_SIGNALS:
     void backupFinished(bool ok, const QString &message);
 
+protected:
+    void resizeEvent(QResizeEvent *event) override;
+
 private:
     void fetchReport();
     void reportArrived(FetchCustomizationsJob *job);
@@ -90,6 +95,7 @@ private:
     QLabel *m_caution = nullptr;
     QTreeWidget *m_list = nullptr;
     DiffView *m_diffView = nullptr;
+    QSplitter *m_splitter = nullptr; // the list beside the diff, or above it when narrow
     QWidget *m_details = nullptr;
     QPushButton *m_saveBackup = nullptr;
     QLabel *m_backupStatus = nullptr;

@@ -137,6 +137,52 @@ la_ssize_t innerRead(archive *, void *data, const void **buffer)
     return got;
 }
 
+// What a visit of a tar entry says: go on to the next entry, or stop the walk there.
+enum class Walk { Next, Stop };
+using EntryVisit = std::function<Expected<Walk>(archive *inner, archive_entry *entry)>;
+
+// Walks the entries of one member of a .deb: control.tar.* read whole (it is small,
+// and capped), data.tar.* streamed from the outer archive, never whole in memory. Each
+// entry's data is readable from inner during its visit.
+Result forEachMemberEntry(archive *outer, const QString &member, const QString &path, const EntryVisit &visit)
+{
+    // Declared before the inner archive, which reads from them until it is freed.
+    QByteArray held;
+    InnerTarOpen state{outer, QByteArray()};
+    ArchivePtr inner = openInnerTar();
+    int opened = ARCHIVE_FATAL;
+    if (member.startsWith(QLatin1String("control.tar"))) {
+        Expected<QByteArray> tarData = readEntry(outer, kMaxControlBytes, member);
+        if (!tarData)
+            return makeError(tarData.error());
+        held = std::move(*tarData);
+        opened = archive_read_open_memory(inner.get(), held.constData(), size_t(held.size()));
+    } else {
+        state.block = QByteArray(256 * 1024, Qt::Uninitialized);
+        opened = archive_read_open(inner.get(), &state, nullptr, innerRead, nullptr);
+    }
+    if (opened != ARCHIVE_OK)
+        return makeError(tr("The %1 of %2 cannot be read: %3.").arg(member, fileLabel(path), archiveText(inner.get())));
+    archive_entry *entry = nullptr;
+    for (;;) {
+        const int status = archive_read_next_header(inner.get(), &entry);
+        if (status == ARCHIVE_EOF)
+            return {};
+        if (status < ARCHIVE_WARN)
+            return makeError(tr("The %1 of %2 is damaged: %3.").arg(member, fileLabel(path), archiveText(inner.get())));
+        const Expected<Walk> next = visit(inner.get(), entry);
+        if (!next)
+            return makeError(next.error());
+        if (*next == Walk::Stop)
+            return {};
+    }
+}
+
+QString entryName(archive_entry *entry)
+{
+    return stripDotSlash(QString::fromUtf8(archive_entry_pathname(entry)));
+}
+
 } // namespace
 
 Expected<VendorMetadata> DebReader::read(const QString &path)
@@ -147,28 +193,15 @@ Expected<VendorMetadata> DebReader::read(const QString &path)
     const Result walked = forEachDebMember(path, [&](const QString &name, archive *outer) -> Result {
         if (!name.startsWith(QLatin1String("control.tar")))
             return {};
-        const Expected<QByteArray> tarData = readEntry(outer, kMaxControlBytes, name);
-        if (!tarData)
-            return makeError(tarData.error());
-        ArchivePtr inner = openInnerTar();
-        if (archive_read_open_memory(inner.get(), tarData->constData(), size_t(tarData->size())) != ARCHIVE_OK)
-            return makeError(tr("The %1 of %2 cannot be read: %3.").arg(name, fileLabel(path), archiveText(inner.get())));
-        archive_entry *entry = nullptr;
-        for (;;) {
-            const int status = archive_read_next_header(inner.get(), &entry);
-            if (status == ARCHIVE_EOF)
-                break;
-            if (status < ARCHIVE_WARN)
-                return makeError(tr("The %1 of %2 is damaged: %3.").arg(name, fileLabel(path), archiveText(inner.get())));
-            if (stripDotSlash(QString::fromLocal8Bit(archive_entry_pathname(entry))) == QLatin1String("control")) {
-                const Expected<QByteArray> text = readEntry(inner.get(), kMaxControlBytes, tr("The control file"));
-                if (!text)
-                    return makeError(text.error());
-                control = parseControl(*text);
-                break;
-            }
-        }
-        return {};
+        return forEachMemberEntry(outer, name, path, [&](archive *inner, archive_entry *entry) -> Expected<Walk> {
+            if (entryName(entry) != QLatin1String("control"))
+                return Walk::Next;
+            const Expected<QByteArray> text = readEntry(inner, kMaxControlBytes, tr("The control file"));
+            if (!text)
+                return makeError(text.error());
+            control = parseControl(*text);
+            return Walk::Stop;
+        });
     });
     if (!walked) {
         const QString &error = walked.error();
@@ -196,17 +229,10 @@ Result DebReader::verify(const QString &path)
     int checked = 0;
     const Result walked = forEachDebMember(path, [&](const QString &name, archive *outer) -> Result {
         if (name.startsWith(QLatin1String("control.tar"))) {
-            const Expected<QByteArray> tarData = readEntry(outer, kMaxControlBytes, name);
-            if (!tarData)
-                return makeError(tarData.error());
-            ArchivePtr inner = openInnerTar();
-            if (archive_read_open_memory(inner.get(), tarData->constData(), size_t(tarData->size())) != ARCHIVE_OK)
-                return makeError(tr("The %1 of %2 cannot be read.").arg(name, fileLabel(path)));
-            archive_entry *entry = nullptr;
-            while (archive_read_next_header(inner.get(), &entry) == ARCHIVE_OK) {
-                if (stripDotSlash(QString::fromLocal8Bit(archive_entry_pathname(entry))) != QLatin1String("md5sums"))
-                    continue;
-                const Expected<QByteArray> sums = readEntry(inner.get(), kMaxControlBytes, tr("md5sums"));
+            return forEachMemberEntry(outer, name, path, [&](archive *inner, archive_entry *entry) -> Expected<Walk> {
+                if (entryName(entry) != QLatin1String("md5sums"))
+                    return Walk::Next;
+                const Expected<QByteArray> sums = readEntry(inner, kMaxControlBytes, tr("md5sums"));
                 if (!sums)
                     return makeError(sums.error());
                 for (const QByteArray &line : sums->split('\n')) {
@@ -214,45 +240,34 @@ Result DebReader::verify(const QString &path)
                     if (space == 32)
                         expected.insert(QString::fromUtf8(line.mid(34)), line.left(32).toLower());
                 }
-            }
-            return {};
+                return Walk::Next;
+            });
         }
         if (!name.startsWith(QLatin1String("data.tar")))
             return {};
         sawData = true;
-        // Streams data.tar.* straight from the outer archive: never whole in memory.
-        InnerTarOpen state{outer, QByteArray(256 * 1024, Qt::Uninitialized)};
-        ArchivePtr inner = openInnerTar();
-        if (archive_read_open(inner.get(), &state, nullptr, innerRead, nullptr) != ARCHIVE_OK)
-            return makeError(tr("The %1 of %2 cannot be read: %3.").arg(name, fileLabel(path), archiveText(inner.get())));
-        archive_entry *entry = nullptr;
         QByteArray block(256 * 1024, Qt::Uninitialized);
-        for (;;) {
-            const int status = archive_read_next_header(inner.get(), &entry);
-            if (status == ARCHIVE_EOF)
-                break;
-            if (status < ARCHIVE_WARN)
-                return makeError(tr("%1 is damaged: %2.").arg(fileLabel(path), archiveText(inner.get())));
+        return forEachMemberEntry(outer, name, path, [&](archive *inner, archive_entry *entry) -> Expected<Walk> {
             if (archive_entry_filetype(entry) != AE_IFREG)
-                continue;
-            const QString file = stripDotSlash(QString::fromLocal8Bit(archive_entry_pathname(entry)));
+                return Walk::Next;
+            const QString file = entryName(entry);
             QCryptographicHash md5(QCryptographicHash::Md5);
             for (;;) {
-                const la_ssize_t got = archive_read_data(inner.get(), block.data(), size_t(block.size()));
+                const la_ssize_t got = archive_read_data(inner, block.data(), size_t(block.size()));
                 if (got < 0)
-                    return makeError(tr("%1 is damaged: %2.").arg(fileLabel(path), archiveText(inner.get())));
+                    return makeError(tr("%1 is damaged: %2.").arg(fileLabel(path), archiveText(inner)));
                 if (got == 0)
                     break;
                 md5.addData(QByteArrayView(block.constData(), got));
             }
             const auto listed = expected.constFind(file);
             if (listed == expected.constEnd())
-                continue; // conffiles are not in md5sums
+                return Walk::Next; // conffiles are not in md5sums
             if (md5.result().toHex() != *listed)
                 return makeError(tr("%1 is damaged: %2 does not match its md5sums.").arg(fileLabel(path), file));
             ++checked;
-        }
-        return {};
+            return Walk::Next;
+        });
     });
     if (!walked) {
         const QString &error = walked.error();
@@ -278,23 +293,13 @@ Expected<QStringList> DebReader::files(const QString &path)
         if (!name.startsWith(QLatin1String("data.tar")))
             return {};
         sawData = true;
-        // Streamed from the outer archive, entries skipped unread: never whole in memory.
-        InnerTarOpen state{outer, QByteArray(256 * 1024, Qt::Uninitialized)};
-        ArchivePtr inner = openInnerTar();
-        if (archive_read_open(inner.get(), &state, nullptr, innerRead, nullptr) != ARCHIVE_OK)
-            return makeError(tr("The %1 of %2 cannot be read: %3.").arg(name, fileLabel(path), archiveText(inner.get())));
-        archive_entry *entry = nullptr;
-        for (;;) {
-            const int status = archive_read_next_header(inner.get(), &entry);
-            if (status == ARCHIVE_EOF)
-                break;
-            if (status < ARCHIVE_WARN)
-                return makeError(tr("%1 is damaged: %2.").arg(fileLabel(path), archiveText(inner.get())));
+        // Entries skipped unread.
+        return forEachMemberEntry(outer, name, path, [&](archive *inner, archive_entry *entry) -> Expected<Walk> {
             if (archive_entry_filetype(entry) != AE_IFDIR)
-                files.append(stripDotSlash(QString::fromUtf8(archive_entry_pathname(entry))));
-            archive_read_data_skip(inner.get());
-        }
-        return {};
+                files.append(entryName(entry));
+            archive_read_data_skip(inner);
+            return Walk::Next;
+        });
     });
     if (!walked)
         return makeError(walked.error());

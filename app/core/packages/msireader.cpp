@@ -45,34 +45,26 @@ QString takeGError(GError *&error)
     return text;
 }
 
-// One value of the Property table, or an empty string when it is not set.
-Expected<QString> msiProperty(LibmsiDatabase *database, const char *name)
+// A package's database, opened read-only; the error names the file.
+Expected<GPtr<LibmsiDatabase>> openDatabase(const QString &path)
 {
+    if (!QFileInfo(path).isFile())
+        return makeError(tr("%1 does not exist.").arg(path));
     GError *error = nullptr;
-    const QByteArray sql = QByteArrayLiteral("SELECT `Value` FROM `Property` WHERE `Property` = '") + name
-                           + QByteArrayLiteral("'");
-    GPtr<LibmsiQuery> query(libmsi_query_new(database, sql.constData(), &error));
-    if (!query)
-        return makeError(takeGError(error));
-    if (!libmsi_query_execute(query.get(), nullptr, &error))
-        return makeError(takeGError(error));
-    GPtr<LibmsiRecord> record(libmsi_query_fetch(query.get(), &error));
-    g_clear_error(&error); // no row: the property is not set
-    QString value;
-    if (record) {
-        gchar *text = libmsi_record_get_string(record.get(), 1);
-        value = QString::fromUtf8(text);
-        g_free(text);
+    GPtr<LibmsiDatabase> database(
+        libmsi_database_new(QFile::encodeName(path).constData(), LIBMSI_DB_FLAGS_READONLY, nullptr, &error));
+    if (!database) {
+        return makeError(tr("%1 is not a readable Windows Installer package: %2.")
+                             .arg(fileLabel(path), takeGError(error)));
     }
-    libmsi_query_close(query.get(), nullptr);
-    return value;
+    return database;
 }
 
 // Every row of a query, each as its columns' strings.
-Expected<QList<QStringList>> msiRows(LibmsiDatabase *database, const char *sql, int columns)
+Expected<QList<QStringList>> msiRows(LibmsiDatabase *database, const QByteArray &sql, int columns)
 {
     GError *error = nullptr;
-    GPtr<LibmsiQuery> query(libmsi_query_new(database, sql, &error));
+    GPtr<LibmsiQuery> query(libmsi_query_new(database, sql.constData(), &error));
     if (!query)
         return makeError(takeGError(error));
     if (!libmsi_query_execute(query.get(), nullptr, &error))
@@ -93,6 +85,17 @@ Expected<QList<QStringList>> msiRows(LibmsiDatabase *database, const char *sql, 
     g_clear_error(&error);
     libmsi_query_close(query.get(), nullptr);
     return rows;
+}
+
+// One value of the Property table, or an empty string when it is not set (no row).
+Expected<QString> msiProperty(LibmsiDatabase *database, const QString &name)
+{
+    const QByteArray sql = QByteArrayLiteral("SELECT `Value` FROM `Property` WHERE `Property` = '") + name.toLatin1()
+                           + QByteArrayLiteral("'");
+    const Expected<QList<QStringList>> rows = msiRows(database, sql, 1);
+    if (!rows)
+        return makeError(rows.error());
+    return rows->isEmpty() ? QString() : rows->first().first();
 }
 
 // "SHORT~1|Long Name" → "Long Name"; a DefaultDir "target:source" → its target part.
@@ -121,18 +124,12 @@ std::optional<QString> standardFolder(const QString &id)
 
 Expected<QStringList> MsiReader::files(const QString &path)
 {
-    if (!QFileInfo(path).isFile())
-        return makeError(tr("%1 does not exist.").arg(path));
-    GError *error = nullptr;
-    GPtr<LibmsiDatabase> database(
-        libmsi_database_new(QFile::encodeName(path).constData(), LIBMSI_DB_FLAGS_READONLY, nullptr, &error));
-    if (!database) {
-        return makeError(tr("%1 is not a readable Windows Installer package: %2.")
-                             .arg(fileLabel(path), takeGError(error)));
-    }
-    const auto directories = msiRows(database.get(), "SELECT `Directory`, `Directory_Parent`, `DefaultDir` FROM `Directory`", 3);
-    const auto components = msiRows(database.get(), "SELECT `Component`, `Directory_` FROM `Component`", 2);
-    const auto fileRows = msiRows(database.get(), "SELECT `Component_`, `FileName` FROM `File`", 2);
+    const Expected<GPtr<LibmsiDatabase>> database = openDatabase(path);
+    if (!database)
+        return makeError(database.error());
+    const auto directories = msiRows(database->get(), "SELECT `Directory`, `Directory_Parent`, `DefaultDir` FROM `Directory`", 3);
+    const auto components = msiRows(database->get(), "SELECT `Component`, `Directory_` FROM `Component`", 2);
+    const auto fileRows = msiRows(database->get(), "SELECT `Component_`, `FileName` FROM `File`", 2);
     for (const auto *rows : {&directories, &components, &fileRows}) {
         if (!*rows)
             return makeError(tr("The file tables of %1 cannot be read: %2.").arg(fileLabel(path), rows->error()));
@@ -171,19 +168,17 @@ Expected<QStringList> MsiReader::files(const QString &path)
 
 Expected<QHash<QString, QString>> MsiReader::properties(const QString &path, const QStringList &names)
 {
-    GError *error = nullptr;
-    GPtr<LibmsiDatabase> database(
-        libmsi_database_new(QFile::encodeName(path).constData(), LIBMSI_DB_FLAGS_READONLY, nullptr, &error));
-    if (!database) {
-        return makeError(tr("%1 is not a readable Windows Installer package: %2.")
-                             .arg(fileLabel(path), takeGError(error)));
-    }
-    QHash<QString, QString> values;
     static const QRegularExpression identifier(QStringLiteral("^[A-Za-z_][A-Za-z0-9_.]{0,71}$"));
     for (const QString &name : names) {
         if (!identifier.match(name).hasMatch())
             return makeError(tr("\"%1\" is not an MSI property name.").arg(name.left(80)));
-        const Expected<QString> value = msiProperty(database.get(), name.toLatin1().constData());
+    }
+    const Expected<GPtr<LibmsiDatabase>> database = openDatabase(path);
+    if (!database)
+        return makeError(database.error());
+    QHash<QString, QString> values;
+    for (const QString &name : names) {
+        const Expected<QString> value = msiProperty(database->get(), name);
         if (!value)
             return makeError(tr("The Property table of %1 cannot be read: %2.").arg(fileLabel(path), value.error()));
         values.insert(name, *value);
@@ -193,27 +188,17 @@ Expected<QHash<QString, QString>> MsiReader::properties(const QString &path, con
 
 Expected<VendorMetadata> MsiReader::read(const QString &path)
 {
-    if (!QFileInfo(path).isFile())
-        return makeError(tr("%1 does not exist.").arg(path));
-    GError *error = nullptr;
-    GPtr<LibmsiDatabase> database(
-        libmsi_database_new(QFile::encodeName(path).constData(), LIBMSI_DB_FLAGS_READONLY, nullptr, &error));
-    if (!database) {
-        return makeError(tr("%1 is not a readable Windows Installer package: %2.")
-                             .arg(fileLabel(path), takeGError(error)));
-    }
+    const QString product = QStringLiteral("ProductName");
+    const QString version = QStringLiteral("ProductVersion");
+    const QString manufacturer = QStringLiteral("Manufacturer");
+    const Expected<QHash<QString, QString>> values = properties(path, {product, version, manufacturer});
+    if (!values)
+        return makeError(values.error());
     VendorMetadata metadata;
     metadata.source = tr("from the MSI");
-    const std::pair<const char *, QString *> wanted[] = {{"ProductName", &metadata.productName},
-                                                         {"ProductVersion", &metadata.version},
-                                                         {"Manufacturer", &metadata.manufacturer}};
-    for (const auto &[name, target] : wanted) {
-        const Expected<QString> value = msiProperty(database.get(), name);
-        if (!value) {
-            return makeError(tr("The Property table of %1 cannot be read: %2.").arg(fileLabel(path), value.error()));
-        }
-        *target = *value;
-    }
+    metadata.productName = values->value(product);
+    metadata.version = values->value(version);
+    metadata.manufacturer = values->value(manufacturer);
     return metadata;
 }
 

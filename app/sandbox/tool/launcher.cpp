@@ -35,6 +35,10 @@ namespace ft::sandbox {
 
 namespace {
 
+// The portal's Web API in a network namespace: the HTTPS port of its web server, as
+// FlowTraq's Web API is reached at https://HOST/flowtraq/api/v3.
+constexpr int kWebApiPortInNamespace = 443;
+
 // stdout and stderr of a started process into one file, fresh for this start. Both
 // append: one truncating and one appending descriptor would each write at its own
 // offset, and the first one's lines would overwrite the other's.
@@ -652,9 +656,10 @@ Result ClusterLauncher::enableWebApi(const QString &install)
     conf.close();
     // A fixed port, as a real portal's web server has: the address the wizard keeps
     // (cluster.json, the Connect page) still answers after an upgrade restarted the
-    // daemon. Inside a namespace the daemon picks one (unchanged there).
+    // daemon. Inside a namespace the portal has an address of its own, so it takes the
+    // vendor's HTTPS port there, as the nodes take the vendor's other ports.
     ini = setIniValue(ini, QStringLiteral("webapi"), QStringLiteral("port"),
-                      QString::number(m_network ? 0 : freeTcpPort()));
+                      QString::number(m_network ? kWebApiPortInNamespace : freeTcpPort()));
     ini = setIniValue(ini, QStringLiteral("webapi"), QStringLiteral("user"), QStringLiteral("admin"));
     ini = setIniValue(ini, QStringLiteral("webapi"), QStringLiteral("password_sha256"),
                       QString::fromLatin1(QCryptographicHash::hash(m_webApiPassword.toUtf8(), QCryptographicHash::Sha256).toHex()));
@@ -672,7 +677,9 @@ QJsonValue ClusterLauncher::webApiJson() const
         if (port == 0 || !cert.open(QIODevice::ReadOnly))
             return QJsonValue::Null;
         return QJsonObject{
-            {QStringLiteral("url"), QStringLiteral("https://127.0.0.1:%1").arg(port)},
+            // Where the daemon listens: the portal's own address (in a namespace, the one
+            // the caller reaches through the cluster's link), not always loopback.
+            {QStringLiteral("url"), QStringLiteral("https://%1:%2").arg(node.address).arg(port)},
             {QStringLiteral("user"), QStringLiteral("admin")},
             {QStringLiteral("password_file"), QStringLiteral("webapi.password")},
             {QStringLiteral("fingerprint"), QString::fromLatin1(QSslCertificate(cert.readAll()).digest(QCryptographicHash::Sha256).toHex())},
