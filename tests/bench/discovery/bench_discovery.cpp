@@ -43,6 +43,15 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#define FT_CALLGRIND_START() CALLGRIND_START_INSTRUMENTATION
+#define FT_CALLGRIND_STOP() CALLGRIND_STOP_INSTRUMENTATION
+#else
+#define FT_CALLGRIND_START() ((void)0)
+#define FT_CALLGRIND_STOP() ((void)0)
+#endif
+
 #include <csignal>
 #include <cstdio>
 
@@ -180,13 +189,14 @@ int runRelays(const QString &ports, int rttMs)
     return QCoreApplication::exec();
 }
 
-// This process's CPU time (user + system, every thread), in seconds.
-double cpuSeconds()
+// This process's CPU time (every thread), in seconds: user and system (the kernel's
+// work for our sockets, which on loopback includes part of the receiving side's).
+std::pair<double, double> cpuSeconds()
 {
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
-    return double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
-           + double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+    return {double(usage.ru_utime.tv_sec) + double(usage.ru_utime.tv_usec) / 1e6,
+            double(usage.ru_stime.tv_sec) + double(usage.ru_stime.tv_usec) / 1e6};
 }
 
 struct Cluster
@@ -200,12 +210,17 @@ struct Measured
 {
     double seconds = 0;
     double cpuSeconds = 0;
+    double userSeconds = 0;
     int reachable = 0;
 };
 
+// --profile PHASE: only that discovery runs with callgrind's instrumentation on
+// (valgrind --tool=callgrind --instr-atstart=no bench_discovery --profile resumed …).
+QString s_profiledPhase;
+
 // With `reuse`, that session (and its kept-alive connections) discovers again.
 Measured discover(const Cluster &cluster, const QString &token, int concurrency,
-                  UpgradeSession *reuse = nullptr)
+                  UpgradeSession *reuse = nullptr, const QString &phase = {})
 {
     // A fresh session each time: a real discovery starts with no open connection.
     UpgradeSession fresh;
@@ -225,12 +240,19 @@ Measured discover(const Cluster &cluster, const QString &token, int concurrency,
     QObject::connect(discovery, &ClusterDiscovery::finished, &loop, &QEventLoop::quit);
     Measured measured;
     QElapsedTimer clock;
-    const double cpuBefore = cpuSeconds();
+    const auto cpuBefore = cpuSeconds();
+    const bool profiled = !phase.isEmpty() && phase == s_profiledPhase;
     clock.start();
+    if (profiled)
+        FT_CALLGRIND_START();
     discovery->start();
     loop.exec();
+    if (profiled)
+        FT_CALLGRIND_STOP();
     measured.seconds = clock.nsecsElapsed() / 1e9;
-    measured.cpuSeconds = cpuSeconds() - cpuBefore;
+    const auto cpuAfter = cpuSeconds();
+    measured.userSeconds = cpuAfter.first - cpuBefore.first;
+    measured.cpuSeconds = measured.userSeconds + cpuAfter.second - cpuBefore.second;
     for (const NodeStatus &node : discovery->nodes())
         measured.reachable += node.reachable ? 1 : 0;
     return measured;
@@ -253,6 +275,10 @@ int main(int argc, char *argv[])
                       QStringLiteral("k"), QStringLiteral("1")});
     parser.addOption({QStringLiteral("skip-cold-serial"),
                       QStringLiteral("Leave out the one-by-one discovery with full handshakes (saves minutes at 2,000 nodes).")});
+    parser.addOption({QStringLiteral("profile"),
+                      QStringLiteral("Under callgrind (--instr-atstart=no): instrument only this discovery "
+                                     "(first, resumed, same, serial)."),
+                      QStringLiteral("phase")});
     parser.addOption({QStringLiteral("relay-ports"), QStringLiteral("(internal) Be the relays' process."),
                       QStringLiteral("ports")});
     parser.addOption({QStringLiteral("bin"), QStringLiteral("Folder of ftsandbox and ftupgrade-agent."),
@@ -260,6 +286,7 @@ int main(int argc, char *argv[])
     parser.process(app);
     if (parser.isSet(QStringLiteral("relay-ports")))
         return runRelays(parser.value(QStringLiteral("relay-ports")), parser.value(QStringLiteral("rtt-ms")).toInt());
+    s_profiledPhase = parser.value(QStringLiteral("profile"));
     const bool coldSerial = !parser.isSet(QStringLiteral("skip-cold-serial"));
     const int perProcess = std::max(1, parser.value(QStringLiteral("agents-per-process")).toInt());
     const int count = parser.value(QStringLiteral("nodes")).toInt();
@@ -376,8 +403,9 @@ int main(int argc, char *argv[])
     const auto measure = [&](const QString &label, const Cluster &cluster) {
         const QByteArray tag = label.toUtf8();
         const auto line = [&](const char *what, const Measured &m, const std::pair<qint64, qint64> &relay) {
-            std::printf("[%s] %-34s %7.3f s wall, client CPU %7.3f s = %6.3f ms/node", tag.constData(), what,
-                        m.seconds, m.cpuSeconds, 1000.0 * m.cpuSeconds / count);
+            std::printf("[%s] %-34s %7.3f s wall, client CPU %7.3f s = %6.3f ms/node (user %.3f + sys %.3f)",
+                        tag.constData(), what, m.seconds, m.cpuSeconds, 1000.0 * m.cpuSeconds / count,
+                        1000.0 * m.userSeconds / count, 1000.0 * (m.cpuSeconds - m.userSeconds) / count);
             if (relay.first > 0 || relay.second > 0)
                 std::printf(", %.2f round trips and %.2f connections per node", double(relay.second) / count,
                             double(relay.first) / count);
@@ -387,20 +415,20 @@ int main(int argc, char *argv[])
         relayStats();
         // First discovery: no TLS session known, a full handshake with every agent.
         TlsSessionCache::instance().clear();
-        const Measured cold = discover(cluster, token, concurrency);
+        const Measured cold = discover(cluster, token, concurrency, nullptr, QStringLiteral("first"));
         const auto coldRelay = relayStats();
         // Second: the same wizard again (a fresh session, as a re-check or the verify
         // page would be), resuming with the tickets the first one got.
-        const Measured resumed = discover(cluster, token, concurrency);
+        const Measured resumed = discover(cluster, token, concurrency, nullptr, QStringLiteral("resumed"));
         const auto resumedRelay = relayStats();
         // The same wizard session discovering twice (the Discover page's re-check): the
         // second time rides on the connections the first one kept alive.
         UpgradeSession kept;
         discover(cluster, token, concurrency, &kept);
         relayStats();
-        const Measured again = discover(cluster, token, concurrency, &kept);
+        const Measured again = discover(cluster, token, concurrency, &kept, QStringLiteral("same"));
         const auto againRelay = relayStats();
-        const Measured serial = discover(cluster, token, 1);
+        const Measured serial = discover(cluster, token, 1, nullptr, QStringLiteral("serial"));
         const auto serialRelay = relayStats();
         Measured serialCold;
         std::pair<qint64, qint64> serialColdRelay;
