@@ -215,8 +215,20 @@ struct Measured
 };
 
 // --profile PHASE: only that discovery runs with callgrind's instrumentation on
-// (valgrind --tool=callgrind --instr-atstart=no bench_discovery --profile resumed …).
+// (valgrind --tool=callgrind --instr-atstart=no bench_discovery --profile resumed …), or
+// with perf's counting on when FT_PERF_CONTROL names perf's control FIFO
+// (perf record --no-inherit -D -1 --control fifo:F -- bench_discovery --profile resumed …).
 QString s_profiledPhase;
+
+void perfControl(const char *command)
+{
+    const QByteArray fifo = qgetenv("FT_PERF_CONTROL");
+    if (fifo.isEmpty())
+        return;
+    QFile control(QString::fromLocal8Bit(fifo));
+    if (control.open(QIODevice::WriteOnly | QIODevice::Unbuffered))
+        control.write(command);
+}
 
 // With `reuse`, that session (and its kept-alive connections) discovers again.
 Measured discover(const Cluster &cluster, const QString &token, int concurrency,
@@ -243,12 +255,16 @@ Measured discover(const Cluster &cluster, const QString &token, int concurrency,
     const auto cpuBefore = cpuSeconds();
     const bool profiled = !phase.isEmpty() && phase == s_profiledPhase;
     clock.start();
-    if (profiled)
+    if (profiled) {
+        perfControl("enable\n");
         FT_CALLGRIND_START();
+    }
     discovery->start();
     loop.exec();
-    if (profiled)
+    if (profiled) {
         FT_CALLGRIND_STOP();
+        perfControl("disable\n");
+    }
     measured.seconds = clock.nsecsElapsed() / 1e9;
     const auto cpuAfter = cpuSeconds();
     measured.userSeconds = cpuAfter.first - cpuBefore.first;
@@ -337,16 +353,41 @@ int main(int argc, char *argv[])
 
     // Start every agent (perProcess of them in each process) and wait for the URL each
     // writes once it listens.
-    QList<QProcess *> agentProcesses;
+    // Detached: a QProcess per agent would keep a notifier per agent process in this
+    // process's event loop, so every wake-up of the discovery measured would poll all
+    // of them (hundreds of descriptors), a cost the wizard never has.
+    struct Detached
+    {
+        QList<qint64> pids;
+        // Every way out ends them (they are not this process's children); their folders
+        // go with the temporary folder, so they get a moment to let go of them.
+        ~Detached()
+        {
+            for (const qint64 pid : std::as_const(pids))
+                ::kill(pid_t(pid), SIGTERM);
+            QElapsedTimer ending;
+            ending.start();
+            for (const qint64 pid : std::as_const(pids)) {
+                while (::kill(pid_t(pid), 0) == 0 && ending.elapsed() < 10000)
+                    ::usleep(10000);
+            }
+        }
+    } agentProcesses;
     for (int first = 0; first < count; first += perProcess) {
         QStringList arguments{QStringLiteral("run")};
         for (int i = first; i < std::min(count, first + perProcess); ++i)
             arguments << QStringLiteral("--config") << nodes.at(i).agentConfig;
-        auto *process = new QProcess;
-        process->setStandardOutputFile(QProcess::nullDevice());
-        process->setStandardErrorFile(QProcess::nullDevice());
-        process->start(agentTool, arguments);
-        agentProcesses.append(process);
+        QProcess process;
+        process.setProgram(agentTool);
+        process.setArguments(arguments);
+        process.setStandardOutputFile(QProcess::nullDevice());
+        process.setStandardErrorFile(QProcess::nullDevice());
+        qint64 pid = 0;
+        if (!process.startDetached(&pid)) {
+            std::fprintf(stderr, "%s did not start\n", qPrintable(agentTool));
+            return 1;
+        }
+        agentProcesses.pids.append(pid);
     }
     QElapsedTimer wait;
     wait.start();
@@ -494,10 +535,5 @@ int main(int argc, char *argv[])
         relays.waitForFinished(10000);
     }
 
-    for (QProcess *process : std::as_const(agentProcesses)) {
-        process->terminate();
-        process->waitForFinished(5000);
-        delete process;
-    }
     return 0;
 }
