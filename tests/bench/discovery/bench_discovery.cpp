@@ -9,6 +9,8 @@
 // getrusage() of this process around one discovery is the wizard's CPU alone. Each
 // discovery size is run cold (no TLS session known: full handshakes) and again with
 // the tickets the first one got (resumed sessions); the relays count the round trips.
+// The agents' and the relays' CPU over the same discovery (from /proc, 10 ms ticks per
+// process) is printed beside it: on a shared machine that is what bounds the wall time.
 //
 // Loopback has no network delay, so one-by-one probing there is bounded by CPU alone.
 // With --rtt-ms the probes go through a relay per node that holds every chunk for
@@ -199,6 +201,29 @@ std::pair<double, double> cpuSeconds()
             double(usage.ru_stime.tv_sec) + double(usage.ru_stime.tv_usec) / 1e6};
 }
 
+// CPU time (user + system) of other processes so far, in seconds, from /proc (clock
+// ticks: 10 ms each per process). The agents and the relays share the machine with the
+// client: their cost says what bounds the wall time.
+double processesCpu(const QList<qint64> &pids)
+{
+    static const double tick = double(::sysconf(_SC_CLK_TCK));
+    double total = 0;
+    for (const qint64 pid : pids) {
+        QFile stat(QStringLiteral("/proc/%1/stat").arg(pid));
+        if (!stat.open(QIODevice::ReadOnly))
+            continue;
+        const QByteArray line = stat.readAll();
+        // Fields after the command (which may hold spaces): state is field 3, utime 14, stime 15.
+        const QList<QByteArray> fields = line.mid(line.lastIndexOf(')') + 2).split(' ');
+        if (fields.size() > 12)
+            total += (fields.at(11).toDouble() + fields.at(12).toDouble()) / tick;
+    }
+    return total;
+}
+
+QList<qint64> s_agentPids;
+QList<qint64> s_relayPids;
+
 struct Cluster
 {
     QUrl portalUrl;
@@ -211,6 +236,8 @@ struct Measured
     double seconds = 0;
     double cpuSeconds = 0;
     double userSeconds = 0;
+    double agentSeconds = 0;
+    double relaySeconds = 0;
     int reachable = 0;
 };
 
@@ -254,6 +281,8 @@ Measured discover(const Cluster &cluster, const QString &token, int concurrency,
     QElapsedTimer clock;
     const auto cpuBefore = cpuSeconds();
     const bool profiled = !phase.isEmpty() && phase == s_profiledPhase;
+    const double agentsBefore = processesCpu(s_agentPids);
+    const double relaysBefore = processesCpu(s_relayPids);
     clock.start();
     if (profiled) {
         perfControl("enable\n");
@@ -269,6 +298,8 @@ Measured discover(const Cluster &cluster, const QString &token, int concurrency,
     const auto cpuAfter = cpuSeconds();
     measured.userSeconds = cpuAfter.first - cpuBefore.first;
     measured.cpuSeconds = measured.userSeconds + cpuAfter.second - cpuBefore.second;
+    measured.agentSeconds = processesCpu(s_agentPids) - agentsBefore;
+    measured.relaySeconds = processesCpu(s_relayPids) - relaysBefore;
     for (const NodeStatus &node : discovery->nodes())
         measured.reachable += node.reachable ? 1 : 0;
     return measured;
@@ -388,6 +419,7 @@ int main(int argc, char *argv[])
             return 1;
         }
         agentProcesses.pids.append(pid);
+        s_agentPids.append(pid);
     }
     QElapsedTimer wait;
     wait.start();
@@ -447,6 +479,9 @@ int main(int argc, char *argv[])
             std::printf("[%s] %-34s %7.3f s wall, client CPU %7.3f s = %6.3f ms/node (user %.3f + sys %.3f)",
                         tag.constData(), what, m.seconds, m.cpuSeconds, 1000.0 * m.cpuSeconds / count,
                         1000.0 * m.userSeconds / count, 1000.0 * (m.cpuSeconds - m.userSeconds) / count);
+            std::printf(", agents %.3f ms/node", 1000.0 * m.agentSeconds / count);
+            if (!s_relayPids.isEmpty())
+                std::printf(", relays %.3f ms/node", 1000.0 * m.relaySeconds / count);
             if (relay.first > 0 || relay.second > 0)
                 std::printf(", %.2f round trips and %.2f connections per node", double(relay.second) / count,
                             double(relay.first) / count);
@@ -529,8 +564,10 @@ int main(int argc, char *argv[])
             const QList<QByteArray> fields = readLine().split(' ');
             return std::pair<qint64, qint64>(fields.value(1).toLongLong(), fields.value(2).toLongLong());
         };
+        s_relayPids = {relays.processId()};
         listMembers(relayed);
         measure(QStringLiteral("rtt %1 ms").arg(rttMs), clusterVia(relayed));
+        s_relayPids.clear();
         relays.closeWriteChannel();
         relays.waitForFinished(10000);
     }
