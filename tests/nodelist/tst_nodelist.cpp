@@ -75,6 +75,45 @@ private Q_SLOTS:
         QVERIFY2(nodes.error().contains(sentence), qPrintable(nodes.error()));
     }
 
+    // The administrator's list against the rows already there (found by a hash, not by
+    // comparing every node with every other): the same agent under another spelling of
+    // its host, or a name already there, is the node already there; another port is
+    // another agent. The portal is not reachable here, so the list is all there is.
+    void listedNodesDedupe()
+    {
+        AgentClient client;
+        ClusterDiscovery discovery(&client);
+        AgentEndpoint portal;
+        portal.nodeName = QStringLiteral("portal");
+        portal.url = QUrl(QStringLiteral("https://127.0.0.1:1"));
+        portal.fingerprint = QString(64, QLatin1Char('a'));
+        portal.token = QStringLiteral("t");
+        discovery.setPortal(portal);
+        discovery.setProbeTimeout(std::chrono::seconds(5));
+        discovery.setListedNodes({
+            {QStringLiteral("a"), QStringLiteral("LocalHost"), 1},
+            {QStringLiteral("b"), QStringLiteral("localhost"), 1},      // a, in other case
+            {QStringLiteral("c"), QStringLiteral("localhost"), 2},      // another port: another agent
+            {QStringLiteral("again"), QStringLiteral("127.0.0.1"), 1},  // the portal
+            {QStringLiteral("a"), QStringLiteral("127.0.0.2"), 3},      // a's name
+            {QStringLiteral("d"), QStringLiteral("LOCALHOST"), 2},      // c, in other case
+        });
+        QSignalSpy finished(&discovery, &ClusterDiscovery::finished);
+        discovery.start();
+        QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 20000);
+        QStringList rows;
+        for (const NodeStatus &node : discovery.nodes())
+            rows.append(QStringLiteral("%1@%2:%3").arg(node.name, node.agentUrl.host().toLower()).arg(node.agentUrl.port()));
+        QCOMPARE(rows, (QStringList{"portal@127.0.0.1:1", "a@localhost:1", "c@localhost:2"}));
+        const QStringList portalSources = discovery.listedBy(discovery.nodes().at(0));
+        QVERIFY2(portalSources.contains(QStringLiteral("your list")), qPrintable(portalSources.join(',')));
+        QCOMPARE(discovery.listedBy(discovery.nodes().at(1)), QStringList{QStringLiteral("your list")});
+        // Starting again indexes the rows afresh: the same three, not none.
+        discovery.start();
+        QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 2, 20000);
+        QCOMPARE(discovery.nodes().size(), 3);
+    }
+
     // The portal agent's agent.conf lists w1 and w2; the administrator's list names w1
     // and a node the portal does not know. Each node says where it came from, and the
     // two that only one list names are warnings.

@@ -1,4 +1,5 @@
 #include "agentlink/agentjobs.h"
+#include "agentlink/pinnedhttps.h"
 #include "agentlink/tlssessioncache.h"
 #include "agentlink/trustedcertificates.h"
 
@@ -197,6 +198,10 @@ private Q_SLOTS:
         const qsizetype before = m_relay->m_bytesFromAgent.size();
         QCOMPARE(call(), AgentJob::NoError);
         QCOMPARE(m_relay->m_bytesFromAgent.size(), before + 1);
+        // Parked while idle: a bare descriptor, no socket object (and so no notifier that
+        // every wake-up of the event loop would poll).
+        QCOMPARE(client.connectionPool()->size(), 1);
+        QTRY_VERIFY(client.findChildren<QTcpSocket *>().isEmpty());
         QCOMPARE(call(), AgentJob::NoError);
         QCOMPARE(m_relay->m_bytesFromAgent.size(), before + 1);
         for (QTcpSocket *socket : m_relay->findChildren<QTcpSocket *>(Qt::FindDirectChildrenOnly))

@@ -326,7 +326,8 @@ void AgentJob::doStart()
     const AgentClient::Request call = request();
     // Even calls without the token go to pinned agents only: what an unknown peer
     // says is worth nothing (ProbeCertificateJob is the one way to meet a new agent).
-    if (!TrustedCertificates::normalize(m_endpoint.fingerprint)) {
+    const auto pin = TrustedCertificates::normalize(m_endpoint.fingerprint);
+    if (!pin) {
         finishWithError(CertificateMismatch,
                         tr("its certificate has not been trusted yet; confirm its "
                            "fingerprint first"));
@@ -339,7 +340,7 @@ void AgentJob::doStart()
     }
     // A call of its own per request, straight on OpenSSL, resuming the agent's TLS
     // session (see PinnedHttpsCall for why not through QNetworkAccessManager).
-    m_call = new PinnedHttpsCall(m_endpoint.url, *TrustedCertificates::normalize(m_endpoint.fingerprint),
+    m_call = new PinnedHttpsCall(m_endpoint.url, *pin,
                                  AgentClient::wireRequest(m_endpoint, call), m_maxReplyBytes,
                                  m_client->connectionPool(), this);
     PinnedHttpsCall *pinned = m_call;

@@ -4,10 +4,16 @@
 #include "agentlink/trustedcertificates.h"
 
 #include <QCoreApplication>
+#include <QDeadlineTimer>
+#include <QHash>
 #include <QHostAddress>
+#include <QMutex>
 #include <QTcpSocket>
 #include <QTimer>
 
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
 
 #include <http_parser.h>
 #include <openssl/err.h>
@@ -35,25 +41,56 @@ public:
     int callIndex() const { return m_callIndex; }
 
     // SHA-256 of the certificate's DER as lower-case hex, "" without a certificate.
-    QString fingerprintOf(X509 *certificate) const
+    // Computed once per certificate object: a resumed session presents the very object
+    // its first handshake decoded (the session holds it), so the pin check of every later
+    // connection, and of every ticket, is a look-up. The memo holds a reference to each
+    // certificate it knows, so an address in it can never be that of another certificate.
+    QString fingerprintOf(X509 *certificate)
     {
         if (!certificate)
             return {};
+        {
+            QMutexLocker lock(&m_memoMutex);
+            const auto known = m_memo.constFind(certificate);
+            if (known != m_memo.cend())
+                return known.value();
+        }
         unsigned char digest[EVP_MAX_MD_SIZE];
         unsigned int length = 0;
         if (!X509_digest(certificate, m_sha256, digest, &length))
             return {};
-        return QString::fromLatin1(QByteArray(reinterpret_cast<const char *>(digest), int(length)).toHex());
+        const QString fingerprint =
+            QString::fromLatin1(QByteArray(reinterpret_cast<const char *>(digest), int(length)).toHex());
+        QMutexLocker lock(&m_memoMutex);
+        if (m_memo.size() >= kMemoLimit)
+            forgetAll();
+        if (!m_memo.contains(certificate) && X509_up_ref(certificate) == 1)
+            m_memo.insert(certificate, fingerprint);
+        return fingerprint;
     }
 
 private:
     ClientContext();
     ~ClientContext()
     {
+        forgetAll();
         SSL_CTX_free(m_ctx);
         EVP_MD_free(m_sha256);
     }
 
+    void forgetAll() // m_memoMutex held
+    {
+        for (X509 *certificate : std::as_const(m_memo).keys())
+            X509_free(certificate);
+        m_memo.clear();
+    }
+
+    // Bounds memory whatever the number of agents (certificates of agents that went are
+    // held until the memo is full, then all go).
+    static constexpr qsizetype kMemoLimit = 20000;
+
+    QMutex m_memoMutex;
+    QHash<X509 *, QString> m_memo;
     SSL_CTX *m_ctx = nullptr;
     EVP_MD *m_sha256 = nullptr; // fetched once: an implicit fetch per digest costs more than the digest
     int m_callIndex = -1;
@@ -71,6 +108,8 @@ struct PinnedConnection
     http_parser parser{};
     http_parser_settings settings{};
     QTcpSocket *socket = nullptr;
+    int parked = -1;           // while idle in the pool: the bare descriptor, no socket object
+    QDeadlineTimer idleUntil;  // while parked: when the pool lets it go
     bool answered = false; // an answer came whole over it: its session stays resumable
 
     PinnedConnection() = default;
@@ -88,6 +127,8 @@ struct PinnedConnection
             socket->abort();
             socket->deleteLater(); // may be inside one of its own signals
         }
+        if (parked >= 0)
+            ::close(parked);
     }
 };
 
@@ -173,9 +214,18 @@ ClientContext::ClientContext()
     SSL_CTX_sess_set_new_cb(m_ctx, &PinnedHttpsCall::Hooks::newSession);
 }
 
+namespace {
+
+constexpr std::chrono::seconds kIdleLimit{50}; // the agent closes an idle connection after 60 s
+
+} // namespace
+
 PinnedConnectionPool::PinnedConnectionPool(QObject *parent)
     : QObject(parent)
+    , m_sweep(new QTimer(this))
 {
+    m_sweep->setInterval(std::chrono::seconds(10));
+    connect(m_sweep, &QTimer::timeout, this, &PinnedConnectionPool::sweep);
 }
 
 PinnedConnectionPool::~PinnedConnectionPool() = default;
@@ -187,31 +237,53 @@ std::unique_ptr<PinnedConnection> PinnedConnectionPool::take(const QString &key)
         return {};
     std::unique_ptr<PinnedConnection> connection = std::move(it->second);
     m_idle.erase(it);
-    connection->socket->disconnect(this);
-    if (connection->socket->state() != QAbstractSocket::ConnectedState)
+    if (connection->idleUntil.hasExpired())
         return {};
+    // Anything the agent sent to an idle connection (its close_notify), or its closing,
+    // ends it: nothing of an answer may be waiting there.
+    pollfd state{connection->parked, POLLIN | POLLRDHUP, 0};
+    if (::poll(&state, 1, 0) != 0)
+        return {};
+    auto socket = std::make_unique<QTcpSocket>();
+    if (!socket->setSocketDescriptor(connection->parked, QAbstractSocket::ConnectedState))
+        return {};
+    connection->parked = -1; // the socket owns it now
+    connection->socket = socket.release();
     return connection;
 }
 
 void PinnedConnectionPool::put(const QString &key, std::unique_ptr<PinnedConnection> connection)
 {
-    if (!connection || !connection->socket || connection->socket->state() != QAbstractSocket::ConnectedState)
+    if (!connection || !connection->socket || connection->socket->state() != QAbstractSocket::ConnectedState
+        || connection->socket->bytesToWrite() > 0)
+        return;
+    // The connection outlives its socket object: a duplicate of the descriptor keeps it
+    // open (closing the socket object's own descriptor sends nothing to the agent).
+    const int parked = ::fcntl(int(connection->socket->socketDescriptor()), F_DUPFD_CLOEXEC, 0);
+    if (parked < 0)
         return;
     SSL_set_ex_data(connection->ssl, ClientContext::instance().callIndex(), nullptr);
-    QTcpSocket *socket = connection->socket;
-    socket->setParent(this);
-    // Anything the agent sends to an idle connection (its close_notify) or its closing
-    // ends it; so does waiting longer than the agent would.
-    const auto dropThis = [this, key, socket] {
-        const auto it = m_idle.find(key);
-        if (it != m_idle.end() && it->second->socket == socket)
-            m_idle.erase(it);
-    };
-    connect(socket, &QTcpSocket::readyRead, this, dropThis);
-    connect(socket, &QTcpSocket::disconnected, this, dropThis);
-    connect(socket, &QTcpSocket::errorOccurred, this, dropThis);
-    QTimer::singleShot(50000, socket, dropThis);
+    QTcpSocket *socket = std::exchange(connection->socket, nullptr);
+    socket->disconnect();
+    socket->abort();
+    socket->deleteLater(); // may be inside one of its own signals
+    connection->parked = parked;
+    connection->idleUntil = QDeadlineTimer(kIdleLimit);
     m_idle[key] = std::move(connection); // one per agent: a newer one replaces it
+    if (!m_sweep->isActive())
+        m_sweep->start();
+}
+
+void PinnedConnectionPool::sweep()
+{
+    for (auto it = m_idle.begin(); it != m_idle.end();) {
+        if (it->second->idleUntil.hasExpired())
+            it = m_idle.erase(it);
+        else
+            ++it;
+    }
+    if (m_idle.empty())
+        m_sweep->stop();
 }
 
 // ---------------------------------------------------------------------------------------

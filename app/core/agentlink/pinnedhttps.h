@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 class QTcpSocket;
+class QTimer;
 
 namespace ft {
 
@@ -18,7 +19,13 @@ struct PinnedConnection;
 // Connections an answer left open, by agent address and pin, for the next GET to the same
 // agent: no new TCP or TLS handshake at all. A connection is only ever reused under the pin
 // it was checked against. One per agent and 50 s at most (the agent closes an idle one
-// after 60 s); one the agent closes while it waits is dropped.
+// after 60 s); one the agent closed or wrote to while it waited is dropped when it is
+// taken.
+//
+// An idle connection is parked as a bare descriptor: no socket object, no notifier, no
+// timer of its own. With a notifier each, every wake-up of the event loop polled every
+// idle connection (up to one per node), so a discovery's cost grew with the square of
+// the nodes; one timer sweeps the expired ones.
 class PinnedConnectionPool : public QObject
 {
     Q_OBJECT
@@ -32,7 +39,10 @@ public:
     int size() const { return int(m_idle.size()); }
 
 private:
+    void sweep();
+
     std::unordered_map<QString, std::unique_ptr<PinnedConnection>> m_idle;
+    QTimer *m_sweep = nullptr;
 };
 
 // One HTTP/1.1 exchange with an agent over a TLS connection of its own, in the event

@@ -1,5 +1,7 @@
 #include "agentlink/trustedcertificates.h"
 
+#include <algorithm>
+
 #include <QCoreApplication>
 #include <QRegularExpression>
 #include <QSettings>
@@ -89,11 +91,20 @@ QString TrustedCertificates::addressOf(const QUrl &url)
 
 Expected<QString> TrustedCertificates::normalize(const QString &fingerprint)
 {
+    // Every agent call normalizes its pin: the usual spelling (64 lower-case hex digits)
+    // is taken as it is, without a copy or a regular expression.
+    const auto isSha256Hex = [](const QString &text) {
+        return text.size() == 64 && std::all_of(text.cbegin(), text.cend(), [](QChar c) {
+                   return (c >= QLatin1Char('0') && c <= QLatin1Char('9'))
+                          || (c >= QLatin1Char('a') && c <= QLatin1Char('f'));
+               });
+    };
+    if (isSha256Hex(fingerprint))
+        return fingerprint;
     QString hex = fingerprint.trimmed().toLower();
     hex.remove(QLatin1Char(':'));
     hex.remove(QLatin1Char(' '));
-    static const QRegularExpression sha256(QStringLiteral("^[0-9a-f]{64}$"));
-    if (!sha256.match(hex).hasMatch())
+    if (!isSha256Hex(hex))
         return makeError(tr("\"%1\" is not a SHA-256 certificate fingerprint (64 hexadecimal "
                             "digits, colons allowed).")
                              .arg(fingerprint.left(120)));

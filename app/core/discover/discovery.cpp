@@ -17,6 +17,12 @@ bool sameAgent(const QUrl &a, const QUrl &b)
     return a.host().compare(b.host(), Qt::CaseInsensitive) == 0 && a.port() == b.port();
 }
 
+// What sameAgent() compares, as a key: host (any case) and port.
+QString agentKey(const QUrl &url)
+{
+    return url.host().toLower() + QLatin1Char(':') + QString::number(url.port());
+}
+
 } // namespace
 
 ClusterDiscovery::ClusterDiscovery(AgentClient *client, QObject *parent)
@@ -30,6 +36,8 @@ void ClusterDiscovery::start()
 {
     ++m_generation;
     m_nodes.clear();
+    m_rowByAgent.clear();
+    m_rowByName.clear();
     m_queue.clear();
     m_inFlight = 0;
     m_memberListError.clear();
@@ -65,17 +73,24 @@ void ClusterDiscovery::start()
 
 int ClusterDiscovery::appendNode(const QString &name, const QUrl &url)
 {
-    for (const NodeStatus &node : std::as_const(m_nodes)) {
-        if (sameAgent(node.agentUrl, url))
-            return -1;
-    }
+    if (m_rowByAgent.contains(agentKey(url)))
+        return -1;
     NodeStatus node;
     node.name = name.isEmpty() ? TrustedCertificates::addressOf(url) : name;
     node.agentUrl = url;
     node.probing = true;
-    m_nodes.append(node);
-    const int row = int(m_nodes.size()) - 1;
+    const int row = insertNode(std::move(node));
     Q_EMIT nodesAdded(row, row);
+    return row;
+}
+
+int ClusterDiscovery::insertNode(NodeStatus node)
+{
+    const int row = int(m_nodes.size());
+    m_rowByAgent.insert(agentKey(node.agentUrl), row);
+    if (!m_rowByName.contains(node.name))
+        m_rowByName.insert(node.name, row); // the first row of a name is the one that counts
+    m_nodes.append(std::move(node));
     return row;
 }
 
@@ -119,21 +134,21 @@ void ClusterDiscovery::addListedNodes()
         url.setScheme(QStringLiteral("https"));
         url.setHost(listed.host);
         url.setPort(listed.agentPort);
-        bool known = false;
-        for (const NodeStatus &existing : std::as_const(m_nodes)) {
-            if (sameAgent(existing.agentUrl, url) || existing.name == listed.name) {
-                noteSource(existing.agentUrl, yours);
-                known = true;
-                break;
-            }
-        }
-        if (known)
+        // A node already there (same agent, or same name) is this one: the first row
+        // that matches, as the nodes were added.
+        int known = m_rowByAgent.value(agentKey(url), -1);
+        const int byName = m_rowByName.value(listed.name, -1);
+        if (byName >= 0 && (known < 0 || byName < known))
+            known = byName;
+        if (known >= 0) {
+            noteSource(m_nodes.at(known).agentUrl, yours);
             continue;
+        }
         NodeStatus node;
         node.name = listed.name;
         node.agentUrl = url;
         node.probing = true;
-        m_nodes.append(node);
+        insertNode(std::move(node));
         noteSource(url, yours);
     }
     const int last = int(m_nodes.size()) - 1;
@@ -161,12 +176,9 @@ void ClusterDiscovery::onClusterListed(const ClusterListing &listing)
         node.agentUrl = url;
         node.role = NodeRole::Worker;
         node.probing = true;
-        bool known = false;
-        for (const NodeStatus &existing : std::as_const(m_nodes))
-            known = known || sameAgent(existing.agentUrl, url);
         noteSource(url, source);
-        if (!known)
-            m_nodes.append(node);
+        if (!m_rowByAgent.contains(agentKey(url)))
+            insertNode(std::move(node));
     }
     const int last = int(m_nodes.size()) - 1;
     if (last >= first)

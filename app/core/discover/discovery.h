@@ -82,6 +82,7 @@ private:
     void addListedNodes();
     void noteSource(const QUrl &url, const QString &source);
     int appendNode(const QString &name, const QUrl &url);
+    int insertNode(NodeStatus node); // appends the row and indexes it; returns the row
     void schedule(int row);
     void pump();
     void probe(int row);
@@ -98,6 +99,10 @@ private:
     WebApiSettings m_webApi;
 
     QList<NodeStatus> m_nodes;
+    // Rows by agent (lower-case host and port) and by name: finding a node already
+    // there stays linear in the number of members (2,000 and more).
+    QHash<QString, int> m_rowByAgent;
+    QHash<QString, int> m_rowByName;
     QList<int> m_queue;
     int m_inFlight = 0;
     bool m_listing = false;

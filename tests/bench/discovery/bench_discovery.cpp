@@ -9,6 +9,8 @@
 // getrusage() of this process around one discovery is the wizard's CPU alone. Each
 // discovery size is run cold (no TLS session known: full handshakes) and again with
 // the tickets the first one got (resumed sessions); the relays count the round trips.
+// The agents' and the relays' CPU over the same discovery (from /proc, 10 ms ticks per
+// process) is printed beside it: on a shared machine that is what bounds the wall time.
 //
 // Loopback has no network delay, so one-by-one probing there is bounded by CPU alone.
 // With --rtt-ms the probes go through a relay per node that holds every chunk for
@@ -42,6 +44,15 @@
 
 #include <sys/resource.h>
 #include <unistd.h>
+
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#define FT_CALLGRIND_START() CALLGRIND_START_INSTRUMENTATION
+#define FT_CALLGRIND_STOP() CALLGRIND_STOP_INSTRUMENTATION
+#else
+#define FT_CALLGRIND_START() ((void)0)
+#define FT_CALLGRIND_STOP() ((void)0)
+#endif
 
 #include <csignal>
 #include <cstdio>
@@ -180,14 +191,38 @@ int runRelays(const QString &ports, int rttMs)
     return QCoreApplication::exec();
 }
 
-// This process's CPU time (user + system, every thread), in seconds.
-double cpuSeconds()
+// This process's CPU time (every thread), in seconds: user and system (the kernel's
+// work for our sockets, which on loopback includes part of the receiving side's).
+std::pair<double, double> cpuSeconds()
 {
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
-    return double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
-           + double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+    return {double(usage.ru_utime.tv_sec) + double(usage.ru_utime.tv_usec) / 1e6,
+            double(usage.ru_stime.tv_sec) + double(usage.ru_stime.tv_usec) / 1e6};
 }
+
+// CPU time (user + system) of other processes so far, in seconds, from /proc (clock
+// ticks: 10 ms each per process). The agents and the relays share the machine with the
+// client: their cost says what bounds the wall time.
+double processesCpu(const QList<qint64> &pids)
+{
+    static const double tick = double(::sysconf(_SC_CLK_TCK));
+    double total = 0;
+    for (const qint64 pid : pids) {
+        QFile stat(QStringLiteral("/proc/%1/stat").arg(pid));
+        if (!stat.open(QIODevice::ReadOnly))
+            continue;
+        const QByteArray line = stat.readAll();
+        // Fields after the command (which may hold spaces): state is field 3, utime 14, stime 15.
+        const QList<QByteArray> fields = line.mid(line.lastIndexOf(')') + 2).split(' ');
+        if (fields.size() > 12)
+            total += (fields.at(11).toDouble() + fields.at(12).toDouble()) / tick;
+    }
+    return total;
+}
+
+QList<qint64> s_agentPids;
+QList<qint64> s_relayPids;
 
 struct Cluster
 {
@@ -200,12 +235,31 @@ struct Measured
 {
     double seconds = 0;
     double cpuSeconds = 0;
+    double userSeconds = 0;
+    double agentSeconds = 0;
+    double relaySeconds = 0;
     int reachable = 0;
 };
 
+// --profile PHASE: only that discovery runs with callgrind's instrumentation on
+// (valgrind --tool=callgrind --instr-atstart=no bench_discovery --profile resumed …), or
+// with perf's counting on when FT_PERF_CONTROL names perf's control FIFO
+// (perf record --no-inherit -D -1 --control fifo:F -- bench_discovery --profile resumed …).
+QString s_profiledPhase;
+
+void perfControl(const char *command)
+{
+    const QByteArray fifo = qgetenv("FT_PERF_CONTROL");
+    if (fifo.isEmpty())
+        return;
+    QFile control(QString::fromLocal8Bit(fifo));
+    if (control.open(QIODevice::WriteOnly | QIODevice::Unbuffered))
+        control.write(command);
+}
+
 // With `reuse`, that session (and its kept-alive connections) discovers again.
 Measured discover(const Cluster &cluster, const QString &token, int concurrency,
-                  UpgradeSession *reuse = nullptr)
+                  UpgradeSession *reuse = nullptr, const QString &phase = {})
 {
     // A fresh session each time: a real discovery starts with no open connection.
     UpgradeSession fresh;
@@ -225,12 +279,27 @@ Measured discover(const Cluster &cluster, const QString &token, int concurrency,
     QObject::connect(discovery, &ClusterDiscovery::finished, &loop, &QEventLoop::quit);
     Measured measured;
     QElapsedTimer clock;
-    const double cpuBefore = cpuSeconds();
+    const auto cpuBefore = cpuSeconds();
+    const bool profiled = !phase.isEmpty() && phase == s_profiledPhase;
+    const double agentsBefore = processesCpu(s_agentPids);
+    const double relaysBefore = processesCpu(s_relayPids);
     clock.start();
+    if (profiled) {
+        perfControl("enable\n");
+        FT_CALLGRIND_START();
+    }
     discovery->start();
     loop.exec();
+    if (profiled) {
+        FT_CALLGRIND_STOP();
+        perfControl("disable\n");
+    }
     measured.seconds = clock.nsecsElapsed() / 1e9;
-    measured.cpuSeconds = cpuSeconds() - cpuBefore;
+    const auto cpuAfter = cpuSeconds();
+    measured.userSeconds = cpuAfter.first - cpuBefore.first;
+    measured.cpuSeconds = measured.userSeconds + cpuAfter.second - cpuBefore.second;
+    measured.agentSeconds = processesCpu(s_agentPids) - agentsBefore;
+    measured.relaySeconds = processesCpu(s_relayPids) - relaysBefore;
     for (const NodeStatus &node : discovery->nodes())
         measured.reachable += node.reachable ? 1 : 0;
     return measured;
@@ -253,6 +322,10 @@ int main(int argc, char *argv[])
                       QStringLiteral("k"), QStringLiteral("1")});
     parser.addOption({QStringLiteral("skip-cold-serial"),
                       QStringLiteral("Leave out the one-by-one discovery with full handshakes (saves minutes at 2,000 nodes).")});
+    parser.addOption({QStringLiteral("profile"),
+                      QStringLiteral("Under callgrind (--instr-atstart=no): instrument only this discovery "
+                                     "(first, resumed, same, serial)."),
+                      QStringLiteral("phase")});
     parser.addOption({QStringLiteral("relay-ports"), QStringLiteral("(internal) Be the relays' process."),
                       QStringLiteral("ports")});
     parser.addOption({QStringLiteral("bin"), QStringLiteral("Folder of ftsandbox and ftupgrade-agent."),
@@ -260,6 +333,7 @@ int main(int argc, char *argv[])
     parser.process(app);
     if (parser.isSet(QStringLiteral("relay-ports")))
         return runRelays(parser.value(QStringLiteral("relay-ports")), parser.value(QStringLiteral("rtt-ms")).toInt());
+    s_profiledPhase = parser.value(QStringLiteral("profile"));
     const bool coldSerial = !parser.isSet(QStringLiteral("skip-cold-serial"));
     const int perProcess = std::max(1, parser.value(QStringLiteral("agents-per-process")).toInt());
     const int count = parser.value(QStringLiteral("nodes")).toInt();
@@ -310,16 +384,42 @@ int main(int argc, char *argv[])
 
     // Start every agent (perProcess of them in each process) and wait for the URL each
     // writes once it listens.
-    QList<QProcess *> agentProcesses;
+    // Detached: a QProcess per agent would keep a notifier per agent process in this
+    // process's event loop, so every wake-up of the discovery measured would poll all
+    // of them (hundreds of descriptors), a cost the wizard never has.
+    struct Detached
+    {
+        QList<qint64> pids;
+        // Every way out ends them (they are not this process's children); their folders
+        // go with the temporary folder, so they get a moment to let go of them.
+        ~Detached()
+        {
+            for (const qint64 pid : std::as_const(pids))
+                ::kill(pid_t(pid), SIGTERM);
+            QElapsedTimer ending;
+            ending.start();
+            for (const qint64 pid : std::as_const(pids)) {
+                while (::kill(pid_t(pid), 0) == 0 && ending.elapsed() < 10000)
+                    ::usleep(10000);
+            }
+        }
+    } agentProcesses;
     for (int first = 0; first < count; first += perProcess) {
         QStringList arguments{QStringLiteral("run")};
         for (int i = first; i < std::min(count, first + perProcess); ++i)
             arguments << QStringLiteral("--config") << nodes.at(i).agentConfig;
-        auto *process = new QProcess;
-        process->setStandardOutputFile(QProcess::nullDevice());
-        process->setStandardErrorFile(QProcess::nullDevice());
-        process->start(agentTool, arguments);
-        agentProcesses.append(process);
+        QProcess process;
+        process.setProgram(agentTool);
+        process.setArguments(arguments);
+        process.setStandardOutputFile(QProcess::nullDevice());
+        process.setStandardErrorFile(QProcess::nullDevice());
+        qint64 pid = 0;
+        if (!process.startDetached(&pid)) {
+            std::fprintf(stderr, "%s did not start\n", qPrintable(agentTool));
+            return 1;
+        }
+        agentProcesses.pids.append(pid);
+        s_agentPids.append(pid);
     }
     QElapsedTimer wait;
     wait.start();
@@ -376,8 +476,12 @@ int main(int argc, char *argv[])
     const auto measure = [&](const QString &label, const Cluster &cluster) {
         const QByteArray tag = label.toUtf8();
         const auto line = [&](const char *what, const Measured &m, const std::pair<qint64, qint64> &relay) {
-            std::printf("[%s] %-34s %7.3f s wall, client CPU %7.3f s = %6.3f ms/node", tag.constData(), what,
-                        m.seconds, m.cpuSeconds, 1000.0 * m.cpuSeconds / count);
+            std::printf("[%s] %-34s %7.3f s wall, client CPU %7.3f s = %6.3f ms/node (user %.3f + sys %.3f)",
+                        tag.constData(), what, m.seconds, m.cpuSeconds, 1000.0 * m.cpuSeconds / count,
+                        1000.0 * m.userSeconds / count, 1000.0 * (m.cpuSeconds - m.userSeconds) / count);
+            std::printf(", agents %.3f ms/node", 1000.0 * m.agentSeconds / count);
+            if (!s_relayPids.isEmpty())
+                std::printf(", relays %.3f ms/node", 1000.0 * m.relaySeconds / count);
             if (relay.first > 0 || relay.second > 0)
                 std::printf(", %.2f round trips and %.2f connections per node", double(relay.second) / count,
                             double(relay.first) / count);
@@ -387,20 +491,20 @@ int main(int argc, char *argv[])
         relayStats();
         // First discovery: no TLS session known, a full handshake with every agent.
         TlsSessionCache::instance().clear();
-        const Measured cold = discover(cluster, token, concurrency);
+        const Measured cold = discover(cluster, token, concurrency, nullptr, QStringLiteral("first"));
         const auto coldRelay = relayStats();
         // Second: the same wizard again (a fresh session, as a re-check or the verify
         // page would be), resuming with the tickets the first one got.
-        const Measured resumed = discover(cluster, token, concurrency);
+        const Measured resumed = discover(cluster, token, concurrency, nullptr, QStringLiteral("resumed"));
         const auto resumedRelay = relayStats();
         // The same wizard session discovering twice (the Discover page's re-check): the
         // second time rides on the connections the first one kept alive.
         UpgradeSession kept;
         discover(cluster, token, concurrency, &kept);
         relayStats();
-        const Measured again = discover(cluster, token, concurrency, &kept);
+        const Measured again = discover(cluster, token, concurrency, &kept, QStringLiteral("same"));
         const auto againRelay = relayStats();
-        const Measured serial = discover(cluster, token, 1);
+        const Measured serial = discover(cluster, token, 1, nullptr, QStringLiteral("serial"));
         const auto serialRelay = relayStats();
         Measured serialCold;
         std::pair<qint64, qint64> serialColdRelay;
@@ -460,16 +564,13 @@ int main(int argc, char *argv[])
             const QList<QByteArray> fields = readLine().split(' ');
             return std::pair<qint64, qint64>(fields.value(1).toLongLong(), fields.value(2).toLongLong());
         };
+        s_relayPids = {relays.processId()};
         listMembers(relayed);
         measure(QStringLiteral("rtt %1 ms").arg(rttMs), clusterVia(relayed));
+        s_relayPids.clear();
         relays.closeWriteChannel();
         relays.waitForFinished(10000);
     }
 
-    for (QProcess *process : std::as_const(agentProcesses)) {
-        process->terminate();
-        process->waitForFinished(5000);
-        delete process;
-    }
     return 0;
 }
