@@ -49,7 +49,7 @@ struct PackageCheck
 // A vendor installer: what it says about itself and its format's own integrity check
 // (a .deb's md5sums, an RPM's header digests). `name` is the staged file name (the
 // partial download has none).
-PackageCheck checkVendorPackage(const QString &path, const QString &name)
+PackageCheck checkVendorPackage(const QString &path, const QString &name, bool integrity)
 {
     PackageCheck check;
     // The readers go by extension; a link gives the partial download its real name.
@@ -59,7 +59,7 @@ PackageCheck checkVendorPackage(const QString &path, const QString &name)
         check.error = tr("Cannot read the downloaded file.");
         return check;
     }
-    const Result intact = verifyVendorPackage(probe);
+    const Result intact = integrity ? verifyVendorPackage(probe) : Result{};
     const FileNameFacts fromName = readFileName(name);
     Expected<PackageFacts> facts = identifyVendorPackage(probe, fromName.component.value_or(Component::Server), {});
     QFile::remove(probe);
@@ -75,7 +75,7 @@ PackageCheck checkVendorPackage(const QString &path, const QString &name)
     return check;
 }
 
-PackageCheck checkPackage(const QString &path)
+PackageCheck checkPackage(const QString &path, bool payload)
 {
     PackageCheck check;
     auto manifest = readPackageManifest(path);
@@ -83,9 +83,13 @@ PackageCheck checkPackage(const QString &path)
         check.error = manifest.error();
         return check;
     }
-    if (auto verified = verifyPackage(path); !verified) {
-        check.error = verified.error();
-        return check;
+    // Without `payload`, the same bytes (by SHA-256) were checked by the caller: hashing
+    // them again would prove nothing new.
+    if (payload) {
+        if (auto verified = verifyPackage(path); !verified) {
+            check.error = verified.error();
+            return check;
+        }
     }
     check.component = toString(manifest->component);
     check.version = manifest->version.toString();
@@ -401,20 +405,32 @@ void StageJob::verifyPackageFile()
         if (!check.version.isEmpty())
             meta.insert(QStringLiteral("version"), check.version);
         if (vendor) {
-            m_store->appendLog(m_jobId, check.version.isEmpty()
-                                            ? tr("The installer is intact as far as its format tells; it does not "
-                                                 "name its version.")
-                                            : tr("The installer is intact as far as its format tells: version %1.")
-                                                  .arg(check.version));
+            if (m_request.manifestChecked)
+                m_store->appendLog(m_jobId, tr("The installer was checked by the caller (same SHA-256)%1.")
+                                                .arg(check.version.isEmpty() ? QString() : tr(": version %1").arg(check.version)));
+            else
+                m_store->appendLog(m_jobId, check.version.isEmpty()
+                                                ? tr("The installer is intact as far as its format tells; it does not "
+                                                     "name its version.")
+                                                : tr("The installer is intact as far as its format tells: version %1.")
+                                                      .arg(check.version));
         } else {
-            m_store->appendLog(m_jobId, tr("The package is intact: %1 version %2.").arg(check.component, check.version));
+            m_store->appendLog(m_jobId, m_request.manifestChecked
+                                            ? tr("The package is %1 version %2; its payload was checked against its "
+                                                 "manifest by the caller (same SHA-256).")
+                                                  .arg(check.component, check.version)
+                                            : tr("The package is intact: %1 version %2.").arg(check.component, check.version));
         }
         succeed(meta);
     });
+    // The whole file's SHA-256 matched above. A caller that checked the package with that
+    // SHA-256 against its manifest has covered the payload already; a file that changes
+    // after this point is caught by the upgrade job, which hashes it again before install.
+    const bool full = !m_request.manifestChecked;
     if (vendor)
-        watcher->setFuture(QtConcurrent::run(checkVendorPackage, m_partial.fileName(), m_request.name));
+        watcher->setFuture(QtConcurrent::run(checkVendorPackage, m_partial.fileName(), m_request.name, full));
     else
-        watcher->setFuture(QtConcurrent::run(checkPackage, m_partial.fileName()));
+        watcher->setFuture(QtConcurrent::run(checkPackage, m_partial.fileName(), full));
 }
 
 void StageJob::succeed(const QJsonObject &metaIn)
