@@ -282,10 +282,13 @@ bool staging(int nodes, qint64 mib, PackageDelivery delivery)
     options.portal = session.portal();
     engine.setOptions(options);
     engine.setEndpointLookup([&session](const QString &name) { return lookup(session, name); });
+    QHash<QString, qint64> agentAtRun; // after the baselines, just before the staging run
+    for (const QString &pid : agents)
+        agentAtRun.insert(pid, statusKiB(pid, "VmRSS:"));
     const QString self = QString::number(QCoreApplication::applicationPid());
     const qint64 selfBefore = statusKiB(self, "VmRSS:");
     qint64 selfPeak = selfBefore;
-    QHash<QString, qint64> agentPeak = agentBefore;
+    QHash<QString, qint64> agentPeak = agentAtRun;
     QTimer sampler;
     QObject::connect(&sampler, &QTimer::timeout, &sampler, [&] {
         selfPeak = std::max(selfPeak, statusKiB(self, "VmRSS:"));
@@ -340,6 +343,10 @@ bool staging(int nodes, qint64 mib, PackageDelivery delivery)
         growths.append(QString::number(agentPeak.value(pid) - agentBefore.value(pid)));
     }
     print("agent memory growth (portal first): %s KiB\n", qPrintable(growths.join(QStringLiteral(", "))));
+    QStringList runGrowths;
+    for (const QString &pid : agents)
+        runGrowths.append(QString::number(agentPeak.value(pid) - agentAtRun.value(pid)));
+    print("  of which during the staging run alone: %s KiB\n", qPrintable(runGrowths.join(QStringLiteral(", "))));
     print("largest agent memory growth: %lld KiB (budget 65536 KiB)\n", worst);
     engine.abort();
     QTest::qWaitFor([&] { return engine.state() == RunState::Aborted; }, 10000);

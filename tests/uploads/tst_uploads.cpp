@@ -141,6 +141,7 @@ private Q_SLOTS:
     void streamStopsAtThePrefix();
     void parallelUploadResumesAfterCut();
     void sameBytesResumeUnderAnotherName();
+    void portalStagesItsOwnUploadFromDisk();
 
 private:
     // PUT one chunk of data at offset; the agent's answer.
@@ -721,6 +722,41 @@ void TestUploads::sameBytesResumeUnderAnotherName()
     QCOMPARE(job.bytesSent(), 2 * chunk);
     // Another size with the same name is another upload.
     QVERIFY(createUpload(data.left(chunk), QStringLiteral("server-old-name.ftpkg")) != id);
+}
+
+// The portal's agent asked to stage its own upload does not download it from itself: it
+// waits for the last byte and takes the verified file from its disk.
+void TestUploads::portalStagesItsOwnUploadFromDisk()
+{
+    const qint64 chunk = 256 * 1024;
+    QByteArray data = randomBytes(2 * chunk);
+    data[8] = 'l';
+    const QString id = createUpload(data, QStringLiteral("vendor-own.bin"));
+    QVERIFY(!id.isEmpty());
+    QCOMPARE(put(id, 0, data.left(chunk)).status, 200);
+    QUrl url = m_portal.url;
+    url.setPath(QStringLiteral("/v1/uploads/%1/file").arg(id));
+    const Response r = m_client.post(QStringLiteral("/v1/stage"),
+                                     {{QStringLiteral("url"), url.toString()},
+                                      {QStringLiteral("sha256"), QString::fromLatin1(sha256Hex(data))},
+                                      {QStringLiteral("size"), data.size()},
+                                      {QStringLiteral("name"), QStringLiteral("vendor-own.bin")},
+                                      {QStringLiteral("fingerprint"), QString::fromLatin1(m_portal.fingerprint)},
+                                      {QStringLiteral("token"), QString::fromLatin1(m_portal.token)}});
+    QCOMPARE(r.status, 202);
+    const QString jobId = r.json.value(QStringLiteral("job")).toString();
+    QTest::qWait(300);
+    QCOMPARE(m_client.get(QStringLiteral("/v1/jobs/") + jobId).json.value(QStringLiteral("state")).toString(),
+             QStringLiteral("running")); // the rest has not arrived
+    QCOMPARE(put(id, chunk, data.mid(chunk)).json.value(QStringLiteral("complete")).toBool(), true);
+    QStringList lines;
+    const QJsonObject job = m_client.waitForJob(jobId, nullptr, &lines);
+    QVERIFY2(job.value(QStringLiteral("state")).toString() == QLatin1String("succeeded"), qPrintable(lines.join('\n')));
+    QVERIFY2(lines.join('\n').contains(QLatin1String("from this agent's own upload")), qPrintable(lines.join('\n')));
+    QCOMPARE(readAll(QDir(m_portal.stagingDir).filePath(QStringLiteral("vendor-own.bin"))), data);
+    // The upload can go; the staged package stays.
+    QCOMPARE(m_client.request("DELETE", QStringLiteral("/v1/uploads/") + id).status, 200);
+    QCOMPARE(readAll(QDir(m_portal.stagingDir).filePath(QStringLiteral("vendor-own.bin"))), data);
 }
 
 QTEST_GUILESS_MAIN(TestUploads)
