@@ -539,7 +539,7 @@ void AgentServer::postStage(const QHttpServerRequest &request, const ReplyPtr &r
     if (auto bad = readJsonBody(request, &body,
                                 {QStringLiteral("url"), QStringLiteral("sha256"), QStringLiteral("size"),
                                  QStringLiteral("name"), QStringLiteral("fingerprint"), QStringLiteral("token"),
-                                 QStringLiteral("connect_timeout_ms"), QStringLiteral("manifest_checked")},
+                                 QStringLiteral("connect_timeout_ms")},
                                 {QStringLiteral("url"), QStringLiteral("sha256"), QStringLiteral("size"),
                                  QStringLiteral("name")})) {
         return reply->error(*bad);
@@ -588,11 +588,6 @@ void AgentServer::postStage(const QHttpServerRequest &request, const ReplyPtr &r
         if (auto bad = integerField(body, QStringLiteral("connect_timeout_ms"), &ms, 100, 600000))
             return reply->error(*bad);
         stage.connectTimeoutMs = int(ms);
-    }
-    if (body.contains(QStringLiteral("manifest_checked"))) {
-        if (!body.value(QStringLiteral("manifest_checked")).isBool())
-            return reply->error(400, tr("The field \"manifest_checked\" must be true or false."));
-        stage.manifestChecked = body.value(QStringLiteral("manifest_checked")).toBool();
     }
     for (const auto &job : std::as_const(m_stageJobs)) {
         if (job && job->packageName() == stage.name)

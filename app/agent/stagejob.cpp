@@ -52,7 +52,7 @@ struct PackageCheck
 // A vendor installer: what it says about itself and its format's own integrity check
 // (a .deb's md5sums, an RPM's header digests). `name` is the staged file name (the
 // partial download has none).
-PackageCheck checkVendorPackage(const QString &path, const QString &name, bool integrity)
+PackageCheck checkVendorPackage(const QString &path, const QString &name)
 {
     PackageCheck check;
     // The readers go by extension; a link gives the partial download its real name.
@@ -62,7 +62,7 @@ PackageCheck checkVendorPackage(const QString &path, const QString &name, bool i
         check.error = tr("Cannot read the downloaded file.");
         return check;
     }
-    const Result intact = integrity ? verifyVendorPackage(probe) : Result{};
+    const Result intact = verifyVendorPackage(probe);
     const FileNameFacts fromName = readFileName(name);
     Expected<PackageFacts> facts = identifyVendorPackage(probe, fromName.component.value_or(Component::Server), {});
     QFile::remove(probe);
@@ -78,7 +78,7 @@ PackageCheck checkVendorPackage(const QString &path, const QString &name, bool i
     return check;
 }
 
-PackageCheck checkPackage(const QString &path, bool payload)
+PackageCheck checkPackage(const QString &path)
 {
     PackageCheck check;
     auto manifest = readPackageManifest(path);
@@ -86,13 +86,9 @@ PackageCheck checkPackage(const QString &path, bool payload)
         check.error = manifest.error();
         return check;
     }
-    // Without `payload`, the same bytes (by SHA-256) were checked by the caller: hashing
-    // them again would prove nothing new.
-    if (payload) {
-        if (auto verified = verifyPackage(path); !verified) {
-            check.error = verified.error();
-            return check;
-        }
+    if (auto verified = verifyPackage(path); !verified) {
+        check.error = verified.error();
+        return check;
     }
     check.component = toString(manifest->component);
     check.version = manifest->version.toString();
@@ -452,32 +448,23 @@ void StageJob::verifyPackageFile()
         if (!check.version.isEmpty())
             meta.insert(QStringLiteral("version"), check.version);
         if (vendor) {
-            if (m_request.manifestChecked)
-                m_store->appendLog(m_jobId, tr("The installer was checked by the caller (same SHA-256)%1.")
-                                                .arg(check.version.isEmpty() ? QString() : tr(": version %1").arg(check.version)));
-            else
-                m_store->appendLog(m_jobId, check.version.isEmpty()
-                                                ? tr("The installer is intact as far as its format tells; it does not "
-                                                     "name its version.")
-                                                : tr("The installer is intact as far as its format tells: version %1.")
-                                                      .arg(check.version));
+            m_store->appendLog(m_jobId, check.version.isEmpty()
+                                            ? tr("The installer is intact as far as its format tells; it does not "
+                                                 "name its version.")
+                                            : tr("The installer is intact as far as its format tells: version %1.")
+                                                  .arg(check.version));
         } else {
-            m_store->appendLog(m_jobId, m_request.manifestChecked
-                                            ? tr("The package is %1 version %2; its payload was checked against its "
-                                                 "manifest by the caller (same SHA-256).")
-                                                  .arg(check.component, check.version)
-                                            : tr("The package is intact: %1 version %2.").arg(check.component, check.version));
+            m_store->appendLog(m_jobId, tr("The package is intact: %1 version %2.").arg(check.component, check.version));
         }
         succeed(meta);
     });
-    // The whole file's SHA-256 matched above. A caller that checked the package with that
-    // SHA-256 against its manifest has covered the payload already; a file that changes
-    // after this point is caught by the upgrade job, which hashes it again before install.
-    const bool full = !m_request.manifestChecked;
+    // Also when the whole file's SHA-256 matched: that SHA-256 may be of a package that
+    // broke before it was taken (the wizard checks the manifest, then hashes), and the
+    // node is where that must be caught, before any service is stopped.
     if (vendor)
-        watcher->setFuture(QtConcurrent::run(checkVendorPackage, m_partial.fileName(), m_request.name, full));
+        watcher->setFuture(QtConcurrent::run(checkVendorPackage, m_partial.fileName(), m_request.name));
     else
-        watcher->setFuture(QtConcurrent::run(checkPackage, m_partial.fileName(), full));
+        watcher->setFuture(QtConcurrent::run(checkPackage, m_partial.fileName()));
 }
 
 void StageJob::succeed(const QJsonObject &metaIn)

@@ -63,10 +63,6 @@ public:
         // From asking for a connection until the request is on it (TCP and TLS done): a
         // source nobody can reach fails after this, not after the transfer time-out.
         int connectTimeoutMs = 10000;
-        // The caller checked the package of exactly this SHA-256 against its own manifest
-        // (the wizard does before a package can be chosen): once the download's SHA-256
-        // matches, only its description is read, its payload is not hashed a second time.
-        bool manifestChecked = false;
     };
 
     StageJob(JobStore *store, const QString &jobId, const Request &request, const StagingArea &staging,

@@ -27,8 +27,6 @@ AgentClient::Request StartStageJob::request() const
         body.insert(QStringLiteral("fingerprint"), m_stage.fingerprint);
     if (!m_stage.token.isEmpty())
         body.insert(QStringLiteral("token"), m_stage.token);
-    if (m_stage.manifestChecked)
-        body.insert(QStringLiteral("manifest_checked"), true);
     AgentClient::Request call;
     call.verb = "POST";
     call.path = QStringLiteral("/stage");

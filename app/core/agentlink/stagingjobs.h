@@ -30,9 +30,6 @@ struct StageRequest
     QString name;        // plain file name
     QString fingerprint; // optional: SHA-256 of the serving certificate to pin
     QString token;       // optional: bearer token of the serving agent (needs fingerprint)
-    // This package (by SHA-256) was checked against its own manifest here already: the
-    // agent checks the download's size and SHA-256 and does not hash the payload again.
-    bool manifestChecked = false;
 };
 
 // ---- jobs --------------------------------------------------------------------------------

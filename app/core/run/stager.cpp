@@ -474,10 +474,6 @@ void Stager::stageNext(const QString &node)
     request.sha256 = package->sha256;
     request.size = package->size;
     request.name = package->fileName;
-    // A run's packages were checked against their manifests when they were chosen
-    // (packageinspection), and their SHA-256 taken then: a node whose download has that
-    // SHA-256 holds those very bytes.
-    request.manifestChecked = true;
     switch (m_context.options.delivery) {
     case PackageDelivery::Portal:
         request.fingerprint = m_portal.fingerprint;
