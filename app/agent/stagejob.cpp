@@ -19,6 +19,9 @@
 #include <QTimer>
 #include <QtConcurrent>
 
+#include <filesystem>
+#include <system_error>
+
 #include <spdlog/spdlog.h>
 
 namespace ft::agent {
@@ -172,6 +175,10 @@ void StageJob::start()
         QDir().mkpath(QFileInfo(m_staging.partialPath(m_jobId)).absolutePath());
         QDir().mkpath(QFileInfo(m_staging.metaPath(m_request.name)).absolutePath());
         m_partial.setFileName(m_staging.partialPath(m_jobId));
+        if (m_localFile) {
+            checkLocalFile();
+            return;
+        }
         // Unbuffered: a write error (a full disk) shows at the write that met it,
         // with its reason, not later at a flush nobody reads.
         if (!m_partial.open(QIODevice::WriteOnly | QIODevice::Truncate | QIODevice::Unbuffered)) {
@@ -244,6 +251,46 @@ void StageJob::sendRequest()
             m_reply->abort();
         }
     });
+}
+
+void StageJob::checkLocalFile()
+{
+    if (!m_localFile || m_done || m_partial.fileName().isEmpty())
+        return;
+    if (m_cancelled) {
+        fail(tr("Cancelled by the caller; the partial download was removed."), QStringLiteral("cancelled"));
+        return;
+    }
+    const Expected<QString> ready = m_localFile();
+    if (!ready) {
+        fail(ready.error());
+        return;
+    }
+    if (ready->isEmpty()) {
+        if (!std::exchange(m_waitLogged, true))
+            m_store->appendLog(m_jobId, tr("%1 is this agent's own upload; waiting for its last byte.").arg(m_request.name));
+        return;
+    }
+    // A hard link costs no copy; where there is none (another file system), a copy.
+    std::error_code error;
+    QFile::remove(m_partial.fileName());
+    std::filesystem::create_hard_link(QFile::encodeName(*ready).toStdString(),
+                                      QFile::encodeName(m_partial.fileName()).toStdString(), error);
+    if (error && !QFile::copy(*ready, m_partial.fileName())) {
+        fail(tr("Cannot take %1 from this agent's upload into the staging folder.").arg(m_request.name));
+        return;
+    }
+    m_received = QFileInfo(m_partial.fileName()).size();
+    m_store->setProgress(m_jobId, 1, m_received, m_request.size);
+    if (m_received != m_request.size) {
+        fail(tr("The upload of %1 has %2 bytes, not %3.").arg(m_request.name).arg(m_received).arg(m_request.size));
+        return;
+    }
+    m_store->appendLog(m_jobId, tr("Took %1 (%2 bytes) from this agent's own upload; its size and SHA-256 were checked "
+                                   "as it arrived.")
+                                    .arg(m_request.name)
+                                    .arg(m_received));
+    verifyPackageFile();
 }
 
 bool StageJob::writeAll(QByteArrayView chunk)
@@ -411,6 +458,9 @@ void StageJob::verifyPackageFile()
         }
         succeed(meta);
     });
+    // Also when the whole file's SHA-256 matched: that SHA-256 may be of a package that
+    // broke before it was taken (the wizard checks the manifest, then hashes), and the
+    // node is where that must be caught, before any service is stopped.
     if (vendor)
         watcher->setFuture(QtConcurrent::run(checkVendorPackage, m_partial.fileName(), m_request.name));
     else

@@ -13,6 +13,8 @@
 #include <QTimer>
 #include <QUrl>
 
+#include <functional>
+
 class QNetworkAccessManager;
 class QNetworkReply;
 
@@ -69,6 +71,16 @@ public:
 
     QString jobId() const { return m_jobId; }
     QString packageName() const { return m_request.name; }
+
+    // The package is this agent's own upload (the portal's agent staging what the wizard
+    // uploaded to it): instead of downloading it from itself, the job takes the upload's
+    // file once it is complete, its SHA-256 checked as it arrived. `ready` gives that
+    // file's path, "" while it is still arriving, or an error when it is gone. Set
+    // before start(); call checkLocalFile() whenever the upload may have changed.
+    using LocalFile = std::function<Expected<QString>()>;
+    void setLocalFile(const LocalFile &ready) { m_localFile = ready; }
+    void checkLocalFile();
+
     void start();
     // Stops the download and removes the partial file; finished() follows.
     void cancel();
@@ -100,6 +112,8 @@ private:
     int m_resumes = 0;       // times a broken download was continued with a Range request
     QString m_failure;   // set when we abort the reply ourselves
     QTimer m_connectTimer;   // runs until the current request was sent
+    LocalFile m_localFile;   // set: the package is this agent's own upload
+    bool m_waitLogged = false;
     bool m_cancelled = false;
     bool m_done = false;
 };

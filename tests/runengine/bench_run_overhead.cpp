@@ -7,14 +7,22 @@
 // work time (first to last log line of each upgrade job); BRIEF §6 wants ≤ 5 % overhead.
 // Staging: one package of M MiB staged to N nodes, through the portal's agent (default:
 // one upload, then every node fetches it from the portal agent) or the engine's package
-// server, against curl fetching the same file from the same server to disk N times in
-// parallel; plus the memory growth of this process and of every agent.
+// server, against two curl baselines, each fetching the same file to disk N times in
+// parallel: over plain HTTP from this workstation's package server (the budget's
+// baseline), and over HTTPS from the portal agent's own file endpoint (a finished
+// upload; the token, the agent's public key pinned), which is what the nodes fetch
+// from. Plus the memory growth of this process and of every agent (from before the
+// baselines to the peak during the staging run).
 
 #include "run/runengine.h"
+#include "agentlink/uploadjobs.h"
 #include "packages/packageserver.h"
 #include "sandboxfixture.h"
 
 #include <QCommandLineParser>
+#include <QDirIterator>
+#include <QSslCertificate>
+#include <QSslKey>
 #include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QEventLoop>
@@ -68,6 +76,70 @@ void print(const char *format, auto... args)
 {
     std::printf(format, args...);
     std::fflush(stdout);
+}
+
+// N curls fetching url to disk at once; the wall time in ms, or -1 when one failed.
+qint64 curlTimes(int nodes, const QString &directory, const QStringList &options, const QUrl &url)
+{
+    QTemporaryDir out(directory);
+    QList<QProcess *> curls;
+    QElapsedTimer clock;
+    clock.start();
+    for (int i = 0; i < nodes; ++i) {
+        auto *curl = new QProcess;
+        curl->start(QStringLiteral("curl"), QStringList{QStringLiteral("-sS"), QStringLiteral("-f"), QStringLiteral("-o"),
+                                                        out.filePath(QString::number(i))}
+                                                + options + QStringList{url.toString()});
+        curls.append(curl);
+    }
+    // A real event loop: the servers (this process's package server) answer from it.
+    QEventLoop loop;
+    QTimer poll;
+    QObject::connect(&poll, &QTimer::timeout, &loop, [&] {
+        for (QProcess *curl : curls) {
+            if (curl->state() != QProcess::NotRunning)
+                return;
+        }
+        loop.quit();
+    });
+    poll.start(20);
+    loop.exec();
+    const qint64 ms = clock.elapsed();
+    bool ok = true;
+    for (QProcess *curl : curls) {
+        if (curl->exitStatus() != QProcess::NormalExit || curl->exitCode() != 0) {
+            print("curl failed (exit %d): %s\n", curl->exitCode(), curl->readAllStandardError().constData());
+            ok = false;
+        }
+    }
+    qDeleteAll(curls);
+    return ok ? ms : -1;
+}
+
+// curl's --pinnedpubkey of the agent whose certificate has this SHA-256 fingerprint.
+QString pinnedPublicKey(const QString &clusterDir, const QString &fingerprint)
+{
+    QDirIterator files(clusterDir, {QStringLiteral("agent.crt")}, QDir::Files, QDirIterator::Subdirectories);
+    while (files.hasNext()) {
+        const QSslCertificate certificate(readAll(files.next()), QSsl::Pem);
+        if (QString::fromLatin1(certificate.digest(QCryptographicHash::Sha256).toHex())
+                .compare(QString(fingerprint).remove(QLatin1Char(':')), Qt::CaseInsensitive) != 0)
+            continue;
+        return QStringLiteral("sha256//")
+               + QString::fromLatin1(QCryptographicHash::hash(certificate.publicKey().toDer(), QCryptographicHash::Sha256)
+                                         .toBase64());
+    }
+    return {};
+}
+
+// Waits for an agent call, in a real event loop.
+template <typename Job, typename Signal>
+void waitFor(Job *job, Signal signal)
+{
+    QEventLoop loop;
+    QObject::connect(job, signal, &loop, &QEventLoop::quit);
+    QTimer::singleShot(1800000, &loop, &QEventLoop::quit);
+    loop.exec();
 }
 
 bool rolling(int workers, int slowSeconds)
@@ -154,36 +226,54 @@ bool staging(int nodes, qint64 mib, PackageDelivery delivery)
     const qint64 size = QFileInfo(package).size();
     print("package made in %lld ms (%lld bytes)\n", clock.elapsed(), size);
 
-    // curl: the same file from the same kind of server, to disk, all nodes at once.
+    UpgradeSession session;
+    if (!connectAndDiscover(session, cluster.file()) || !choosePackage(session, package, Component::Server))
+        return false;
+    // Agents' memory before anything was sent: the growth below includes the baselines' serving.
+    const QStringList agents = agentPids(cluster.directory());
+    QHash<QString, qint64> agentBefore;
+    for (const QString &pid : agents)
+        agentBefore.insert(pid, statusKiB(pid, "VmRSS:"));
+
+    // curl over plain HTTP: the same file from this workstation's package server.
+    qint64 curlPlainMs = -1;
     {
         PackageServer server;
         (void)server.listen();
         const QUrl url = *server.addFile(package);
-        QTemporaryDir out(cluster.path(QStringLiteral("curl-XXXXXX")));
-        QList<QProcess *> curls;
-        clock.restart();
-        for (int i = 0; i < nodes; ++i) {
-            auto *curl = new QProcess;
-            curl->start(QStringLiteral("curl"), {QStringLiteral("-s"), QStringLiteral("-o"),
-                                                 out.filePath(QString::number(i)), url.toString()});
-            curls.append(curl);
+        curlPlainMs = curlTimes(nodes, cluster.path(QStringLiteral("curl-XXXXXX")), {}, url);
+        print("curl ×%d, HTTP from this workstation:   %lld ms, %.1f MiB/s\n", nodes, curlPlainMs,
+              double(size) * nodes / 1048576.0 / (double(curlPlainMs) / 1000.0));
+    }
+    // curl over HTTPS from the portal's agent: a finished upload of the same file, fetched
+    // with the token and the agent's public key pinned, as the nodes' agents fetch it.
+    qint64 curlTlsMs = -1;
+    {
+        const AgentEndpoint portal = session.portal();
+        PackageUploadJob upload(session.client(), portal, package, QFileInfo(package).fileName(), size,
+                                session.target().server->sha256);
+        upload.start();
+        waitFor(&upload, &PackageUploadJob::finished);
+        const QString pin = pinnedPublicKey(cluster.directory(), portal.fingerprint);
+        if (upload.hasError() || pin.isEmpty()) {
+            print("HTTPS baseline not measured: %s\n",
+                  upload.hasError() ? qPrintable(upload.errorString()) : "the portal agent's certificate was not found");
+        } else {
+            curlTlsMs = curlTimes(nodes, cluster.path(QStringLiteral("curl-XXXXXX")),
+                                  {QStringLiteral("-k"), QStringLiteral("--pinnedpubkey"), pin, QStringLiteral("-H"),
+                                   QStringLiteral("Authorization: Bearer ") + portal.token},
+                                  upload.fileUrl());
+            print("curl ×%d, HTTPS from the portal agent:  %lld ms, %.1f MiB/s\n", nodes, curlTlsMs,
+                  double(size) * nodes / 1048576.0 / (double(curlTlsMs) / 1000.0));
         }
-        QTest::qWaitFor([&] {
-            for (QProcess *curl : curls) {
-                if (curl->state() != QProcess::NotRunning)
-                    return false;
-            }
-            return true;
-        }, 1800000);
-        const qint64 ms = clock.elapsed();
-        qDeleteAll(curls);
-        print("curl ×%d:                    %lld ms, %.1f MiB/s\n", nodes, ms,
-              double(size) * nodes / 1048576.0 / (double(ms) / 1000.0));
+        // The staging run below must upload its own copy, not find this one.
+        auto *remove = new DeleteUploadJob(session.client(), portal, upload.uploadId());
+        remove->setAutoDelete(false);
+        remove->start();
+        waitFor(static_cast<AgentJob *>(remove), &AgentJob::finished);
+        delete remove;
     }
 
-    UpgradeSession session;
-    if (!connectAndDiscover(session, cluster.file()) || !choosePackage(session, package, Component::Server))
-        return false;
     RunEngine engine(session.client());
     RunOptions options;
     options.journalPath = cluster.path(QStringLiteral("run.json"));
@@ -192,14 +282,13 @@ bool staging(int nodes, qint64 mib, PackageDelivery delivery)
     options.portal = session.portal();
     engine.setOptions(options);
     engine.setEndpointLookup([&session](const QString &name) { return lookup(session, name); });
-    const QStringList agents = agentPids(cluster.directory());
-    QHash<QString, qint64> agentBefore;
+    QHash<QString, qint64> agentAtRun; // after the baselines, just before the staging run
     for (const QString &pid : agents)
-        agentBefore.insert(pid, statusKiB(pid, "VmRSS:"));
+        agentAtRun.insert(pid, statusKiB(pid, "VmRSS:"));
     const QString self = QString::number(QCoreApplication::applicationPid());
     const qint64 selfBefore = statusKiB(self, "VmRSS:");
     qint64 selfPeak = selfBefore;
-    QHash<QString, qint64> agentPeak = agentBefore;
+    QHash<QString, qint64> agentPeak = agentAtRun;
     QTimer sampler;
     QObject::connect(&sampler, &QTimer::timeout, &sampler, [&] {
         selfPeak = std::max(selfPeak, statusKiB(self, "VmRSS:"));
@@ -239,6 +328,10 @@ bool staging(int nodes, qint64 mib, PackageDelivery delivery)
     }
     print("engine ×%d (download + SHA-256 + manifest check on every agent): %lld ms, %.1f MiB/s\n", nodes, ms,
           double(size) * nodes / 1048576.0 / (double(ms) / 1000.0));
+    if (curlPlainMs > 0)
+        print("staging against curl over HTTP:  %.1f %% (budget 80 %%)\n", 100.0 * double(curlPlainMs) / double(ms));
+    if (curlTlsMs > 0)
+        print("staging against curl over HTTPS: %.1f %%\n", 100.0 * double(curlTlsMs) / double(ms));
     print("delivery %s: this process sent %lld bytes (%.2f copies of the package)\n",
           qPrintable(toString(delivery)), engine.deliveryBytesSent(), double(engine.deliveryBytesSent()) / double(size));
     print("wizard memory growth:       %lld KiB (RSS %lld → peak %lld KiB)\n", selfPeak - selfBefore,
@@ -250,6 +343,10 @@ bool staging(int nodes, qint64 mib, PackageDelivery delivery)
         growths.append(QString::number(agentPeak.value(pid) - agentBefore.value(pid)));
     }
     print("agent memory growth (portal first): %s KiB\n", qPrintable(growths.join(QStringLiteral(", "))));
+    QStringList runGrowths;
+    for (const QString &pid : agents)
+        runGrowths.append(QString::number(agentPeak.value(pid) - agentAtRun.value(pid)));
+    print("  of which during the staging run alone: %s KiB\n", qPrintable(runGrowths.join(QStringLiteral(", "))));
     print("largest agent memory growth: %lld KiB (budget 65536 KiB)\n", worst);
     engine.abort();
     QTest::qWaitFor([&] { return engine.state() == RunState::Aborted; }, 10000);

@@ -229,7 +229,7 @@ private Q_SLOTS:
         // The portal's agent has it no more.
         Expected<AgentEndpoint> portal = context.endpoint(QStringLiteral("portal"));
         QVERIFY(portal.has_value());
-        FetchUploadJob fetch(m_session.client(), *portal, uploadsSeen.first());
+        UploadCallJob fetch(m_session.client(), *portal, UploadCallJob::fetchRequest(uploadsSeen.first()));
         fetch.setAutoDelete(false);
         QSignalSpy fetched(&fetch, &AgentJob::finished);
         fetch.start();

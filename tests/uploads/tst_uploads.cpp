@@ -8,6 +8,7 @@
 #include "agentlink/agentjobs.h"
 #include "agentlink/uploadjobs.h"
 
+#include <QJsonArray>
 #include <QSignalSpy>
 #include <QElapsedTimer>
 #include <QTcpServer>
@@ -134,8 +135,29 @@ private Q_SLOTS:
     void fileStreamsWhileUploading();
     void resetUploadCutsItsStream();
     void unreachableSourceFailsAfterConnectTimeout();
+    void outOfOrderChunks();
+    void duplicateAndOverlappingChunks();
+    void resumeOffsetIsThePrefixAfterAGap();
+    void streamStopsAtThePrefix();
+    void parallelUploadResumesAfterCut();
+    void sameBytesResumeUnderAnotherName();
+    void portalStagesItsOwnUploadFromDisk();
 
 private:
+    // PUT one chunk of data at offset; the agent's answer.
+    Response put(const QString &id, qint64 offset, const QByteArray &chunk)
+    {
+        return m_client.request("PUT", QStringLiteral("/v1/uploads/%1?offset=%2").arg(id).arg(offset), chunk,
+                                {{"Content-Type", "application/octet-stream"}});
+    }
+    static QJsonArray ranges(std::initializer_list<std::pair<qint64, qint64>> list)
+    {
+        QJsonArray array;
+        for (const auto &[first, end] : list)
+            array.append(QJsonArray{first, end});
+        return array;
+    }
+
     QString createUpload(const QByteArray &data, const QString &name);
 
     Agent m_portal;
@@ -182,8 +204,10 @@ void TestUploads::chunkRules_data()
     QTest::addColumn<QString>("sentence");
 
     QTest::newRow("no token") << "offset=0" << QByteArray("application/octet-stream") << 100 << false << 401 << "token";
-    QTest::newRow("wrong offset") << "offset=5" << QByteArray("application/octet-stream") << 100 << true << 409
-                                  << "at byte 0, not at byte 5";
+    QTest::newRow("offset at the size") << "offset=4096" << QByteArray("application/octet-stream") << 1 << true << 400
+                                        << "at byte 4096 goes past the upload's size";
+    QTest::newRow("ends past the size") << "offset=4000" << QByteArray("application/octet-stream") << 97 << true
+                                        << 400 << "of 97 bytes at byte 4000 goes past";
     QTest::newRow("no offset") << "" << QByteArray("application/octet-stream") << 100 << true << 400 << "offset";
     QTest::newRow("negative offset") << "offset=-1" << QByteArray("application/octet-stream") << 100 << true << 400
                                      << "offset";
@@ -219,6 +243,7 @@ void TestUploads::chunkRules()
     const Response after = m_client.get(QStringLiteral("/v1/uploads/") + id);
     QCOMPARE(after.status, 200);
     QCOMPARE(after.json.value(QStringLiteral("offset")).toInteger(), 0);
+    QCOMPARE(after.json.value(QStringLiteral("received")).toArray(), QJsonArray());
 }
 
 void TestUploads::wrongHashDiscardsTheBytes()
@@ -293,6 +318,7 @@ void TestUploads::uploadResumesAfterCut()
     ft::PackageUploadJob job(&client, endpointOf(m_portal, proxy.port()), path, QStringLiteral("server-resume.ftpkg"),
                              size, QString::fromLatin1(sha256Hex(data)));
     job.setChunkBytes(1024 * 1024);
+    job.setStreams(1); // one chunk at a time: the offset it resumes from is known exactly
     QSignalSpy finished(&job, &ft::PackageUploadJob::finished);
     job.start();
     QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 60000);
@@ -469,6 +495,7 @@ void TestUploads::fileStreamsWhileUploading()
 void TestUploads::resetUploadCutsItsStream()
 {
     QByteArray data = randomBytes(2 * 1024 * 1024);
+    data[7] = char(data[7] ^ 0x33); // not the bytes another test uploaded (those would be found complete)
     const QString id = createUpload(data, QStringLiteral("reset.bin"));
     QVERIFY(!id.isEmpty());
     const qint64 half = data.size() / 2;
@@ -522,6 +549,214 @@ void TestUploads::unreachableSourceFailsAfterConnectTimeout()
     qInfo("failed after %lld ms: %s", clock.elapsed(), qPrintable(error));
     // The connect time-out ended it, long before the transfer time-out would have.
     QVERIFY(clock.elapsed() < 60000);
+}
+
+// Chunks may come in any order: the offset is the contiguous prefix, `received` lists
+// what is there, and the file is complete (SHA-256 checked) when the gaps close.
+void TestUploads::outOfOrderChunks()
+{
+    QByteArray data = randomBytes(3 * 100000);
+    data[1] = 'o';
+    const QString id = createUpload(data, QStringLiteral("order.bin"));
+    QVERIFY(!id.isEmpty());
+    Response r = put(id, 200000, data.mid(200000));
+    QCOMPARE(r.status, 200);
+    QCOMPARE(r.json.value(QStringLiteral("offset")).toInteger(), 0);
+    QCOMPARE(r.json.value(QStringLiteral("received")).toArray(), ranges({{200000, 300000}}));
+    r = put(id, 0, data.left(100000));
+    QCOMPARE(r.json.value(QStringLiteral("offset")).toInteger(), 100000);
+    QCOMPARE(r.json.value(QStringLiteral("received")).toArray(), ranges({{0, 100000}, {200000, 300000}}));
+    QCOMPARE(r.json.value(QStringLiteral("complete")).toBool(), false);
+    r = put(id, 100000, data.mid(100000, 100000));
+    QCOMPARE(r.status, 200);
+    QCOMPARE(r.json.value(QStringLiteral("complete")).toBool(), true);
+    QCOMPARE(r.json.value(QStringLiteral("offset")).toInteger(), data.size());
+    QCOMPARE(m_client.get(QStringLiteral("/v1/uploads/%1/file").arg(id)).body, data);
+}
+
+// A chunk that repeats or overlaps bytes the agent holds: the first copy stays (what was
+// hashed and streamed never changes), the new bytes are taken.
+void TestUploads::duplicateAndOverlappingChunks()
+{
+    QByteArray data = randomBytes(200000);
+    data[2] = 'd';
+    const QString id = createUpload(data, QStringLiteral("overlap.bin"));
+    QVERIFY(!id.isEmpty());
+    QCOMPARE(put(id, 0, data.left(100000)).status, 200);
+    // The same chunk again: accepted, nothing changes.
+    Response r = put(id, 0, data.left(100000));
+    QCOMPARE(r.status, 200);
+    QCOMPARE(r.json.value(QStringLiteral("offset")).toInteger(), 100000);
+    // Overlapping the held bytes with different ones: those are not written again.
+    QByteArray overlapping = data.mid(50000, 100000);
+    overlapping[0] = char(overlapping[0] ^ 0x7f);
+    overlapping[49999] = char(overlapping[49999] ^ 0x7f);
+    r = put(id, 50000, overlapping);
+    QCOMPARE(r.status, 200);
+    QCOMPARE(r.json.value(QStringLiteral("offset")).toInteger(), 150000);
+    QCOMPARE(r.json.value(QStringLiteral("received")).toArray(), ranges({{0, 150000}}));
+    r = put(id, 150000, data.mid(150000));
+    // Had the overlap overwritten the first copy, the SHA-256 would not match.
+    QCOMPARE(r.status, 200);
+    QCOMPARE(r.json.value(QStringLiteral("complete")).toBool(), true);
+    QCOMPARE(m_client.get(QStringLiteral("/v1/uploads/%1/file").arg(id)).body, data);
+    // A complete upload takes no more chunks.
+    QCOMPARE(put(id, 0, data.left(10)).status, 409);
+}
+
+// After a gap the resume offset is the contiguous prefix, also across an agent restart,
+// and a PackageUploadJob sends only what is missing.
+void TestUploads::resumeOffsetIsThePrefixAfterAGap()
+{
+    const qint64 chunk = 256 * 1024;
+    QByteArray data = randomBytes(4 * chunk);
+    data[3] = 'g';
+    const QString path = writeFile(m_files, QStringLiteral("gap.bin"), data);
+    const QString id = createUpload(data, QStringLiteral("gap.bin"));
+    QVERIFY(!id.isEmpty());
+    QCOMPARE(put(id, 0, data.left(chunk)).status, 200);
+    QCOMPARE(put(id, 2 * chunk, data.mid(2 * chunk, chunk)).status, 200);
+    Response r = m_client.get(QStringLiteral("/v1/uploads/") + id);
+    QCOMPARE(r.json.value(QStringLiteral("offset")).toInteger(), chunk);
+    QCOMPARE(r.json.value(QStringLiteral("received")).toArray(), ranges({{0, chunk}, {2 * chunk, 3 * chunk}}));
+
+    // The ranges are on disk: a restarted agent knows them.
+    m_portal.stop();
+    QCOMPARE(m_portal.start(), QString());
+    m_client.bind(m_portal);
+    r = m_client.get(QStringLiteral("/v1/uploads/") + id);
+    QCOMPARE(r.json.value(QStringLiteral("offset")).toInteger(), chunk);
+    QCOMPARE(r.json.value(QStringLiteral("received")).toArray(), ranges({{0, chunk}, {2 * chunk, 3 * chunk}}));
+
+    ft::AgentClient client;
+    ft::PackageUploadJob job(&client, endpointOf(m_portal), path, QStringLiteral("gap.bin"), data.size(),
+                             QString::fromLatin1(sha256Hex(data)));
+    job.setChunkBytes(chunk);
+    QSignalSpy finished(&job, &ft::PackageUploadJob::finished);
+    job.start();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 30000);
+    QVERIFY2(!job.hasError(), qPrintable(job.errorString()));
+    QCOMPARE(job.uploadId(), id);
+    QCOMPARE(job.resumedAt(), QList<qint64>{chunk});
+    QCOMPARE(job.bytesSent(), 2 * chunk); // the two missing chunks, not the held one
+    QCOMPARE(m_client.get(QStringLiteral("/v1/uploads/%1/file").arg(id)).body, data);
+}
+
+// A download of an upload under way gets the contiguous prefix and nothing past it,
+// even when later bytes are on the agent's disk already.
+void TestUploads::streamStopsAtThePrefix()
+{
+    const qint64 chunk = 512 * 1024;
+    QByteArray data = randomBytes(3 * chunk);
+    data[4] = 's';
+    const QString id = createUpload(data, QStringLiteral("prefix.bin"));
+    QVERIFY(!id.isEmpty());
+    QCOMPARE(put(id, 2 * chunk, data.mid(2 * chunk)).status, 200);
+    std::unique_ptr<Stream> stream(openStream(m_client, id));
+    QTRY_VERIFY_WITH_TIMEOUT(stream->reply->header(QNetworkRequest::ContentLengthHeader).isValid(), 20000);
+    QTest::qWait(300);
+    QCOMPARE(stream->body.size(), 0);
+    QCOMPARE(put(id, 0, data.left(chunk)).status, 200);
+    QTRY_COMPARE_WITH_TIMEOUT(stream->body.size(), chunk, 20000);
+    QTest::qWait(300);
+    QCOMPARE(stream->body.size(), chunk); // the bytes after the gap wait for it to close
+    QCOMPARE(stream->body, data.left(chunk));
+    QCOMPARE(put(id, chunk, data.mid(chunk, chunk)).json.value(QStringLiteral("complete")).toBool(), true);
+    QTRY_VERIFY_WITH_TIMEOUT(stream->reply->isFinished(), 20000);
+    QCOMPARE(stream->reply->error(), QNetworkReply::NoError);
+    QCOMPARE(stream->body, data);
+    stream->reply->deleteLater();
+}
+
+// Several chunks under way when the connection is cut: the job lets them end, asks
+// where the upload stands and goes on from there; the file is whole and verified.
+void TestUploads::parallelUploadResumesAfterCut()
+{
+    const qint64 size = 6 * 1024 * 1024 + 77;
+    QByteArray data = randomBytes(size);
+    data[5] = 'p';
+    const QString path = writeFile(m_files, QStringLiteral("parallel.bin"), data);
+    CuttingProxy proxy;
+    proxy.target = quint16(m_portal.url.port());
+    proxy.cutAfterUp = 3 * 1024 * 1024;
+    proxy.downMs = 1500;
+    QVERIFY(proxy.listen());
+    ft::AgentClient client;
+    ft::PackageUploadJob job(&client, endpointOf(m_portal, proxy.port()), path, QStringLiteral("parallel.bin"), size,
+                             QString::fromLatin1(sha256Hex(data)));
+    job.setChunkBytes(512 * 1024);
+    job.setStreams(4);
+    QSignalSpy finished(&job, &ft::PackageUploadJob::finished);
+    job.start();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 60000);
+    QVERIFY2(!job.hasError(), qPrintable(job.errorString()));
+    QCOMPARE(proxy.cuts, 1);
+    QVERIFY(!job.resumedAt().isEmpty());
+    // At most the chunks under way at the cut went twice.
+    QVERIFY2(job.bytesSent() <= size + 4 * 512 * 1024, qPrintable(QString::number(job.bytesSent())));
+    const Response file = m_client.get(QStringLiteral("/v1/uploads/%1/file").arg(job.uploadId()));
+    QCOMPARE(sha256Hex(file.body), sha256Hex(data));
+}
+
+// The same bytes (SHA-256 and size) left on the portal by any earlier run are resumed,
+// whatever name that run gave them: no second copy is sent.
+void TestUploads::sameBytesResumeUnderAnotherName()
+{
+    const qint64 chunk = 256 * 1024;
+    QByteArray data = randomBytes(3 * chunk);
+    data[6] = 'n';
+    const QString id = createUpload(data, QStringLiteral("server-old-name.ftpkg"));
+    QVERIFY(!id.isEmpty());
+    QCOMPARE(put(id, 0, data.left(chunk)).status, 200);
+    const QString path = writeFile(m_files, QStringLiteral("server-new-name.ftpkg"), data);
+    ft::AgentClient client;
+    ft::PackageUploadJob job(&client, endpointOf(m_portal), path, QStringLiteral("server-new-name.ftpkg"), data.size(),
+                             QString::fromLatin1(sha256Hex(data)));
+    job.setChunkBytes(chunk);
+    QSignalSpy finished(&job, &ft::PackageUploadJob::finished);
+    job.start();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 30000);
+    QVERIFY2(!job.hasError(), qPrintable(job.errorString()));
+    QCOMPARE(job.uploadId(), id);
+    QCOMPARE(job.resumedAt(), QList<qint64>{chunk});
+    QCOMPARE(job.bytesSent(), 2 * chunk);
+    // Another size with the same name is another upload.
+    QVERIFY(createUpload(data.left(chunk), QStringLiteral("server-old-name.ftpkg")) != id);
+}
+
+// The portal's agent asked to stage its own upload does not download it from itself: it
+// waits for the last byte and takes the verified file from its disk.
+void TestUploads::portalStagesItsOwnUploadFromDisk()
+{
+    const qint64 chunk = 256 * 1024;
+    QByteArray data = randomBytes(2 * chunk);
+    data[8] = 'l';
+    const QString id = createUpload(data, QStringLiteral("vendor-own.bin"));
+    QVERIFY(!id.isEmpty());
+    QCOMPARE(put(id, 0, data.left(chunk)).status, 200);
+    QUrl url = m_portal.url;
+    url.setPath(QStringLiteral("/v1/uploads/%1/file").arg(id));
+    QJsonObject body{{QStringLiteral("url"), url.toString()},
+                      {QStringLiteral("sha256"), QString::fromLatin1(sha256Hex(data))},
+                      {QStringLiteral("size"), data.size()},
+                      {QStringLiteral("name"), QStringLiteral("vendor-own.bin")},
+                      {QStringLiteral("fingerprint"), QString::fromLatin1(m_portal.fingerprint)},
+                      {QStringLiteral("token"), QString::fromLatin1(m_portal.token)}};
+    const Response r = m_client.post(QStringLiteral("/v1/stage"), body);
+    QCOMPARE(r.status, 202);
+    const QString jobId = r.json.value(QStringLiteral("job")).toString();
+    QTest::qWait(300);
+    QCOMPARE(m_client.get(QStringLiteral("/v1/jobs/") + jobId).json.value(QStringLiteral("state")).toString(),
+             QStringLiteral("running")); // the rest has not arrived
+    QCOMPARE(put(id, chunk, data.mid(chunk)).json.value(QStringLiteral("complete")).toBool(), true);
+    QStringList lines;
+    const QJsonObject job = m_client.waitForJob(jobId, nullptr, &lines);
+    QVERIFY2(job.value(QStringLiteral("state")).toString() == QLatin1String("succeeded"), qPrintable(lines.join('\n')));
+    QVERIFY2(lines.join('\n').contains(QLatin1String("from this agent's own upload")), qPrintable(lines.join('\n')));
+    QCOMPARE(readAll(QDir(m_portal.stagingDir).filePath(QStringLiteral("vendor-own.bin"))), data);
+    // The upload can go; the staged package stays.
+    QCOMPARE(m_client.request("DELETE", QStringLiteral("/v1/uploads/") + id).status, 200);
+    QCOMPARE(readAll(QDir(m_portal.stagingDir).filePath(QStringLiteral("vendor-own.bin"))), data);
 }
 
 QTEST_GUILESS_MAIN(TestUploads)

@@ -1,6 +1,7 @@
 #include "agentlink/uploadjobs.h"
 
 #include <QCoreApplication>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 
@@ -25,6 +26,15 @@ Expected<UploadState> UploadState::fromAgentJson(const QJsonObject &json)
     state.sha256 = json.value(QStringLiteral("sha256")).toString();
     state.offset = json.value(QStringLiteral("offset")).toInteger(-1);
     state.complete = json.value(QStringLiteral("complete")).toBool();
+    // Older agents take chunks in order only and do not list ranges: the prefix is all.
+    for (const QJsonValue &range : json.value(QStringLiteral("received")).toArray()) {
+        const qint64 first = range.toArray().at(0).toInteger(-1);
+        const qint64 end = range.toArray().at(1).toInteger(-1);
+        if (first < 0 || end <= first || end > state.size
+            || (!state.received.isEmpty() && first <= state.received.last().second))
+            return makeError(tr("the agent's description of the upload is incomplete"));
+        state.received.append({first, end});
+    }
     if (state.id.isEmpty() || state.size <= 0 || state.offset < 0 || state.offset > state.size
         || !json.value(QStringLiteral("complete")).isBool())
         return makeError(tr("the agent's description of the upload is incomplete"));
@@ -44,61 +54,58 @@ Expected<UploadState> parseUpload(const QByteArray &body)
 
 } // namespace
 
-// ---- CreateUploadJob --------------------------------------------------------------------
+// ---- UploadCallJob ----------------------------------------------------------------------
 
-CreateUploadJob::CreateUploadJob(AgentClient *client, const AgentEndpoint &endpoint, const QString &name,
-                                 qint64 size, const QString &sha256, QObject *parent)
-    : AgentJob(client, endpoint, parent)
-    , m_name(name)
-    , m_size(size)
-    , m_sha256(sha256)
-{
-}
-
-AgentClient::Request CreateUploadJob::request() const
+AgentClient::Request UploadCallJob::createRequest(const QString &name, qint64 size, const QString &sha256)
 {
     AgentClient::Request call;
     call.verb = "POST";
     call.path = QStringLiteral("/uploads");
-    call.body = QJsonDocument(QJsonObject{{QStringLiteral("name"), m_name},
-                                          {QStringLiteral("size"), m_size},
-                                          {QStringLiteral("sha256"), m_sha256.toLower()}})
+    call.body = QJsonDocument(QJsonObject{{QStringLiteral("name"), name},
+                                          {QStringLiteral("size"), size},
+                                          {QStringLiteral("sha256"), sha256.toLower()}})
                     .toJson(QJsonDocument::Compact);
     return call;
 }
 
-Result CreateUploadJob::parseReply(const QByteArray &body)
-{
-    auto upload = parseUpload(body);
-    if (!upload)
-        return makeError(upload.error());
-    m_upload = *upload;
-    return {};
-}
-
-// ---- FetchUploadJob ---------------------------------------------------------------------
-
-FetchUploadJob::FetchUploadJob(AgentClient *client, const AgentEndpoint &endpoint, const QString &id,
-                               QObject *parent)
-    : AgentJob(client, endpoint, parent)
-    , m_id(id)
-{
-}
-
-AgentClient::Request FetchUploadJob::request() const
+AgentClient::Request UploadCallJob::fetchRequest(const QString &id)
 {
     AgentClient::Request call;
-    call.path = QStringLiteral("/uploads/") + m_id;
+    call.path = QStringLiteral("/uploads/") + id;
     return call;
 }
 
-Result FetchUploadJob::parseReply(const QByteArray &body)
+AgentClient::Request UploadCallJob::chunkRequest(const QString &id, qint64 offset, QByteArray chunk)
+{
+    AgentClient::Request call = fetchRequest(id);
+    call.verb = "PUT";
+    call.query.addQueryItem(QStringLiteral("offset"), QString::number(offset));
+    call.body = std::move(chunk);
+    call.contentType = "application/octet-stream";
+    return call;
+}
+
+UploadCallJob::UploadCallJob(AgentClient *client, const AgentEndpoint &endpoint, AgentClient::Request call,
+                             QObject *parent)
+    : AgentJob(client, endpoint, parent)
+    , m_call(std::move(call))
+    , m_chunkOffset(m_call.verb == "PUT" ? m_call.query.queryItemValue(QStringLiteral("offset")).toLongLong() : 0)
+{
+}
+
+Result UploadCallJob::parseReply(const QByteArray &body)
 {
     auto upload = parseUpload(body);
     if (!upload)
         return makeError(upload.error());
     m_upload = *upload;
     return {};
+}
+
+std::chrono::milliseconds UploadCallJob::defaultTimeout() const
+{
+    // 8 MiB over a slow VPN link: allow ~70 KiB/s before calling a chunk stuck.
+    return m_call.verb == "PUT" ? std::chrono::milliseconds(120000) : AgentJob::defaultTimeout();
 }
 
 // ---- DeleteUploadJob ---------------------------------------------------------------------
@@ -123,43 +130,6 @@ Result DeleteUploadJob::parseReply(const QByteArray &)
     return {};
 }
 
-// ---- UploadChunkJob ---------------------------------------------------------------------
-
-UploadChunkJob::UploadChunkJob(AgentClient *client, const AgentEndpoint &endpoint, const QString &id,
-                               qint64 offset, QByteArray chunk, QObject *parent)
-    : AgentJob(client, endpoint, parent)
-    , m_id(id)
-    , m_offset(offset)
-    , m_chunk(std::move(chunk))
-{
-}
-
-AgentClient::Request UploadChunkJob::request() const
-{
-    AgentClient::Request call;
-    call.verb = "PUT";
-    call.path = QStringLiteral("/uploads/") + m_id;
-    call.query.addQueryItem(QStringLiteral("offset"), QString::number(m_offset));
-    call.body = m_chunk;
-    call.contentType = "application/octet-stream";
-    return call;
-}
-
-Result UploadChunkJob::parseReply(const QByteArray &body)
-{
-    auto upload = parseUpload(body);
-    if (!upload)
-        return makeError(upload.error());
-    m_upload = *upload;
-    return {};
-}
-
-std::chrono::milliseconds UploadChunkJob::defaultTimeout() const
-{
-    // 8 MiB over a slow VPN link: allow ~70 KiB/s before calling it stuck.
-    return std::chrono::milliseconds(120000);
-}
-
 // ---- PackageUploadJob -------------------------------------------------------------------
 
 PackageUploadJob::PackageUploadJob(AgentClient *client, const AgentEndpoint &endpoint, const QString &filePath,
@@ -174,19 +144,8 @@ PackageUploadJob::PackageUploadJob(AgentClient *client, const AgentEndpoint &end
 {
     m_retryTimer.setSingleShot(true);
     connect(&m_retryTimer, &QTimer::timeout, this, [this] {
-        if (m_done || !m_client)
-            return;
-        if (m_upload.id.isEmpty()) {
-            auto *job = new CreateUploadJob(m_client, m_endpoint, m_name, m_size, m_sha256, this);
-            m_current = job;
-            connect(job, &AgentJob::finished, this, [this, job] { onCreated(job); });
-            job->start();
-            return;
-        }
-        auto *job = new FetchUploadJob(m_client, m_endpoint, m_upload.id, this);
-        m_current = job;
-        connect(job, &AgentJob::finished, this, [this, job] { onFetched(job); });
-        job->start();
+        if (!m_done && m_client)
+            askState();
     });
 }
 
@@ -194,11 +153,17 @@ PackageUploadJob::~PackageUploadJob()
 {
     if (m_current)
         m_current->cancel();
+    cancelChunks();
 }
 
 void PackageUploadJob::setChunkBytes(qint64 bytes)
 {
     m_chunkBytes = std::clamp<qint64>(bytes, 1, kMaxChunkBytes);
+}
+
+void PackageUploadJob::setStreams(int streams)
+{
+    m_streams = std::clamp(streams, 1, 8);
 }
 
 QUrl PackageUploadJob::fileUrl() const
@@ -230,10 +195,7 @@ void PackageUploadJob::start()
                 fail(tr("The connection to the agents was closed."));
                 return;
             }
-            auto *job = new CreateUploadJob(m_client, m_endpoint, m_name, m_size, m_sha256, this);
-            m_current = job;
-            connect(job, &AgentJob::finished, this, [this, job] { onCreated(job); });
-            job->start();
+            askState();
         },
         Qt::QueuedConnection);
 }
@@ -245,10 +207,32 @@ void PackageUploadJob::cancel()
     m_retryTimer.stop();
     if (m_current)
         m_current->cancel();
+    cancelChunks();
     fail(tr("The upload of %1 was cancelled.").arg(m_name));
 }
 
-void PackageUploadJob::onCreated(CreateUploadJob *job)
+void PackageUploadJob::cancelChunks()
+{
+    const QList<QPointer<UploadCallJob>> chunks = std::exchange(m_chunks, {});
+    for (const QPointer<UploadCallJob> &chunk : chunks) {
+        if (chunk)
+            chunk->cancel();
+    }
+}
+
+void PackageUploadJob::askState()
+{
+    // Creating finds the upload the agent has of these bytes, if any; later, its id is known.
+    auto *job = new UploadCallJob(m_client, m_endpoint,
+                                  m_upload.id.isEmpty() ? UploadCallJob::createRequest(m_name, m_size, m_sha256)
+                                                        : UploadCallJob::fetchRequest(m_upload.id),
+                                  this);
+    m_current = job;
+    connect(job, &AgentJob::finished, this, [this, job] { onState(job); });
+    job->start();
+}
+
+void PackageUploadJob::onState(UploadCallJob *job)
 {
     if (m_done)
         return;
@@ -260,11 +244,12 @@ void PackageUploadJob::onCreated(CreateUploadJob *job)
         fail(job->errorString());
         return;
     }
-    m_upload = job->upload();
-    if (m_upload.offset > 0)
-        m_resumedAt.append(m_upload.offset); // an earlier attempt left bytes there
-    Q_EMIT progress(m_upload.offset, m_size);
     const bool first = !m_createdSent;
+    m_upload = job->upload();
+    // An earlier attempt (this job's, or any run's before) left bytes there.
+    if (m_upload.offset > 0 || !first)
+        m_resumedAt.append(m_upload.offset);
+    Q_EMIT progress(m_upload.offset, m_size);
     m_createdSent = true;
     if (first)
         Q_EMIT created(this);
@@ -274,57 +259,90 @@ void PackageUploadJob::onCreated(CreateUploadJob *job)
         succeed();
         return;
     }
-    sendChunk();
+    m_stalled.clear();
+    m_next = m_upload.offset;
+    fill();
 }
 
-void PackageUploadJob::sendChunk()
+void PackageUploadJob::fill()
 {
-    if (!m_file.seek(m_upload.offset)) {
-        fail(tr("Cannot read %1 at byte %2.").arg(m_filePath).arg(m_upload.offset));
-        return;
+    while (m_chunks.size() < m_streams && m_next < m_size) {
+        // Ranges the agent holds already are not sent again.
+        qint64 end = std::min(m_size, m_next + m_chunkBytes);
+        bool held = false;
+        for (const auto &range : std::as_const(m_upload.received)) {
+            if (range.first <= m_next && m_next < range.second) {
+                m_next = range.second;
+                held = true;
+                break;
+            }
+            if (range.first > m_next) {
+                end = std::min(end, range.first);
+                break;
+            }
+        }
+        if (held)
+            continue;
+        // One chunk per stream in memory, whatever the file's size.
+        QByteArray chunk(end - m_next, Qt::Uninitialized);
+        if (!m_file.seek(m_next) || m_file.read(chunk.data(), chunk.size()) != chunk.size()) {
+            cancelChunks();
+            fail(tr("Cannot read %1 at byte %2: %3").arg(m_filePath).arg(m_next).arg(m_file.errorString()));
+            return;
+        }
+        m_bytesSent += chunk.size();
+        auto *job = new UploadCallJob(m_client, m_endpoint, UploadCallJob::chunkRequest(m_upload.id, m_next, std::move(chunk)),
+                                      this);
+        m_next = end;
+        m_chunks.append(job);
+        connect(job, &AgentJob::finished, this, [this, job] { onChunk(job); });
+        job->start();
     }
-    // One chunk in memory at a time, whatever the file's size.
-    QByteArray chunk = m_file.read(std::min(m_chunkBytes, m_size - m_upload.offset));
-    if (chunk.isEmpty()) {
-        fail(tr("Cannot read %1 at byte %2: %3").arg(m_filePath).arg(m_upload.offset).arg(m_file.errorString()));
-        return;
+    if (m_chunks.isEmpty() && m_next >= m_size && !m_done) {
+        // Everything went out and was taken, yet the upload is not complete: ask again.
+        retry(tr("the agent holds all %1 bytes of %2 but does not call the upload complete").arg(m_size).arg(m_name));
     }
-    m_bytesSent += chunk.size();
-    auto *job = new UploadChunkJob(m_client, m_endpoint, m_upload.id, m_upload.offset, std::move(chunk), this);
-    m_current = job;
-    connect(job, &AgentJob::finished, this, [this, job] { onChunk(job); });
-    job->start();
 }
 
-void PackageUploadJob::onChunk(UploadChunkJob *job)
+void PackageUploadJob::onChunk(UploadCallJob *job)
 {
+    m_chunks.removeAll(job);
     if (m_done)
         return;
     switch (job->error()) {
-    case AgentJob::NoError:
+    case AgentJob::NoError: {
         m_failuresInRow = 0;
-        m_upload = job->upload();
+        const UploadState &state = job->upload();
+        // Answers may come out of order; what the agent holds only grows.
+        if (state.complete || state.offset > m_upload.offset
+            || (state.offset == m_upload.offset && state.received.size() >= m_upload.received.size()))
+            m_upload = state;
         Q_EMIT progress(m_upload.offset, m_size);
         if (m_upload.complete) {
+            cancelChunks(); // only copies of bytes the agent holds can be left
             succeed();
             return;
         }
-        if (m_upload.offset >= m_size) {
-            fail(tr("The agent holds all %1 bytes of %2 but does not call the upload complete.")
-                     .arg(m_size).arg(m_name));
-            return;
-        }
-        sendChunk();
-        return;
+        break;
+    }
     case AgentJob::Unreachable:
     case AgentJob::Timeout:
     case AgentJob::Conflict:
-        retry(job->errorString());
-        return;
+        if (m_stalled.isEmpty())
+            m_stalled = job->errorString();
+        break;
     default:
+        cancelChunks();
         fail(job->errorString());
         return;
     }
+    if (m_stalled.isEmpty()) {
+        fill();
+        return;
+    }
+    // After a failed chunk nothing more goes out until the agent said where it stands.
+    if (m_chunks.isEmpty())
+        retry(m_stalled);
 }
 
 void PackageUploadJob::retry(const QString &why)
@@ -337,28 +355,6 @@ void PackageUploadJob::retry(const QString &why)
     }
     const int delay = std::min(8000, 500 << std::min(m_failuresInRow - 1, 4));
     m_retryTimer.start(delay);
-}
-
-void PackageUploadJob::onFetched(FetchUploadJob *job)
-{
-    if (m_done)
-        return;
-    if (job->error() != AgentJob::NoError) {
-        if (job->error() == AgentJob::Unreachable || job->error() == AgentJob::Timeout) {
-            retry(job->errorString());
-            return;
-        }
-        fail(job->errorString());
-        return;
-    }
-    m_upload = job->upload();
-    m_resumedAt.append(m_upload.offset);
-    Q_EMIT progress(m_upload.offset, m_size);
-    if (m_upload.complete) {
-        succeed();
-        return;
-    }
-    sendChunk();
 }
 
 void PackageUploadJob::succeed()

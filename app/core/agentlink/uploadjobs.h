@@ -4,6 +4,7 @@
 
 #include <QFile>
 #include <QList>
+#include <QPair>
 #include <QObject>
 #include <QPointer>
 #include <QTimer>
@@ -17,48 +18,40 @@ struct UploadState
     QString name;
     qint64 size = 0;
     QString sha256;
-    qint64 offset = 0;
+    qint64 offset = 0; // the contiguous prefix the agent holds: where to go on from
+    QList<QPair<qint64, qint64>> received; // all ranges it holds, [first, end), sorted
     bool complete = false;
 
     static Expected<UploadState> fromAgentJson(const QJsonObject &json);
 };
 
-// POST /v1/uploads {name, size, sha256}: a new upload, or the unfinished one of the
-// same file (so a second attempt resumes).
-class CreateUploadJob : public AgentJob
+// One call about an upload, each answered with the upload's state: POST /v1/uploads
+// {name, size, sha256} (a new upload, or the unfinished one of the same bytes, so a
+// second attempt resumes), GET /v1/uploads/U, or PUT /v1/uploads/U?offset=N with one
+// chunk (at most 8 MiB) as the body.
+class UploadCallJob : public AgentJob
 {
     Q_OBJECT
 public:
-    CreateUploadJob(AgentClient *client, const AgentEndpoint &endpoint, const QString &name, qint64 size,
-                    const QString &sha256, QObject *parent = nullptr);
+    static AgentClient::Request createRequest(const QString &name, qint64 size, const QString &sha256);
+    static AgentClient::Request fetchRequest(const QString &id);
+    static AgentClient::Request chunkRequest(const QString &id, qint64 offset, QByteArray chunk);
+
+    UploadCallJob(AgentClient *client, const AgentEndpoint &endpoint, AgentClient::Request call,
+                  QObject *parent = nullptr);
     const UploadState &upload() const { return m_upload; }
+    // For a chunk: its offset and length (0 for the other calls).
+    qint64 chunkOffset() const { return m_chunkOffset; }
+    qint64 chunkBytes() const { return m_call.body.size(); }
 
 protected:
-    AgentClient::Request request() const override;
+    AgentClient::Request request() const override { return m_call; }
     Result parseReply(const QByteArray &body) override;
+    std::chrono::milliseconds defaultTimeout() const override;
 
 private:
-    QString m_name;
-    qint64 m_size;
-    QString m_sha256;
-    UploadState m_upload;
-};
-
-// GET /v1/uploads/U
-class FetchUploadJob : public AgentJob
-{
-    Q_OBJECT
-public:
-    FetchUploadJob(AgentClient *client, const AgentEndpoint &endpoint, const QString &id,
-                   QObject *parent = nullptr);
-    const UploadState &upload() const { return m_upload; }
-
-protected:
-    AgentClient::Request request() const override;
-    Result parseReply(const QByteArray &body) override;
-
-private:
-    QString m_id;
+    AgentClient::Request m_call;
+    qint64 m_chunkOffset = 0;
     UploadState m_upload;
 };
 
@@ -79,34 +72,15 @@ private:
     QString m_id;
 };
 
-// PUT /v1/uploads/U?offset=N with one chunk (at most 8 MiB) as the body.
-class UploadChunkJob : public AgentJob
-{
-    Q_OBJECT
-public:
-    UploadChunkJob(AgentClient *client, const AgentEndpoint &endpoint, const QString &id, qint64 offset,
-                   QByteArray chunk, QObject *parent = nullptr);
-    const UploadState &upload() const { return m_upload; }
-
-protected:
-    AgentClient::Request request() const override;
-    Result parseReply(const QByteArray &body) override;
-    std::chrono::milliseconds defaultTimeout() const override;
-
-private:
-    QString m_id;
-    qint64 m_offset;
-    QByteArray m_chunk;
-    UploadState m_upload;
-};
-
 // Sends one file to an agent (the portal's) so other agents can fetch it from there:
-// creates the upload, then sends it chunk by chunk, reading one chunk from disk at a
-// time. When a chunk fails on the way (connection cut, time-out, a 409 because the
-// agent has a different offset), it asks the agent where the upload stands and goes
-// on from that offset, up to maxRetries times in a row. The agent checks the SHA-256
-// when the last byte arrives. Job pattern: start(), finished() exactly once, never
-// inside start().
+// creates the upload, then sends it in chunks, several at once at successive offsets
+// (each PUT on a connection of its own), reading each chunk from disk as it goes out:
+// one round trip per chunk no longer sets the pace. When a chunk fails on the way
+// (connection cut, time-out, a 409), it lets the others end, asks the agent where the
+// upload stands and goes on from its contiguous prefix, skipping ranges the agent
+// holds already, up to maxRetries times in a row. The agent checks the SHA-256 when
+// the last byte arrives. Job pattern: start(), finished() exactly once, never inside
+// start().
 class PackageUploadJob : public QObject
 {
     Q_OBJECT
@@ -121,6 +95,9 @@ public:
     // agent's memory by ~39 MiB, a 2 MiB one by ~12 MiB), and it serves the nodes
     // at the same time. 2 MiB per round trip still allows ~40 MiB/s at 50 ms.
     void setChunkBytes(qint64 bytes);
+    // Chunks under way at once (1 … 8; default 3): enough to keep the link and the agent
+    // busy while an answer travels, at chunkBytes of memory each here.
+    void setStreams(int streams);
     // Failed chunks in a row before giving up (default 8); waits 0.5 s, 1 s, 2 s … between.
     void setMaxRetries(int retries) { m_maxRetries = retries; }
 
@@ -148,11 +125,12 @@ Q_SIGNALS:
     void finished(ft::PackageUploadJob *job);
 
 private:
-    void onCreated(CreateUploadJob *job);
-    void sendChunk();
-    void onChunk(UploadChunkJob *job);
+    void askState();
+    void onState(UploadCallJob *job);
+    void fill();
+    void onChunk(UploadCallJob *job);
     void retry(const QString &why);
-    void onFetched(FetchUploadJob *job);
+    void cancelChunks();
     void succeed();
     void fail(const QString &error);
 
@@ -163,11 +141,15 @@ private:
     qint64 m_size;
     QString m_sha256;
     qint64 m_chunkBytes = 2 * 1024 * 1024;
+    int m_streams = 3;
     int m_maxRetries = 8;
     int m_failuresInRow = 0;
     QFile m_file;
     UploadState m_upload;
-    QPointer<AgentJob> m_current;
+    QPointer<AgentJob> m_current;          // the create or fetch call
+    QList<QPointer<UploadCallJob>> m_chunks; // chunks under way
+    qint64 m_next = 0;                       // the next offset to send
+    QString m_stalled;                       // why a chunk failed: resync once the others ended
     QTimer m_retryTimer;
     qint64 m_bytesSent = 0;
     QList<qint64> m_resumedAt;
