@@ -255,7 +255,9 @@ void StageJob::sendRequest()
 
 void StageJob::checkLocalFile()
 {
-    if (!m_localFile || m_done || m_partial.fileName().isEmpty())
+    // Once taken, later changes to the uploads (another package arriving, this one
+    // deleted once staged) must not touch the file while it is being verified.
+    if (!m_localFile || m_done || m_tookLocalFile || m_partial.fileName().isEmpty())
         return;
     if (m_cancelled) {
         fail(tr("Cancelled by the caller; the partial download was removed."), QStringLiteral("cancelled"));
@@ -280,6 +282,7 @@ void StageJob::checkLocalFile()
         fail(tr("Cannot take %1 from this agent's upload into the staging folder.").arg(m_request.name));
         return;
     }
+    m_tookLocalFile = true;
     m_received = QFileInfo(m_partial.fileName()).size();
     m_store->setProgress(m_jobId, 1, m_received, m_request.size);
     if (m_received != m_request.size) {

@@ -113,6 +113,7 @@ private:
     QString m_failure;   // set when we abort the reply ourselves
     QTimer m_connectTimer;   // runs until the current request was sent
     LocalFile m_localFile;   // set: the package is this agent's own upload
+    bool m_tookLocalFile = false; // the upload is linked into the staging folder
     bool m_waitLogged = false;
     bool m_cancelled = false;
     bool m_done = false;
