@@ -212,6 +212,10 @@ ClientContext::ClientContext()
     SSL_CTX_set_cert_verify_callback(m_ctx, &PinnedHttpsCall::Hooks::verifyCertificate, nullptr);
     SSL_CTX_set_session_cache_mode(m_ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
     SSL_CTX_sess_set_new_cb(m_ctx, &PinnedHttpsCall::Hooks::newSession);
+    // A resumed session still makes a fresh key exchange (TLS 1.3 psk_dhe_ke only): it
+    // is most of what a resumed call costs, and it keeps forward secrecy, so a leaked
+    // ticket never opens earlier traffic. Never allow psk_ke (SSL_OP_ALLOW_NO_DHE_KEX).
+    SSL_CTX_clear_options(m_ctx, SSL_OP_ALLOW_NO_DHE_KEX);
 }
 
 namespace {

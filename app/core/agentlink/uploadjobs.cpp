@@ -27,7 +27,8 @@ Expected<UploadState> UploadState::fromAgentJson(const QJsonObject &json)
     state.offset = json.value(QStringLiteral("offset")).toInteger(-1);
     state.complete = json.value(QStringLiteral("complete")).toBool();
     // Older agents take chunks in order only and do not list ranges: the prefix is all.
-    for (const QJsonValue &range : json.value(QStringLiteral("received")).toArray()) {
+    const QJsonArray ranges = json.value(QStringLiteral("received")).toArray();
+    for (const QJsonValue range : ranges) {
         const qint64 first = range.toArray().at(0).toInteger(-1);
         const qint64 end = range.toArray().at(1).toInteger(-1);
         if (first < 0 || end <= first || end > state.size
