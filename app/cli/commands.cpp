@@ -11,12 +11,6 @@
 
 namespace ft::cli {
 
-namespace {
-
-QString tr(const char *text) { return QCoreApplication::translate("ftupgrade-cli", text); }
-
-} // namespace
-
 void Command::finishLater(int exitCode)
 {
     QTimer::singleShot(0, this, [this, exitCode] { Q_EMIT finished(exitCode); });

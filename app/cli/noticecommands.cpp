@@ -11,12 +11,6 @@
 
 namespace ft::cli {
 
-namespace {
-
-QString tr(const char *text) { return QCoreApplication::translate("ftupgrade-cli", text); }
-
-} // namespace
-
 // ---- customizations ---------------------------------------------------------------------
 
 Result CustomizationsCommand::parse(const QStringList &arguments)
