@@ -55,10 +55,12 @@ int main(int argc, char *argv[])
     }
     // Asked to stop (logout, kill, Ctrl-C in a terminal): leave through the normal
     // exit, so the demo cluster is torn down. A run in progress stays resumable.
+    // exit(), not quit(): quit() first closes the windows, and the wizard's close asks
+    // "Quit the wizard?", which would leave the process running after the signal.
     ft::SignalWatcher stopSignals({SIGINT, SIGTERM, SIGHUP});
     QObject::connect(&stopSignals, &ft::SignalWatcher::received, &app, [](int signalNumber) {
         spdlog::info("Quitting on signal {}", signalNumber);
-        QApplication::quit();
+        QCoreApplication::exit(128 + signalNumber);
     });
     wizard.show();
     const int exitCode = app.exec();

@@ -278,6 +278,51 @@ private Q_SLOTS:
         m_cluster.clear();
     }
 
+    // The wizard's demo, asked to stop by a signal while it would ask "Quit the wizard?"
+    // on a close (the Connect page): it leaves, and takes its sandbox cluster along.
+    void wizardDemoQuitsOnSigtermWithItsCluster()
+    {
+        if (!QFile::exists(binary(QStringLiteral("ftupgrade"))))
+            QSKIP("the wizard is not built");
+        const QString temp = m_dir.filePath(QStringLiteral("wizard-temp"));
+        QVERIFY(QDir().mkpath(temp));
+        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+        environment.insert(QStringLiteral("TMPDIR"), temp); // where the demo cluster goes
+        environment.insert(QStringLiteral("XDG_CONFIG_HOME"), m_dir.filePath(QStringLiteral("wizard-config")));
+        environment.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+        QProcess wizard;
+        wizard.setProcessEnvironment(environment);
+        wizard.setProcessChannelMode(QProcess::MergedChannels);
+        wizard.start(binary(QStringLiteral("ftupgrade")), {QStringLiteral("--demo")});
+        QVERIFY(wizard.waitForStarted());
+        QByteArray out;
+        QTRY_VERIFY_WITH_TIMEOUT((out += wizard.readAll()).contains("Demo cluster ready"), 120000);
+
+        const QStringList demos = QDir(temp).entryList({QStringLiteral("ftupgrade-demo-*")}, QDir::Dirs);
+        QCOMPARE(demos.size(), 1);
+        const QString clusterFile = QDir(temp).filePath(demos.first() + QStringLiteral("/cluster/cluster.json"));
+        const QJsonArray nodes = readJson(clusterFile).value("nodes").toArray();
+        QVERIFY(!nodes.isEmpty());
+        QList<qint64> pids;
+        for (const QJsonValue &value : nodes)
+            pids.append(qint64(value.toObject().value("pid").toDouble()));
+        for (qint64 pid : std::as_const(pids))
+            QVERIFY(isAlive(pid));
+
+        wizard.terminate();
+        const bool left = wizard.waitForFinished(60000);
+        if (!left) {
+            wizard.kill(); // the cluster then stays: stop it here
+            wizard.waitForFinished();
+            runTool({QStringLiteral("down"), QFileInfo(clusterFile).path()});
+        }
+        QVERIFY2(left, "the wizard was still running 60 s after SIGTERM");
+        QCOMPARE(wizard.exitCode(), 128 + SIGTERM);
+        for (qint64 pid : std::as_const(pids))
+            QTRY_VERIFY_WITH_TIMEOUT(!isAlive(pid), 5000);
+        QVERIFY(!QFile::exists(clusterFile));
+    }
+
     void downAndStatusNeedACluster()
     {
         QCOMPARE(runTool({"down", m_dir.path()}).exitCode, 2);
