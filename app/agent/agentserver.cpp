@@ -539,7 +539,7 @@ void AgentServer::postStage(const QHttpServerRequest &request, const ReplyPtr &r
     if (auto bad = readJsonBody(request, &body,
                                 {QStringLiteral("url"), QStringLiteral("sha256"), QStringLiteral("size"),
                                  QStringLiteral("name"), QStringLiteral("fingerprint"), QStringLiteral("token"),
-                                 QStringLiteral("connect_timeout_ms")},
+                                 QStringLiteral("connect_timeout_ms"), QStringLiteral("contents_checked")},
                                 {QStringLiteral("url"), QStringLiteral("sha256"), QStringLiteral("size"),
                                  QStringLiteral("name")})) {
         return reply->error(*bad);
@@ -583,6 +583,10 @@ void AgentServer::postStage(const QHttpServerRequest &request, const ReplyPtr &r
         if (stage.token.size() > 1024 || stage.token.contains(QLatin1Char('\n')) || stage.token.contains(QLatin1Char('\r')))
             return reply->error(400, tr("The token must be one line of at most 1024 characters."));
     }
+    const QJsonValue contentsChecked = body.value(QStringLiteral("contents_checked"));
+    if (!contentsChecked.isUndefined() && !contentsChecked.isBool())
+        return reply->error(400, tr("\"contents_checked\" must be true or false."));
+    stage.contentsChecked = contentsChecked.toBool();
     if (body.contains(QStringLiteral("connect_timeout_ms"))) {
         qint64 ms = 0;
         if (auto bad = integerField(body, QStringLiteral("connect_timeout_ms"), &ms, 100, 600000))

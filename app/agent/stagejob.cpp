@@ -52,7 +52,7 @@ struct PackageCheck
 // A vendor installer: what it says about itself and its format's own integrity check
 // (a .deb's md5sums, an RPM's header digests). `name` is the staged file name (the
 // partial download has none).
-PackageCheck checkVendorPackage(const QString &path, const QString &name)
+PackageCheck checkVendorPackage(const QString &path, const QString &name, bool contentsChecked)
 {
     PackageCheck check;
     // The readers go by extension; a link gives the partial download its real name.
@@ -62,7 +62,7 @@ PackageCheck checkVendorPackage(const QString &path, const QString &name)
         check.error = tr("Cannot read the downloaded file.");
         return check;
     }
-    const Result intact = verifyVendorPackage(probe);
+    const Result intact = contentsChecked ? Result{} : verifyVendorPackage(probe);
     const FileNameFacts fromName = readFileName(name);
     Expected<PackageFacts> facts = identifyVendorPackage(probe, fromName.component.value_or(Component::Server), {});
     QFile::remove(probe);
@@ -78,12 +78,17 @@ PackageCheck checkVendorPackage(const QString &path, const QString &name)
     return check;
 }
 
-PackageCheck checkPackage(const QString &path)
+PackageCheck checkPackage(const QString &path, bool contentsChecked)
 {
     PackageCheck check;
     auto manifest = readPackageManifest(path);
     if (!manifest) {
         check.error = manifest.error();
+        return check;
+    }
+    if (contentsChecked) {
+        check.component = toString(manifest->component);
+        check.version = manifest->version.toString();
         return check;
     }
     if (auto verified = verifyPackage(path); !verified) {
@@ -450,7 +455,13 @@ void StageJob::verifyPackageFile()
             meta.insert(QStringLiteral("component"), check.component);
         if (!check.version.isEmpty())
             meta.insert(QStringLiteral("version"), check.version);
-        if (vendor) {
+        if (m_request.contentsChecked) {
+            m_store->appendLog(m_jobId, tr("The caller checked the package's own %1 over exactly these bytes (the "
+                                           "SHA-256 matches), so they were not read a second time%2.")
+                                            .arg(vendor ? tr("digests") : tr("manifest"),
+                                                 check.version.isEmpty() ? QString()
+                                                                         : tr("; it is version %1").arg(check.version)));
+        } else if (vendor) {
             m_store->appendLog(m_jobId, check.version.isEmpty()
                                             ? tr("The installer is intact as far as its format tells; it does not "
                                                  "name its version.")
@@ -461,13 +472,14 @@ void StageJob::verifyPackageFile()
         }
         succeed(meta);
     });
-    // Also when the whole file's SHA-256 matched: that SHA-256 may be of a package that
-    // broke before it was taken (the wizard checks the manifest, then hashes), and the
-    // node is where that must be caught, before any service is stopped.
+    // Also when the whole file's SHA-256 matched, unless the caller says it checked these
+    // very bytes: that SHA-256 may be of a package that broke before it was hashed, and
+    // the node is where that must be caught, before any service is stopped.
     if (vendor)
-        watcher->setFuture(QtConcurrent::run(checkVendorPackage, m_partial.fileName(), m_request.name));
+        watcher->setFuture(QtConcurrent::run(checkVendorPackage, m_partial.fileName(), m_request.name,
+                                             m_request.contentsChecked));
     else
-        watcher->setFuture(QtConcurrent::run(checkPackage, m_partial.fileName()));
+        watcher->setFuture(QtConcurrent::run(checkPackage, m_partial.fileName(), m_request.contentsChecked));
 }
 
 void StageJob::succeed(const QJsonObject &metaIn)

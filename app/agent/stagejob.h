@@ -63,6 +63,11 @@ public:
         // From asking for a connection until the request is on it (TCP and TLS done): a
         // source nobody can reach fails after this, not after the transfer time-out.
         int connectTimeoutMs = 10000;
+        // The caller checked the package's own manifest or digests over exactly the bytes
+        // with this SHA-256 (the wizard does, on its workstation, before any node stages):
+        // once size and SHA-256 match, only the package's facts are read, not every byte
+        // a second time.
+        bool contentsChecked = false;
     };
 
     StageJob(JobStore *store, const QString &jobId, const Request &request, const StagingArea &staging,

@@ -241,6 +241,8 @@ void TestAgentApi::badInputIsRefusedAndChangesNothing_data()
     QTest::newRow("stage: negative size") << QByteArray("POST") << s << json << stage({{"size", -5}}) << 400;
     QTest::newRow("stage: fractional size") << QByteArray("POST") << s << json << stage({{"size", 10.5}}) << 400;
     QTest::newRow("stage: fingerprint on http") << QByteArray("POST") << s << json << stage({{"fingerprint", zeros64()}}) << 400;
+    QTest::newRow("stage: contents_checked as text") << QByteArray("POST") << s << json << stage({{"contents_checked", "yes"}}) << 400;
+    QTest::newRow("stage: contents_checked as number") << QByteArray("POST") << s << json << stage({{"contents_checked", 1}}) << 400;
     QTest::newRow("stage: text/plain") << QByteArray("POST") << s << QByteArray("text/plain") << stage({}) << 415;
     QTest::newRow("stage: form") << QByteArray("POST") << s << QByteArray("application/x-www-form-urlencoded") << stage({}) << 415;
     QTest::newRow("stage: no content type") << QByteArray("POST") << s << QByteArray() << stage({}) << 415;

@@ -507,6 +507,24 @@ private Q_SLOTS:
         const Result verified = verifyPackage(good);
         FT_VERIFY_OK(verified);
 
+        // Checked and hashed in one read: the digest is the whole file's, also with bytes
+        // after the archive's end that the check itself never needed.
+        const Expected<QByteArray> checkedDigest = verifyPackageAndHash(good);
+        FT_VERIFY_OK(checkedDigest);
+        QCOMPARE(*checkedDigest, ft::sha256OfFile(good).value());
+        QTemporaryDir appendedDir;
+        const QString appended = appendedDir.filePath(QStringLiteral("appended.ftpkg"));
+        QVERIFY(QFile::copy(good, appended));
+        {
+            QFile file(appended);
+            QVERIFY(file.open(QIODevice::Append));
+            file.write(QByteArray(70000, 'x'));
+        }
+        const Expected<QByteArray> appendedDigest = verifyPackageAndHash(appended);
+        FT_VERIFY_OK(appendedDigest);
+        QCOMPARE(*appendedDigest, ft::sha256OfFile(appended).value());
+        QVERIFY(*appendedDigest != *checkedDigest);
+
         // JSON round trip.
         const Expected<PackageManifest> again = PackageManifest::fromJson(manifest->toJson());
         FT_VERIFY_OK(again);
@@ -574,6 +592,9 @@ private Q_SLOTS:
         const Result verified = verifyPackage(path);
         QVERIFY(!verified);
         QVERIFY2(verified.error().contains(sentence), qPrintable(verified.error()));
+        const Expected<QByteArray> checked = verifyPackageAndHash(path);
+        QVERIFY(!checked);
+        QCOMPARE(checked.error(), verified.error());
 
         // Extraction refuses too, and never writes outside its folder.
         QTemporaryDir target;

@@ -1,5 +1,7 @@
 #include "../runengine/contextfixture.h"
 #include "packages/packageserver.h"
+#include "packages/sha256.h"
+#include "agentlink/agentjobwatcher.h"
 #include "run/stager.h"
 #include "agentlink/uploadjobs.h"
 
@@ -29,6 +31,27 @@ QList<StagedPackage> stagedOn(UpgradeSession &session, const QString &nodeName)
         if (!done.wait(15000) || job.error() != AgentJob::NoError)
             return {};
         return job.packages();
+    }
+    return {};
+}
+
+// The log of a job on the node's agent, one line per entry.
+QStringList jobLog(UpgradeSession &session, const QString &nodeName, const QString &jobId)
+{
+    for (const NodeStatus &node : session.nodes()) {
+        if (node.name != nodeName)
+            continue;
+        AgentJobWatcher watcher(session.client(), session.endpointFor(node), jobId);
+        QStringList lines;
+        QObject::connect(&watcher, &AgentJobWatcher::logLines, &watcher, [&lines](const QList<AgentLogLine> &got) {
+            for (const AgentLogLine &line : got)
+                lines.append(line.line);
+        });
+        QSignalSpy done(&watcher, &AgentJobWatcher::finished);
+        watcher.start();
+        if (!done.wait(15000))
+            return {};
+        return lines;
     }
     return {};
 }
@@ -75,27 +98,58 @@ private Q_SLOTS:
         QVERIFY(stagedOn(m_session, QStringLiteral("w1")).isEmpty());
     }
 
-    // A package whose SHA-256 does not match what the nodes download: every node
-    // refuses it, the errors name the node, and nothing counts as staged.
-    void wrongChecksumFails()
+    // A package whose file no longer has the SHA-256 the nodes would be given: caught
+    // on this workstation, before any node is asked to fetch a byte.
+    void wrongChecksumIsCaughtBeforeAnyNode()
     {
         RunContext context;
         fillContext(context, m_session);
         context.journal.packages[0].sha256 = QString(64, QLatin1Char('0'));
-        context.options.stageConcurrency = 1; // the first failure stops the queue
         Stager stager(context);
         QVERIFY(stager.serve().has_value());
         QSignalSpy finished(&stager, &Stager::finished);
         stager.start(false);
         QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 1, 60000);
         QCOMPARE(stager.errors().size(), 1);
-        QVERIFY2(stager.errors().constFirst().startsWith(context.journal.stage.constFirst().node + QLatin1Char(':')),
+        QVERIFY2(stager.errors().constFirst().contains(QStringLiteral("changed since it was chosen")),
                  qPrintable(stager.errors().constFirst()));
-        QCOMPARE(context.journal.stage.constFirst().state, QStringLiteral("failed"));
-        QVERIFY(!context.journal.stage.constFirst().error.isEmpty());
-        // The rest were not asked for once the first failed.
-        for (qsizetype i = 1; i < context.journal.stage.size(); ++i)
-            QCOMPARE(context.journal.stage.at(i).state, QStringLiteral("pending"));
+        for (const RunStageRecord &record : context.journal.stage) {
+            QCOMPARE(record.state, QStringLiteral("pending"));
+            QVERIFY(record.agentJobId.isEmpty());
+        }
+        QCOMPARE(stager.server()->bytesSent(), qint64(0));
+    }
+
+    // A package damaged inside, whose SHA-256 is of those damaged bytes (it broke after
+    // the wizard checked it): refused here, no node fetches it.
+    void damagedPackageIsCaughtBeforeAnyNode()
+    {
+        const QString damaged = m_cluster.makePackage(QStringLiteral("server"), kTarget, QStringLiteral("corrupt"));
+        QVERIFY(!damaged.isEmpty());
+        RunContext context;
+        fillContext(context, m_session);
+        RunPackage &package = context.journal.packages[0];
+        const QString before = package.fileName;
+        package.path = damaged;
+        package.fileName = QFileInfo(damaged).fileName();
+        package.sha256 = QString::fromLatin1(ft::sha256OfFile(damaged).value());
+        package.size = QFileInfo(damaged).size();
+        for (RunStageRecord &record : context.journal.stage) {
+            if (record.packageFile == before)
+                record.packageFile = package.fileName;
+        }
+        context.options.delivery = PackageDelivery::Portal;
+        Stager stager(context);
+        QVERIFY(stager.serve().has_value());
+        QSignalSpy finished(&stager, &Stager::finished);
+        stager.start(false);
+        QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 1, 60000);
+        QCOMPARE(stager.errors().size(), 1);
+        QVERIFY2(stager.errors().constFirst().contains(QStringLiteral("does not match")),
+                 qPrintable(stager.errors().constFirst()));
+        for (const RunStageRecord &record : context.journal.stage)
+            QVERIFY(record.agentJobId.isEmpty());
+        QVERIFY(stagedOn(m_session, QStringLiteral("w1")).isEmpty());
     }
 
     // Every node that needs the package gets it, verified; progress ends at the total;
@@ -128,6 +182,13 @@ private Q_SLOTS:
         QCOMPARE(stager.server()->bytesSent(), 3 * size);
         QVERIFY(activity.contains(QStringLiteral("%1 staged and verified on w1.")
                                       .arg(context.journal.packages.constFirst().fileName)));
+        // Checked here once, so the nodes compared size and SHA-256 and read it only once.
+        const auto w1 = std::find_if(context.journal.stage.cbegin(), context.journal.stage.cend(),
+                                     [](const RunStageRecord &record) { return record.node == QLatin1String("w1"); });
+        QVERIFY(w1 != context.journal.stage.cend());
+        const QStringList log = jobLog(m_session, QStringLiteral("w1"), w1->agentJobId);
+        QVERIFY2(log.join(QLatin1Char('\n')).contains(QStringLiteral("were not read a second time")),
+                 qPrintable(log.join(QLatin1Char('\n'))));
         bool listed = false;
         for (const StagedPackage &staged : stagedOn(m_session, QStringLiteral("w2")))
             listed = listed

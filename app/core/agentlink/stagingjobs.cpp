@@ -27,6 +27,8 @@ AgentClient::Request StartStageJob::request() const
         body.insert(QStringLiteral("fingerprint"), m_stage.fingerprint);
     if (!m_stage.token.isEmpty())
         body.insert(QStringLiteral("token"), m_stage.token);
+    if (m_stage.contentsChecked)
+        body.insert(QStringLiteral("contents_checked"), true);
     AgentClient::Request call;
     call.verb = "POST";
     call.path = QStringLiteral("/stage");

@@ -30,6 +30,9 @@ struct StageRequest
     QString name;        // plain file name
     QString fingerprint; // optional: SHA-256 of the serving certificate to pin
     QString token;       // optional: bearer token of the serving agent (needs fingerprint)
+    // The caller checked the package's own manifest or digests over exactly the bytes
+    // with this SHA-256: the agent then reads only the package's facts afterwards.
+    bool contentsChecked = false;
 };
 
 // ---- jobs --------------------------------------------------------------------------------

@@ -15,6 +15,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <cerrno>
 #include <functional>
 #include <memory>
 
@@ -60,6 +61,41 @@ public:
             return makeError(tr("Could not open the package %1: %2.").arg(path, archiveError(m_archive)));
         }
         return {};
+    }
+
+    // Like open(), but every byte libarchive reads also goes into `wholeFile`, in order
+    // (no skip or seek callback, so it reads straight through): after readRest(), that is
+    // the SHA-256 of exactly the bytes that were checked.
+    Result openHashing(const QString &path, Sha256 *wholeFile)
+    {
+        m_path = path;
+        m_source = std::make_unique<HashingSource>();
+        m_source->hash = wholeFile;
+        m_source->file.setFileName(path);
+        if (!QFileInfo(path).isFile() || !m_source->file.open(QIODevice::ReadOnly | QIODevice::Unbuffered))
+            return makeError(tr("The package %1 does not exist.").arg(path));
+        m_source->block.resize(blockSize);
+        archive_read_support_format_tar(m_archive);
+        archive_read_support_filter_all(m_archive);
+        if (archive_read_open(m_archive, m_source.get(), nullptr, &HashingSource::read, nullptr) != ARCHIVE_OK)
+            return makeError(tr("Could not open the package %1: %2.").arg(path, archiveError(m_archive)));
+        return {};
+    }
+
+    // After the archive's end: the bytes libarchive did not need (padding, anything
+    // appended) go into the hash too.
+    Result readRest()
+    {
+        if (!m_source)
+            return {};
+        for (;;) {
+            const qint64 got = m_source->file.read(m_source->block.data(), m_source->block.size());
+            if (got < 0)
+                return makeError(tr("Could not read the package %1: %2.").arg(m_path, m_source->file.errorString()));
+            if (got == 0)
+                return {};
+            m_source->hash->addData(m_source->block.constData(), got);
+        }
     }
 
     // Next header; false at the end. Errors land in error.
@@ -155,9 +191,30 @@ public:
     const QString &path() const { return m_path; }
 
 private:
+    struct HashingSource
+    {
+        QFile file;
+        QByteArray block;
+        Sha256 *hash = nullptr;
+
+        static la_ssize_t read(archive *a, void *self, const void **buffer)
+        {
+            auto *source = static_cast<HashingSource *>(self);
+            const qint64 got = source->file.read(source->block.data(), source->block.size());
+            if (got < 0) {
+                archive_set_error(a, EIO, "%s", qPrintable(source->file.errorString()));
+                return -1;
+            }
+            source->hash->addData(source->block.constData(), got);
+            *buffer = source->block.constData();
+            return la_ssize_t(got);
+        }
+    };
+
     archive *m_archive;
     archive_entry *m_entry = nullptr;
     QString m_path;
+    std::unique_ptr<HashingSource> m_source; // set by openHashing()
 };
 
 Expected<QString> payloadPath(const ArchiveReader &reader)
@@ -318,11 +375,37 @@ Expected<PackageManifest> readPackageManifest(const QString &packagePath)
     return reader.readManifestEntry();
 }
 
+namespace {
+
+Result verifyEntries(ArchiveReader &reader, const QString &packagePath);
+
+} // namespace
+
 Result verifyPackage(const QString &packagePath)
 {
     ArchiveReader reader;
     if (Result opened = reader.open(packagePath); !opened)
         return opened;
+    return verifyEntries(reader, packagePath);
+}
+
+Expected<QByteArray> verifyPackageAndHash(const QString &packagePath)
+{
+    Sha256 wholeFile;
+    ArchiveReader reader;
+    if (Result opened = reader.openHashing(packagePath, &wholeFile); !opened)
+        return makeError(opened.error());
+    if (Result verified = verifyEntries(reader, packagePath); !verified)
+        return makeError(verified.error());
+    if (Result rest = reader.readRest(); !rest)
+        return makeError(rest.error());
+    return wholeFile.hexResult();
+}
+
+namespace {
+
+Result verifyEntries(ArchiveReader &reader, const QString &packagePath)
+{
     const Expected<PackageManifest> manifest = reader.readManifestEntry();
     if (!manifest)
         return makeError(manifest.error());
@@ -416,6 +499,8 @@ Result verifyPackage(const QString &packagePath)
     }
     return {};
 }
+
+} // namespace
 
 Result extractPackagePayload(const QString &packagePath, const QString &targetDir)
 {

@@ -67,6 +67,11 @@ Expected<PackageManifest> readPackageManifest(const QString &packagePath);
 // and SHA256SUMS, every listed file must be there once, nothing else may be.
 Result verifyPackage(const QString &packagePath);
 
+// verifyPackage() and the whole file's SHA-256 (lower-case hex) in one read, so the
+// digest is of exactly the bytes that were checked: a file that changes between a check
+// and a separate hash can not pass with the hash of its new bytes.
+Expected<QByteArray> verifyPackageAndHash(const QString &packagePath);
+
 // Extracts payload/… to targetDir/… (streaming, checking each file's SHA-256 on the way).
 // Refuses absolute paths, "..", links and anything but regular files.
 Result extractPackagePayload(const QString &packagePath, const QString &targetDir);

@@ -115,12 +115,15 @@ PackageInspectJob::Outcome PackageInspectJob::inspect(const QString &path, Compo
         outcome.error = fits.error();
         return outcome;
     }
-    const Result intact = *format == PackageFormat::FtPkg ? verifyPackage(path) : verifyVendorPackage(path);
-    if (!intact) {
-        outcome.error = intact.error();
-        return outcome;
+    // A .ftpkg is checked and hashed in one read: the digest staging carries is of the
+    // bytes that passed. A vendor format's own check is a separate read.
+    if (*format != PackageFormat::FtPkg) {
+        if (const Result intact = verifyVendorPackage(path); !intact) {
+            outcome.error = intact.error();
+            return outcome;
+        }
     }
-    const auto digest = cachedSha256(info);
+    const auto digest = *format == PackageFormat::FtPkg ? verifyPackageAndHash(path) : cachedSha256(info);
     if (!digest) {
         outcome.error = digest.error();
         return outcome;

@@ -3,6 +3,7 @@
 #include "agentlink/agentjobs.h"
 #include "agentlink/agentjobwatcher.h"
 #include "agentlink/uploadjobs.h"
+#include "packages/contentscheck.h"
 #include "packages/packageserver.h"
 
 #include <QHostAddress>
@@ -163,6 +164,7 @@ void Stager::start(bool recheck)
             m_queue.append(record.node);
     }
     Q_EMIT journalChanged();
+    m_contentsCheck = ContentsCheck::NotNeeded;
     if (m_context.options.delivery == PackageDelivery::Portal && !m_queue.isEmpty()) {
         // Each package crosses the workstation's link once, to the portal's agent, and
         // only when some node lacks it: every node is asked first.
@@ -170,8 +172,56 @@ void Stager::start(bool recheck)
         QMetaObject::invokeMethod(this, &Stager::checkStaged, Qt::QueuedConnection);
         return;
     }
+    checkContents();
     // Queued, so finished() never comes from inside start() (nothing to stage).
     QMetaObject::invokeMethod(this, &Stager::pump, Qt::QueuedConnection);
+}
+
+void Stager::checkContents()
+{
+    m_contentsCheck = ContentsCheck::NotNeeded;
+    // What every node has staged already is not checked again. From a URL the nodes get
+    // bytes this workstation never saw: they check them fully.
+    if (m_context.options.delivery == PackageDelivery::Url || m_queue.isEmpty())
+        return;
+    const RunJournal &journal = m_context.journal;
+    QList<ContentsToCheck> packages;
+    for (const RunPackage &package : std::as_const(journal.packages)) {
+        const bool needed = std::any_of(journal.stage.cbegin(), journal.stage.cend(), [&](const RunStageRecord &r) {
+            return r.packageFile == package.fileName && r.state == QLatin1String("pending") && m_queue.contains(r.node);
+        });
+        if (needed)
+            packages.append({package.path, package.fileName, package.sha256, package.size});
+    }
+    if (packages.isEmpty())
+        return;
+    m_contentsCheck = ContentsCheck::Running;
+    note(tr("Checking %n package(s) against their own manifests or digests on this workstation; the nodes then only "
+            "compare size and SHA-256.",
+            nullptr, int(packages.size())));
+    auto *job = new PackageContentsCheckJob(packages, this);
+    connect(job, &PackageContentsCheckJob::finished, this, [this](PackageContentsCheckJob *done) {
+        onContentsChecked(done);
+    });
+    job->start();
+}
+
+void Stager::onContentsChecked(PackageContentsCheckJob *job)
+{
+    job->deleteLater();
+    if (m_contentsCheck != ContentsCheck::Running)
+        return;
+    if (!job->hasError()) {
+        m_contentsCheck = ContentsCheck::Passed;
+        resumeParked();
+        return;
+    }
+    m_contentsCheck = ContentsCheck::NotNeeded;
+    if (!m_cancelled && m_errors.isEmpty())
+        m_errors.append(job->errorString());
+    // Nobody fetches it: the nodes waiting for it end, then the upload is cancelled.
+    resumeParked();
+    pump();
 }
 
 void Stager::checkStaged()
@@ -192,6 +242,8 @@ void Stager::checkStaged()
         }
         if (m_uploadQueue.isEmpty())
             note(tr("Every node has the packages staged already; nothing is uploaded."));
+        else
+            checkContents(); // what is uploaded; the nodes wait for it, the upload does not
         Q_EMIT journalChanged();
         uploadNext();
         // Nodes start now and wait for the first bytes of their package (resumeParked).
@@ -436,6 +488,10 @@ void Stager::stageNext(const QString &node)
     auto runtime = m_staging.value(node);
     if (!runtime)
         return;
+    if (m_contentsCheck == ContentsCheck::Running && !m_cancelled && m_errors.isEmpty() && m_unreachable.isEmpty()) {
+        m_parked.insert(node); // until the packages passed their check here
+        return;
+    }
     RunJournal &journal = m_context.journal;
     int index = -1;
     bool waiting = false; // a pending package whose upload has not begun yet
@@ -474,6 +530,7 @@ void Stager::stageNext(const QString &node)
     request.sha256 = package->sha256;
     request.size = package->size;
     request.name = package->fileName;
+    request.contentsChecked = m_contentsCheck == ContentsCheck::Passed;
     switch (m_context.options.delivery) {
     case PackageDelivery::Portal:
         request.fingerprint = m_portal.fingerprint;

@@ -16,6 +16,7 @@
 
 namespace ft {
 
+class PackageContentsCheckJob;
 class PackageServer;
 class PackageUploadJob;
 
@@ -73,6 +74,8 @@ Q_SIGNALS:
 private:
     struct NodeRuntime;
 
+    void checkContents();
+    void onContentsChecked(PackageContentsCheckJob *job);
     void checkStaged();
     bool markStaged(const QString &node, const QList<StagedPackage> &staged);
     void uploadNext();
@@ -97,6 +100,10 @@ private:
     qint64 m_bytesTotal = 0;
     QHash<QString, qint64> m_bytesDone; // node/file → bytes
     QHash<QString, QUrl> m_urls;        // file name → URL
+    // The packages' own integrity, checked here once per staging while the upload (or
+    // the package server) starts; the nodes wait for it, then skip that second read.
+    enum class ContentsCheck { NotNeeded, Running, Passed };
+    ContentsCheck m_contentsCheck = ContentsCheck::NotNeeded;
     // Portal delivery
     AgentEndpoint m_portal;
     QStringList m_uploadQueue;          // file names still to upload
