@@ -196,9 +196,12 @@ void Stager::checkContents()
     if (packages.isEmpty())
         return;
     m_contentsCheck = ContentsCheck::Running;
-    note(tr("Checking %n package(s) against their own manifests or digests on this workstation; the nodes then only "
-            "compare size and SHA-256.",
-            nullptr, int(packages.size())));
+    QStringList names;
+    for (const ContentsToCheck &package : std::as_const(packages))
+        names.append(package.fileName);
+    note(tr("Checking %1 on this workstation against its own manifest or digests; the nodes then compare only size "
+            "and SHA-256 and need not read it twice.")
+             .arg(names.join(QStringLiteral(", "))));
     auto *job = new PackageContentsCheckJob(packages, this);
     connect(job, &PackageContentsCheckJob::finished, this, [this](PackageContentsCheckJob *done) {
         onContentsChecked(done);
