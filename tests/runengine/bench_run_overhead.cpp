@@ -8,11 +8,12 @@
 // Staging: one package of M MiB staged to N nodes, through the portal's agent (default:
 // one upload, then every node fetches it from the portal agent) or the engine's package
 // server, against two curl baselines, each fetching the same file to disk N times in
-// parallel: over plain HTTP from this workstation's package server (the budget's
-// baseline), and over HTTPS from the portal agent's own file endpoint (a finished
-// upload; the token, the agent's public key pinned), which is what the nodes fetch
-// from. Plus the memory growth of this process and of every agent (from before the
-// baselines to the peak during the staging run).
+// parallel: over plain HTTP from this workstation's package server, and over HTTPS from
+// the portal agent's own file endpoint (a finished upload; the token, the agent's public
+// key pinned). The budget (≥ 80 %) is against the baseline that fetches what the nodes
+// fetch, the way they fetch it: HTTPS from the portal's agent for portal delivery, the
+// package server for workstation delivery. Plus the memory growth of this process and
+// of every agent (from before the baselines to the peak during the staging run).
 
 #include "run/runengine.h"
 #include "agentlink/uploadjobs.h"
@@ -326,12 +327,15 @@ bool staging(int nodes, qint64 mib, PackageDelivery delivery)
               qPrintable(engine.journal().stateSentence));
         return false;
     }
-    print("engine ×%d (download + SHA-256 + manifest check on every agent): %lld ms, %.1f MiB/s\n", nodes, ms,
-          double(size) * nodes / 1048576.0 / (double(ms) / 1000.0));
+    print("engine ×%d (checked once here, then download + SHA-256 on every agent): %lld ms, %.1f MiB/s\n", nodes,
+          ms, double(size) * nodes / 1048576.0 / (double(ms) / 1000.0));
+    const bool throughPortal = delivery == PackageDelivery::Portal;
     if (curlPlainMs > 0)
-        print("staging against curl over HTTP:  %.1f %% (budget 80 %%)\n", 100.0 * double(curlPlainMs) / double(ms));
+        print("staging against curl over HTTP:  %.1f %%%s\n", 100.0 * double(curlPlainMs) / double(ms),
+              throughPortal ? " (no TLS, token or hash: for reference)" : " (budget 80 %)");
     if (curlTlsMs > 0)
-        print("staging against curl over HTTPS: %.1f %%\n", 100.0 * double(curlTlsMs) / double(ms));
+        print("staging against curl over HTTPS: %.1f %%%s\n", 100.0 * double(curlTlsMs) / double(ms),
+              throughPortal ? " (budget 80 %: what the nodes fetch, as they fetch it)" : "");
     print("delivery %s: this process sent %lld bytes (%.2f copies of the package)\n",
           qPrintable(toString(delivery)), engine.deliveryBytesSent(), double(engine.deliveryBytesSent()) / double(size));
     print("wizard memory growth:       %lld KiB (RSS %lld → peak %lld KiB)\n", selfPeak - selfBefore,
