@@ -9,6 +9,10 @@
 
 #include <mutex>
 
+#if defined(__linux__)
+#include <pthread.h>
+#endif
+
 namespace ft::agent {
 
 namespace {
@@ -139,6 +143,9 @@ size_t PackageDownload::onBody(const char *data, size_t size)
 
 void PackageDownload::run()
 {
+#if defined(__linux__)
+    pthread_setname_np(pthread_self(), "ft-download"); // for top -H and perf
+#endif
     CURLM *multi = static_cast<CURLM *>(m_multi);
     CURL *easy = curl_easy_init();
     char errorBuffer[CURL_ERROR_SIZE] = {};
