@@ -190,6 +190,9 @@ void PackageDownload::run()
     if (!m_options.fingerprint.isEmpty()) {
         curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
         curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L); // the pin names the server, not its host name
+        // Nor are the system's CAs of any use: no CA store is read for a pinned download.
+        curl_easy_setopt(easy, CURLOPT_CAINFO, nullptr);
+        curl_easy_setopt(easy, CURLOPT_CAPATH, nullptr);
         // Only an OpenSSL build of libcurl lets us check the pin inside the handshake;
         // another one must fail rather than download unpinned.
         setUp = curl_easy_setopt(easy, CURLOPT_SSL_CTX_FUNCTION, &CurlCallbacks::sslContext) == CURLE_OK
