@@ -35,7 +35,6 @@
 #include <QHttpServerResponder>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QNetworkAccessManager>
 #include <QProcess>
 #include <QSslCertificate>
 #include <QSslConfiguration>
@@ -154,10 +153,7 @@ AgentServer::AgentServer(const AgentConfig &config, QObject *parent)
     , m_service(ServiceBackend::create(config))
     , m_staging(std::make_unique<StagingArea>(config.stagingDir))
     , m_uploads(std::make_unique<UploadStore>(QDir(config.stagingDir).filePath(QStringLiteral(".uploads"))))
-    , m_network(new QNetworkAccessManager(this))
 {
-    // Downloads go straight to the staging folder; no disk cache, no cookies.
-    m_network->setAutoDeleteReplies(false);
 }
 
 AgentServer::~AgentServer() = default;
@@ -614,7 +610,7 @@ void AgentServer::postStage(const QHttpServerRequest &request, const ReplyPtr &r
     record.bytesTotal = stage.size;
     if (auto written = m_store->update(record); !written)
         return reply->error(500, written.error());
-    auto *job = new StageJob(m_store.get(), record.id, stage, *m_staging, m_network, this);
+    auto *job = new StageJob(m_store.get(), record.id, stage, *m_staging, this);
     // The portal's agent asked to stage its own upload (pinned to its own certificate, an
     // upload of exactly these bytes): it takes the file, not a download from itself.
     static const QRegularExpression ownUploadPath(QStringLiteral("^/v1/uploads/(u[0-9a-f]{24})/file$"));

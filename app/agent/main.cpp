@@ -6,6 +6,7 @@
 #include "agentserver.h"
 #include "webuibaseline.h"
 #include "certificate.h"
+#include "packagedownload.h"
 #include "support/logging.h"
 #include "support/signalwatcher.h"
 #include "tokenauth.h"
@@ -301,6 +302,8 @@ int main(int argc, char *argv[])
     // A fixed threshold keeps them mapped and returns them to the system when freed.
     mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 #endif
+    // libcurl's global set-up (package downloads) before any other thread exists.
+    ft::agent::PackageDownload::globalInit();
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("ftupgrade-agent"));
     QCoreApplication::setApplicationVersion(QStringLiteral(FTU_VERSION));

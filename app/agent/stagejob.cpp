@@ -1,6 +1,7 @@
 #include "stagejob.h"
 
 #include "jobstore.h"
+#include "packagedownload.h"
 #include "support/logging.h"
 #include "packages/package.h"
 #include "packages/vendorpackage.h"
@@ -11,11 +12,7 @@
 #include <QFileInfo>
 #include <QFutureWatcher>
 #include <QJsonDocument>
-#include <QNetworkAccessManager>
-#include <QNetworkReply>
 #include <QSaveFile>
-#include <QSslCertificate>
-#include <QSslError>
 #include <QTimer>
 #include <QtConcurrent>
 
@@ -30,16 +27,10 @@ namespace {
 
 QString tr(const char *text) { return QCoreApplication::translate("ft::agent::StageJob", text); }
 
-// What the network stack may buffer ahead of the disk, and the block we move at a time.
-constexpr qint64 kReadBufferBytes = 4 * 1024 * 1024;
-constexpr qint64 kBlockBytes = 1024 * 1024;
 // Times one staging continues a download after the connection broke.
 constexpr int kMaxResumes = 5;
-
-QByteArray certificateDigest(const QSslCertificate &certificate)
-{
-    return certificate.digest(QCryptographicHash::Sha256).toHex();
-}
+// How often the job's progress follows the download's byte counter.
+constexpr int kProgressMs = 250;
 
 // Result of checking a downloaded .ftpkg against its own manifest (worker thread).
 struct PackageCheck
@@ -143,19 +134,21 @@ QList<QJsonObject> StagingArea::list() const
 // ---------------------------------------------------------------- StageJob
 
 StageJob::StageJob(JobStore *store, const QString &jobId, const Request &request,
-                   const StagingArea &staging, QNetworkAccessManager *network, QObject *parent)
+                   const StagingArea &staging, QObject *parent)
     : QObject(parent)
     , m_store(store)
     , m_jobId(jobId)
     , m_request(request)
     , m_staging(staging)
-    , m_network(network)
-{}
+{
+    m_progressTimer.setInterval(kProgressMs);
+    connect(&m_progressTimer, &QTimer::timeout, this, &StageJob::reportProgress);
+}
 
 StageJob::~StageJob()
 {
-    if (m_reply)
-        m_reply->abort();
+    // Stops the download and joins its thread before the file and hash it uses go.
+    m_download.reset();
     if (m_partial.isOpen()) {
         m_partial.close();
         m_partial.remove();
@@ -197,65 +190,25 @@ void StageJob::start()
 
 void StageJob::sendRequest()
 {
-    QNetworkRequest request(m_request.url);
-    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::NoLessSafeRedirectPolicy);
-    request.setTransferTimeout(60000); // no byte for a minute: give up
-    if (!m_request.token.isEmpty()) {
-        // Another agent's token: never sent anywhere but where the caller pointed us.
-        request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
-        request.setRawHeader("Authorization", "Bearer " + m_request.token.toUtf8());
-    }
-    if (!m_request.fingerprint.isEmpty()) {
-        // Kept-alive connections are shared per host, port and verify name, and a reused
-        // connection does no new handshake: naming the pin keeps a request under one pin
-        // off a connection that was accepted under another.
-        request.setPeerVerifyName(QStringLiteral("%1.%2.pin.ftupgrade.invalid")
-                                      .arg(QString::fromLatin1(m_request.fingerprint.left(32)),
-                                           QString::fromLatin1(m_request.fingerprint.mid(32))));
-    }
     m_rangeStart = m_received;
-    if (m_rangeStart > 0)
-        request.setRawHeader("Range", "bytes=" + QByteArray::number(m_rangeStart) + '-');
-    m_reply = m_network->get(request);
-    // Bounded buffering: when the disk is slower than the network, TCP slows the sender.
-    m_reply->setReadBufferSize(kReadBufferBytes);
+    m_sunk = m_received;
+    PackageDownload::Options options;
+    options.url = m_request.url;
+    options.fingerprint = m_request.fingerprint;
+    // Another agent's token: never sent anywhere but where the caller pointed us.
+    options.token = m_request.token.toUtf8();
+    options.rangeStart = m_rangeStart;
     // A source behind a firewall that drops the connection attempt would otherwise hold
     // the job for the whole transfer time-out; a connection is quick or does not come.
-    m_connectTimer.setSingleShot(true);
-    m_connectTimer.setTimerType(Qt::PreciseTimer); // the sentence names the time it waited
-    m_connectTimer.disconnect();
-    connect(&m_connectTimer, &QTimer::timeout, this, [this] {
-        if (!m_reply || m_done)
-            return;
-        const QUrl &url = m_request.url;
-        const int port = url.port(url.scheme().compare(QLatin1String("https"), Qt::CaseInsensitive) == 0 ? 443 : 80);
-        m_failure = tr("Nothing answered at %1:%2 within %3 s (no connection could be made to the package's source).")
-                        .arg(url.host()).arg(port).arg(m_request.connectTimeoutMs / 1000.0);
-        m_reply->abort();
-    });
-    connect(m_reply, &QNetworkReply::requestSent, &m_connectTimer, &QTimer::stop);
-    connect(m_reply, &QNetworkReply::metaDataChanged, &m_connectTimer, &QTimer::stop);
-    m_connectTimer.start(m_request.connectTimeoutMs);
-    connect(m_reply, &QNetworkReply::readyRead, this, [this] { onReadyRead(); });
-    connect(m_reply, &QNetworkReply::finished, this, [this] { onDownloadFinished(); });
-    connect(m_reply, &QNetworkReply::sslErrors, this, [this](const QList<QSslError> &errors) {
-        if (m_request.fingerprint.isEmpty() || !m_reply)
-            return;
-        // A pinned certificate replaces the CA check, but only for that exact certificate.
-        const QSslCertificate peer = m_reply->sslConfiguration().peerCertificate();
-        if (certificateDigest(peer) == m_request.fingerprint)
-            m_reply->ignoreSslErrors(errors);
-    });
-    connect(m_reply, &QNetworkReply::encrypted, this, [this] {
-        if (m_request.fingerprint.isEmpty() || !m_reply)
-            return;
-        const QSslCertificate peer = m_reply->sslConfiguration().peerCertificate();
-        if (certificateDigest(peer) != m_request.fingerprint) {
-            m_failure = tr("The server's certificate (SHA-256 %1) is not the pinned one.")
-                            .arg(QString::fromLatin1(certificateDigest(peer)));
-            m_reply->abort();
-        }
-    });
+    options.connectTimeoutMs = m_request.connectTimeoutMs;
+    options.stallSeconds = 60; // no byte for a minute: give up
+    // A new download (and connection) per request: one accepted under another pin, or
+    // before a break, is never reused.
+    m_download = std::make_unique<PackageDownload>(
+        options, [this](const char *data, qsizetype size) { return takeBlock(QByteArrayView(data, size)); });
+    connect(m_download.get(), &PackageDownload::finished, this, &StageJob::onDownloadFinished);
+    m_download->start();
+    m_progressTimer.start();
 }
 
 void StageJob::checkLocalFile()
@@ -316,97 +269,99 @@ bool StageJob::writeAll(QByteArrayView chunk)
     return true;
 }
 
-void StageJob::onReadyRead()
+bool StageJob::takeBlock(QByteArrayView chunk)
 {
-    if (!m_reply || m_done)
-        return;
-    if (!m_request.fingerprint.isEmpty() && m_reply->bytesAvailable() > 0
-        && certificateDigest(m_reply->sslConfiguration().peerCertificate()) != m_request.fingerprint) {
-        m_failure = tr("The server's certificate is not the pinned one.");
-        m_reply->abort();
-        return;
+    // On the download's thread: the main thread leaves the file, the hash and these
+    // counters alone until the download finished.
+    if (m_sunk + chunk.size() > m_request.size) {
+        m_failure = tr("The server sent more than the expected %1 bytes.").arg(m_request.size);
+        return false;
     }
-    if (m_rangeStart > 0 && m_reply->bytesAvailable() > 0
-        && m_reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt() != 206) {
-        // A server that ignores the Range would make us append the file's start again.
-        m_failure = tr("The download failed after %1 of %2 bytes (%3), and the server did not continue it "
-                       "at that byte (no Range support).")
-                        .arg(m_rangeStart).arg(m_request.size).arg(m_breakReason);
-        m_reply->abort();
+    if (!writeAll(chunk)) {
+        m_failure = tr("Cannot write to the staging folder: %1").arg(m_partial.errorString());
+        return false;
+    }
+    m_hash.addData(chunk);
+    m_sunk += chunk.size();
+    return true;
+}
+
+void StageJob::reportProgress()
+{
+    if (!m_download || m_done)
         return;
-    }
-    if (m_block.isEmpty())
-        m_block.resize(kBlockBytes);
-    while (m_reply->bytesAvailable() > 0) {
-        const qint64 n = m_reply->read(m_block.data(), m_block.size());
-        if (n <= 0)
-            break;
-        const QByteArrayView chunk(m_block.constData(), n);
-        if (m_received + chunk.size() > m_request.size) {
-            m_failure = tr("The server sent more than the expected %1 bytes.").arg(m_request.size);
-            m_reply->abort();
-            return;
-        }
-        if (!writeAll(chunk)) {
-            m_failure = tr("Cannot write to the staging folder: %1").arg(m_partial.errorString());
-            m_reply->abort();
-            return;
-        }
-        m_hash.addData(chunk);
-        m_received += chunk.size();
-    }
-    m_store->setProgress(m_jobId, m_request.size > 0 ? double(m_received) / double(m_request.size) : 0,
-                         m_received, m_request.size);
+    const qint64 received = m_rangeStart + m_download->bytesReceived();
+    m_store->setProgress(m_jobId, m_request.size > 0 ? double(received) / double(m_request.size) : 0, received,
+                         m_request.size);
 }
 
 void StageJob::onDownloadFinished()
 {
-    if (m_done || !m_reply)
+    if (m_done || !m_download)
         return;
-    m_connectTimer.stop();
-    onReadyRead();
-    QNetworkReply *reply = m_reply;
-    m_reply = nullptr;
-    reply->deleteLater();
+    m_progressTimer.stop();
+    // Its thread has ended; the object goes once this signal is handled.
+    PackageDownload *download = m_download.release();
+    download->setParent(this);
+    download->deleteLater();
+    m_received = m_sunk;
     m_partial.close();
     m_store->setProgress(m_jobId, m_request.size > 0 ? double(m_received) / double(m_request.size) : 0,
                          m_received, m_request.size);
 
+    const QUrl &url = m_request.url;
+    const int port = url.port(url.scheme().compare(QLatin1String("https"), Qt::CaseInsensitive) == 0 ? 443 : 80);
+    const int status = download->httpStatus();
     if (m_cancelled) {
         fail(tr("Cancelled by the caller; the partial download was removed."), QStringLiteral("cancelled"));
         return;
     }
-    if (!m_failure.isEmpty()) {
+    using Outcome = PackageDownload::Outcome;
+    switch (download->outcome()) {
+    case Outcome::Cancelled:
+        fail(tr("Cancelled by the caller; the partial download was removed."), QStringLiteral("cancelled"));
+        return;
+    case Outcome::SinkStopped:
         fail(m_failure);
         return;
-    }
-    const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    const bool broken = reply->error() != QNetworkReply::NoError
-                        && (status == 0 || status == 200 || status == 206);
-    if (broken && m_received > 0 && m_received < m_request.size && m_resumes < kMaxResumes) {
-        // A dropped connection costs only the bytes still missing.
-        ++m_resumes;
-        m_breakReason = reply->errorString();
-        m_store->appendLog(m_jobId, tr("The connection broke after %1 of %2 bytes (%3); continuing from byte %1.")
-                                        .arg(m_received).arg(m_request.size).arg(reply->errorString()));
-        if (!m_partial.open(QIODevice::WriteOnly | QIODevice::Append)) {
-            fail(tr("Cannot write to the staging folder: %1").arg(m_partial.errorString()));
+    case Outcome::PinMismatch:
+        fail(tr("The server's certificate (SHA-256 %1) is not the pinned one.")
+                 .arg(QString::fromLatin1(download->peerDigest())));
+        return;
+    case Outcome::RangeIgnored:
+        fail(tr("The download failed after %1 of %2 bytes (%3), and the server did not continue it "
+                "at that byte (no Range support).")
+                 .arg(m_rangeStart).arg(m_request.size).arg(m_breakReason));
+        return;
+    case Outcome::ConnectTimedOut:
+        fail(tr("Nothing answered at %1:%2 within %3 s (no connection could be made to the package's source).")
+                 .arg(url.host()).arg(port).arg(m_request.connectTimeoutMs / 1000.0));
+        return;
+    case Outcome::TransferFailed: {
+        const bool broken = status == 0 || status == 200 || status == 206;
+        if (broken && m_received > 0 && m_received < m_request.size && m_resumes < kMaxResumes) {
+            // A dropped connection costs only the bytes still missing.
+            ++m_resumes;
+            m_breakReason = download->errorString();
+            m_store->appendLog(m_jobId, tr("The connection broke after %1 of %2 bytes (%3); continuing from byte %1.")
+                                            .arg(m_received).arg(m_request.size).arg(download->errorString()));
+            if (!m_partial.open(QIODevice::WriteOnly | QIODevice::Append | QIODevice::Unbuffered)) {
+                fail(tr("Cannot write to the staging folder: %1").arg(m_partial.errorString()));
+                return;
+            }
+            sendRequest();
             return;
         }
-        sendRequest();
-        return;
-    }
-    if (reply->error() != QNetworkReply::NoError) {
         // The address is what the administrator can act on (a route, a firewall, NAT).
-        const QUrl &url = m_request.url;
-        const int port = url.port(url.scheme().compare(QLatin1String("https"), Qt::CaseInsensitive) == 0 ? 443 : 80);
         fail(tr("The download from %1:%2 failed after %3 of %4 bytes: %5")
-                 .arg(url.host()).arg(port).arg(m_received).arg(m_request.size).arg(reply->errorString()));
+                 .arg(url.host()).arg(port).arg(m_received).arg(m_request.size).arg(download->errorString()));
         return;
     }
-    if (status != 0 && status != (m_rangeStart > 0 ? 206 : 200)) {
-        fail(tr("The server answered HTTP %1 %2.")
-                 .arg(status).arg(reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString()));
+    case Outcome::Completed:
+        break;
+    }
+    if (status != (m_rangeStart > 0 ? 206 : 200)) {
+        fail(tr("The server answered HTTP %1 %2.").arg(status).arg(download->reasonPhrase()));
         return;
     }
     if (m_received != m_request.size) {
@@ -518,12 +473,8 @@ void StageJob::fail(const QString &error, const QString &state)
     if (m_done)
         return;
     m_done = true;
-    if (m_reply) {
-        QNetworkReply *reply = m_reply;
-        m_reply = nullptr;
-        reply->abort();
-        reply->deleteLater();
-    }
+    m_progressTimer.stop();
+    m_download.reset(); // stops it and joins its thread before the file goes
     m_partial.close();
     QFile::remove(m_staging.partialPath(m_jobId));
     JobRecord record = *m_store->job(m_jobId);
@@ -543,8 +494,8 @@ void StageJob::cancel()
     if (m_done)
         return;
     m_cancelled = true;
-    if (m_reply) {
-        m_reply->abort(); // finished() follows, which reports the cancel
+    if (m_download) {
+        m_download->cancel(); // finished() follows within a fraction of a second, which reports the cancel
         return;
     }
     // Queued, or verifying on a worker thread: report now, the result is ignored later.

@@ -4,21 +4,19 @@
 #include "fasthash.h"
 
 #include <QByteArray>
-#include <QCryptographicHash>
 #include <QFile>
 #include <QJsonObject>
 #include <QObject>
-#include <QPointer>
 #include <QString>
 #include <QTimer>
 #include <QUrl>
 
 #include <functional>
-
-class QNetworkAccessManager;
-class QNetworkReply;
+#include <memory>
 
 namespace ft::agent {
+
+class PackageDownload;
 
 class JobStore;
 
@@ -46,7 +44,8 @@ private:
 // Downloads one package into the staging folder: streamed to a partial file and hashed
 // as the bytes arrive (never held in memory), checked for size and SHA-256 (and, for a
 // .ftpkg, its own manifest), then renamed into place. Job pattern: start(), finished()
-// once. Its state lives in the JobStore under jobId.
+// once. Its state lives in the JobStore under jobId. The download itself (libcurl) and
+// the writing and hashing of its bytes run on a thread of their own (PackageDownload).
 class StageJob : public QObject
 {
     Q_OBJECT
@@ -71,7 +70,7 @@ public:
     };
 
     StageJob(JobStore *store, const QString &jobId, const Request &request, const StagingArea &staging,
-             QNetworkAccessManager *network, QObject *parent = nullptr);
+             QObject *parent = nullptr);
     ~StageJob() override;
 
     QString jobId() const { return m_jobId; }
@@ -95,8 +94,10 @@ Q_SIGNALS:
 
 private:
     void sendRequest();
-    void onReadyRead();
+    // On the download's thread: one block of the body to the file and the hash.
+    bool takeBlock(QByteArrayView chunk);
     bool writeAll(QByteArrayView chunk);
+    void reportProgress();
     void onDownloadFinished();
     void verifyPackageFile();
     void succeed(const QJsonObject &meta);
@@ -106,22 +107,23 @@ private:
     QString m_jobId;
     Request m_request;
     StagingArea m_staging;
-    QNetworkAccessManager *m_network;
-    QPointer<QNetworkReply> m_reply;
     QFile m_partial;
     Sha256 m_hash;
-    QByteArray m_block; // reused for every read: no allocation per chunk
-    qint64 m_received = 0;
+    qint64 m_received = 0;   // main thread: bytes in the partial file as of the last report
     qint64 m_rangeStart = 0; // the current request asked for bytes from here on
     QString m_breakReason;   // why the last connection broke
     int m_resumes = 0;       // times a broken download was continued with a Range request
-    QString m_failure;   // set when we abort the reply ourselves
-    QTimer m_connectTimer;   // runs until the current request was sent
+    QString m_failure;       // why the sink stopped the download (written on its thread)
+    qint64 m_sunk = 0;       // download's thread: bytes written to the partial file
+    QTimer m_progressTimer;  // reads the download's byte counter now and then
     LocalFile m_localFile;   // set: the package is this agent's own upload
     bool m_tookLocalFile = false; // the upload is linked into the staging folder
     bool m_waitLogged = false;
     bool m_cancelled = false;
     bool m_done = false;
+    // The current request. Its thread writes m_partial, m_hash, m_sunk and m_failure
+    // until it finished; declared last, so it is destroyed (and its thread joined) first.
+    std::unique_ptr<PackageDownload> m_download;
 };
 
 } // namespace ft::agent

@@ -300,11 +300,14 @@ public:
 class FileServer : public QObject
 {
 public:
-    enum class Mode { Normal, Corrupt, Short, Stall };
+    enum class Mode { Normal, Corrupt, Short, Stall, Redirect, NotFound };
 
     QByteArray data;
     Mode mode = Mode::Normal;
+    QString redirectTo; // Mode::Redirect: the Location of its 302
     int requests = 0;
+    QList<QByteArray> heads; // each request's line and headers, as received
+    int disconnects = 0;     // connections the client closed or that ended
 
     explicit FileServer(bool tls = false)
     {
@@ -352,16 +355,27 @@ private:
                 buffer->append(socket->readAll());
                 if (!buffer->contains("\r\n\r\n"))
                     return;
+                heads.append(buffer->left(buffer->indexOf("\r\n\r\n")));
                 buffer->clear();
                 ++requests;
                 respond(socket);
             });
+            QObject::connect(socket, &QTcpSocket::disconnected, this, [this] { ++disconnects; });
             QObject::connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
         }
     }
 
     void respond(QTcpSocket *socket)
     {
+        if (mode == Mode::Redirect || mode == Mode::NotFound) {
+            socket->write(mode == Mode::Redirect
+                              ? "HTTP/1.1 302 Found\r\nLocation: " + redirectTo.toUtf8()
+                                    + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                              : QByteArray("HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\n"
+                                           "not found"));
+            socket->disconnectFromHost();
+            return;
+        }
         QByteArray body = data;
         if (mode == Mode::Corrupt && !body.isEmpty())
             body[body.size() / 2] = char(body.at(body.size() / 2) ^ 0x5a);

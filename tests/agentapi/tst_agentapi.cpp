@@ -53,6 +53,11 @@ private Q_SLOTS:
     void stageOverHttpsWithPinnedCertificate();
     void stageRefusesPackageThatFailsItsManifest();
     void stageCanBeCancelled();
+    void stageResumeNeedsRangeSupport();
+    void stageReportsHttpErrorStatus();
+    void stageRedirects_data();
+    void stageRedirects();
+    void stageIgnoresProxyFromEnvironment();
     void secondInitKeepsCertificate();
 
 private:
@@ -68,8 +73,11 @@ private:
     Snapshot snapshot();
     QByteArray makePackage(const QString &mode, const QString &name);
     QJsonObject stageRequest(const QString &url, const QByteArray &data, const QString &name);
+    QStringList partialFiles() const;
 
     Agent m_agent;
+    // Named as the proxy in the agent's environment: a download must never reach it.
+    FileServer m_proxy;
     Client m_client;
     QTemporaryDir m_packages;
 };
@@ -80,7 +88,15 @@ void TestAgentApi::initTestCase()
                                          QStringLiteral("--member"), QStringLiteral("w2=40127"),
                                          QStringLiteral("--flow-port"), freeUdpPort()});
     QVERIFY2(error.isEmpty(), qPrintable(error));
+    // The agent starts with proxy variables in its environment (this process leaves them).
+    QVERIFY(m_proxy.listen());
+    const QByteArray proxy = QByteArray("http://127.0.0.1:") + QByteArray::number(QUrl(m_proxy.url({})).port());
+    const QList<QByteArray> proxyVariables{"http_proxy", "https_proxy", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"};
+    for (const QByteArray &name : proxyVariables)
+        qputenv(name.constData(), proxy);
     const QString started = m_agent.start();
+    for (const QByteArray &name : proxyVariables)
+        qunsetenv(name.constData());
     QVERIFY2(started.isEmpty(), qPrintable(started));
     m_client.bind(m_agent);
 }
@@ -131,6 +147,11 @@ QJsonObject TestAgentApi::stageRequest(const QString &url, const QByteArray &dat
             {QStringLiteral("sha256"), QString::fromLatin1(sha256Hex(data))},
             {QStringLiteral("size"), data.size()},
             {QStringLiteral("name"), name}};
+}
+
+QStringList TestAgentApi::partialFiles() const
+{
+    return QDir(QDir(m_agent.stagingDir).filePath(QStringLiteral(".partial"))).entryList(QDir::Files);
 }
 
 void TestAgentApi::healthNeedsNoToken()
@@ -543,11 +564,20 @@ void TestAgentApi::stageOverHttpsWithPinnedCertificate()
     QJsonObject job = m_client.waitForJob(r.json.value(QStringLiteral("job")).toString());
     QCOMPARE(job.value(QStringLiteral("state")).toString(), QStringLiteral("failed"));
 
-    // The wrong pin is refused too.
+    // The wrong pin is refused too, inside the handshake: the request (with a token, the
+    // token) is never sent, and the sentence names the certificate that was offered.
     request.insert(QStringLiteral("fingerprint"), zeros64());
+    request.insert(QStringLiteral("token"), QStringLiteral("not-for-this-server"));
     r = m_client.post(QStringLiteral("/v1/stage"), request);
     job = m_client.waitForJob(r.json.value(QStringLiteral("job")).toString());
     QCOMPARE(job.value(QStringLiteral("state")).toString(), QStringLiteral("failed"));
+    const QString offered = QString::fromLatin1(certificate.digest(QCryptographicHash::Sha256).toHex());
+    QCOMPARE(job.value(QStringLiteral("error")).toString(),
+             QStringLiteral("The server's certificate (SHA-256 %1) is not the pinned one.").arg(offered));
+    QCOMPARE(server.requests, 0);
+    QCOMPARE(partialFiles(), QStringList());
+    QVERIFY(!QFileInfo::exists(QDir(m_agent.stagingDir).filePath(QStringLiteral("tls.ftpkg"))));
+    request.remove(QStringLiteral("token"));
 
     request.insert(QStringLiteral("fingerprint"),
                    QString::fromLatin1(certificate.digest(QCryptographicHash::Sha256).toHex()));
@@ -595,10 +625,146 @@ void TestAgentApi::stageCanBeCancelled()
     r = m_client.request("POST", QStringLiteral("/v1/jobs/%1/cancel").arg(id));
     QCOMPARE(r.status, 200);
     QCOMPARE(r.json.value(QStringLiteral("cancelled")).toBool(), true);
+    QElapsedTimer clock;
+    clock.start();
+    // The stalled connection is closed by the agent, not left to its time-out.
+    QTRY_COMPARE(server.disconnects, 1);
+    qInfo("the download's connection closed %lld ms after the cancel", clock.elapsed());
     const QJsonObject job = m_client.waitForJob(id);
     QCOMPARE(job.value(QStringLiteral("state")).toString(), QStringLiteral("cancelled"));
     QVERIFY(!QFileInfo::exists(QDir(m_agent.stagingDir).filePath(QStringLiteral("slow.ftpkg"))));
-    QCOMPARE(QDir(QDir(m_agent.stagingDir).filePath(QStringLiteral(".partial"))).entryList(QDir::Files).size(), 0);
+    QCOMPARE(partialFiles(), QStringList());
+}
+
+void TestAgentApi::stageResumeNeedsRangeSupport()
+{
+    // The connection breaks half-way; the server answers the Range request with the whole
+    // file (200), which must not be appended to the half that arrived.
+    const QByteArray package = makePackage(QStringLiteral("normal"), QStringLiteral("server-6.3.0.ftpkg"));
+    FileServer server;
+    server.data = package;
+    server.mode = FileServer::Mode::Short;
+    QVERIFY(server.listen());
+    const Response r = m_client.post(QStringLiteral("/v1/stage"),
+                                     stageRequest(server.url(QStringLiteral("cut.ftpkg")), package,
+                                                  QStringLiteral("cut.ftpkg")));
+    QCOMPARE(r.status, 202);
+    QStringList lines;
+    const QJsonObject job = m_client.waitForJob(r.json.value(QStringLiteral("job")).toString(), nullptr, &lines);
+    QCOMPARE(job.value(QStringLiteral("state")).toString(), QStringLiteral("failed"));
+    const qint64 half = package.size() / 2;
+    const QString error = job.value(QStringLiteral("error")).toString();
+    QVERIFY2(error.startsWith(QStringLiteral("The download failed after %1 of %2 bytes (").arg(half).arg(package.size())),
+             qPrintable(error));
+    QVERIFY2(error.endsWith(QStringLiteral("and the server did not continue it at that byte (no Range support).")),
+             qPrintable(error));
+    QVERIFY2(lines.join(QLatin1Char('\n')).contains(QStringLiteral("continuing from byte %1").arg(half)),
+             qPrintable(lines.join(QLatin1Char('\n'))));
+    QCOMPARE(server.heads.size(), 2);
+    QVERIFY(!server.heads.first().contains("Range:"));
+    QVERIFY2(server.heads.last().contains("Range: bytes=" + QByteArray::number(half) + "-"), server.heads.last().constData());
+    QCOMPARE(partialFiles(), QStringList());
+    QVERIFY(!QFileInfo::exists(QDir(m_agent.stagingDir).filePath(QStringLiteral("cut.ftpkg"))));
+}
+
+void TestAgentApi::stageReportsHttpErrorStatus()
+{
+    const QByteArray package = makePackage(QStringLiteral("normal"), QStringLiteral("server-6.3.0.ftpkg"));
+    FileServer server;
+    server.mode = FileServer::Mode::NotFound;
+    QVERIFY(server.listen());
+    const Response r = m_client.post(QStringLiteral("/v1/stage"),
+                                     stageRequest(server.url(QStringLiteral("gone.ftpkg")), package,
+                                                  QStringLiteral("gone.ftpkg")));
+    QCOMPARE(r.status, 202);
+    const QJsonObject job = m_client.waitForJob(r.json.value(QStringLiteral("job")).toString());
+    QCOMPARE(job.value(QStringLiteral("state")).toString(), QStringLiteral("failed"));
+    QCOMPARE(job.value(QStringLiteral("error")).toString(), QStringLiteral("The server answered HTTP 404 Not Found."));
+    QCOMPARE(partialFiles(), QStringList());
+}
+
+void TestAgentApi::stageRedirects_data()
+{
+    QTest::addColumn<bool>("fromHttps");
+    QTest::addColumn<bool>("token");
+    QTest::addColumn<bool>("followed");
+    QTest::addColumn<QString>("errorPattern");
+    QTest::newRow("http to http, followed") << false << false << true << QString();
+    // Never from https down to http.
+    QTest::newRow("https to http, refused") << true << false << false << QStringLiteral("^The download from 127.0.0.1:");
+    // A token goes to the URL the caller gave and nowhere else.
+    QTest::newRow("with a token, none") << true << true << false
+                                        << QStringLiteral("^The server answered HTTP 302 Found\\.$");
+}
+
+void TestAgentApi::stageRedirects()
+{
+    QFETCH(bool, fromHttps);
+    QFETCH(bool, token);
+    QFETCH(bool, followed);
+    QFETCH(QString, errorPattern);
+    const QByteArray package = makePackage(QStringLiteral("normal"), QStringLiteral("server-6.3.0.ftpkg"));
+    FileServer target;
+    target.data = package;
+    QVERIFY(target.listen());
+    FileServer source(fromHttps);
+    QByteArray pin;
+    QTemporaryDir certDir;
+    if (fromHttps) {
+        const QString cert = certDir.filePath(QStringLiteral("s.crt"));
+        const QString key = certDir.filePath(QStringLiteral("s.key"));
+        QVERIFY(ft::agent::writeSelfSignedCertificate(cert, key, {}));
+        const QSslCertificate certificate(readAll(cert), QSsl::Pem);
+        source.setCertificate(certificate, QSslKey(readAll(key), QSsl::Ec, QSsl::Pem));
+        pin = certificate.digest(QCryptographicHash::Sha256).toHex();
+    }
+    source.mode = FileServer::Mode::Redirect;
+    source.redirectTo = target.url(QStringLiteral("moved.ftpkg"));
+    QVERIFY(source.listen());
+    QJsonObject request = stageRequest(source.url(QStringLiteral("moved.ftpkg")), package, QStringLiteral("moved.ftpkg"));
+    if (!pin.isEmpty())
+        request.insert(QStringLiteral("fingerprint"), QString::fromLatin1(pin));
+    if (token)
+        request.insert(QStringLiteral("token"), QStringLiteral("for-the-source-only"));
+    const Response r = m_client.post(QStringLiteral("/v1/stage"), request);
+    QCOMPARE(r.status, 202);
+    const QJsonObject job = m_client.waitForJob(r.json.value(QStringLiteral("job")).toString());
+    QCOMPARE(source.requests, 1);
+    if (token)
+        QVERIFY(source.heads.first().contains("Authorization: Bearer for-the-source-only"));
+    if (followed) {
+        QCOMPARE(job.value(QStringLiteral("state")).toString(), QStringLiteral("succeeded"));
+        QCOMPARE(target.requests, 1);
+        QCOMPARE(readAll(QDir(m_agent.stagingDir).filePath(QStringLiteral("moved.ftpkg"))), package);
+        QFile::remove(QDir(m_agent.stagingDir).filePath(QStringLiteral("moved.ftpkg")));
+        QFile::remove(QDir(m_agent.stagingDir).filePath(QStringLiteral(".meta/moved.ftpkg.json")));
+    } else {
+        QCOMPARE(job.value(QStringLiteral("state")).toString(), QStringLiteral("failed"));
+        const QString error = job.value(QStringLiteral("error")).toString();
+        QVERIFY2(error.contains(QRegularExpression(errorPattern)), qPrintable(error));
+        QCOMPARE(target.requests, 0);
+    }
+    QCOMPARE(partialFiles(), QStringList());
+}
+
+void TestAgentApi::stageIgnoresProxyFromEnvironment()
+{
+    // Every download above went straight to its source although the agent's environment
+    // names a proxy (initTestCase): the caller named the source, and a proxy would see
+    // the token in the clear on plain HTTP.
+    QCOMPARE(m_proxy.requests, 0);
+    const QByteArray package = makePackage(QStringLiteral("normal"), QStringLiteral("server-6.3.0.ftpkg"));
+    FileServer server;
+    server.data = package;
+    QVERIFY(server.listen());
+    const Response r = m_client.post(QStringLiteral("/v1/stage"),
+                                     stageRequest(server.url(QStringLiteral("direct.ftpkg")), package,
+                                                  QStringLiteral("direct.ftpkg")));
+    QCOMPARE(r.status, 202);
+    const QJsonObject job = m_client.waitForJob(r.json.value(QStringLiteral("job")).toString());
+    QCOMPARE(job.value(QStringLiteral("state")).toString(), QStringLiteral("succeeded"));
+    QCOMPARE(server.requests, 1);
+    QCOMPARE(m_proxy.requests, 0);
 }
 
 void TestAgentApi::secondInitKeepsCertificate()
