@@ -98,7 +98,6 @@ private:
     // Written by the download's thread, read after finished().
     Outcome m_outcome = Outcome::TransferFailed;
     int m_status = 0;
-    bool m_statusChecked = false;
     bool m_rangeIgnored = false;
     bool m_sinkStopped = false;
     bool m_pinMismatch = false;
