@@ -20,6 +20,7 @@
 #include <atomic>
 #include <optional>
 #include <tuple>
+#include <utility>
 
 namespace ft::agent {
 
@@ -460,13 +461,15 @@ void UploadStore::remove(const QString &id, const Removed &done)
     writer->removed = true;
     m_writing.remove(id);
     m_removing.insert(id);
-    writer->pool.start([this, raw = writer.get(), id, done] {
+    writer->pool.start([this, raw = writer.get(), id, done = Removed(done)]() mutable {
         if (raw->fd >= 0) {
             ::close(raw->fd);
             raw->fd = -1;
         }
         Result removed = removeFiles(id);
-        QMetaObject::invokeMethod(m_receiver.get(), [this, id, done, removed] {
+        // `done` goes across whole: what it holds (the request's reply) must end on this
+        // object's thread, never in this task.
+        QMetaObject::invokeMethod(m_receiver.get(), [this, id, done = std::exchange(done, {}), removed] {
             m_removing.remove(id);
             m_writers.remove(id);
             done(removed);
@@ -498,9 +501,12 @@ void UploadStore::append(const QString &id, qint64 offset, const QByteArray &dat
         return done(HttpError{400, tr("The chunk of %1 bytes at byte %2 goes past the upload's size of %3 bytes.")
                                        .arg(data.size()).arg(offset).arg(upload.size)});
     Writer &writer = writerFor(upload);
-    writer.pool.start([this, raw = &writer, id, offset, data, done] {
+    writer.pool.start([this, raw = &writer, id, offset, data, done = Appended(done)]() mutable {
         const Outcome outcome = raw->write(offset, data);
-        QMetaObject::invokeMethod(m_receiver.get(), [this, id, outcome, done] { applyOutcome(id, outcome, done); },
+        // `done` goes across whole: what it holds (the request's reply) must end on this
+        // object's thread, never in this task.
+        QMetaObject::invokeMethod(m_receiver.get(),
+                                  [this, id, outcome, done = std::exchange(done, {})] { applyOutcome(id, outcome, done); },
                                   Qt::QueuedConnection);
     });
 }
