@@ -970,6 +970,8 @@ void AgentServer::deleteUpload(const QString &id, const ReplyPtr &reply)
             return reply->error(500, removed.error());
         reply->json(200, {{QStringLiteral("deleted"), true}});
     });
+    // Its streams stop now, not once the chunks under way are written.
+    QMetaObject::invokeMethod(this, &AgentServer::uploadsChanged, Qt::QueuedConnection);
 }
 
 // ---------------------------------------------------------------- service
