@@ -912,42 +912,23 @@ void AgentServer::putUpload(const QString &id, const QHttpServerRequest &request
     const QByteArray contentType = request.value("Content-Type").trimmed().toLower();
     if (contentType != "application/octet-stream")
         return reply->error(415, tr("A chunk must be sent as application/octet-stream."));
-    if (m_uploadsHashing.contains(id))
-        return reply->error(409, tr("The upload %1 is being checked; ask GET /v1/uploads/%1 in a moment.").arg(id));
-    auto appended = m_uploads->append(id, offset, QByteArrayView(request.body()));
-    // Also after an error: a mismatched SHA-256 reset the upload, and its streams must stop.
-    // Queued: the streams' burst of encryption comes after this answer is on its way, so
-    // the uploader's next chunk is not held up by it.
-    QMetaObject::invokeMethod(this, &AgentServer::uploadsChanged, Qt::QueuedConnection);
-    if (auto *error = std::get_if<HttpError>(&appended)) {
-        if (error->status == 409 || error->status == 404)
+    // Written and hashed by the upload's own worker; answered once the chunk is on disk.
+    m_uploads->append(id, offset, request.body(), [this, id, reply](const std::variant<Upload, HttpError> &appended) {
+        // Also after an error: a mismatched SHA-256 reset the upload, and its streams must stop.
+        // Queued: the streams' burst of encryption comes after this answer is on its way, so
+        // the uploader's next chunk is not held up by it.
+        QMetaObject::invokeMethod(this, &AgentServer::uploadsChanged, Qt::QueuedConnection);
+        if (const auto *error = std::get_if<HttpError>(&appended)) {
+            if (error->status != 409 && error->status != 404)
+                logging::logger()->warn("Upload {}: {}", id.toStdString(), error->message.toStdString());
             return reply->error(*error);
-        logging::logger()->warn("Upload {}: {}", id.toStdString(), error->message.toStdString());
-        return reply->error(*error);
-    }
-    const UploadStore::Appended &result = std::get<UploadStore::Appended>(appended);
-    if (!result.needsFileHash) {
-        if (result.upload.complete)
+        }
+        const Upload &upload = std::get<Upload>(appended);
+        if (upload.complete)
             logging::logger()->info("Upload {} of {} complete; SHA-256 matches", id.toStdString(),
-                                    result.upload.name.toStdString());
-        return reply->json(200, result.upload.toJson());
-    }
-    // The agent restarted during this upload: the hash comes from the file, off the event loop.
-    m_uploadsHashing.insert(id);
-    auto *watcher = new QFutureWatcher<Expected<QByteArray>>(this);
-    connect(watcher, &QFutureWatcher<Expected<QByteArray>>::finished, this, [this, watcher, reply, id] {
-        watcher->deleteLater();
-        m_uploadsHashing.remove(id);
-        const Expected<QByteArray> hash = watcher->result();
-        if (!hash)
-            return reply->error(500, hash.error());
-        auto finished = m_uploads->finishWithHash(id, *hash);
-        Q_EMIT uploadsChanged();
-        if (auto *error = std::get_if<HttpError>(&finished))
-            return reply->error(*error);
-        reply->json(200, std::get<Upload>(finished).toJson());
+                                    upload.name.toStdString());
+        reply->json(200, upload.toJson());
     });
-    watcher->setFuture(QtConcurrent::run(sha256OfFileFast, m_uploads->partPath(id)));
 }
 
 void AgentServer::getUploadFile(const QString &id, const QHttpServerRequest &request, const ReplyPtr &reply)
@@ -980,15 +961,17 @@ void AgentServer::getUploadFile(const QString &id, const QHttpServerRequest &req
 
 void AgentServer::deleteUpload(const QString &id, const ReplyPtr &reply)
 {
-    if (m_uploadsHashing.contains(id))
-        return reply->error(409, tr("The upload %1 is being checked.").arg(id));
     if (!m_uploads->find(id))
         return reply->error(404, tr("There is no upload %1.").arg(id));
-    const Result removed = m_uploads->remove(id);
-    Q_EMIT uploadsChanged();
-    if (!removed)
-        return reply->error(500, removed.error());
-    reply->json(200, {{QStringLiteral("deleted"), true}});
+    // Chunks of it still being written finish first; the answer comes once its files are gone.
+    m_uploads->remove(id, [this, reply](const Result &removed) {
+        Q_EMIT uploadsChanged();
+        if (!removed)
+            return reply->error(500, removed.error());
+        reply->json(200, {{QStringLiteral("deleted"), true}});
+    });
+    // Its streams stop now, not once the chunks under way are written.
+    QMetaObject::invokeMethod(this, &AgentServer::uploadsChanged, Qt::QueuedConnection);
 }
 
 // ---------------------------------------------------------------- service

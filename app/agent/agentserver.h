@@ -90,7 +90,6 @@ private:
     std::unique_ptr<StagingArea> m_staging;
     std::unique_ptr<UploadStore> m_uploads;
     QByteArray m_fingerprint; // SHA-256 (hex) of this agent's own certificate
-    QSet<QString> m_uploadsHashing; // uploads whose last chunk is being checked
     QHash<QString, QPointer<StageJob>> m_stageJobs;
     QPointer<UpgradeJob> m_upgrade;
     bool m_serviceActionRunning = false;

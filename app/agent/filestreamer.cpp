@@ -12,10 +12,10 @@ namespace ft::agent {
 
 namespace {
 
-// Read from disk at a time. Below the agent's fixed mmap threshold (main.cpp): each
-// block is copied into the socket's write buffer as a chunk of its own, and at 256 KiB
-// every one of them was mapped and unmapped again (page faults were ~15 % of a portal
-// agent's time while it served eight nodes).
+// Read from disk at a time. Well below the agent's fixed mmap threshold (main.cpp):
+// each block is copied into the socket's write buffer as a chunk of its own, and had
+// those been mapped and unmapped again each time, page faults would be ~15 % of a
+// portal agent's time while it serves eight nodes.
 constexpr qint64 kBlock = 128 * 1024 - 64;
 constexpr qint64 kHighWater = 1024 * 1024; // socket buffer kept at most this full
 

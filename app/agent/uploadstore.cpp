@@ -1,5 +1,7 @@
 #include "uploadstore.h"
 
+#include "fasthash.h"
+
 #include <QCoreApplication>
 #include <QDir>
 #include <QFile>
@@ -9,10 +11,16 @@
 #include <QRandomGenerator>
 #include <QRegularExpression>
 #include <QSaveFile>
+#include <QThreadPool>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <optional>
 #include <tuple>
+#include <utility>
 
 namespace ft::agent {
 
@@ -73,14 +81,25 @@ qint64 prefixOf(const Ranges &ranges)
     return !ranges.isEmpty() && ranges.first().first == 0 ? ranges.first().second : 0;
 }
 
-} // namespace
-
-// A running hash and how many bytes of the prefix it has seen.
-struct RunningHash
+// Rewritten after every chunk, so no QSaveFile: its fsync per chunk would hold the
+// upload up behind the disk while gigabytes are written. Written after the chunk's
+// bytes, it never claims bytes that are not in the file (short of a power cut, which
+// the SHA-256 at the end catches); a torn file lacks the closing "end" line and is
+// read as nothing received.
+Result writeRanges(const QString &path, const Ranges &ranges)
 {
-    Sha256 hash;
-    qint64 length = 0;
-};
+    QByteArray text;
+    for (const auto &range : ranges)
+        text += QByteArray::number(range.first) + ' ' + QByteArray::number(range.second) + '\n';
+    text += "end\n";
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate) || file.write(text) != text.size())
+        return makeError(tr("Cannot record the upload in %1: %2")
+                             .arg(QDir::toNativeSeparators(QFileInfo(path).path()), file.errorString()));
+    return {};
+}
+
+} // namespace
 
 qint64 Upload::receivedBytes() const
 {
@@ -107,11 +126,175 @@ QJsonObject Upload::toJson() const
             {QStringLiteral("created"), created.toString(Qt::ISODate)}};
 }
 
+// One upload's writer. Its tasks run one at a time, in the order they were queued, on
+// a thread of its own; the fields below `removed` are theirs alone.
+struct UploadStore::Writer
+{
+    Writer(const Upload &upload, const QString &part, const QString &ranges)
+        : partPath(part), rangesPath(ranges), size(upload.size), sha256(upload.sha256), onDisk(upload.received)
+    {
+        if (prefixOf(onDisk) == 0) // it sees the prefix grow from byte 0
+            hash = std::make_unique<Sha256>();
+        pool.setMaxThreadCount(1);
+        pool.setExpiryTimeout(10000);
+    }
+    ~Writer()
+    {
+        pool.waitForDone();
+        if (fd >= 0)
+            ::close(fd);
+    }
+
+    Outcome write(qint64 offset, const QByteArray &data);
+    QString writeError() const { return tr("Cannot write to the uploads folder: %1").arg(qt_error_string(errno)); }
+    bool extendHash(qint64 before, qint64 after, qint64 offset, const QByteArray &data);
+
+    // Set by the store's thread: the upload was removed, its chunks count for nothing.
+    std::atomic<bool> removed{false};
+
+    const QString partPath;
+    const QString rangesPath;
+    const qint64 size;
+    const QByteArray sha256;
+    Ranges onDisk;                // what U.ranges says
+    std::unique_ptr<Sha256> hash; // of the prefix, while every byte of it went through here
+    qint64 hashed = 0;
+    bool verified = false;        // the last byte came and the SHA-256 matched
+    int fd = -1;
+    QThreadPool pool; // last: waited for before the rest goes
+};
+
+// What a chunk came to, as the writer reports it to the store's thread.
+struct UploadStore::Outcome
+{
+    Ranges received;
+    bool changed = false;  // received is what is on disk now
+    bool verified = false; // complete and matching: the store moves the file into place
+    std::optional<HttpError> error;
+};
+
+bool UploadStore::Writer::extendHash(qint64 before, qint64 after, qint64 offset, const QByteArray &data)
+{
+    // The new prefix: this chunk's bytes from memory, bytes that came early from the file.
+    const qint64 end = offset + data.size();
+    qint64 at = before;
+    QByteArray block;
+    while (at < after) {
+        if (at >= offset && at < end) {
+            const qint64 until = std::min(end, after);
+            hash->addData(QByteArrayView(data).sliced(at - offset, until - at));
+            at = until;
+            continue;
+        }
+        if (block.isEmpty())
+            block.resize(1024 * 1024);
+        const qint64 until = at < offset ? std::min(offset, after) : after;
+        const ssize_t n = ::pread(fd, block.data(), std::min<qint64>(block.size(), until - at), at);
+        if (n <= 0)
+            return false;
+        hash->addData(QByteArrayView(block.constData(), n));
+        at += n;
+    }
+    hashed = after;
+    return true;
+}
+
+UploadStore::Outcome UploadStore::Writer::write(qint64 offset, const QByteArray &data)
+{
+    Outcome outcome;
+    if (removed.load())
+        return outcome; // the store answers
+    if (verified) {
+        outcome.error = HttpError{409, tr("The upload %1 is already complete.").arg(QFileInfo(partPath).baseName())};
+        return outcome;
+    }
+    if (fd < 0) {
+        fd = ::open(QFile::encodeName(partPath).constData(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+        if (fd < 0) {
+            outcome.error = HttpError{500, writeError()};
+            return outcome;
+        }
+    }
+    const qint64 end = offset + data.size();
+    const Ranges gaps = missing(onDisk, offset, end);
+    const qint64 before = prefixOf(onDisk);
+    if (!gaps.isEmpty()) {
+        // Only bytes not received yet: what was hashed and streamed stays as it was.
+        for (const auto &gap : gaps) {
+            qint64 at = gap.first;
+            while (at < gap.second) {
+                const ssize_t n = ::pwrite(fd, data.constData() + (at - offset), gap.second - at, at);
+                if (n <= 0) {
+                    // The ranges are not updated: the bytes of a failed chunk count for nothing.
+                    outcome.error = HttpError{500, writeError()};
+                    return outcome;
+                }
+                at += n;
+            }
+        }
+        Ranges received = onDisk;
+        for (const auto &gap : gaps)
+            received = merged(received, gap.first, gap.second);
+        if (auto recorded = writeRanges(rangesPath, received); !recorded) {
+            outcome.error = HttpError{500, recorded.error()};
+            return outcome;
+        }
+        onDisk = received;
+    }
+    outcome.received = onDisk;
+    outcome.changed = true;
+
+    const qint64 after = prefixOf(onDisk);
+    if (hash && hashed != before)
+        hash.reset(); // cannot happen while this writer saw every byte; the file decides then
+    if (hash && after > before && !extendHash(before, after, offset, data))
+        hash.reset();
+    if (after < size)
+        return outcome;
+
+    QByteArray actual;
+    if (hash) {
+        actual = hash->hexResult();
+        hash.reset();
+    } else {
+        // Bytes that went by before this writer (an agent restart): the file decides.
+        auto read = sha256OfFileFast(partPath);
+        if (!read) {
+            outcome.error = HttpError{500, read.error()};
+            return outcome;
+        }
+        actual = *read;
+    }
+    if (actual != sha256) {
+        // A corrupt copy must never be served: start over.
+        (void)::ftruncate(fd, 0);
+        (void)writeRanges(rangesPath, {});
+        onDisk.clear();
+        outcome.received.clear(); // still `changed`: the store drops what it held too
+        hash = std::make_unique<Sha256>();
+        hashed = 0;
+        outcome.error = HttpError{400, tr("The uploaded file's SHA-256 is %1, not the declared %2; its bytes were "
+                                          "discarded, upload it again from byte 0.")
+                                           .arg(QString::fromLatin1(actual), QString::fromLatin1(sha256))};
+        return outcome;
+    }
+    verified = true;
+    ::close(fd);
+    fd = -1;
+    outcome.verified = true;
+    return outcome;
+}
+
 UploadStore::UploadStore(const QString &directory)
     : m_directory(directory)
+    , m_receiver(std::make_unique<QObject>())
 {}
 
-UploadStore::~UploadStore() = default;
+UploadStore::~UploadStore()
+{
+    // Every chunk under way is written before the receiver of its report goes.
+    m_writers.clear();
+}
 
 bool UploadStore::isValidId(const QString &id)
 {
@@ -122,24 +305,6 @@ bool UploadStore::isValidId(const QString &id)
 QString UploadStore::recordPath(const QString &id) const { return QDir(m_directory).filePath(id + QStringLiteral(".json")); }
 QString UploadStore::partPath(const QString &id) const { return QDir(m_directory).filePath(id + QStringLiteral(".part")); }
 QString UploadStore::rangesPath(const QString &id) const { return QDir(m_directory).filePath(id + QStringLiteral(".ranges")); }
-
-Result UploadStore::writeRanges(const QString &id, const QList<QPair<qint64, qint64>> &ranges) const
-{
-    // Rewritten after every chunk, so no QSaveFile: its fsync per chunk would stall the
-    // event loop behind the disk while gigabytes are written. Written after the chunk's
-    // bytes, it never claims bytes that are not in the file (short of a power cut, which
-    // the SHA-256 at the end catches); a torn file lacks the closing "end" line and is
-    // read as nothing received.
-    QByteArray text;
-    for (const auto &range : ranges)
-        text += QByteArray::number(range.first) + ' ' + QByteArray::number(range.second) + '\n';
-    text += "end\n";
-    QFile file(rangesPath(id));
-    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate) || file.write(text) != text.size())
-        return makeError(tr("Cannot record the upload in %1: %2").arg(QDir::toNativeSeparators(m_directory),
-                                                                     file.errorString()));
-    return {};
-}
 
 QString UploadStore::dataPath(const Upload &upload) const
 {
@@ -225,7 +390,11 @@ Expected<Upload> UploadStore::create(const QString &name, qint64 size, const QBy
     const QStringList records = QDir(m_directory).entryList({QStringLiteral("u*.json")}, QDir::Files, QDir::Name);
     std::optional<Upload> best;
     for (const QString &record : records) {
-        auto existing = readRecord(record.chopped(5));
+        const QString id = record.chopped(5);
+        if (m_removing.contains(id))
+            continue;
+        // Being written: the worker's report, not a file it may be rewriting right now.
+        auto existing = m_writing.contains(id) ? std::optional<Upload>(m_writing.value(id)) : readRecord(id);
         if (!existing || existing->size != size || existing->sha256 != sha256)
             continue;
         const auto rank = [](const Upload &u) { return std::make_tuple(u.complete, u.receivedBytes()); };
@@ -250,7 +419,7 @@ Expected<Upload> UploadStore::create(const QString &name, qint64 size, const QBy
     if (!part.open(QIODevice::WriteOnly | QIODevice::Truncate))
         return makeError(tr("Cannot write to the uploads folder: %1").arg(part.errorString()));
     part.close();
-    if (auto written = writeRanges(upload.id, {}); !written) {
+    if (auto written = writeRanges(rangesPath(upload.id), {}); !written) {
         part.remove();
         return makeError(written.error());
     }
@@ -264,161 +433,114 @@ Expected<Upload> UploadStore::create(const QString &name, qint64 size, const QBy
 
 std::optional<Upload> UploadStore::find(const QString &id) const
 {
+    if (m_removing.contains(id))
+        return std::nullopt;
+    if (auto writing = m_writing.constFind(id); writing != m_writing.cend())
+        return *writing;
     return readRecord(id);
 }
 
-Result UploadStore::remove(const QString &id)
+Result UploadStore::removeFiles(const QString &id) const
 {
-    auto upload = readRecord(id);
-    if (!upload)
-        return makeError(tr("There is no upload %1.").arg(id));
-    m_hashes.remove(id);
     QFile::remove(partPath(id));
     QFile::remove(rangesPath(id));
-    QFile::remove(dataPath(*upload));
+    QFile::remove(QDir(m_directory).filePath(id + QStringLiteral(".data")));
     if (!QFile::remove(recordPath(id)))
         return makeError(tr("Cannot remove the upload %1.").arg(id));
     return {};
 }
 
-std::variant<UploadStore::Appended, HttpError> UploadStore::append(const QString &id, qint64 offset,
-                                                                   QByteArrayView data)
+void UploadStore::remove(const QString &id, const Removed &done)
 {
-    auto found = readRecord(id);
+    if (!find(id))
+        return done(makeError(tr("There is no upload %1.").arg(id)));
+    const std::shared_ptr<Writer> writer = m_writers.value(id);
+    if (!writer)
+        return done(removeFiles(id));
+    // Its chunks under way are written first (and answered 404); the files go after them.
+    writer->removed = true;
+    m_writing.remove(id);
+    m_removing.insert(id);
+    writer->pool.start([this, raw = writer.get(), id, done = Removed(done)]() mutable {
+        if (raw->fd >= 0) {
+            ::close(raw->fd);
+            raw->fd = -1;
+        }
+        Result removed = removeFiles(id);
+        // `done` goes across whole: what it holds (the request's reply) must end on this
+        // object's thread, never in this task.
+        QMetaObject::invokeMethod(m_receiver.get(), [this, id, done = std::exchange(done, {}), removed] {
+            m_removing.remove(id);
+            m_writers.remove(id);
+            done(removed);
+        }, Qt::QueuedConnection);
+    });
+}
+
+UploadStore::Writer &UploadStore::writerFor(const Upload &upload)
+{
+    std::shared_ptr<Writer> &writer = m_writers[upload.id];
+    if (!writer) {
+        writer = std::make_shared<Writer>(upload, partPath(upload.id), rangesPath(upload.id));
+        m_writing.insert(upload.id, upload);
+    }
+    return *writer;
+}
+
+void UploadStore::append(const QString &id, qint64 offset, const QByteArray &data, const Appended &done)
+{
+    const auto found = find(id);
     if (!found)
-        return HttpError{404, tr("There is no upload %1.").arg(id)};
-    Upload upload = *found;
+        return done(HttpError{404, tr("There is no upload %1.").arg(id)});
+    const Upload &upload = *found;
     if (upload.complete)
-        return HttpError{409, tr("The upload %1 is already complete.").arg(id)};
+        return done(HttpError{409, tr("The upload %1 is already complete.").arg(id)});
     if (data.isEmpty())
-        return HttpError{400, tr("The chunk is empty.")};
+        return done(HttpError{400, tr("The chunk is empty.")});
     if (offset >= upload.size || data.size() > upload.size - offset)
-        return HttpError{400, tr("The chunk of %1 bytes at byte %2 goes past the upload's size of %3 bytes.")
-                                  .arg(data.size()).arg(offset).arg(upload.size)};
-
-    const qint64 end = offset + data.size();
-    const Ranges gaps = missing(upload.received, offset, end);
-    const qint64 before = upload.offset;
-    if (!gaps.isEmpty()) {
-        // Only bytes not received yet: what was hashed and streamed stays as it was.
-        QFile part(partPath(id));
-        if (!part.open(QIODevice::ReadWrite))
-            return HttpError{500, tr("Cannot write to the uploads folder: %1").arg(part.errorString())};
-        for (const auto &gap : gaps) {
-            const qint64 length = gap.second - gap.first;
-            if (!part.seek(gap.first) || part.write(data.data() + (gap.first - offset), length) != length) {
-                // The ranges are not updated: the bytes of a failed chunk count for nothing.
-                return HttpError{500, tr("Cannot write to the uploads folder: %1").arg(part.errorString())};
-            }
-        }
-        if (!part.flush())
-            return HttpError{500, tr("Cannot write to the uploads folder: %1").arg(part.errorString())};
-        part.close();
-        Ranges received = upload.received;
-        for (const auto &gap : gaps)
-            received = merged(received, gap.first, gap.second);
-        if (auto recorded = writeRanges(id, received); !recorded)
-            return HttpError{500, recorded.error()};
-        upload.received = received;
-        upload.offset = prefixOf(received);
-    }
-
-    // Hash the prefix as it grows, while this object saw it grow from byte 0.
-    std::shared_ptr<RunningHash> hash = m_hashes.value(id);
-    if (!hash && before == 0)
-        hash = std::make_shared<RunningHash>();
-    if (hash && hash->length != before)
-        hash.reset(); // bytes went by elsewhere: the file decides at the end
-    if (hash && upload.offset > before) {
-        // The new prefix: this chunk's bytes from memory, bytes that came early from the file.
-        qint64 at = before;
-        QFile part;
-        QByteArray block;
-        while (hash && at < upload.offset) {
-            if (at >= offset && at < end) {
-                const qint64 until = std::min(end, upload.offset);
-                hash->hash.addData(data.sliced(at - offset, until - at));
-                at = until;
-                continue;
-            }
-            if (!part.isOpen()) {
-                part.setFileName(partPath(id));
-                if (!part.open(QIODevice::ReadOnly) || !part.seek(at)) {
-                    hash.reset();
-                    break;
-                }
-                block.resize(1024 * 1024);
-            }
-            if (part.pos() != at && !part.seek(at)) {
-                hash.reset();
-                break;
-            }
-            const qint64 until = at < offset ? std::min(offset, upload.offset) : upload.offset;
-            const qint64 n = part.read(block.data(), std::min<qint64>(block.size(), until - at));
-            if (n <= 0) {
-                hash.reset();
-                break;
-            }
-            hash->hash.addData(QByteArrayView(block.constData(), n));
-            at += n;
-        }
-        if (hash)
-            hash->length = upload.offset;
-    }
-    if (hash)
-        m_hashes.insert(id, hash);
-    else
-        m_hashes.remove(id);
-
-    Appended result;
-    result.upload = upload;
-    if (upload.offset < upload.size)
-        return result;
-    if (!hash) {
-        result.needsFileHash = true;
-        return result;
-    }
-    const QByteArray actual = hash->hash.hexResult();
-    m_hashes.remove(id);
-    auto completed = complete(upload, actual);
-    if (auto *error = std::get_if<HttpError>(&completed))
-        return *error;
-    result.upload = std::get<Upload>(completed);
-    return result;
+        return done(HttpError{400, tr("The chunk of %1 bytes at byte %2 goes past the upload's size of %3 bytes.")
+                                       .arg(data.size()).arg(offset).arg(upload.size)});
+    Writer &writer = writerFor(upload);
+    writer.pool.start([this, raw = &writer, id, offset, data, done = Appended(done)]() mutable {
+        const Outcome outcome = raw->write(offset, data);
+        // `done` goes across whole: what it holds (the request's reply) must end on this
+        // object's thread, never in this task.
+        QMetaObject::invokeMethod(m_receiver.get(),
+                                  [this, id, outcome, done = std::exchange(done, {})] { applyOutcome(id, outcome, done); },
+                                  Qt::QueuedConnection);
+    });
 }
 
-std::variant<Upload, HttpError> UploadStore::finishWithHash(const QString &id, const QByteArray &sha256)
+void UploadStore::applyOutcome(const QString &id, const Outcome &outcome, const Appended &done)
 {
-    auto found = readRecord(id);
-    if (!found)
-        return HttpError{404, tr("There is no upload %1.").arg(id)};
-    if (found->complete)
-        return *found;
-    if (found->offset != found->size)
-        return HttpError{409, tr("The upload %1 is at byte %2 of %3.").arg(id).arg(found->offset).arg(found->size)};
-    return complete(*found, sha256);
-}
-
-std::variant<Upload, HttpError> UploadStore::complete(Upload upload, const QByteArray &actual)
-{
-    if (actual != upload.sha256) {
-        // A corrupt copy must never be served: start over.
-        QFile part(partPath(upload.id));
-        part.resize(0);
-        (void)writeRanges(upload.id, {});
-        m_hashes.remove(upload.id);
-        return HttpError{400, tr("The uploaded file's SHA-256 is %1, not the declared %2; its bytes were discarded, "
-                                 "upload it again from byte 0.")
-                                  .arg(QString::fromLatin1(actual), QString::fromLatin1(upload.sha256))};
+    auto writing = m_writing.find(id);
+    if (writing == m_writing.end()) {
+        // Removed meanwhile, or complete (a chunk that was queued behind the last one).
+        if (outcome.error)
+            return done(*outcome.error);
+        return done(HttpError{404, tr("There is no upload %1.").arg(id)});
     }
-    QFile::remove(dataPath(upload));
-    if (!QFile::rename(partPath(upload.id), dataPath(upload)))
-        return HttpError{500, tr("Cannot move the finished upload into place.")};
-    upload.complete = true;
-    if (auto written = writeRecord(upload); !written)
-        return HttpError{500, written.error()};
-    QFile::remove(rangesPath(upload.id));
-    return upload;
+    Upload &upload = *writing;
+    if (outcome.changed) {
+        upload.received = outcome.received;
+        upload.offset = prefixOf(upload.received);
+    }
+    if (outcome.error)
+        return done(*outcome.error);
+    if (!outcome.verified)
+        return done(upload);
+    // Moved into place here, where find() answers from: a stream or a stage asking
+    // between the two never sees a file that is gone.
+    Upload finished = upload;
+    QFile::remove(dataPath(finished));
+    if (!QFile::rename(partPath(id), dataPath(finished)))
+        return done(HttpError{500, tr("Cannot move the finished upload into place.")});
+    finished.complete = true;
+    m_writing.remove(id); // from now on the record on disk says it
+    if (auto written = writeRecord(finished); !written)
+        return done(HttpError{500, written.error()});
+    QFile::remove(rangesPath(id));
+    done(finished);
 }
 
 } // namespace ft::agent

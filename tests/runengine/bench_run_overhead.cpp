@@ -253,8 +253,13 @@ bool staging(int nodes, qint64 mib, PackageDelivery delivery)
         const AgentEndpoint portal = session.portal();
         PackageUploadJob upload(session.client(), portal, package, QFileInfo(package).fileName(), size,
                                 session.target().server->sha256);
+        QElapsedTimer uploadTime;
+        uploadTime.start();
         upload.start();
         waitFor(&upload, &PackageUploadJob::finished);
+        // The upload alone (no node fetching meanwhile): the pace the portal delivery can at best go at.
+        print("upload to the portal agent alone: %lld ms, %.1f MiB/s\n", uploadTime.elapsed(),
+              double(size) / 1048576.0 / (double(std::max<qint64>(1, uploadTime.elapsed())) / 1000.0));
         const QString pin = pinnedPublicKey(cluster.directory(), portal.fingerprint);
         if (upload.hasError() || pin.isEmpty()) {
             print("HTTPS baseline not measured: %s\n",

@@ -142,6 +142,9 @@ private Q_SLOTS:
     void parallelUploadResumesAfterCut();
     void sameBytesResumeUnderAnotherName();
     void portalStagesItsOwnUploadFromDisk();
+    void concurrentOverlappingChunks();
+    void deleteWhileChunksAreWritten();
+    void restartWhileChunksAreWritten();
 
 private:
     // PUT one chunk of data at offset; the agent's answer.
@@ -189,8 +192,10 @@ QString TestUploads::createUpload(const QByteArray &data, const QString &name)
                                      {{QStringLiteral("name"), name},
                                       {QStringLiteral("size"), data.size()},
                                       {QStringLiteral("sha256"), QString::fromLatin1(sha256Hex(data))}});
-    if (r.status != 200)
+    if (r.status != 200) {
+        qWarning("POST /v1/uploads: %d %s", r.status, r.body.constData());
         return {};
+    }
     return r.json.value(QStringLiteral("id")).toString();
 }
 
@@ -440,6 +445,29 @@ struct Stream
     QNetworkReply *reply = nullptr;
     QByteArray body;
 };
+
+// A PUT of one chunk that is not waited for: several are under way at once.
+QNetworkReply *putAsync(Client &client, const QString &id, qint64 offset, const QByteArray &chunk)
+{
+    QUrl url = client.base;
+    url.setPath(QStringLiteral("/v1/uploads/%1").arg(id));
+    url.setQuery(QStringLiteral("offset=%1").arg(offset));
+    QNetworkRequest request(url);
+    request.setRawHeader("Authorization", "Bearer " + client.token);
+    request.setRawHeader("Content-Type", "application/octet-stream");
+    QNetworkReply *reply = client.nam.put(request, chunk);
+    const QByteArray pin = client.fingerprint;
+    QObject::connect(reply, &QNetworkReply::sslErrors, reply, [reply, pin](const QList<QSslError> &errors) {
+        if (reply->sslConfiguration().peerCertificate().digest(QCryptographicHash::Sha256).toHex() == pin)
+            reply->ignoreSslErrors(errors);
+    });
+    return reply;
+}
+
+int statusOf(QNetworkReply *reply)
+{
+    return reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+}
 
 Stream *openStream(Client &client, const QString &id)
 {
@@ -760,4 +788,136 @@ void TestUploads::portalStagesItsOwnUploadFromDisk()
 }
 
 QTEST_GUILESS_MAIN(TestUploads)
+// Many chunks at once, overlapping each other and repeated, in no particular order,
+// while a stream reads the file: each byte is written once, the stream gets exactly the
+// file, the ranges on disk say the same as the answers, and the SHA-256 matches.
+void TestUploads::concurrentOverlappingChunks()
+{
+    const qint64 step = 512 * 1024;
+    const qint64 size = 16 * step + 333;
+    QByteArray data = randomBytes(size);
+    data[6] = 'c';
+    const QString id = createUpload(data, QStringLiteral("concurrent.bin"));
+    QVERIFY(!id.isEmpty());
+    std::unique_ptr<Stream> stream(openStream(m_client, id));
+    QList<qint64> offsets;
+    for (qint64 at = 0; at < size; at += step)
+        offsets.append(at);
+    std::reverse(offsets.begin(), offsets.end()); // the prefix closes last
+    offsets.append({0, 3 * step, 7 * step});      // duplicates
+    QList<QNetworkReply *> replies;
+    for (const qint64 at : offsets)
+        replies.append(putAsync(m_client, id, at, data.mid(at, 3 * step))); // each overlaps the next two
+    QTRY_VERIFY_WITH_TIMEOUT(std::all_of(replies.cbegin(), replies.cend(), [](auto *r) { return r->isFinished(); }),
+                             60000);
+    int complete = 0;
+    for (QNetworkReply *reply : std::as_const(replies)) {
+        const int status = statusOf(reply);
+        const QJsonObject json = QJsonDocument::fromJson(reply->readAll()).object();
+        // A chunk that was still queued when the last byte arrived finds it complete.
+        QVERIFY2(status == 200 || status == 409, qPrintable(QString::number(status)));
+        if (status == 200 && json.value(QStringLiteral("complete")).toBool())
+            ++complete;
+        reply->deleteLater();
+    }
+    QCOMPARE(complete, 1);
+    const Response r = m_client.get(QStringLiteral("/v1/uploads/") + id);
+    QCOMPARE(r.json.value(QStringLiteral("complete")).toBool(), true);
+    QCOMPARE(r.json.value(QStringLiteral("received")).toArray(), ranges({{0, size}}));
+    QTRY_VERIFY_WITH_TIMEOUT(stream->reply->isFinished(), 30000);
+    QCOMPARE(stream->reply->error(), QNetworkReply::NoError);
+    QCOMPARE(stream->body.size(), size);
+    QVERIFY(stream->body == data);
+    stream->reply->deleteLater();
+    QVERIFY(QFile::exists(m_portal.stagingDir + QStringLiteral("/.uploads/%1.data").arg(id)));
+    QVERIFY(!QFile::exists(m_portal.stagingDir + QStringLiteral("/.uploads/%1.ranges").arg(id)));
+}
+
+// DELETE while chunks are being written: the upload is gone from that moment (404),
+// the chunks under way end without an error of the agent's own, no file of it is left
+// (none recreated by a chunk that finished late), and the same bytes start over.
+void TestUploads::deleteWhileChunksAreWritten()
+{
+    const qint64 chunk = 4 * 1024 * 1024;
+    const qint64 size = 8 * chunk; // the last two never come: the stream cannot end whole
+    QByteArray data = randomBytes(size);
+    data[7] = 'd';
+    const QString id = createUpload(data, QStringLiteral("deleted.bin"));
+    QVERIFY(!id.isEmpty());
+    QCOMPARE(put(id, 0, data.left(chunk)).status, 200);
+    std::unique_ptr<Stream> stream(openStream(m_client, id));
+    QList<QNetworkReply *> replies;
+    for (qint64 at = chunk; at < 6 * chunk; at += chunk)
+        replies.append(putAsync(m_client, id, at, data.mid(at, chunk)));
+    // Once the agent has written one of them (the others are usually still under way).
+    QTRY_VERIFY_WITH_TIMEOUT(m_client.get(QStringLiteral("/v1/uploads/") + id)
+                                     .json.value(QStringLiteral("offset")).toInteger() > chunk,
+                             30000);
+    QCOMPARE(m_client.request("DELETE", QStringLiteral("/v1/uploads/") + id).status, 200);
+    QCOMPARE(m_client.get(QStringLiteral("/v1/uploads/") + id).status, 404);
+    QTRY_VERIFY_WITH_TIMEOUT(std::all_of(replies.cbegin(), replies.cend(), [](auto *r) { return r->isFinished(); }),
+                             60000);
+    for (QNetworkReply *reply : std::as_const(replies)) {
+        const int status = statusOf(reply);
+        QVERIFY2(status == 200 || status == 404, qPrintable(QString::number(status)));
+        reply->deleteLater();
+    }
+    QCOMPARE(put(id, 0, data.left(10)).status, 404);
+    // The stream of the removed upload was cut short.
+    QTRY_VERIFY_WITH_TIMEOUT(stream->reply->isFinished(), 30000);
+    QVERIFY(stream->body.size() < size);
+    stream->reply->deleteLater();
+    const QStringList left = QDir(m_portal.stagingDir + QStringLiteral("/.uploads")).entryList({id + QStringLiteral(".*")});
+    QVERIFY2(left.isEmpty(), qPrintable(left.join(QLatin1Char(' '))));
+    const QString again = createUpload(data, QStringLiteral("deleted.bin"));
+    QVERIFY(!again.isEmpty());
+    QVERIFY(again != id);
+    QCOMPARE(m_client.get(QStringLiteral("/v1/uploads/") + again).json.value(QStringLiteral("offset")).toInteger(), 0);
+    QCOMPARE(m_client.request("DELETE", QStringLiteral("/v1/uploads/") + again).status, 200);
+}
+
+// The agent stops while chunks are being written: what it answered is on disk, what
+// it reports after the restart is in the file (the prefix streams as the bytes sent),
+// and the upload resumes from there to a verified file.
+void TestUploads::restartWhileChunksAreWritten()
+{
+    const qint64 chunk = 2 * 1024 * 1024;
+    const qint64 size = 8 * chunk + 5;
+    QByteArray data = randomBytes(size);
+    data[8] = 'r';
+    const QString path = writeFile(m_files, QStringLiteral("restart.bin"), data);
+    const QString id = createUpload(data, QStringLiteral("restart.bin"));
+    QVERIFY(!id.isEmpty());
+    QList<QNetworkReply *> replies;
+    for (qint64 at = 0; at < 6 * chunk; at += chunk)
+        replies.append(putAsync(m_client, id, at, data.mid(at, chunk)));
+    QTRY_VERIFY_WITH_TIMEOUT(replies.first()->isFinished(), 30000);
+    QCOMPARE(statusOf(replies.first()), 200);
+    m_portal.stop();
+    for (QNetworkReply *reply : std::as_const(replies))
+        reply->deleteLater();
+    QCOMPARE(m_portal.start(), QString());
+    m_client.bind(m_portal);
+    const Response r = m_client.get(QStringLiteral("/v1/uploads/") + id);
+    QCOMPARE(r.status, 200);
+    const qint64 offset = r.json.value(QStringLiteral("offset")).toInteger();
+    QVERIFY2(offset >= chunk && offset <= 6 * chunk, qPrintable(QString::number(offset)));
+    const Response prefix = m_client.request("GET", QStringLiteral("/v1/uploads/%1/file").arg(id), {},
+                                             {{"Range", "bytes=0-" + QByteArray::number(offset - 1)}});
+    QCOMPARE(prefix.status, 206);
+    QVERIFY(prefix.body == data.left(offset));
+
+    ft::AgentClient client;
+    ft::PackageUploadJob job(&client, endpointOf(m_portal), path, QStringLiteral("restart.bin"), size,
+                             QString::fromLatin1(sha256Hex(data)));
+    job.setChunkBytes(chunk);
+    QSignalSpy finished(&job, &ft::PackageUploadJob::finished);
+    job.start();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 60000);
+    QVERIFY2(!job.hasError(), qPrintable(job.errorString()));
+    QCOMPARE(job.uploadId(), id);
+    QVERIFY(job.bytesSent() <= size - offset);
+    QCOMPARE(sha256Hex(m_client.get(QStringLiteral("/v1/uploads/%1/file").arg(id)).body), sha256Hex(data));
+}
+
 #include "tst_uploads.moc"
