@@ -11,6 +11,8 @@
 #include <QTcpSocket>
 #include <QTimer>
 
+#include <algorithm>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
@@ -400,17 +402,22 @@ void PinnedHttpsCall::sendRequest()
     m_tls->settings.on_message_complete = &Hooks::onMessageComplete;
     http_parser_init(&m_tls->parser, HTTP_RESPONSE);
     m_tls->parser.data = this;
-    const int written = SSL_write(m_tls->ssl, m_request.constData(), int(m_request.size()));
-    if (written != int(m_request.size())) {
-        if (retryIfKeptConnectionWasClosed())
+    // In slices, each moved on to the socket before the next: the memory BIO then never
+    // grows to a whole upload chunk (OpenSSL wipes and copies it at every growth).
+    constexpr qsizetype kSlice = 256 * 1024;
+    for (qsizetype at = 0; at < m_request.size(); at += kSlice) {
+        const int slice = int(std::min(kSlice, m_request.size() - at));
+        if (SSL_write(m_tls->ssl, m_request.constData() + at, slice) != slice) {
+            if (at == 0 && retryIfKeptConnectionWasClosed())
+                return;
+            fail(HandshakeFailed, tr("the request could not be encrypted"));
             return;
-        fail(HandshakeFailed, tr("the request could not be encrypted"));
-        return;
+        }
+        flushToSocket();
     }
     m_requestSent = true;
     if (!m_reusable)
         m_request.clear(); // the token is not kept longer than needed
-    flushToSocket();
 }
 
 bool PinnedHttpsCall::retryIfKeptConnectionWasClosed()
