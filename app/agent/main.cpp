@@ -299,12 +299,14 @@ int main(int argc, char *argv[])
     // a download's read buffer) come and go. glibc raises its mmap threshold after each
     // such free, after which they are carved from the heap and stay there: a portal
     // agent serving eight downloads while an upload arrives grew by ~90 MiB that way.
-    // A fixed threshold stops that. At 256 KiB every 2 MiB chunk body and every socket
-    // buffer of a stream was a fresh mapping, faulted in and zeroed page by page (a
-    // fifth of the portal's event loop while an upload arrived); at 3 MiB they are
-    // reused from the heap, and a trim threshold of 4 MiB still gives a freed top of the
-    // heap back. The portal's growth in the 8-node benchmark stays ~50 MiB.
-    mallopt(M_MMAP_THRESHOLD, 3 * 1024 * 1024);
+    // A fixed threshold stops that. At 256 KiB every socket buffer of a stream was a
+    // fresh mapping, faulted in and zeroed page by page (a fifth of the portal's event
+    // loop); just above 1 MiB a stream's buffers (128 KiB blocks, at most 1 MiB queued)
+    // are reused from the heap, while an upload's 2 MiB chunk bodies stay mapped and go
+    // back when freed. At 3 MiB the bodies were reused too, but the portal's growth in
+    // the 8-node benchmark rose from ~45 to ~57-60 MiB of the 64 MiB allowed. A trim
+    // threshold of 4 MiB still gives a freed top of the heap back.
+    mallopt(M_MMAP_THRESHOLD, 1024 * 1024 + 4096);
     mallopt(M_TRIM_THRESHOLD, 4 * 1024 * 1024);
 #endif
     // libcurl's global set-up (package downloads) before any other thread exists.
