@@ -91,8 +91,7 @@ void FileStreamer::begin(const QString &path, const QByteArray &range)
         m_left = last - first + 1;
         m_position = first;
         if (first > 0 && !m_file.seek(first)) {
-            m_socket->abort();
-            finish();
+            cut();
             return;
         }
         head = QByteArray("HTTP/1.1 ") + (partial ? "206 Partial Content" : "200 OK")
@@ -123,8 +122,7 @@ void FileStreamer::pump()
             if (m_readable <= m_position)
                 m_readable = m_available();
             if (m_readable < 0 || m_readable < m_position) { // reset or removed: a short body
-                m_socket->abort();
-                finish();
+                cut();
                 return;
             }
             if (m_readable == m_position)
@@ -133,8 +131,7 @@ void FileStreamer::pump()
         }
         const qint64 n = m_file.read(m_block.data(), want);
         if (n <= 0) { // the file shrank under us: the peer sees a short body
-            m_socket->abort();
-            finish();
+            cut();
             return;
         }
         m_socket->write(m_block.constData(), n);
@@ -154,6 +151,16 @@ qint64 FileStreamer::queued() const
     if (auto *ssl = qobject_cast<QSslSocket *>(m_socket.data()))
         bytes += ssl->encryptedBytesToWrite();
     return bytes;
+}
+
+void FileStreamer::cut()
+{
+    // Queued: a write() just before has posted the socket a flush, and Qt 6.4's
+    // QSslSocket flushes through its freed TLS state if abort() came first (a crash
+    // seen when an upload was deleted while its stream was being fed). Posted after
+    // that flush, the abort runs once it is done; nothing more is written meanwhile.
+    QMetaObject::invokeMethod(m_socket.data(), &QAbstractSocket::abort, Qt::QueuedConnection);
+    finish();
 }
 
 void FileStreamer::finish()

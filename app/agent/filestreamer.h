@@ -52,6 +52,8 @@ private:
     void begin(const QString &path, const QByteArray &range);
     void pump();
     qint64 queued() const;
+    // Ends the body short: the peer sees fewer bytes than announced.
+    void cut();
     void finish();
 
     QPointer<QTcpSocket> m_socket;
