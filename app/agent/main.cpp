@@ -304,7 +304,7 @@ int main(int argc, char *argv[])
     // loop); just above 1 MiB a stream's buffers (128 KiB blocks, at most 1 MiB queued)
     // are reused from the heap, while an upload's 2 MiB chunk bodies stay mapped and go
     // back when freed. At 3 MiB the bodies were reused too, but the portal's growth in
-    // the 8-node benchmark rose from ~45 to ~57-60 MiB of the 64 MiB allowed. A trim
+    // the 8-node benchmark rose from ~45 to ~55-59 MiB of the 64 MiB allowed. A trim
     // threshold of 4 MiB still gives a freed top of the heap back.
     mallopt(M_MMAP_THRESHOLD, 1024 * 1024 + 4096);
     mallopt(M_TRIM_THRESHOLD, 4 * 1024 * 1024);
