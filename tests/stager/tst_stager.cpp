@@ -5,8 +5,6 @@
 #include "run/stager.h"
 #include "agentlink/uploadjobs.h"
 
-#include <QCryptographicHash>
-
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -54,6 +52,22 @@ QStringList jobLog(UpgradeSession &session, const QString &nodeName, const QStri
         return lines;
     }
     return {};
+}
+
+// The run carries `path` instead of its chosen package, under that file's own name,
+// SHA-256 and size.
+void runPackage(RunContext &context, const QString &path)
+{
+    RunPackage &package = context.journal.packages[0];
+    const QString before = package.fileName;
+    package.path = path;
+    package.fileName = QFileInfo(path).fileName();
+    package.sha256 = QString::fromLatin1(ft::sha256OfFile(path).value());
+    package.size = QFileInfo(path).size();
+    for (RunStageRecord &record : context.journal.stage) {
+        if (record.packageFile == before)
+            record.packageFile = package.fileName;
+    }
 }
 
 } // namespace
@@ -128,16 +142,7 @@ private Q_SLOTS:
         QVERIFY(!damaged.isEmpty());
         RunContext context;
         fillContext(context, m_session);
-        RunPackage &package = context.journal.packages[0];
-        const QString before = package.fileName;
-        package.path = damaged;
-        package.fileName = QFileInfo(damaged).fileName();
-        package.sha256 = QString::fromLatin1(ft::sha256OfFile(damaged).value());
-        package.size = QFileInfo(damaged).size();
-        for (RunStageRecord &record : context.journal.stage) {
-            if (record.packageFile == before)
-                record.packageFile = package.fileName;
-        }
+        runPackage(context, damaged);
         context.options.delivery = PackageDelivery::Portal;
         Stager stager(context);
         QVERIFY(stager.serve().has_value());
@@ -247,23 +252,11 @@ private Q_SLOTS:
     {
         const QString other = m_cluster.makePackage(QStringLiteral("server"), kTarget, QStringLiteral("slow"));
         QVERIFY(!other.isEmpty());
-        QFile file(other);
-        QVERIFY(file.open(QIODevice::ReadOnly));
-        QCryptographicHash hash(QCryptographicHash::Sha256);
-        QVERIFY(hash.addData(&file));
         RunContext context;
         fillContext(context, m_session);
         context.options.delivery = PackageDelivery::Portal;
-        RunPackage &package = context.journal.packages[0];
-        const QString before = package.fileName;
-        package.path = other;
-        package.fileName = QFileInfo(other).fileName();
-        package.sha256 = QString::fromLatin1(hash.result().toHex());
-        package.size = file.size();
-        for (RunStageRecord &record : context.journal.stage) {
-            if (record.packageFile == before)
-                record.packageFile = package.fileName;
-        }
+        runPackage(context, other);
+        const RunPackage &package = context.journal.packages[0];
         Stager stager(context);
         QVERIFY(stager.serve().has_value());
         QStringList activity;

@@ -56,10 +56,9 @@ PackageContentsCheckJob::PackageContentsCheckJob(const QList<ContentsToCheck> &p
     });
 }
 
-PackageContentsCheckJob::~PackageContentsCheckJob()
-{
-    m_watcher.waitForFinished();
-}
+// No wait for a check under way: its task holds copies only, and its result is
+// dropped with the watcher (a run closed mid-check never blocks the window).
+PackageContentsCheckJob::~PackageContentsCheckJob() = default;
 
 void PackageContentsCheckJob::start()
 {
