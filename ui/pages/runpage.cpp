@@ -143,15 +143,18 @@ RunPage::RunPage(UpgradeSession *session, QWidget *parent)
     scroll->setWidget(paneHost);
     scroll->setWidgetResizable(true);
 
+    // The state and its buttons on one line, the bar under them at full width: on one
+    // line together they were wider than the page at 1024x768 and 150 % (the Abort
+    // button cut off, the bar's text squeezed into a sliver).
     auto *top = new QHBoxLayout;
-    top->addWidget(m_state);
-    top->addWidget(m_overall, 1);
+    top->addWidget(m_state, 1);
     top->addWidget(m_pause);
     top->addWidget(m_resume);
     top->addWidget(m_abort);
 
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(top);
+    layout->addWidget(m_overall);
     layout->addWidget(m_activity);
     layout->addWidget(m_schedulePanel);
     layout->addWidget(m_reconciled);
