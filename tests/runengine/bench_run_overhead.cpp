@@ -13,7 +13,9 @@
 // key pinned). The budget (≥ 80 %) is against the baseline that fetches what the nodes
 // fetch, the way they fetch it: HTTPS from the portal's agent for portal delivery, the
 // package server for workstation delivery. Plus the memory growth of this process and
-// of every agent (from before the baselines to the peak during the staging run).
+// of every agent (from before the baselines to the peak during the staging run), and
+// where the CPU went in each phase (this process, the portal's agent, the other agents,
+// the machine's idle share).
 
 #include "run/runengine.h"
 #include "agentlink/uploadjobs.h"
@@ -33,7 +35,11 @@
 #include <QJsonObject>
 #include <QTemporaryDir>
 
+#include <algorithm>
 #include <cstdio>
+#include <numeric>
+
+#include <unistd.h>
 
 using namespace ft;
 using namespace fixture;
@@ -72,6 +78,86 @@ Expected<AgentEndpoint> lookup(UpgradeSession &session, const QString &name)
     }
     return makeError(QStringLiteral("no node %1").arg(name));
 }
+
+// CPU time of a process (user + system) in clock ticks; its children's too when they
+// were waited for (curl's).
+qint64 cpuTicks(const QString &pid, bool children = false)
+{
+    QFile file(QStringLiteral("/proc/%1/stat").arg(pid));
+    if (!file.open(QIODevice::ReadOnly))
+        return 0;
+    const QByteArray stat = file.readAll();
+    // Fields after the command's closing parenthesis; utime is the 14th field overall.
+    const QList<QByteArray> fields = stat.mid(stat.lastIndexOf(')') + 2).split(' ');
+    qint64 ticks = fields.value(11).toLongLong() + fields.value(12).toLongLong();
+    if (children)
+        ticks += fields.value(13).toLongLong() + fields.value(14).toLongLong();
+    return ticks;
+}
+
+// The whole machine's idle and total ticks, all cores (/proc/stat's first line).
+struct MachineTicks
+{
+    qint64 idle = 0;
+    qint64 total = 0;
+};
+
+MachineTicks machineTicks()
+{
+    QFile file(QStringLiteral("/proc/stat"));
+    MachineTicks ticks;
+    if (!file.open(QIODevice::ReadOnly))
+        return ticks;
+    const QList<QByteArray> fields = file.readLine().simplified().split(' ');
+    for (int i = 1; i < fields.size(); ++i)
+        ticks.total += fields.at(i).toLongLong();
+    ticks.idle = fields.value(4).toLongLong() + fields.value(5).toLongLong(); // idle + iowait
+    return ticks;
+}
+
+// Where the CPU went between two moments: this process (and its waited-for children),
+// every agent, and how much of the machine stayed idle.
+class CpuWindow
+{
+public:
+    explicit CpuWindow(const QStringList &agents)
+        : m_agents(agents)
+    {
+        m_self = cpuTicks(QString::number(QCoreApplication::applicationPid()), true);
+        for (const QString &pid : m_agents)
+            m_agentTicks.append(cpuTicks(pid));
+        m_machine = machineTicks();
+    }
+
+    // "this process 4.1 s, portal agent 9.8 s, other agents 1.9 … 2.0 s (13.3 s), idle 12 %"
+    QString report(const char *self) const
+    {
+        const double tick = double(sysconf(_SC_CLK_TCK));
+        const qint64 selfNow = cpuTicks(QString::number(QCoreApplication::applicationPid()), true);
+        QList<double> agents;
+        for (int i = 0; i < m_agents.size(); ++i)
+            agents.append(double(cpuTicks(m_agents.at(i)) - m_agentTicks.at(i)) / tick);
+        const MachineTicks now = machineTicks();
+        const double others = std::accumulate(agents.cbegin() + std::min<qsizetype>(1, agents.size()), agents.cend(), 0.0);
+        const auto [least, most] = std::minmax_element(agents.cbegin() + std::min<qsizetype>(1, agents.size()), agents.cend());
+        const qint64 total = std::max<qint64>(1, now.total - m_machine.total);
+        return QStringLiteral("%1 %2 s, portal agent %3 s, other agents %4 … %5 s (%6 s), total %7 core-s, machine idle %8 %")
+            .arg(QLatin1String(self))
+            .arg(double(selfNow - m_self) / tick, 0, 'f', 1)
+            .arg(agents.value(0), 0, 'f', 1)
+            .arg(least != agents.cend() ? *least : 0.0, 0, 'f', 1)
+            .arg(most != agents.cend() ? *most : 0.0, 0, 'f', 1)
+            .arg(others, 0, 'f', 1)
+            .arg(double(selfNow - m_self) / tick + agents.value(0) + others, 0, 'f', 1)
+            .arg(100.0 * double(now.idle - m_machine.idle) / double(total), 0, 'f', 0);
+    }
+
+private:
+    QStringList m_agents;
+    QList<qint64> m_agentTicks;
+    qint64 m_self = 0;
+    MachineTicks m_machine;
+};
 
 void print(const char *format, auto... args)
 {
@@ -253,6 +339,7 @@ bool staging(int nodes, qint64 mib, PackageDelivery delivery)
         const AgentEndpoint portal = session.portal();
         PackageUploadJob upload(session.client(), portal, package, QFileInfo(package).fileName(), size,
                                 session.target().server->sha256);
+        const CpuWindow uploadCpu(agents);
         QElapsedTimer uploadTime;
         uploadTime.start();
         upload.start();
@@ -260,17 +347,20 @@ bool staging(int nodes, qint64 mib, PackageDelivery delivery)
         // The upload alone (no node fetching meanwhile): the pace the portal delivery can at best go at.
         print("upload to the portal agent alone: %lld ms, %.1f MiB/s\n", uploadTime.elapsed(),
               double(size) / 1048576.0 / (double(std::max<qint64>(1, uploadTime.elapsed())) / 1000.0));
+        print("  CPU: %s\n", qPrintable(uploadCpu.report("wizard")));
         const QString pin = pinnedPublicKey(cluster.directory(), portal.fingerprint);
         if (upload.hasError() || pin.isEmpty()) {
             print("HTTPS baseline not measured: %s\n",
                   upload.hasError() ? qPrintable(upload.errorString()) : "the portal agent's certificate was not found");
         } else {
+            const CpuWindow cpu(agents);
             curlTlsMs = curlTimes(nodes, cluster.path(QStringLiteral("curl-XXXXXX")),
                                   {QStringLiteral("-k"), QStringLiteral("--pinnedpubkey"), pin, QStringLiteral("-H"),
                                    QStringLiteral("Authorization: Bearer ") + portal.token},
                                   upload.fileUrl());
             print("curl ×%d, HTTPS from the portal agent:  %lld ms, %.1f MiB/s\n", nodes, curlTlsMs,
                   double(size) * nodes / 1048576.0 / (double(curlTlsMs) / 1000.0));
+            print("  CPU: %s\n", qPrintable(cpu.report("curls")));
         }
         // The staging run below must upload its own copy, not find this one.
         auto *remove = new DeleteUploadJob(session.client(), portal, upload.uploadId());
@@ -312,6 +402,7 @@ bool staging(int nodes, qint64 mib, PackageDelivery delivery)
         return false;
     }
     engine.pause(); // stop after staging: only staging is measured
+    const CpuWindow cpu(agents);
     clock.restart();
     engine.start();
     // A real event loop, as in the wizard and the CLI: QTest::qWaitFor sleeps 10 ms between
@@ -332,8 +423,9 @@ bool staging(int nodes, qint64 mib, PackageDelivery delivery)
               qPrintable(engine.journal().stateSentence));
         return false;
     }
-    print("engine ×%d (checked once here, then download + SHA-256 on every agent): %lld ms, %.1f MiB/s\n", nodes,
+    print("engine ×%d (checked when chosen, then download + SHA-256 on every agent): %lld ms, %.1f MiB/s\n", nodes,
           ms, double(size) * nodes / 1048576.0 / (double(ms) / 1000.0));
+    print("  CPU: %s\n", qPrintable(cpu.report("wizard")));
     const bool throughPortal = delivery == PackageDelivery::Portal;
     if (curlPlainMs > 0)
         print("staging against curl over HTTP:  %.1f %%%s\n", 100.0 * double(curlPlainMs) / double(ms),

@@ -18,14 +18,7 @@ inline void fillContext(ft::RunContext &context, ft::UpgradeSession &session)
         const std::optional<PackageChoice> &choice = session.target().package(component);
         if (!choice)
             continue;
-        RunPackage package;
-        package.component = component;
-        package.path = QFileInfo(choice->filePath).absoluteFilePath();
-        package.fileName = choice->fileName();
-        package.sha256 = choice->sha256;
-        package.size = choice->size;
-        package.version = choice->version.toString();
-        packages.append(package);
+        packages.append(RunPackage::fromChoice(component, *choice));
     }
     context.client = session.client();
     context.journal = RunJournal::fromPlan(session.plan(), packages);

@@ -123,6 +123,8 @@ private Q_SLOTS:
         difference.foundVersion = QStringLiteral("6.3.0-1500");
         difference.detail = QStringLiteral("finished while away");
         journal.differences = {difference};
+        journal.packages[0].contentsChecked = true;
+        journal.packages[0].modifiedMs = 1796000000123;
 
         const QString path = dir.filePath(QStringLiteral("runs/run.json"));
         QVERIFY(journal.save(path).has_value());
@@ -134,6 +136,9 @@ private Q_SLOTS:
         QCOMPARE(loaded->plan.waves.size(), 3);
         QCOMPARE(loaded->packages.size(), 2);
         QCOMPARE(loaded->packages.at(1).sha256, QStringLiteral("cd34"));
+        QVERIFY(loaded->packages.at(0).contentsChecked);
+        QCOMPARE(loaded->packages.at(0).modifiedMs, qint64(1796000000123));
+        QVERIFY(!loaded->packages.at(1).contentsChecked);
         QCOMPARE(loaded->stage.size(), 3);
         QCOMPARE(loaded->steps.size(), 5);
         const RunStepRecord &back = loaded->steps.at(0);

@@ -70,6 +70,27 @@ void runPackage(RunContext &context, const QString &path)
     }
 }
 
+// A copy of the test package under another name (the agents key staged files by name).
+QString copyOfPackage(const QTemporaryDir &dir, const QString &package)
+{
+    const QString copy = dir.filePath(QStringLiteral("server-6.3.0-1500-copy-%1.ftpkg")
+                                          .arg(QDateTime::currentMSecsSinceEpoch()));
+    return QFile::copy(package, copy) ? copy : QString();
+}
+
+// Changes one byte half-way through the file, then sets its last-modified time.
+bool flipByteInTheMiddle(const QString &path, const QDateTime &modified)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadWrite) || !file.seek(file.size() / 2))
+        return false;
+    char byte = 0;
+    if (!file.getChar(&byte) || !file.seek(file.size() / 2) || !file.putChar(char(byte ^ 0x5a)))
+        return false;
+    file.close();
+    return file.open(QIODevice::ReadWrite) && file.setFileTime(modified, QFileDevice::FileModificationTime);
+}
+
 } // namespace
 
 class TestStager : public QObject
@@ -112,13 +133,15 @@ private Q_SLOTS:
         QVERIFY(stagedOn(m_session, QStringLiteral("w1")).isEmpty());
     }
 
-    // A package whose file no longer has the SHA-256 the nodes would be given: caught
-    // on this workstation, before any node is asked to fetch a byte.
+    // A package not checked when it was chosen (a vendor installer, a journal from before)
+    // whose file no longer has the SHA-256 the nodes would be given: caught on this
+    // workstation, before any node is asked to fetch a byte.
     void wrongChecksumIsCaughtBeforeAnyNode()
     {
         RunContext context;
         fillContext(context, m_session);
         context.journal.packages[0].sha256 = QString(64, QLatin1Char('0'));
+        context.journal.packages[0].contentsChecked = false;
         Stager stager(context);
         QVERIFY(stager.serve().has_value());
         QSignalSpy finished(&stager, &Stager::finished);
@@ -157,6 +180,76 @@ private Q_SLOTS:
         QVERIFY(stagedOn(m_session, QStringLiteral("w1")).isEmpty());
     }
 
+    // A package checked when it was chosen, then rewritten (same size, a new time): read
+    // and checked again here, and refused before any node is asked for it.
+    void packageTouchedSinceChosenIsReadAgain()
+    {
+        QTemporaryDir dir;
+        const QString copy = copyOfPackage(dir, m_package);
+        QVERIFY(!copy.isEmpty());
+        RunContext context;
+        fillContext(context, m_session);
+        runPackage(context, copy);
+        RunPackage &package = context.journal.packages[0];
+        package.contentsChecked = true;
+        package.modifiedMs = QFileInfo(copy).lastModified().toMSecsSinceEpoch();
+        QVERIFY(flipByteInTheMiddle(copy, QFileInfo(copy).lastModified().addSecs(2)));
+        context.options.delivery = PackageDelivery::Portal;
+        Stager stager(context);
+        QVERIFY(stager.serve().has_value());
+        QSignalSpy finished(&stager, &Stager::finished);
+        QStringList activity;
+        connect(&stager, &Stager::activity, &stager,
+                [&activity](const QString &sentence, bool) { activity.append(sentence); });
+        stager.start(false);
+        QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 1, 60000);
+        QCOMPARE(stager.errors().size(), 1);
+        // Whichever of its checks the changed byte breaks, the sentence names the file.
+        QVERIFY2(stager.errors().constFirst().contains(copy), qPrintable(stager.errors().constFirst()));
+        QVERIFY2(activity.join(QLatin1Char('\n')).contains(QStringLiteral("Checking ") + package.fileName),
+                 qPrintable(activity.join(QLatin1Char('\n'))));
+        for (const RunStageRecord &record : context.journal.stage)
+            QVERIFY(record.agentJobId.isEmpty());
+    }
+
+    // Bytes changed under the same time and size: not read again here, but the portal's
+    // agent compares the SHA-256 at the upload's last byte, so no node stages them.
+    void bytesChangedUnderTheSameTimeAreRefusedByThePortal()
+    {
+        QTemporaryDir dir;
+        const QString copy = copyOfPackage(dir, m_package);
+        QVERIFY(!copy.isEmpty());
+        RunContext context;
+        fillContext(context, m_session);
+        runPackage(context, copy);
+        RunPackage &package = context.journal.packages[0];
+        package.contentsChecked = true;
+        const QDateTime modified = QFileInfo(copy).lastModified();
+        package.modifiedMs = modified.toMSecsSinceEpoch();
+        QVERIFY(flipByteInTheMiddle(copy, modified));
+        QCOMPARE(QFileInfo(copy).lastModified().toMSecsSinceEpoch(), package.modifiedMs);
+        context.options.delivery = PackageDelivery::Portal;
+        Stager stager(context);
+        QVERIFY(stager.serve().has_value());
+        QSignalSpy finished(&stager, &Stager::finished);
+        QStringList activity;
+        connect(&stager, &Stager::activity, &stager,
+                [&activity](const QString &sentence, bool) { activity.append(sentence); });
+        stager.start(false);
+        QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 1, 60000);
+        QVERIFY2(activity.join(QLatin1Char('\n')).contains(QStringLiteral("is not read again here")),
+                 qPrintable(activity.join(QLatin1Char('\n'))));
+        QVERIFY(!stager.errors().isEmpty());
+        QVERIFY2(stager.errors().constFirst().contains(QStringLiteral("SHA-256")),
+                 qPrintable(stager.errors().constFirst()));
+        for (const QString node : {QStringLiteral("portal"), QStringLiteral("w1"), QStringLiteral("w2")}) {
+            for (const StagedPackage &staged : stagedOn(m_session, node))
+                QVERIFY2(staged.name != package.fileName, qPrintable(node));
+        }
+        for (const RunStageRecord &record : context.journal.stage)
+            QVERIFY(record.state != QLatin1String("staged"));
+    }
+
     // Every node that needs the package gets it, verified; progress ends at the total;
     // the journal's stage records say so and the agents list the package.
     void stagesEveryNode()
@@ -187,6 +280,12 @@ private Q_SLOTS:
         QCOMPARE(stager.server()->bytesSent(), 3 * size);
         QVERIFY(activity.contains(QStringLiteral("%1 staged and verified on w1.")
                                       .arg(context.journal.packages.constFirst().fileName)));
+        // Checked when it was chosen, in the read that gave its SHA-256: not read again here.
+        QVERIFY(m_session.target().server->contentsChecked);
+        QCOMPARE(m_session.target().server->modifiedMs, QFileInfo(m_package).lastModified().toMSecsSinceEpoch());
+        const QString said = activity.join(QLatin1Char('\n'));
+        QVERIFY2(said.contains(QStringLiteral("is not read again here")) && !said.contains(QStringLiteral("Checking ")),
+                 qPrintable(said));
         // Checked here once, so the nodes compared size and SHA-256 and read it only once.
         const auto w1 = std::find_if(context.journal.stage.cbegin(), context.journal.stage.cend(),
                                      [](const RunStageRecord &record) { return record.node == QLatin1String("w1"); });

@@ -23,6 +23,14 @@ struct PackageChoice
     QString filePath;
     qint64 size = 0;    // bytes of the package file
     QString sha256;     // of the package file, lower-case hex; may be filled in later
+    // The SHA-256 above is of exactly the bytes that passed the package's own check, in
+    // the same read (a .ftpkg's manifest and SHA256SUMS): bytes with that SHA-256 need
+    // not be read again to check them. False when the check and the hash were separate
+    // reads (a vendor installer) or nobody checked.
+    bool contentsChecked = false;
+    // The file's last-modified time (ms since the epoch) just before that read: a file
+    // touched since is read and checked again before any node gets it.
+    qint64 modifiedMs = 0;
     // Where it came from and where each fact was read (shown on the Packages page).
     QString format = QStringLiteral("ftpkg"); // ftpkg | msi | exe | rpm | deb | sh
     QString versionSource;   // "from package.json", "from the MSI", "from the file name", "typed by you"

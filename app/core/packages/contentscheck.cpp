@@ -5,6 +5,7 @@
 #include "packages/vendorpackage.h"
 
 #include <QCoreApplication>
+#include <QDateTime>
 #include <QFileInfo>
 #include <QtConcurrent/QtConcurrentRun>
 
@@ -27,6 +28,8 @@ QString checkOne(const ContentsToCheck &package)
             .arg(package.path)
             .arg(info.size())
             .arg(package.size);
+    if (package.checkedWhenChosen && info.lastModified().toMSecsSinceEpoch() == package.modifiedMs)
+        return {};
     const std::optional<PackageFormat> format = packageFormatOf(package.fileName);
     const bool ftpkg = format && *format == PackageFormat::FtPkg;
     if (!ftpkg) {

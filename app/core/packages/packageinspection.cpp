@@ -123,12 +123,16 @@ PackageInspectJob::Outcome PackageInspectJob::inspect(const QString &path, Compo
             return outcome;
         }
     }
+    // Taken before the read: a file written during it has another time when staging looks.
+    const qint64 modifiedMs = info.lastModified().toMSecsSinceEpoch();
     const auto digest = *format == PackageFormat::FtPkg ? verifyPackageAndHash(path) : cachedSha256(info);
     if (!digest) {
         outcome.error = digest.error();
         return outcome;
     }
     outcome.choice.sha256 = QString::fromLatin1(*digest);
+    outcome.choice.contentsChecked = *format == PackageFormat::FtPkg;
+    outcome.choice.modifiedMs = modifiedMs;
     return outcome;
 }
 

@@ -103,15 +103,7 @@ Result RunEngine::prepare(const UpgradePlan &plan, const UpgradeTarget &target,
             if (choice->sha256.isEmpty() || choice->size <= 0)
                 return makeError(tr("The package %1 has not been checked yet (its SHA-256 is not known).")
                                      .arg(choice->filePath));
-            RunPackage package;
-            package.component = component;
-            package.path = QFileInfo(choice->filePath).absoluteFilePath();
-            package.fileName = choice->fileName();
-            package.sha256 = choice->sha256;
-            package.size = choice->size;
-            package.version = choice->version.toString();
-            package.installerArguments = choice->installerArguments;
-            packages.append(package);
+            packages.append(RunPackage::fromChoice(component, *choice));
         }
     }
     RunJournal journal = RunJournal::fromPlan(plan, packages);

@@ -1,5 +1,6 @@
 #include "run/runjournal.h"
 
+#include "model/upgradetarget.h"
 #include "plan/planexport.h"
 
 #include <QCoreApplication>
@@ -297,6 +298,21 @@ RunJournal RunJournal::fromPlan(const UpgradePlan &plan, const QList<RunPackage>
     return journal;
 }
 
+RunPackage RunPackage::fromChoice(Component component, const PackageChoice &choice)
+{
+    RunPackage package;
+    package.component = component;
+    package.path = QFileInfo(choice.filePath).absoluteFilePath();
+    package.fileName = choice.fileName();
+    package.sha256 = choice.sha256;
+    package.size = choice.size;
+    package.version = choice.version.toString();
+    package.installerArguments = choice.installerArguments;
+    package.contentsChecked = choice.contentsChecked;
+    package.modifiedMs = choice.modifiedMs;
+    return package;
+}
+
 QJsonObject RunJournal::toJson() const
 {
     QJsonArray packagesJson;
@@ -307,6 +323,8 @@ QJsonObject RunJournal::toJson() const
                                         {QStringLiteral("sha256"), package.sha256},
                                         {QStringLiteral("size"), package.size},
                                         {QStringLiteral("version"), package.version},
+                                        {QStringLiteral("contents_checked"), package.contentsChecked},
+                                        {QStringLiteral("modified_ms"), package.modifiedMs},
                                         {QStringLiteral("installer_arguments"),
                                          QJsonArray::fromStringList(package.installerArguments)}});
     QJsonArray stageJson;
@@ -440,6 +458,8 @@ Expected<RunJournal> RunJournal::fromJson(const QJsonObject &json)
         package.sha256 = object.value(QLatin1String("sha256")).toString();
         package.size = object.value(QLatin1String("size")).toInteger();
         package.version = object.value(QLatin1String("version")).toString();
+        package.contentsChecked = object.value(QLatin1String("contents_checked")).toBool(false);
+        package.modifiedMs = object.value(QLatin1String("modified_ms")).toInteger();
         for (const auto &argument : object.value(QLatin1String("installer_arguments")).toArray())
             package.installerArguments.append(argument.toString());
         journal.packages.append(package);

@@ -64,15 +64,26 @@ Expected<FailurePolicy> parseFailurePolicy(const QString &text);
 
 bool isTerminal(RunStepState state);
 
+struct PackageChoice;
+
 // A package the run serves to the nodes.
 struct RunPackage
 {
+    // The chosen package as the run carries it (its path made absolute). The caller
+    // makes sure it was hashed (sha256 and size known).
+    static RunPackage fromChoice(Component component, const PackageChoice &choice);
+
     Component component = Component::Server;
     QString path;     // on the workstation
     QString fileName; // as the agents stage it
     QString sha256;
     qint64 size = 0;
     QString version;
+    // The SHA-256 is of bytes that passed the package's own check when it was chosen
+    // (PackageChoice::contentsChecked): staging need not read the file again while its
+    // last-modified time is still modifiedMs.
+    bool contentsChecked = false;
+    qint64 modifiedMs = 0;
     // Silent-install arguments typed for an installer that needs them (kept so a
     // resumed run sends the same ones).
     QStringList installerArguments;

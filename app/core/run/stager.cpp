@@ -6,6 +6,8 @@
 #include "packages/contentscheck.h"
 #include "packages/packageserver.h"
 
+#include <QDateTime>
+#include <QFileInfo>
 #include <QHostAddress>
 
 #include <QPointer>
@@ -190,18 +192,28 @@ void Stager::checkContents()
         const bool needed = std::any_of(journal.stage.cbegin(), journal.stage.cend(), [&](const RunStageRecord &r) {
             return r.packageFile == package.fileName && r.state == QLatin1String("pending") && m_queue.contains(r.node);
         });
-        if (needed)
-            packages.append({package.path, package.fileName, package.sha256, package.size});
+        if (!needed)
+            continue;
+        // Checked when chosen and not touched since: no second read (the job looks again).
+        const bool unchanged = package.contentsChecked
+                               && QFileInfo(package.path).lastModified().toMSecsSinceEpoch() == package.modifiedMs;
+        packages.append({package.path, package.fileName, package.sha256, package.size, unchanged, package.modifiedMs});
     }
     if (packages.isEmpty())
         return;
     m_contentsCheck = ContentsCheck::Running;
-    QStringList names;
+    QStringList toRead;
+    QStringList checkedWhenChosen;
     for (const ContentsToCheck &package : std::as_const(packages))
-        names.append(package.fileName);
-    note(tr("Checking %1 on this workstation against its own manifest or digests; the nodes then compare only size "
-            "and SHA-256 and need not read it twice.")
-             .arg(names.join(QStringLiteral(", "))));
+        (package.checkedWhenChosen ? checkedWhenChosen : toRead).append(package.fileName);
+    if (!checkedWhenChosen.isEmpty())
+        note(tr("%1 passed its own manifest check when it was chosen, in the same read that gave its SHA-256, so it is "
+                "not read again here; the nodes compare only size and SHA-256.")
+                 .arg(checkedWhenChosen.join(QStringLiteral(", "))));
+    if (!toRead.isEmpty())
+        note(tr("Checking %1 on this workstation against its own manifest or digests; the nodes then compare only size "
+                "and SHA-256 and need not read it twice.")
+                 .arg(toRead.join(QStringLiteral(", "))));
     auto *job = new PackageContentsCheckJob(packages, this);
     connect(job, &PackageContentsCheckJob::finished, this, [this](PackageContentsCheckJob *done) {
         onContentsChecked(done);
