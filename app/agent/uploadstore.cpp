@@ -30,6 +30,11 @@ QString tr(const char *text) { return QCoreApplication::translate("ft::agent::Up
 
 using Ranges = QList<QPair<qint64, qint64>>;
 
+// Bytes per pwrite(). A whole 2 MiB chunk in one write lets the page cache take 2 MiB
+// folios, and filling those cost 0.2 to 2.7 s per GiB on ext4 here, against a steady
+// 0.2 to 0.3 s in 256 KiB writes.
+constexpr qint64 kWriteSliceBytes = 256 * 1024;
+
 // [first, end) added to sorted, merged ranges; touching ranges merge.
 Ranges merged(Ranges ranges, qint64 first, qint64 end)
 {
@@ -223,7 +228,8 @@ UploadStore::Outcome UploadStore::Writer::write(qint64 offset, const QByteArray 
         for (const auto &gap : gaps) {
             qint64 at = gap.first;
             while (at < gap.second) {
-                const ssize_t n = ::pwrite(fd, data.constData() + (at - offset), gap.second - at, at);
+                const qint64 slice = std::min<qint64>(gap.second - at, kWriteSliceBytes);
+                const ssize_t n = ::pwrite(fd, data.constData() + (at - offset), size_t(slice), at);
                 if (n <= 0) {
                     // The ranges are not updated: the bytes of a failed chunk count for nothing.
                     outcome.error = HttpError{500, writeError()};
