@@ -418,7 +418,7 @@ RunDelivery RunDelivery::fromJson(const QJsonObject &json)
     delivery.portalAddressForNodes = json.value(QLatin1String("portal_address_for_nodes")).toString();
     delivery.serveAddress = json.value(QLatin1String("serve_address")).toString();
     delivery.advertisedHost = json.value(QLatin1String("advertised_host")).toString();
-    for (const QJsonValue &upload : json.value(QLatin1String("uploads")).toArray())
+    for (const auto &upload : json.value(QLatin1String("uploads")).toArray())
         delivery.uploads.append(upload.toString());
     return delivery;
 }
@@ -521,7 +521,7 @@ Expected<RunJournal> RunJournal::fromJson(const QJsonObject &json)
     journal.noticeSent = json.value(QLatin1String("notice_sent")).toString();
     journal.announcedStart = timeField(json, "announced_start");
     journal.startedEarly = json.value(QLatin1String("started_early")).toBool();
-    for (const QJsonValue &difference : json.value(QLatin1String("differences")).toArray())
+    for (const auto &difference : json.value(QLatin1String("differences")).toArray())
         journal.differences.append(RunDifference::fromJson(difference));
     journal.auditLogPath = json.value(QLatin1String("audit_log")).toString();
     journal.delivery = RunDelivery::fromJson(json.value(QLatin1String("delivery")).toObject());
