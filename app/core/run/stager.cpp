@@ -206,13 +206,21 @@ void Stager::checkContents()
     QStringList checkedWhenChosen;
     for (const ContentsToCheck &package : std::as_const(packages))
         (package.checkedWhenChosen ? checkedWhenChosen : toRead).append(package.fileName);
-    if (!checkedWhenChosen.isEmpty())
+    if (checkedWhenChosen.size() == 1)
         note(tr("%1 passed its own manifest check when it was chosen, in the same read that gave its SHA-256, so it is "
                 "not read again here; the nodes compare only size and SHA-256.")
+                 .arg(checkedWhenChosen.constFirst()));
+    else if (!checkedWhenChosen.isEmpty())
+        note(tr("%1 passed their own manifest checks when they were chosen, each in the same read that gave its "
+                "SHA-256, so they are not read again here; the nodes compare only size and SHA-256.")
                  .arg(checkedWhenChosen.join(QStringLiteral(", "))));
-    if (!toRead.isEmpty())
+    if (toRead.size() == 1)
         note(tr("Checking %1 on this workstation against its own manifest or digests; the nodes then compare only size "
                 "and SHA-256 and need not read it twice.")
+                 .arg(toRead.constFirst()));
+    else if (!toRead.isEmpty())
+        note(tr("Checking %1 on this workstation against their own manifests or digests; the nodes then compare only "
+                "size and SHA-256 and need not read them twice.")
                  .arg(toRead.join(QStringLiteral(", "))));
     auto *job = new PackageContentsCheckJob(packages, this);
     connect(job, &PackageContentsCheckJob::finished, this, [this](PackageContentsCheckJob *done) {
