@@ -4,10 +4,13 @@
 // under FT_SCREENSHOT_DIR (default: <build>/screenshots/fit).
 
 #include "pages/upgradewizard.h"
+#include "run/runjournal.h"
 #include "session/upgradesession.h"
+#include "widgets/progresspane.h"
 #include "widgets/steplist.h"
 
 #include <QAbstractButton>
+#include <QBoxLayout>
 #include <QDir>
 #include <QGuiApplication>
 #include <QLabel>
@@ -90,6 +93,21 @@ void tst_WizardFit::everyPageFits()
     // longest), beside its buttons.
     if (auto *runState = wizard.page(pageId)->findChild<QLabel *>(QStringLiteral("runState")))
         runState->setText(QStringLiteral("<b>Waiting for the window</b>"));
+    // And as it looks then: the countdown panel, and eight steps' panes with the longest
+    // title, more than the list shows at once.
+    if (auto *schedule = wizard.page(pageId)->findChild<QWidget *>(QStringLiteral("schedulePanel")))
+        schedule->show();
+    auto *paneList = wizard.page(pageId)->findChild<QScrollArea *>(QStringLiteral("paneScroll"));
+    if (paneList) {
+        RunStepRecord record;
+        record.step.node = QStringLiteral("portal");
+        record.step.component = Component::Server;
+        record.step.fromVersion = *Version::parse(QStringLiteral("6.2.1-1200"));
+        record.step.toVersion = *Version::parse(QStringLiteral("6.3.0-1500"));
+        record.step.estimate.totalMs = 35000;
+        for (int i = 0; i < 8; ++i)
+            qobject_cast<QBoxLayout *>(paneList->widget()->layout())->insertWidget(0, new ui::ProgressPane(record));
+    }
     QTest::qWait(200); // let the page lay itself out
 
     const QRect available = wizard.screen()->availableGeometry();
@@ -158,6 +176,16 @@ void tst_WizardFit::everyPageFits()
              qPrintable(QStringLiteral("%1 scrolls sideways by %2 px")
                             .arg(page->objectName())
                             .arg(scroll->horizontalScrollBar()->maximum())));
+    // The run page's list of step panes fits its width too: nothing of a pane is cut off.
+    if (paneList) {
+        const QWidget *pane = paneList->widget()->findChild<ui::ProgressPane *>();
+        QVERIFY(pane);
+        QVERIFY2(paneList->widget()->width() <= paneList->viewport()->width(),
+                 qPrintable(QStringLiteral("the step panes need %1 px (one pane %2 px), their list has %3 px")
+                                .arg(paneList->widget()->width())
+                                .arg(pane->minimumSizeHint().width())
+                                .arg(paneList->viewport()->width())));
+    }
     // The side list says where we are.
     QCOMPARE(wizard.stepList()->current(), pageId);
 }

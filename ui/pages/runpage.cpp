@@ -142,6 +142,8 @@ RunPage::RunPage(UpgradeSession *session, QWidget *parent)
     scroll->setObjectName(QStringLiteral("paneScroll"));
     scroll->setWidget(paneHost);
     scroll->setWidgetResizable(true);
+    // Panes wrap their text to the list's width; the list scrolls down only.
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
 
     // The state and its buttons on one line, the bar under them at full width: on one
     // line together they were wider than the page at 1024x768 and 150 % (the Abort

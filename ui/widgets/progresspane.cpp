@@ -44,6 +44,9 @@ ProgressPane::ProgressPane(const RunStepRecord &step, QWidget *parent)
     m_title = new QLabel(tr("<b>%1</b> — %2  <span style='color:gray'>%3 → %4</span>")
                              .arg(step.step.node.toHtmlEscaped(), displayName(step.step.component),
                                   step.step.fromVersion.toString(), step.step.toVersion.toString()));
+    // Wraps rather than widening the pane: at 1024x768 and 150 % the line was wider than
+    // the list, which then scrolled sideways and hid the Log button's end.
+    m_title->setWordWrap(true);
     m_phase = new QLabel;
     m_phase->setObjectName(QStringLiteral("phase"));
     m_phase->setWordWrap(true);
