@@ -70,6 +70,30 @@ void runPackage(RunContext &context, const QString &path)
     }
 }
 
+// The run carries `path` as a chosen package is carried: checked in the read that gave
+// its SHA-256, when its file had the time it has now.
+void runCheckedPackage(RunContext &context, const QString &path)
+{
+    runPackage(context, path);
+    RunPackage &package = context.journal.packages[0];
+    package.contentsChecked = true;
+    package.modifiedMs = QFileInfo(path).lastModified().toMSecsSinceEpoch();
+}
+
+// Starts the stager and waits for its finished(); false on a time-out. `activity`: what
+// it said meanwhile, a sentence per line.
+bool stageToEnd(Stager &stager, QString *activity)
+{
+    QStringList sentences;
+    QObject::connect(&stager, &Stager::activity, &stager,
+                     [&sentences](const QString &sentence, bool) { sentences.append(sentence); });
+    QSignalSpy finished(&stager, &Stager::finished);
+    stager.start(false);
+    const bool ended = finished.wait(60000);
+    *activity = sentences.join(QLatin1Char('\n'));
+    return ended;
+}
+
 // A copy of the test package under another name (the agents key staged files by name).
 QString copyOfPackage(const QTemporaryDir &dir, const QString &package)
 {
@@ -189,25 +213,17 @@ private Q_SLOTS:
         QVERIFY(!copy.isEmpty());
         RunContext context;
         fillContext(context, m_session);
-        runPackage(context, copy);
-        RunPackage &package = context.journal.packages[0];
-        package.contentsChecked = true;
-        package.modifiedMs = QFileInfo(copy).lastModified().toMSecsSinceEpoch();
+        runCheckedPackage(context, copy);
         QVERIFY(flipByteInTheMiddle(copy, QFileInfo(copy).lastModified().addSecs(2)));
         context.options.delivery = PackageDelivery::Portal;
         Stager stager(context);
         QVERIFY(stager.serve().has_value());
-        QSignalSpy finished(&stager, &Stager::finished);
-        QStringList activity;
-        connect(&stager, &Stager::activity, &stager,
-                [&activity](const QString &sentence, bool) { activity.append(sentence); });
-        stager.start(false);
-        QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 1, 60000);
+        QString activity;
+        QVERIFY(stageToEnd(stager, &activity));
         QCOMPARE(stager.errors().size(), 1);
         // Whichever of its checks the changed byte breaks, the sentence names the file.
         QVERIFY2(stager.errors().constFirst().contains(copy), qPrintable(stager.errors().constFirst()));
-        QVERIFY2(activity.join(QLatin1Char('\n')).contains(QStringLiteral("Checking ") + package.fileName),
-                 qPrintable(activity.join(QLatin1Char('\n'))));
+        QVERIFY2(activity.contains(QStringLiteral("Checking ") + QFileInfo(copy).fileName()), qPrintable(activity));
         for (const RunStageRecord &record : context.journal.stage)
             QVERIFY(record.agentJobId.isEmpty());
     }
@@ -221,28 +237,20 @@ private Q_SLOTS:
         QVERIFY(!copy.isEmpty());
         RunContext context;
         fillContext(context, m_session);
-        runPackage(context, copy);
-        RunPackage &package = context.journal.packages[0];
-        package.contentsChecked = true;
-        const QDateTime modified = QFileInfo(copy).lastModified();
-        package.modifiedMs = modified.toMSecsSinceEpoch();
-        QVERIFY(flipByteInTheMiddle(copy, modified));
+        runCheckedPackage(context, copy);
+        const RunPackage &package = context.journal.packages[0];
+        QVERIFY(flipByteInTheMiddle(copy, QFileInfo(copy).lastModified()));
         QCOMPARE(QFileInfo(copy).lastModified().toMSecsSinceEpoch(), package.modifiedMs);
         context.options.delivery = PackageDelivery::Portal;
         Stager stager(context);
         QVERIFY(stager.serve().has_value());
-        QSignalSpy finished(&stager, &Stager::finished);
-        QStringList activity;
-        connect(&stager, &Stager::activity, &stager,
-                [&activity](const QString &sentence, bool) { activity.append(sentence); });
-        stager.start(false);
-        QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 1, 60000);
-        QVERIFY2(activity.join(QLatin1Char('\n')).contains(QStringLiteral("is not read again here")),
-                 qPrintable(activity.join(QLatin1Char('\n'))));
+        QString activity;
+        QVERIFY(stageToEnd(stager, &activity));
+        QVERIFY2(activity.contains(QStringLiteral("is not read again here")), qPrintable(activity));
         QVERIFY(!stager.errors().isEmpty());
         QVERIFY2(stager.errors().constFirst().contains(QStringLiteral("SHA-256")),
                  qPrintable(stager.errors().constFirst()));
-        for (const QString node : {QStringLiteral("portal"), QStringLiteral("w1"), QStringLiteral("w2")}) {
+        for (const QString &node : {QStringLiteral("portal"), QStringLiteral("w1"), QStringLiteral("w2")}) {
             for (const StagedPackage &staged : stagedOn(m_session, node))
                 QVERIFY2(staged.name != package.fileName, qPrintable(node));
         }
