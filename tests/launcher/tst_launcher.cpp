@@ -13,6 +13,8 @@
 
 #include <csignal>
 
+#include <unistd.h>
+
 namespace {
 
 QString binary(const QString &name)
@@ -321,6 +323,65 @@ private Q_SLOTS:
         for (qint64 pid : std::as_const(pids))
             QTRY_VERIFY_WITH_TIMEOUT(!isAlive(pid), 5000);
         QVERIFY(!QFile::exists(clusterFile));
+    }
+
+    // timeout(1) and a shell's job control send the signal to the wizard's whole process
+    // group, a moment after the wizard itself: the "ftsandbox down" it has started by
+    // then must not end with it, or the cluster keeps running with nobody to stop it.
+    void wizardDemoStopsItsClusterWhenItsGroupGetsTheSignal()
+    {
+        if (!QFile::exists(binary(QStringLiteral("ftupgrade"))))
+            QSKIP("the wizard is not built");
+        const QString temp = m_dir.filePath(QStringLiteral("group-temp"));
+        QVERIFY(QDir().mkpath(temp));
+        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+        environment.insert(QStringLiteral("TMPDIR"), temp);
+        environment.insert(QStringLiteral("XDG_CONFIG_HOME"), m_dir.filePath(QStringLiteral("group-config")));
+        environment.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+        QProcess wizard;
+        wizard.setProcessEnvironment(environment);
+        wizard.setProcessChannelMode(QProcess::MergedChannels);
+        wizard.setChildProcessModifier([] { ::setpgid(0, 0); }); // a group of its own, as timeout(1) makes
+        wizard.start(binary(QStringLiteral("ftupgrade")), {QStringLiteral("--demo")});
+        QVERIFY(wizard.waitForStarted());
+        QByteArray out;
+        QTRY_VERIFY_WITH_TIMEOUT((out += wizard.readAll()).contains("Demo cluster ready"), 120000);
+        const QStringList demos = QDir(temp).entryList({QStringLiteral("ftupgrade-demo-*")}, QDir::Dirs);
+        QCOMPARE(demos.size(), 1);
+        const QString clusterDir = QDir(temp).filePath(demos.first() + QStringLiteral("/cluster"));
+        QList<qint64> pids;
+        for (const QJsonValue &value : readJson(clusterDir + QStringLiteral("/cluster.json")).value("nodes").toArray())
+            pids.append(qint64(value.toObject().value("pid").toDouble()));
+        QVERIFY(!pids.isEmpty());
+
+        const auto group = pid_t(wizard.processId());
+        QCOMPARE(::getpgid(group), group);
+        QVERIFY(::kill(group, SIGTERM) == 0);
+        // Once the wizard runs "ftsandbox down", the signal reaches its group.
+        const QByteArray downOfThisCluster = QByteArray("down") + '\0' + QFile::encodeName(clusterDir);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            [&downOfThisCluster] {
+                for (const QString &pid : QDir(QStringLiteral("/proc")).entryList(QDir::Dirs)) {
+                    QFile cmdline(QStringLiteral("/proc/%1/cmdline").arg(pid));
+                    if (cmdline.open(QIODevice::ReadOnly) && cmdline.readAll().contains(downOfThisCluster))
+                        return true;
+                }
+                return false;
+            }(),
+            30000);
+        QVERIFY(::kill(-group, SIGTERM) == 0);
+        const bool left = wizard.waitForFinished(60000);
+        out += wizard.readAll();
+        if (!left) {
+            wizard.kill();
+            wizard.waitForFinished();
+        }
+        if (QFile::exists(clusterDir + QStringLiteral("/cluster.json")))
+            runTool({QStringLiteral("down"), clusterDir}); // what the wizard failed to do
+        QVERIFY2(left, "the wizard was still running 60 s after SIGTERM");
+        QVERIFY2(!out.contains("Stopping the sandbox cluster failed"), out.constData());
+        for (qint64 pid : std::as_const(pids))
+            QTRY_VERIFY_WITH_TIMEOUT(!isAlive(pid), 5000);
     }
 
     void downAndStatusNeedACluster()

@@ -6,6 +6,11 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QProcess>
+
+#if defined(Q_OS_UNIX)
+#include <unistd.h>
+#endif
 
 namespace ft {
 
@@ -159,12 +164,23 @@ Result stopSandboxCluster(const QString &directory, const QString &toolDirectory
 {
     QProcess process;
     process.setProcessChannelMode(QProcess::MergedChannels);
+#if defined(Q_OS_UNIX)
+    // In a session of its own: this runs as the caller quits on a signal, and a signal
+    // sent to the caller's whole process group (timeout(1), a shell's job control) a
+    // moment later would otherwise end the clean-up too, leaving the cluster running.
+    process.setChildProcessModifier([] { ::setsid(); });
+#endif
     process.start(siblingExecutable(QStringLiteral("ftsandbox"), toolDirectory),
                   {QStringLiteral("down"), directory});
-    if (!process.waitForFinished(60000) || process.exitCode() != 0)
-        return makeError(tr("Stopping the sandbox cluster failed: %1")
-                             .arg(QString::fromLocal8Bit(process.readAll()).trimmed()));
-    return {};
+    const bool finished = process.waitForFinished(60000);
+    if (finished && process.exitStatus() == QProcess::NormalExit && process.exitCode() == 0)
+        return {};
+    QString why = QString::fromLocal8Bit(process.readAll()).trimmed();
+    if (why.isEmpty())
+        why = !finished ? process.errorString()
+              : process.exitStatus() == QProcess::CrashExit ? tr("\"ftsandbox down\" was killed")
+                                                            : tr("exit code %1").arg(process.exitCode());
+    return makeError(tr("Stopping the sandbox cluster failed: %1").arg(why));
 }
 
 } // namespace ft
